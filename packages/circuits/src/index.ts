@@ -1,0 +1,2 @@
+// The circuits stage is not built yet; see packages/circuits/README.md.
+export {};

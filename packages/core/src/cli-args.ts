@@ -1,0 +1,170 @@
+/**
+ * Command-line parsing generated from a stage's zod schema (through its JSON Schema).
+ *
+ * `--noise.p 0.25` or `--noise.p=0.25` sets field `noise.p` of the stage's config section;
+ * dashes in flag names count as underscores (`--n-train` = `--n_train`). Values are coerced by
+ * the field's type (numbers, booleans, enums as strings, arrays and objects as JSON) and then
+ * validated by zod like the config file, so a bad flag gets the same message as a bad file.
+ * Precedence, as in nanoGPT: schema defaults < the --config file < flags.
+ */
+import { z } from 'zod';
+import { nearest } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { boundsText, type JsonSchema, leafFields, type LeafField, typeName } from './json-schema.ts';
+
+export interface GlobalOption {
+  name: string;
+  type: 'string' | 'boolean' | 'number';
+  description: string;
+  /** a placeholder for the value in help, e.g. FILE */
+  value?: string;
+  repeatable?: boolean;
+}
+
+export interface CommandSpec {
+  /** e.g. 'dataset' or 'llc calibrate' */
+  name: string;
+  summary: string;
+  /** the experiment-file section this command's flags address, if any */
+  section?: { name: string; schema: z.ZodType };
+  globals: GlobalOption[];
+  /** positional arguments, for help only */
+  positionals?: string;
+  /** extra paragraphs for --help */
+  notes?: string[];
+}
+
+export interface ParsedArgs {
+  globals: Record<string, unknown>;
+  /** nested object of config-field flags, to merge over the config file's section */
+  overrides: Record<string, unknown>;
+  positionals: string[];
+  help: boolean;
+}
+
+const HELP: GlobalOption = { name: 'help', type: 'boolean', description: 'show this help and exit' };
+
+export function sectionJsonSchema(spec: CommandSpec): JsonSchema | undefined {
+  return spec.section ? (z.toJSONSchema(spec.section.schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema) : undefined;
+}
+
+export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
+  const globals = new Map([...spec.globals, HELP].map((g) => [g.name, g]));
+  const schema = sectionJsonSchema(spec);
+  const fields = new Map((schema ? leafFields(schema) : []).map((f) => [f.path.join('.'), f]));
+  const out: ParsedArgs = { globals: {}, overrides: {}, positionals: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      out.positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replaceAll('-', '_');
+    let inline: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    let negated = false;
+    if (!globals.has(name) && !fields.has(name) && name.startsWith('no_')) {
+      negated = true;
+      name = name.slice(3);
+    }
+    const takeValue = (isBool: boolean): string | undefined => {
+      if (inline !== undefined) return inline;
+      if (negated) return 'false';
+      const next = argv[i + 1];
+      if (isBool) {
+        if (next === 'true' || next === 'false') return argv[++i];
+        return 'true';
+      }
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new ConfigError(`flag --${name}: missing value`);
+      return argv[++i];
+    };
+    const g = globals.get(name.replaceAll('_', '-')) ?? globals.get(name);
+    if (g) {
+      const raw = takeValue(g.type === 'boolean');
+      const value = g.type === 'boolean' ? raw !== 'false' : g.type === 'number' ? toNumber(raw!, `--${g.name}`) : raw;
+      if (g.name === 'help') out.help = value as boolean;
+      else if (g.repeatable) out.globals[g.name] = [...((out.globals[g.name] as unknown[] | undefined) ?? []), value];
+      else out.globals[g.name] = value;
+      continue;
+    }
+    const field = fields.get(name);
+    if (!field) {
+      const all = [...[...globals.keys()].map((k) => k), ...fields.keys()];
+      const hint = nearest(name, all);
+      throw new ConfigError(`unknown flag --${name} for 'sortscope ${spec.name}'${hint ? ` (did you mean --${hint}?)` : ''}; see 'sortscope ${spec.name} --help'`);
+    }
+    const isBool = field.node.type === 'boolean';
+    const raw = takeValue(isBool)!;
+    setPath(out.overrides, field.path, coerce(raw, field.node));
+    inline = undefined;
+  }
+  return out;
+}
+
+function toNumber(raw: string, what: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`${what}: got ${JSON.stringify(raw)}; expected a number`);
+  return n;
+}
+
+/** Coerce a flag's text by the field's type; leave it a string where that fails, so zod names the problem. */
+function coerce(raw: string, node: JsonSchema): unknown {
+  const t = Array.isArray(node.type) ? node.type[0] : node.type;
+  if (t === 'number' || t === 'integer') {
+    const n = Number(raw);
+    return raw.trim() === '' || Number.isNaN(n) ? raw : n;
+  }
+  if (t === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (t === 'string' || node.enum) return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let cur = obj;
+  for (const key of path.slice(0, -1)) cur = (cur[key] ??= {}) as Record<string, unknown>;
+  cur[path[path.length - 1]] = value;
+}
+
+/** `--help` text, generated from the command's globals and its section's schema. */
+export function helpText(spec: CommandSpec): string {
+  const lines: string[] = [];
+  const usage = [`sortscope ${spec.name}`, spec.positionals, spec.globals.length ? '[options]' : '', spec.section ? '[--<field> <value> ...]' : '']
+    .filter(Boolean)
+    .join(' ');
+  lines.push(`Usage: ${usage}`, '', spec.summary, '', 'Options:');
+  for (const g of [...spec.globals, HELP]) {
+    const flag = g.type === 'boolean' ? `--${g.name}` : `--${g.name} ${g.value ?? g.type.toUpperCase()}`;
+    lines.push(row(flag, g.description + (g.repeatable ? ' (repeatable)' : '')));
+  }
+  const schema = sectionJsonSchema(spec);
+  if (spec.section && schema) {
+    lines.push('', `Config fields (the "${spec.section.name}" section of an experiment file; defaults < --config file < flags):`);
+    let lastWhen: string | undefined;
+    for (const f of leafFields(schema)) {
+      const when = f.when ? `${f.when[0]}=${f.when[1]}` : undefined;
+      if (when !== lastWhen && when) lines.push(`  when ${when}:`);
+      lastWhen = when;
+      lines.push(row(`${f.when ? '  ' : ''}--${f.path.join('.')} <${typeName(f.node)}>`, fieldDoc(f)));
+    }
+  }
+  for (const n of spec.notes ?? []) lines.push('', n);
+  return lines.join('\n');
+}
+
+function fieldDoc(f: LeafField): string {
+  const parts = [f.node.description ?? ''];
+  const bounds = boundsText(f.node);
+  if (bounds) parts.push(`(${bounds})`);
+  if (f.node.default !== undefined) parts.push(`[default: ${JSON.stringify(f.node.default)}]`);
+  else if (!f.node.enum) parts.push('[required]');
+  return parts.filter(Boolean).join(' ');
+}
+
+function row(left: string, right: string): string {
+  const pad = 38;
+  return left.length + 2 >= pad ? `  ${left}\n${' '.repeat(pad + 2)}${right}` : `  ${left.padEnd(pad)}${right}`;
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, Progress } from './progress.ts';
+
+describe('Progress', () => {
+  it('reports done/total, rate and ETA', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+    const p = new Progress({ label: 'train', total: 100, stream, now: () => t, everyMs: 1000, quiet: false });
+    t = 2000;
+    p.update(20, 'loss 0.5');
+    expect(lines[0]).toBe('train    20/100 steps  10.0 steps/s  ETA 8.0s  loss 0.5\n');
+    t = 2500;
+    p.update(25);
+    expect(lines).toHaveLength(1); // throttled
+    t = 10000;
+    p.update(100);
+    expect(lines[1]).toMatch(/100\/100 steps {2}10\.0 steps\/s {2}in 10s/);
+  });
+  it('is silent when quiet', () => {
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+    const p = new Progress({ label: 'x', total: 1, stream, quiet: true });
+    p.update(1);
+    p.finish();
+    expect(lines).toEqual([]);
+  });
+  it('formats durations', () => {
+    expect(formatDuration(5.25)).toBe('5.3s');
+    expect(formatDuration(125)).toBe('2m05s');
+    expect(formatDuration(7322)).toBe('2h02m');
+    expect(formatDuration(Infinity)).toBe('?');
+  });
+});

@@ -1,0 +1,2 @@
+// The report stage is not built yet; see packages/report/README.md.
+export {};

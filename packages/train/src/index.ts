@@ -1,0 +1,2 @@
+// The train stage is not built yet; see packages/train/README.md.
+export {};

@@ -1,0 +1,86 @@
+/**
+ * `sortscope <command>`: one CLI for every stage and tool. Exit codes: 0 ok, 1 unexpected error,
+ * 2 bad config or flags (nothing written), 3 unusable artifact, 4 shape mismatch.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { type CommandSpec, helpText, parseArgs, type ParsedArgs, SortscopeError } from '@sortscope/core';
+import { type DatasetConfig, runDatasetStage, datasetStage } from '@sortscope/dataset';
+import { planCommand } from './plan-command.ts';
+import { schemaCommand } from './schema-command.ts';
+import { runStageCommand, stageSpec, type StageRunner } from './stage-command.ts';
+
+export interface Command {
+  spec: CommandSpec;
+  run(args: ParsedArgs, workspaceRoot: string): Promise<number>;
+}
+
+const stageRunners: StageRunner[] = [
+  { def: datasetStage, run: (ctx) => runDatasetStage(ctx.config as DatasetConfig, ctx.outDir, { quiet: ctx.quiet }) },
+];
+
+export const COMMANDS: Command[] = [
+  ...stageRunners.map((r) => ({ spec: stageSpec(r), run: (args: ParsedArgs, root: string) => runStageCommand(r, args, root) })),
+  planCommand,
+  schemaCommand,
+];
+
+/** The nearest ancestor of `from` that holds nx.json (the workspace root), else `from`. */
+export function findWorkspaceRoot(from = process.cwd()): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(from);
+    dir = parent;
+  }
+}
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
+  return [
+    'Usage: sortscope <command> [options]',
+    '',
+    'Developmental interpretability of small algorithmic transformers.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    '',
+    "Run 'sortscope <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const words: string[] = [];
+    while (words.length < argv.length && !argv[words.length].startsWith('-')) words.push(argv[words.length]);
+    // the longest command name that matches the leading words ("llc calibrate" before "llc")
+    let command: Command | undefined;
+    let used = 0;
+    for (let k = words.length; k >= 1 && !command; k--) {
+      command = COMMANDS.find((c) => c.spec.name === words.slice(0, k).join(' '));
+      used = k;
+    }
+    if (!command) {
+      if (words.length === 0 || words[0] === 'help') {
+        process.stdout.write(`${topHelp()}\n`);
+        return words.length === 0 && !argv.includes('--help') && !argv.includes('-h') ? 2 : 0;
+      }
+      process.stderr.write(`sortscope: unknown command '${words[0]}'\n\n${topHelp()}\n`);
+      return 2;
+    }
+    const rest = argv.slice(used).map((a) => (a === '-h' ? '--help' : a));
+    if (rest.includes('--help')) {
+      process.stdout.write(`${helpText(command.spec)}\n`);
+      return 0;
+    }
+    const args = parseArgs(rest, command.spec);
+    return await command.run(args, findWorkspaceRoot());
+  } catch (err) {
+    if (err instanceof SortscopeError) {
+      process.stderr.write(`sortscope: ${err.name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

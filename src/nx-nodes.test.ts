@@ -1,0 +1,41 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { createNodesFromExperiments } from './nx-nodes.ts';
+
+function workspace(files: Record<string, unknown>): string {
+  const root = mkdtempSync(join(tmpdir(), 'ss-ws-'));
+  mkdirSync(join(root, 'experiments', 'noise'), { recursive: true });
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(root, 'experiments', name), JSON.stringify(content));
+  return root;
+}
+
+describe('Nx project inference', () => {
+  it('makes one project per distinct stage task and one per experiment', () => {
+    const root = workspace({ 'a.json': { dataset: {} }, 'b.json': { dataset: {} }, 'noise/p1.json': { dataset: { noise: { kind: 'permute', p: 1 } } } });
+    const results = createNodesFromExperiments(['experiments/a.json', 'experiments/b.json', 'experiments/noise/p1.json'], root);
+    const projects = Object.assign({}, ...results.map(([, r]) => r.projects));
+    const names = Object.values(projects).map((p) => (p as { name: string }).name).sort();
+    const stageProjects = names.filter((n) => n.startsWith('dataset-'));
+    expect(stageProjects).toHaveLength(2);
+    expect(names).toEqual(expect.arrayContaining(['a', 'b', 'noise.p1']));
+    const task = Object.values(projects).find((p) => (p as { name: string }).name === stageProjects[0]) as Record<string, any>;
+    const analyze = task.targets.analyze;
+    expect(analyze.options.command).toMatch(/^node bin\/sortscope\.mjs dataset --config experiments\/\S+\.json --expect-key [0-9a-f]{16}$/);
+    expect(analyze.outputs[0]).toMatch(/^\{workspaceRoot\}\/artifacts\/dataset\/[0-9a-f]{16}$/);
+    expect(analyze.cache).toBe(true);
+    const exp = Object.values(projects).find((p) => (p as { name: string }).name === 'a') as Record<string, any>;
+    expect(exp.targets.dataset.dependsOn[0].target).toBe('analyze');
+    expect(exp.targets.analyze.dependsOn).toHaveLength(1);
+  });
+
+  it('skips a broken experiment file with a warning instead of breaking the workspace', () => {
+    const root = workspace({ 'a.json': { dataset: {} }, 'bad.json': { dataset: { n_train: -1 } } });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const results = createNodesFromExperiments(['experiments/a.json', 'experiments/bad.json'], root);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/skipping experiments\/bad\.json: .*dataset\.n_train: got -1/s));
+    expect(results.map(([f]) => f)).toEqual(['experiments/a.json']);
+    warn.mockRestore();
+  });
+});

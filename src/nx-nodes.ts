@@ -1,0 +1,109 @@
+/**
+ * The Nx side of the pipeline (loaded by tools/nx-plugin.mjs): one Nx project per distinct stage
+ * task, and one per experiment.
+ *
+ * - `<stage>-<key>` (e.g. `dataset-3f2a9c1b0d4e5f67`): target `analyze` runs exactly the CLI a
+ *   user would run, `node bin/sortscope.mjs <stage> --config <experiment file> --expect-key <key>`.
+ *   Its cache inputs are the stage's code, the lockfile's versions of its npm dependencies and the
+ *   upstream artifacts; its config enters through the key, which is in the command. Its output is
+ *   artifacts/<stage>/<key>/. Experiments that share a stage (and everything upstream) share the
+ *   project, so it runs once; an edit to one section of one experiment only changes the keys of
+ *   that stage and the stages downstream of it.
+ * - `<experiment>` (the file's path under experiments/, `/` → `.`): no-op targets `analyze` and
+ *   one per stage (`dataset`, …) that depend on that experiment's stage projects, so
+ *   `nx run baseline:dataset` or `nx run-many -t analyze` do what they say.
+ */
+import { dirname } from 'node:path';
+import { ConfigError, type StageName } from '@sortscope/core';
+import { isExperimentFile } from './discover.ts';
+import { type Experiment, loadExperiment } from './experiment.ts';
+import { experimentKeys, planTasks, STAGES, stageDef, type StageTask } from './plan.ts';
+
+/** npm packages whose code each stage runs (its own package, its upstream stages', core). */
+const STAGE_PACKAGES: Record<StageName, string[]> = {
+  dataset: ['dataset'],
+  train: ['dataset', 'train'],
+  circuits: ['dataset', 'train', 'circuits'],
+  llc: ['dataset', 'train', 'llc'],
+  report: ['dataset', 'train', 'circuits', 'llc', 'report'],
+};
+
+const EXTERNAL_DEPS: Record<StageName, string[]> = {
+  dataset: ['apache-arrow', 'zod', 'tsx'],
+  train: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
+  circuits: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
+  llc: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
+  report: ['apache-arrow', 'zod', 'tsx'],
+};
+
+export const taskProjectName = (stage: StageName, key: string): string => `${stage}-${key}`;
+export const experimentProjectName = (name: string): string => name.replaceAll('/', '.');
+
+type ProjectConfig = Record<string, unknown>;
+type NodesResult = [string, { projects: Record<string, ProjectConfig> }][];
+
+export function createNodesFromExperiments(files: readonly string[], workspaceRoot: string): NodesResult {
+  const experiments: Experiment[] = [];
+  const results: NodesResult = [];
+  for (const file of [...files].filter((f) => isExperimentFile(f.split('/').pop()!)).sort()) {
+    try {
+      experiments.push(loadExperiment(file, workspaceRoot));
+    } catch (err) {
+      // a broken experiment file must not take the whole workspace down: report it and skip it
+      if (err instanceof ConfigError) console.warn(`sortscope: skipping ${file}: ${err.message}`);
+      else throw err;
+    }
+  }
+  const tasks = planTasks(experiments);
+  const byFile = new Map<string, Record<string, ProjectConfig>>();
+  const add = (file: string, root: string, project: ProjectConfig): void => {
+    const projects = byFile.get(file) ?? {};
+    projects[root] = project;
+    byFile.set(file, projects);
+  };
+  for (const task of tasks) add(task.file, `artifacts/${task.stage}/${task.key}`, taskProject(task));
+  for (const exp of experiments) add(exp.file, `${dirname(exp.file)}/.${experimentProjectName(exp.name.split('/').pop()!)}`, experimentProject(exp));
+  for (const [file, projects] of byFile) results.push([file, { projects }]);
+  return results;
+}
+
+function taskProject(task: StageTask): ProjectConfig {
+  const def = stageDef(task.stage);
+  const upstream = def.upstream.map((u) => taskProjectName(u, task.upstream[u]!));
+  const codeInputs = STAGE_PACKAGES[task.stage].flatMap((p) => [`{workspaceRoot}/packages/${p}/src/**/*`, `!{workspaceRoot}/packages/${p}/src/**/*.test.ts`]);
+  return {
+    name: taskProjectName(task.stage, task.key),
+    tags: ['type:stage-task', `stage:${task.stage}`, ...task.experiments.map((e) => `experiment:${e}`)],
+    implicitDependencies: upstream,
+    targets: {
+      analyze: {
+        executor: 'nx:run-commands',
+        options: { command: `node bin/sortscope.mjs ${task.stage} --config ${task.file} --expect-key ${task.key}`, cwd: '{workspaceRoot}' },
+        cache: true,
+        inputs: ['code', ...codeInputs, { externalDependencies: EXTERNAL_DEPS[task.stage] }, { dependentTasksOutputFiles: '**/*', transitive: true }],
+        outputs: [`{workspaceRoot}/artifacts/${task.stage}/${task.key}`],
+        dependsOn: ['^analyze'],
+        metadata: { description: `${task.stage} of ${task.experiments.join(', ')}` },
+      },
+    },
+  };
+}
+
+function experimentProject(exp: Experiment): ProjectConfig {
+  const keys = experimentKeys(exp.config);
+  const stageTarget = (stage: StageName) => ({
+    executor: 'nx:noop',
+    inputs: [],
+    cache: true,
+    dependsOn: [{ projects: [taskProjectName(stage, keys[stage].key)], target: 'analyze' }],
+  });
+  return {
+    name: experimentProjectName(exp.name),
+    tags: ['type:experiment'],
+    implicitDependencies: STAGES.map((s) => taskProjectName(s.name, keys[s.name].key)),
+    targets: {
+      ...Object.fromEntries(STAGES.map((s) => [s.name, stageTarget(s.name)])),
+      analyze: { executor: 'nx:noop', inputs: [], cache: true, dependsOn: STAGES.map((s) => ({ projects: [taskProjectName(s.name, keys[s.name].key)], target: 'analyze' })) },
+    },
+  };
+}

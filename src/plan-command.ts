@@ -1,0 +1,45 @@
+/**
+ * `sortscope plan`: the experiments found under experiments/ and the artifact directory of each
+ * of their stages (shared tasks are listed once per experiment that uses them).
+ */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { ParsedArgs } from '@sortscope/core';
+import { findExperimentFiles } from './discover.ts';
+import { loadExperiment } from './experiment.ts';
+import type { Command } from './main.ts';
+import { experimentKeys, STAGES, taskDir } from './plan.ts';
+
+export const planCommand: Command = {
+  spec: {
+    name: 'plan',
+    summary: 'List the experiments and where each of their stages writes its artifacts.',
+    globals: [{ name: 'json', type: 'boolean', description: 'print the plan as JSON' }],
+    positionals: '[experiment.json ...]',
+  },
+  async run(args: ParsedArgs, root: string) {
+    const files = args.positionals.length ? args.positionals : findExperimentFiles(root);
+    const plan = files.map((file) => {
+      const exp = loadExperiment(file, root);
+      const keys = experimentKeys(exp.config);
+      return {
+        experiment: exp.name,
+        file: exp.file,
+        stages: Object.fromEntries(
+          STAGES.map((s) => {
+            const dir = taskDir(root, s.name, keys[s.name].key);
+            return [s.name, { key: keys[s.name].key, dir: relative(root, dir), done: existsSync(dir) }];
+          }),
+        ),
+      };
+    });
+    if (args.globals.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    else {
+      for (const p of plan) {
+        process.stdout.write(`${p.experiment}  (${p.file})\n`);
+        for (const [stage, s] of Object.entries(p.stages)) process.stdout.write(`  ${stage.padEnd(9)} ${s.dir}${s.done ? '' : '  (not run)'}\n`);
+      }
+    }
+    return 0;
+  },
+};

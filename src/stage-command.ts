@@ -1,0 +1,63 @@
+/**
+ * The generic command of a pipeline stage: `sortscope <stage> [--config FILE] [--<field> v …]`.
+ * Loads and validates the experiment (defaults < file < flags), computes the stage's key from its
+ * resolved section and its upstream keys, and runs the stage into artifacts/<stage>/<key>/
+ * (or --out-dir). This is exactly what the Nx target runs, so standalone and Nx give the same files.
+ */
+import { resolve } from 'node:path';
+import { type CommandSpec, ConfigError, type GlobalOption, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
+import { type Experiment, loadExperiment } from './experiment.ts';
+import { experimentKeys, taskDir } from './plan.ts';
+
+export interface StageContext {
+  config: unknown;
+  key: string;
+  outDir: string;
+  /** upstream stage → its artifact directory */
+  upstreamDirs: Partial<Record<StageName, string>>;
+  experiment: Experiment;
+  workspaceRoot: string;
+  quiet: boolean;
+}
+
+export interface StageRunner {
+  def: StageDef;
+  run(ctx: StageContext): Promise<{ files: Record<string, string>; summary: unknown }> | { files: Record<string, string>; summary: unknown };
+  notes?: string[];
+}
+
+export const STAGE_GLOBALS: GlobalOption[] = [
+  { name: 'config', type: 'string', value: 'FILE', description: 'experiment file (e.g. experiments/baseline.json); without it every field takes its default' },
+  { name: 'out-dir', type: 'string', value: 'DIR', description: 'write here instead of artifacts/<stage>/<key>/' },
+  { name: 'expect-key', type: 'string', value: 'KEY', description: 'fail unless the resolved config has this key (used by the Nx targets)' },
+  { name: 'json', type: 'boolean', description: 'print a JSON summary to stdout' },
+  { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
+];
+
+export function stageSpec(runner: StageRunner): CommandSpec {
+  return {
+    name: runner.def.name,
+    summary: runner.def.summary,
+    section: { name: runner.def.name, schema: runner.def.schema },
+    globals: STAGE_GLOBALS,
+    notes: runner.notes,
+  };
+}
+
+export async function runStageCommand(runner: StageRunner, args: ParsedArgs, workspaceRoot: string): Promise<number> {
+  const file = args.globals.config as string | undefined;
+  const experiment = loadExperiment(file, workspaceRoot, { stage: runner.def.name, values: args.overrides });
+  const keys = experimentKeys(experiment.config);
+  const { key, upstream } = keys[runner.def.name];
+  const expect = args.globals['expect-key'] as string | undefined;
+  if (expect !== undefined && expect !== key) {
+    throw new ConfigError(`${experiment.file}: the ${runner.def.name} section resolves to key ${key}, expected ${expect}; the Nx project graph is stale, rerun nx`);
+  }
+  const outDir = args.globals['out-dir'] ? resolve(String(args.globals['out-dir'])) : taskDir(workspaceRoot, runner.def.name, key);
+  const upstreamDirs = Object.fromEntries(Object.entries(upstream).map(([s, k]) => [s, taskDir(workspaceRoot, s as StageName, k!)]));
+  const config = (experiment.config as Record<string, unknown>)[runner.def.name];
+  const quiet = Boolean(args.globals.quiet);
+  const result = await runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet });
+  if (args.globals.json) process.stdout.write(`${JSON.stringify({ stage: runner.def.name, key, experiment: experiment.name, ...result }, null, 2)}\n`);
+  return 0;
+}
