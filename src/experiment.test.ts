@@ -46,7 +46,7 @@ describe('experiments', () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.message).toMatch(/invalid config in experiments\/bad\.json:/);
-    expect(err!.message).toMatch(/datset: unknown key; expected one of \$schema, description, dataset \(did you mean "dataset"\?\)/);
+    expect(err!.message).toMatch(/datset: unknown key; expected one of \$schema, description, dataset, train \(did you mean "dataset"\?\)/);
     expect(err!.message).toMatch(/dataset\.noise\.p: got 2; expected a number <= 1/);
     expect(() => loadExperiment('experiments/nojson.json', root)).toThrow(/is not valid JSON/);
     expect(() => loadExperiment('experiments/missing.json', root)).toThrow(/cannot read config file/);
@@ -63,8 +63,14 @@ describe('plan', () => {
     const exps = ['a', 'b', 'c'].map((n) => loadExperiment(`experiments/${n}.json`, root));
     expect(experimentKeys(exps[0].config).dataset.key).toBe(experimentKeys(exps[1].config).dataset.key);
     const tasks = planTasks(exps);
-    expect(tasks).toHaveLength(2);
-    expect(tasks.map((t) => t.experiments)).toEqual([['a', 'b'], ['c']]);
+    expect(tasks.map((t) => [t.stage, t.experiments])).toEqual([
+      ['dataset', ['a', 'b']],
+      ['dataset', ['c']],
+      ['train', ['a', 'b']],
+      ['train', ['c']],
+    ]);
     expect(tasks[0].file).toBe('experiments/a.json');
+    // a train task's upstream is its own experiment's dataset
+    expect(tasks[3].upstream.dataset).toBe(tasks[1].key);
   });
 });

@@ -6,6 +6,7 @@
 import { basename, relative, resolve, sep } from 'node:path';
 import { ConfigError, deepMerge, isPlainObject, parseSection, readJsonFile, type StageName } from '@sortscope/core';
 import { DatasetConfigSchema } from '@sortscope/dataset';
+import { TrainConfigSchema } from '@sortscope/train';
 import { z } from 'zod';
 
 export const ExperimentSchema = z
@@ -13,6 +14,7 @@ export const ExperimentSchema = z
     $schema: z.string().optional().describe('path of the JSON Schema, for editors'),
     description: z.string().default('').describe('what this experiment is for'),
     dataset: DatasetConfigSchema.prefault({}),
+    train: TrainConfigSchema.prefault({}),
   })
   .strict();
 

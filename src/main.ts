@@ -6,9 +6,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type CommandSpec, helpText, parseArgs, type ParsedArgs, SortscopeError } from '@sortscope/core';
 import { type DatasetConfig, runDatasetStage, datasetStage } from '@sortscope/dataset';
+import { runTrainStage, type TrainConfig, trainStage } from '@sortscope/train';
+import { benchCommand } from './bench-command.ts';
+import { evalCommand } from './eval-command.ts';
 import { planCommand } from './plan-command.ts';
 import { schemaCommand } from './schema-command.ts';
-import { runStageCommand, stageSpec, type StageRunner } from './stage-command.ts';
+import { exportCommand, importCommand } from './weights-commands.ts';
+import { BACKEND_OPTION, runStageCommand, stageSpec, type StageRunner } from './stage-command.ts';
 
 export interface Command {
   spec: CommandSpec;
@@ -17,10 +21,26 @@ export interface Command {
 
 const stageRunners: StageRunner[] = [
   { def: datasetStage, run: (ctx) => runDatasetStage(ctx.config as DatasetConfig, ctx.outDir, { quiet: ctx.quiet }) },
+  {
+    def: trainStage,
+    globals: [BACKEND_OPTION, { name: 'fresh', type: 'boolean', description: 'ignore a saved partial run and start from step 0' }],
+    run: (ctx) =>
+      runTrainStage(ctx.config as TrainConfig, {
+        outDir: ctx.outDir,
+        datasetDir: ctx.upstreamDirs.dataset!,
+        quiet: ctx.quiet,
+        backend: ctx.options.backend as string | undefined,
+        fresh: Boolean(ctx.options.fresh),
+      }),
+  },
 ];
 
 export const COMMANDS: Command[] = [
   ...stageRunners.map((r) => ({ spec: stageSpec(r), run: (args: ParsedArgs, root: string) => runStageCommand(r, args, root) })),
+  evalCommand,
+  exportCommand,
+  importCommand,
+  benchCommand,
   planCommand,
   schemaCommand,
 ];

@@ -1,10 +1,10 @@
 /**
  * End-to-end check of the Nx promises in a scratch copy of the workspace: a second run is all
- * cache hits, a changed noise level reruns only that experiment's dataset, and a deleted
- * artifact is restored from the cache.
+ * cache hits; a changed noise level reruns only that experiment's dataset and training; a changed
+ * train section reruns only that training; a deleted artifact is restored from the cache.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,49 +13,56 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 function scratchWorkspace(): string {
   const ws = mkdtempSync(join(tmpdir(), 'ss-nx-'));
-  for (const f of ['package.json', 'package-lock.json', '.gitignore', 'nx.json', '.env', 'tsconfig.json', 'bin', 'src', 'tools', 'packages']) cpSync(join(ROOT, f), join(ws, f), { recursive: true, filter: (s) => !s.includes('node_modules') });
+  for (const f of ['package.json', 'package-lock.json', '.gitignore', 'nx.json', '.env', 'tsconfig.json', 'bin', 'src', 'tools', 'packages']) {
+    cpSync(join(ROOT, f), join(ws, f), { recursive: true, filter: (s) => !s.includes('node_modules') });
+  }
   symlinkSync(join(ROOT, 'node_modules'), join(ws, 'node_modules'));
+  mkdirSync(join(ws, 'experiments'));
   return ws;
 }
 
-function experiment(ws: string, name: string, dataset: unknown): void {
-  execFileSync('mkdir', ['-p', join(ws, 'experiments')]);
-  writeFileSync(join(ws, 'experiments', `${name}.json`), JSON.stringify({ dataset }));
+const TINY_DATA = { list_length: 4, max_number: 15, n_train: 600, n_validation: 60, n_test: 0 };
+const TINY_TRAIN = { model: { d_model: 16, d_head: 8 }, batch_size: 64, epochs: 2, checkpoints: { log_spaced: 4, linear: 2 }, eval: { validation_rows: 60, train_rows: 60 } };
+
+function experiment(ws: string, name: string, dataset: object, train: object = TINY_TRAIN): void {
+  writeFileSync(join(ws, 'experiments', `${name}.json`), JSON.stringify({ dataset: { ...TINY_DATA, ...dataset }, train }));
 }
 
-function analyze(ws: string): string {
-  return execFileSync(join(ws, 'node_modules/.bin/nx'), ['run-many', '-t', 'analyze', '--outputStyle=static'], {
+function analyze(ws: string): { out: string; ran: string[] } {
+  const out = execFileSync(join(ws, 'node_modules/.bin/nx'), ['run-many', '-t', 'analyze', '--outputStyle=static'], {
     cwd: ws,
     encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1' },
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
   });
+  // tasks that ran their command (not replayed from the cache)
+  const ran = [...out.matchAll(/^> nx run ((?:dataset|train)-[0-9a-f]{16}):analyze\s*$/gm)].map((m) => m[1].split('-')[0]);
+  return { out, ran: ran.sort() };
 }
 
 describe('Nx pipeline (scratch workspace)', () => {
   it('caches, reruns only what changed, restores deleted artifacts', () => {
     const ws = scratchWorkspace();
-    const small = { n_train: 300, n_validation: 30, n_test: 30 };
-    experiment(ws, 'clean', small);
-    experiment(ws, 'noisy', { ...small, noise: { kind: 'token', p: 0.1 } });
+    experiment(ws, 'clean', {});
+    experiment(ws, 'noisy', { noise: { kind: 'token', p: 0.1 } });
     const first = analyze(ws);
-    expect(first).toMatch(/Successfully ran target analyze for 4 projects/);
-    expect(first).toMatch(/Cache:\s+0\/4 hit/);
+    expect(first.out).toMatch(/Successfully ran target analyze for 6 projects/);
+    expect(first.ran).toEqual(['dataset', 'dataset', 'train', 'train']);
 
-    const second = analyze(ws);
-    expect(second).toMatch(/Cache:\s+4\/4 hit \(100%\)/);
+    expect(analyze(ws).out).toMatch(/Cache:\s+6\/6 hit \(100%\)/);
 
-    experiment(ws, 'noisy', { ...small, noise: { kind: 'token', p: 0.2 } });
-    const third = analyze(ws);
-    expect(third).toMatch(/Cache:\s+3\/4 hit/); // only the new noisy dataset ran
-    const fresh = [...third.matchAll(/nx run (dataset-[0-9a-f]+):analyze\s*$/gm)].map((m) => m[1]);
-    expect(fresh).toHaveLength(1);
-    expect(third).toMatch(/--config experiments\/noisy\.json/);
+    experiment(ws, 'noisy', { noise: { kind: 'token', p: 0.2 } });
+    expect(analyze(ws).ran).toEqual(['dataset', 'train']); // the clean experiment is untouched
 
-    const dir = join(ws, 'artifacts', 'dataset');
-    const cleanKey = execFileSync('ls', [dir], { encoding: 'utf8' }).trim().split('\n');
-    rmSync(join(dir, cleanKey[0]), { recursive: true });
-    const fourth = analyze(ws);
-    expect(fourth).toMatch(/Cache:\s+4\/4 hit/);
-    expect(existsSync(join(dir, cleanKey[0], 'train.arrow'))).toBe(true);
-  }, 120_000);
+    experiment(ws, 'clean', {}, { ...TINY_TRAIN, lr: 2e-3 });
+    expect(analyze(ws).ran).toEqual(['train']); // a train-only edit keeps the dataset
+
+    rmSync(join(ws, 'artifacts'), { recursive: true });
+    const restored = analyze(ws);
+    expect(restored.ran).toEqual([]);
+    const plan = JSON.parse(execFileSync(process.execPath, [join(ws, 'bin/sortscope.mjs'), 'plan', '--json'], { cwd: ws, encoding: 'utf8' }));
+    for (const e of plan) {
+      expect(existsSync(join(ws, e.stages.dataset.dir, 'train.arrow'))).toBe(true);
+      expect(existsSync(join(ws, e.stages.train.dir, 'checkpoints.arrow'))).toBe(true);
+    }
+  }, 300_000);
 });

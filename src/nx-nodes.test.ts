@@ -27,7 +27,10 @@ describe('Nx project inference', () => {
     expect(analyze.cache).toBe(true);
     const exp = Object.values(projects).find((p) => (p as { name: string }).name === 'a') as Record<string, any>;
     expect(exp.targets.dataset.dependsOn[0].target).toBe('analyze');
-    expect(exp.targets.analyze.dependsOn).toHaveLength(1);
+    expect(exp.targets.analyze.dependsOn).toHaveLength(2);
+    const train = Object.values(projects).find((p) => (p as { name: string }).name.startsWith('train-')) as Record<string, any>;
+    expect(train.implicitDependencies).toEqual([expect.stringMatching(/^dataset-[0-9a-f]{16}$/)]);
+    expect(train.targets.analyze.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.arrow', transitive: true });
   });
 
   it('skips a broken experiment file with a warning instead of breaking the workspace', () => {

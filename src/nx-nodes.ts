@@ -30,7 +30,7 @@ const STAGE_PACKAGES: Record<StageName, string[]> = {
 
 const EXTERNAL_DEPS: Record<StageName, string[]> = {
   dataset: ['apache-arrow', 'zod', 'tsx'],
-  train: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
+  train: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
   circuits: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
   llc: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
   report: ['apache-arrow', 'zod', 'tsx'],
@@ -80,7 +80,7 @@ function taskProject(task: StageTask): ProjectConfig {
         executor: 'nx:run-commands',
         options: { command: `node bin/sortscope.mjs ${task.stage} --config ${task.file} --expect-key ${task.key}`, cwd: '{workspaceRoot}' },
         cache: true,
-        inputs: ['code', ...codeInputs, { externalDependencies: EXTERNAL_DEPS[task.stage] }, { dependentTasksOutputFiles: '**/*', transitive: true }],
+        inputs: ['code', ...codeInputs, { externalDependencies: EXTERNAL_DEPS[task.stage] }, { dependentTasksOutputFiles: '**/*.arrow', transitive: true }],
         outputs: [`{workspaceRoot}/artifacts/${task.stage}/${task.key}`],
         dependsOn: ['^analyze'],
         metadata: { description: `${task.stage} of ${task.experiments.join(', ')}` },

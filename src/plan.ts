@@ -6,10 +6,11 @@
  */
 import { stageDir, type StageDef, stageKey, type StageName } from '@sortscope/core';
 import { datasetStage } from '@sortscope/dataset';
+import { trainStage } from '@sortscope/train';
 import type { Experiment, ExperimentConfig } from './experiment.ts';
 
 /** The stages in DAG order. */
-export const STAGES: StageDef[] = [datasetStage];
+export const STAGES: StageDef[] = [datasetStage, trainStage];
 
 export function stageDef(name: StageName): StageDef {
   const def = STAGES.find((s) => s.name === name);

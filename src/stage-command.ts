@@ -18,12 +18,16 @@ export interface StageContext {
   experiment: Experiment;
   workspaceRoot: string;
   quiet: boolean;
+  /** the command's own options (StageRunner.globals), e.g. backend */
+  options: Record<string, unknown>;
 }
 
 export interface StageRunner {
   def: StageDef;
   run(ctx: StageContext): Promise<{ files: Record<string, string>; summary: unknown }> | { files: Record<string, string>; summary: unknown };
   notes?: string[];
+  /** options of this stage's command beyond STAGE_GLOBALS (runtime choices, not part of the config) */
+  globals?: GlobalOption[];
 }
 
 export const STAGE_GLOBALS: GlobalOption[] = [
@@ -34,12 +38,19 @@ export const STAGE_GLOBALS: GlobalOption[] = [
   { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
 ];
 
+export const BACKEND_OPTION: GlobalOption = {
+  name: 'backend',
+  type: 'string',
+  value: 'NAME',
+  description: 'compute backend: auto (tfjs-node where installed, else wasm), tfjs-node or wasm [default: $SORTSCOPE_BACKEND or auto]',
+};
+
 export function stageSpec(runner: StageRunner): CommandSpec {
   return {
     name: runner.def.name,
     summary: runner.def.summary,
     section: { name: runner.def.name, schema: runner.def.schema },
-    globals: STAGE_GLOBALS,
+    globals: [...STAGE_GLOBALS, ...(runner.globals ?? [])],
     notes: runner.notes,
   };
 }
@@ -57,7 +68,7 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
   const upstreamDirs = Object.fromEntries(Object.entries(upstream).map(([s, k]) => [s, taskDir(workspaceRoot, s as StageName, k!)]));
   const config = (experiment.config as Record<string, unknown>)[runner.def.name];
   const quiet = Boolean(args.globals.quiet);
-  const result = await runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet });
+  const result = await runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
   if (args.globals.json) process.stdout.write(`${JSON.stringify({ stage: runner.def.name, key, experiment: experiment.name, ...result }, null, 2)}\n`);
   return 0;
 }

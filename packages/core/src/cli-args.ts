@@ -160,7 +160,8 @@ function fieldDoc(f: LeafField): string {
   const bounds = boundsText(f.node);
   if (bounds) parts.push(`(${bounds})`);
   if (f.node.default !== undefined) parts.push(`[default: ${JSON.stringify(f.node.default)}]`);
-  else if (!f.node.enum) parts.push('[required]');
+  else if (f.required) parts.push('[required]');
+  else parts.push('[optional]');
   return parts.filter(Boolean).join(' ');
 }
 

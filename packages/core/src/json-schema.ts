@@ -69,16 +69,19 @@ export interface LeafField {
   node: JsonSchema;
   /** e.g. ['noise.kind', 'permute'] when the field only exists in that branch */
   when?: [string, string];
+  /** the field must be given (no default, not optional) */
+  required: boolean;
 }
 
 export function leafFields(root: JsonSchema, prefix: string[] = [], when?: [string, string]): LeafField[] {
   const out: LeafField[] = [];
+  const required = new Set(root.required ?? []);
   for (const [key, prop] of Object.entries(root.properties ?? {})) {
     const path = [...prefix, key];
     const options = branches(prop);
     const isObject = options.every((b) => b.type === 'object' && b.properties);
     if (!isObject) {
-      out.push({ path, node: prop, when });
+      out.push({ path, node: prop, when, required: required.has(key) && prop.default === undefined });
       continue;
     }
     if (options.length === 1) {
@@ -87,10 +90,11 @@ export function leafFields(root: JsonSchema, prefix: string[] = [], when?: [stri
     }
     const disc = Object.keys(options[0].properties ?? {}).find((k) => options.every((b) => b.properties?.[k]?.const !== undefined));
     if (!disc) {
-      out.push({ path, node: prop, when });
+      out.push({ path, node: prop, when, required: required.has(key) && prop.default === undefined });
       continue;
     }
-    out.push({ path: [...path, disc], node: { type: 'string', enum: options.map((b) => b.properties![disc].const), default: (prop.default as Record<string, unknown> | undefined)?.[disc], description: prop.description }, when });
+    const discNode = { type: 'string', enum: options.map((b) => b.properties![disc].const), default: (prop.default as Record<string, unknown> | undefined)?.[disc], description: prop.description };
+    out.push({ path: [...path, disc], node: discNode, when, required: discNode.default === undefined });
     for (const b of options) {
       const sub = { ...b, properties: Object.fromEntries(Object.entries(b.properties ?? {}).filter(([k]) => k !== disc)) };
       out.push(...leafFields(sub, path, [[...path, disc].join('.'), String(b.properties![disc].const)]));

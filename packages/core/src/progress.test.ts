@@ -15,7 +15,8 @@ describe('Progress', () => {
     expect(lines).toHaveLength(1); // throttled
     t = 10000;
     p.update(100);
-    expect(lines[1]).toMatch(/100\/100 steps {2}10\.0 steps\/s {2}in 10s/);
+    p.finish();
+    expect(lines.at(-1)).toMatch(/100\/100 steps {2}10\.0 steps\/s {2}in 10s/);
   });
   it('is silent when quiet', () => {
     const lines: string[] = [];

@@ -38,7 +38,7 @@ export class Progress {
     this.done = done;
     if (this.opts.quiet) return;
     const t = this.opts.now();
-    if (t - this.lastPrint < (this.tty ? 200 : this.opts.everyMs) && done < this.opts.total) return;
+    if (t - this.lastPrint < (this.tty ? 200 : this.opts.everyMs)) return;
     this.lastPrint = t;
     this.write(this.line(t, extra), false);
   }

@@ -44,7 +44,7 @@ describe('tilted gap distribution', () => {
     for (const [gaps, target] of [[{ kind: 'uniform' }, 52 / 11], [{ kind: 'tilted', mean_gap: 3 }, 3], [{ kind: 'tilted', mean_gap: 5.3 }, 5.3]] as const) {
       const { facts } = generateDataset(config({ n_train: 20_000, gaps }));
       const g = facts.train.gaps;
-      expect(Math.abs(g.mean - target)).toBeLessThan((4 * g.std) / Math.sqrt(20_000)); // conservative: lists' gaps are correlated
+      expect(Math.abs(g.mean! - target)).toBeLessThan((4 * g.std!) / Math.sqrt(20_000)); // conservative: lists' gaps are correlated
       expect(g.histogram.reduce((a, b) => a + b, 0)).toBe(20_000 * 9);
     }
   });
@@ -53,6 +53,10 @@ describe('tilted gap distribution', () => {
     const s = gapStats(Uint8Array.from([0, 1, 4, 2, 3, 5]), 3);
     // gaps 1, 3 and 1, 2
     expect(s).toEqual({ mean: 1.75, std: Math.sqrt(2.75 / 3), min: 1, max: 3, histogram: [0, 2, 1, 1] });
+  });
+
+  it('has no statistics for an empty split', () => {
+    expect(gapStats(new Uint8Array(0), 10)).toEqual({ mean: null, std: null, min: null, max: null, histogram: [] });
   });
 
   it('refuses an unreachable mean gap with the reachable range', () => {

@@ -91,10 +91,11 @@ export function sampleTilted(dist: SpanDistribution, min_number: number, rng: Rn
 }
 
 export interface GapStats {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
+  /** null when there are no gaps (an empty split, or lists of one number) */
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
   /** histogram[g] = number of adjacent gaps equal to g */
   histogram: number[];
 }
@@ -119,12 +120,12 @@ export function gapStats(sorted: Uint8Array, n: number): GapStats {
       if (g > max) max = g;
     }
   }
-  const mean = count ? sum / count : NaN;
+  const mean = count ? sum / count : null;
   return {
     mean,
-    std: count > 1 ? Math.sqrt((sumSq - count * mean * mean) / (count - 1)) : NaN,
-    min: count ? min : NaN,
-    max: count ? max : NaN,
+    std: count > 1 ? Math.sqrt((sumSq - count * mean! * mean!) / (count - 1)) : null,
+    min: count ? min : null,
+    max: count ? max : null,
     histogram: Array.from(hist, (h) => h ?? 0),
   };
 }

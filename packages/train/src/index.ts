@@ -1,2 +1,15 @@
-// The train stage is not built yet; see packages/train/README.md.
-export {};
+export * from './model-config.ts';
+export * from './layout.ts';
+export * from './init.ts';
+export * from './engine.ts';
+export * from './tfjs/backend.ts';
+export * from './tfjs/engine.ts';
+export * from './safetensors.ts';
+export * from './weights.ts';
+export * from './optimizer.ts';
+export * from './schedule.ts';
+export * from './schema.ts';
+export * from './eval.ts';
+export * from './train-loop.ts';
+export * from './io.ts';
+export * from './stage.ts';

@@ -1,0 +1,45 @@
+/**
+ * The train stage's config section: the single source of truth for its defaults, flags,
+ * messages and cache key. Defaults reproduce ARENA's setup: Adam with coupled L2 weight decay
+ * 0.005, batch 512, 25 epochs over the 150,000 training lists (7,325 steps), lr 1e-3 → 1e-4
+ * linearly per epoch, TransformerLens gpt2 init from seed 42.
+ */
+import { z } from 'zod';
+import { ModelShapeSchema } from './model-config.ts';
+
+export const TrainConfigSchema = z
+  .object({
+    model: ModelShapeSchema.prefault({}),
+    seed: z.int().min(0).default(42).describe('seed of the initialisation and of the per-epoch shuffles'),
+    optimizer: z.enum(['adam', 'adamw']).default('adam').describe('adam: L2 weight decay added to the gradient (PyTorch Adam, ARENA); adamw: decoupled'),
+    lr: z.number().positive().default(1e-3).describe('learning rate (at the first epoch)'),
+    lr_end: z.number().min(0).default(1e-4).describe('learning rate at the last epoch (linear-per-epoch, cosine)'),
+    schedule: z.enum(['linear-per-epoch', 'constant', 'cosine']).default('linear-per-epoch').describe('learning-rate schedule'),
+    weight_decay: z.number().min(0).default(0.005).describe('weight decay λ'),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+    eps: z.number().positive().default(1e-8).describe('Adam epsilon'),
+    batch_size: z.int().min(1).default(512).describe('sequences per step (the last batch of an epoch may be smaller)'),
+    epochs: z.int().min(1).default(25).describe('passes over the finite training set, reshuffled each epoch'),
+    max_steps: z.int().min(1).optional().describe('stop after this many steps (default: all epochs)'),
+    checkpoints: z
+      .object({
+        log_spaced: z.int().min(0).default(60).describe('checkpoints evenly spaced in log(step)'),
+        linear: z.int().min(0).default(40).describe('checkpoints evenly spaced in step'),
+      })
+      .strict()
+      .prefault({})
+      .describe('the checkpoint schedule (step 0 and the last step are always included)'),
+    log_every: z.int().min(1).default(10).describe('record train loss, lr, gradient and weight norms every this many steps'),
+    eval: z
+      .object({
+        validation_rows: z.int().min(1).default(2000).describe('clean validation sequences evaluated at each checkpoint'),
+        train_rows: z.int().min(1).default(2000).describe('training sequences (a fixed sample) evaluated at each checkpoint'),
+        batch_size: z.int().min(1).default(1000).describe('sequences per evaluation batch'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type TrainConfig = z.output<typeof TrainConfigSchema>;

@@ -1,0 +1,120 @@
+/**
+ * The train stage's declaration and its I/O wrapper: read the dataset, train with checkpoints
+ * (resuming from artifacts/train/<key>/partial/ when an earlier run was interrupted), then write
+ * checkpoints.arrow, metrics-steps.arrow, metrics-checkpoints.arrow and final.safetensors.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { readSplit, splitFile } from '@sortscope/dataset';
+import { headAblationLossIncrease, evaluateTokens, summarize } from './eval.ts';
+import { initParams } from './init.ts';
+import { writeCheckpointMetrics, writeCheckpoints, writeResume, writeStepMetrics, readResume, readCheckpoints } from './io.ts';
+import { modelConfig } from './model-config.ts';
+import { adamState } from './optimizer.ts';
+import { type TrainConfig, TrainConfigSchema } from './schema.ts';
+import { TfjsEngine } from './tfjs/engine.ts';
+import { runTraining, trainPlan, type TrainState } from './train-loop.ts';
+import { saveWeights } from './weights.ts';
+
+export const trainStage: StageDef<typeof TrainConfigSchema> = {
+  name: 'train',
+  version: '1',
+  summary: 'Train the sorting transformer on the dataset, with checkpoints along training (resumable).',
+  schema: TrainConfigSchema,
+  upstream: ['dataset'],
+};
+
+export const TRAIN_FILES = {
+  checkpoints: 'checkpoints.arrow',
+  steps: 'metrics-steps.arrow',
+  checkpointMetrics: 'metrics-checkpoints.arrow',
+  weights: 'final.safetensors',
+  runInfo: 'run-info.json',
+} as const;
+
+export interface TrainStageOptions {
+  outDir: string;
+  datasetDir: string;
+  quiet?: boolean;
+  /** tfjs backend: auto | tfjs-node | wasm */
+  backend?: string;
+  /** ignore a saved partial run */
+  fresh?: boolean;
+}
+
+export async function runTrainStage(config: TrainConfig, opts: TrainStageOptions) {
+  const t0 = performance.now();
+  const train = readSplit(splitFile(opts.datasetDir, 'train'));
+  const validation = readSplit(splitFile(opts.datasetDir, 'validation'));
+  const cfg = modelConfig(config.model, { d_vocab: train.vocab.d_vocab, list_length: train.vocab.n });
+  const engine = await TfjsEngine.create(cfg, { backend: opts.backend });
+  const plan = trainPlan(config, train.rows);
+  log(`train: engine ${engine.name}; ${engine.layout.size} parameters; ${plan.totalSteps} steps (${plan.stepsPerEpoch}/epoch), ${plan.checkpointSteps.length} checkpoints → ${opts.outDir}`, opts.quiet);
+
+  const inputs = { train: train.sha256, validation: validation.sha256 };
+  const base = { stage: trainStage.name, stageVersion: trainStage.version, config, seed: config.seed, inputs, extra: {} };
+  const partial = join(opts.outDir, 'partial');
+  const resumePath = join(partial, 'resume.arrow');
+  let state: TrainState = { step: 0, params: initParams(cfg, engine.layout, config.seed), adam: adamState(engine.layout.size), logs: [], checkpoints: [] };
+  if (opts.fresh) rmSync(partial, { recursive: true, force: true });
+  else if (existsSync(resumePath)) {
+    const saved = readResume(resumePath, hashJson(config), inputs);
+    if ('state' in saved) {
+      state = saved.state;
+      log(`train: resuming from step ${state.step} (${resumePath})`, opts.quiet);
+    } else {
+      log(`train: not resuming from ${resumePath}: ${saved.reason}; starting afresh`, opts.quiet);
+      rmSync(partial, { recursive: true, force: true });
+    }
+  }
+  mkdirSync(partial, { recursive: true });
+
+  const progress = new Progress({ label: 'train', total: plan.totalSteps, quiet: opts.quiet });
+  progress.update(state.step);
+  const data = {
+    trainTokens: train.tokens,
+    trainClean: train.clean,
+    noiseApplied: train.noiseApplied,
+    trainRows: train.rows,
+    validationTokens: validation.tokens,
+    validationRows: validation.rows,
+  };
+  state = runTraining(engine, config, data, state, {
+    progress,
+    onCheckpoint(s) {
+      // the checkpoint's parameters, then the resume state (both atomic): a crash between them only repeats work
+      writeCheckpoints(join(partial, `ckpt-${String(s.step).padStart(9, '0')}.arrow`), cfg, [s.step], plan.stepsPerEpoch, [s.params], base);
+      writeResume(resumePath, s, base);
+    },
+  });
+  progress.finish(`final train loss ${state.logs.at(-1)?.loss.toFixed(4) ?? '?'}`);
+
+  // final evaluation on the whole validation split, and each head's mean-ablation importance
+  const n = cfg.list_length;
+  const finalValidation = summarize(evaluateTokens(engine, state.params, validation.tokens, validation.rows, { batchSize: config.eval.batch_size }), n);
+  const ablationRows = Math.min(validation.rows, config.eval.validation_rows);
+  const ablation = headAblationLossIncrease(engine, state.params, validation.tokens, ablationRows, config.eval.batch_size);
+  const steps = readdirSync(partial).filter((f) => f.startsWith('ckpt-')).sort();
+  const loaded = steps.map((f) => readCheckpoints(join(partial, f)));
+  const extra = { engine: engine.name, bayes_loss: train.bayes, final_validation: finalValidation, head_ablation_loss_increase: ablation, steps_per_epoch: plan.stepsPerEpoch, total_steps: plan.totalSteps };
+  const files = {
+    checkpoints: join(opts.outDir, TRAIN_FILES.checkpoints),
+    steps: join(opts.outDir, TRAIN_FILES.steps),
+    checkpointMetrics: join(opts.outDir, TRAIN_FILES.checkpointMetrics),
+    weights: join(opts.outDir, TRAIN_FILES.weights),
+  };
+  writeCheckpoints(files.checkpoints, cfg, loaded.map((c) => c.steps[0]), plan.stepsPerEpoch, loaded.map((c) => c.params), { ...base, extra });
+  writeStepMetrics(files.steps, state.logs, { ...base, extra: { engine: engine.name } });
+  writeCheckpointMetrics(files.checkpointMetrics, state.checkpoints, n, { ...base, extra });
+  saveWeights(files.weights, state.params, cfg, { 'sortscope.step': String(state.step), 'sortscope.config_hash': hashJson(config) });
+  const seconds = (performance.now() - t0) / 1000;
+  writeFileAtomic(join(opts.outDir, TRAIN_FILES.runInfo), `${JSON.stringify({ engine: engine.name, seconds, steps: plan.totalSteps }, null, 2)}\n`);
+  rmSync(partial, { recursive: true, force: true });
+  log(
+    `train: done in ${seconds.toFixed(1)}s; validation loss ${finalValidation.loss.toFixed(4)}, token accuracy ${(100 * finalValidation.token_accuracy).toFixed(2)}%, ` +
+      `sequence accuracy ${(100 * finalValidation.sequence_accuracy).toFixed(2)}%; head ablation ${ablation.map((l) => l.map((x) => x.toFixed(3)).join('/')).join(' | ')}`,
+    opts.quiet,
+  );
+  return { files, summary: { engine: engine.name, seconds, final_validation: finalValidation, head_ablation_loss_increase: ablation, total_steps: plan.totalSteps } };
+}

@@ -1,0 +1,168 @@
+/**
+ * The training loop as a function of (config, engine, data, starting state): no file I/O; the
+ * caller persists checkpoints and the resume state through `onCheckpoint`.
+ *
+ * Step s (0-based) uses epoch e = floor(s / steps_per_epoch), whose order of the training rows is
+ * Rng.derive(seed, 'train', 'shuffle', e).permutation(rows), and batch b = s mod steps_per_epoch
+ * of it (the last batch of an epoch holds the remainder, as PyTorch's DataLoader without
+ * drop_last). The checkpoint at step s holds the parameters before step s's update (step 0 is the
+ * initialisation; the last is after the final update). Because every random choice is derived
+ * from (seed, epoch), a run resumed from the state saved at a checkpoint takes exactly the same
+ * steps as an uninterrupted one.
+ */
+import { type Progress, Rng, SortscopeError } from '@sortscope/core';
+import type { Engine } from './engine.ts';
+import { type EvalSummary, evaluateTokens, summarize } from './eval.ts';
+import { adamStep, type AdamState } from './optimizer.ts';
+import { checkpointSteps, learningRate } from './schedule.ts';
+import type { TrainConfig } from './schema.ts';
+
+export interface TrainData {
+  /** [rows, n_ctx] the training sequences as trained on (noisy where the dataset is) */
+  trainTokens: Uint8Array;
+  /** [rows, n_ctx] the clean versions */
+  trainClean: Uint8Array;
+  /** [rows] 1 where the dataset's noise selected the row */
+  noiseApplied: Uint8Array;
+  trainRows: number;
+  /** [rows, n_ctx] clean validation sequences */
+  validationTokens: Uint8Array;
+  validationRows: number;
+}
+
+export interface StepLog {
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  grad_norm: number;
+  weight_norm: number;
+}
+
+export interface CheckpointMetrics {
+  step: number;
+  epoch: number;
+  /** clean validation sample */
+  validation: EvalSummary;
+  /** training sample, against the targets trained on */
+  train: EvalSummary;
+  /** the noisy / clean rows of the training sample (null when the data are clean) */
+  train_noisy: EvalSummary | null;
+  train_clean: EvalSummary | null;
+  /** the noisy rows of the training sample fed their clean version: does the model still sort them? */
+  train_noisy_vs_clean_targets: EvalSummary | null;
+}
+
+export interface TrainState {
+  step: number;
+  params: Float32Array;
+  adam: AdamState;
+  logs: StepLog[];
+  checkpoints: CheckpointMetrics[];
+}
+
+export interface TrainPlan {
+  stepsPerEpoch: number;
+  totalSteps: number;
+  checkpointSteps: number[];
+}
+
+export class TrainingDiverged extends SortscopeError {
+  override name = 'TrainingDiverged';
+}
+
+export function trainPlan(cfg: TrainConfig, trainRows: number): TrainPlan {
+  const stepsPerEpoch = Math.ceil(trainRows / cfg.batch_size);
+  const totalSteps = Math.min(stepsPerEpoch * cfg.epochs, cfg.max_steps ?? Infinity);
+  return { stepsPerEpoch, totalSteps, checkpointSteps: checkpointSteps(totalSteps, cfg.checkpoints.log_spaced, cfg.checkpoints.linear) };
+}
+
+function norm(v: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+function gatherRows(src: Uint8Array, rows: ArrayLike<number>, from: number, to: number, ctx: number): Uint8Array {
+  const out = new Uint8Array((to - from) * ctx);
+  for (let i = from; i < to; i++) out.set(src.subarray(rows[i] * ctx, rows[i] * ctx + ctx), (i - from) * ctx);
+  return out;
+}
+
+/** The fixed evaluation samples: the first validation rows, and a seeded sample of training rows. */
+export function evalSamples(cfg: TrainConfig, data: TrainData, ctx: number) {
+  const vRows = Math.min(cfg.eval.validation_rows, data.validationRows);
+  const tRows = Math.min(cfg.eval.train_rows, data.trainRows);
+  const pick = Rng.derive(cfg.seed, 'train', 'eval-sample').permutation(data.trainRows).subarray(0, tRows).sort();
+  const noisy = Uint8Array.from(pick, (r) => data.noiseApplied[r]);
+  return {
+    validation: data.validationTokens.subarray(0, vRows * ctx),
+    vRows,
+    train: gatherRows(data.trainTokens, pick, 0, tRows, ctx),
+    trainCleanVersion: gatherRows(data.trainClean, pick, 0, tRows, ctx),
+    tRows,
+    noisy,
+    anyNoisy: noisy.some((x) => x === 1),
+  };
+}
+
+export function checkpointMetrics(engine: Engine, params: Float32Array, cfg: TrainConfig, samples: ReturnType<typeof evalSamples>, step: number, stepsPerEpoch: number): CheckpointMetrics {
+  const n = engine.cfg.list_length;
+  const bs = cfg.eval.batch_size;
+  const train = evaluateTokens(engine, params, samples.train, samples.tRows, { batchSize: bs });
+  const clean = Uint8Array.from(samples.noisy, (x) => 1 - x);
+  const some = (sel: Uint8Array) => sel.some((x) => x === 1);
+  return {
+    step,
+    epoch: step / stepsPerEpoch,
+    validation: summarize(evaluateTokens(engine, params, samples.validation, samples.vRows, { batchSize: bs }), n),
+    train: summarize(train, n),
+    train_noisy: samples.anyNoisy ? summarize(train, n, samples.noisy) : null,
+    train_clean: samples.anyNoisy && some(clean) ? summarize(train, n, clean) : null,
+    train_noisy_vs_clean_targets: samples.anyNoisy ? summarize(evaluateTokens(engine, params, samples.trainCleanVersion, samples.tRows, { batchSize: bs }), n, samples.noisy) : null,
+  };
+}
+
+export interface TrainHooks {
+  /** called at every checkpoint step with the metrics and the state to persist for resuming */
+  onCheckpoint(state: TrainState, metrics: CheckpointMetrics): void;
+  progress?: Progress;
+}
+
+/** Train from `state` (step 0 or a resumed checkpoint) to the end; returns the final state. */
+export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, state: TrainState, hooks: TrainHooks): TrainState {
+  const ctx = engine.cfg.n_ctx;
+  const plan = trainPlan(cfg, data.trainRows);
+  const ckpts = new Set(plan.checkpointSteps);
+  const samples = evalSamples(cfg, data, ctx);
+  const adamCfg = { kind: cfg.optimizer, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weight_decay: cfg.weight_decay };
+  const recorded = new Set(state.checkpoints.map((c) => c.step));
+  let order: Uint32Array | null = null;
+  let orderEpoch = -1;
+  for (let step = state.step; ; step++) {
+    state.step = step;
+    if (ckpts.has(step) && !recorded.has(step)) {
+      const metrics = checkpointMetrics(engine, state.params, cfg, samples, step, plan.stepsPerEpoch);
+      state.checkpoints.push(metrics);
+      recorded.add(step);
+      hooks.onCheckpoint(state, metrics);
+    }
+    if (step >= plan.totalSteps) break;
+    const epoch = Math.floor(step / plan.stepsPerEpoch);
+    if (epoch !== orderEpoch) {
+      order = Rng.derive(cfg.seed, 'train', 'shuffle', epoch).permutation(data.trainRows);
+      orderEpoch = epoch;
+    }
+    const b = step - epoch * plan.stepsPerEpoch;
+    const from = b * cfg.batch_size;
+    const to = Math.min(from + cfg.batch_size, data.trainRows);
+    const batch = { tokens: gatherRows(data.trainTokens, order!, from, to, ctx), rows: to - from };
+    const lr = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, step, plan.stepsPerEpoch, cfg.epochs);
+    const { loss, grad } = engine.lossAndGrad(state.params, batch);
+    if (!Number.isFinite(loss)) throw new TrainingDiverged(`training diverged: loss is ${loss} at step ${step} (epoch ${epoch}); lower train.lr or check the data`);
+    if (step % cfg.log_every === 0) state.logs.push({ step, epoch: step / plan.stepsPerEpoch, lr, loss, grad_norm: norm(grad), weight_norm: norm(state.params) });
+    adamStep(adamCfg, state.params, grad, state.adam, lr);
+    hooks.progress?.update(step + 1, `epoch ${epoch + 1}/${cfg.epochs}  loss ${loss.toFixed(4)}`);
+  }
+  return state;
+}

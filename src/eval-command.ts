@@ -1,0 +1,77 @@
+/**
+ * `sortscope eval --weights FILE [--data FILE] --json`: loss, accuracies, loss per output
+ * position and each head's mean-ablation loss increase of a TransformerLens-format checkpoint.
+ * Data: a dataset split (.arrow, its `tokens` column), raw rows of n_ctx uint8 tokens (.u8, like
+ * the fixture's eval-10000x21.u8), or by default 10,000 fresh clean sequences for the model's vocabulary.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, log } from '@sortscope/core';
+import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import { evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize, TfjsEngine } from '@sortscope/train';
+import type { Command } from './main.ts';
+import { BACKEND_OPTION } from './stage-command.ts';
+
+export function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rows: number | undefined): { tokens: Uint8Array; rows: number; source: string } {
+  if (path === undefined) {
+    const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_train: 1, n_validation: rows ?? 10_000, n_test: 0 }));
+    return { tokens: ds.splits.validation.tokens, rows: ds.splits.validation.rows, source: `${ds.splits.validation.rows} fresh clean sequences (dataset seed 0)` };
+  }
+  let tokens: Uint8Array;
+  if (path.endsWith('.arrow')) {
+    const split = readSplit(path);
+    if (split.vocab.seq_len !== cfg.n_ctx) throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens, but the model's n_ctx is ${cfg.n_ctx}`);
+    tokens = split.tokens;
+  } else {
+    tokens = new Uint8Array(readFileSync(path));
+    if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
+  }
+  const all = tokens.length / cfg.n_ctx;
+  const n = Math.min(rows ?? all, all);
+  return { tokens: tokens.subarray(0, n * cfg.n_ctx), rows: n, source: path };
+}
+
+export const evalCommand: Command = {
+  spec: {
+    name: 'eval',
+    summary: 'Evaluate TransformerLens-format weights: loss, accuracies, loss per position, head ablations.',
+    globals: [
+      { name: 'weights', type: 'string', value: 'FILE', description: 'safetensors file with TransformerLens names (required)' },
+      { name: 'data', type: 'string', value: 'FILE', description: 'a dataset split (.arrow) or raw uint8 rows (.u8); default: 10,000 fresh clean sequences' },
+      { name: 'rows', type: 'number', value: 'N', description: 'evaluate only the first N rows' },
+      { name: 'no-ablation', type: 'boolean', description: 'skip the per-head mean-ablation (3 more passes over the data)' },
+      { name: 'json', type: 'boolean', description: 'print the results as JSON' },
+      { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
+      BACKEND_OPTION,
+    ],
+    notes: ['head_ablation_loss_increase is [layer][head]: loss with the head\'s z replaced by its per-position mean over the data, minus the clean loss.'],
+  },
+  async run(args) {
+    const path = args.globals.weights as string | undefined;
+    if (!path) throw new ConfigError("sortscope eval: --weights FILE is required (see 'sortscope eval --help')");
+    const w = loadWeights(path);
+    const data = loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
+    const engine = await TfjsEngine.create(w.cfg, { backend: args.globals.backend as string | undefined });
+    const quiet = Boolean(args.globals.quiet);
+    log(`eval: ${path} (${w.layout.size} parameters) on ${data.source}, engine ${engine.name}`, quiet);
+    const s = summarize(evaluateTokens(engine, w.params, data.tokens, data.rows), w.cfg.list_length);
+    const ablation = args.globals['no-ablation'] ? null : headAblationLossIncrease(engine, w.params, data.tokens, data.rows);
+    const result = {
+      loss: s.loss,
+      token_accuracy: s.token_accuracy,
+      sequence_accuracy: s.sequence_accuracy,
+      loss_per_position: s.loss_per_position,
+      head_ablation_loss_increase: ablation,
+      rows: data.rows,
+      engine: engine.name,
+    };
+    if (args.globals.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      process.stdout.write(
+        `loss ${s.loss.toFixed(5)}  token accuracy ${(100 * s.token_accuracy).toFixed(2)}%  sequence accuracy ${(100 * s.sequence_accuracy).toFixed(2)}%  (${data.rows} rows)\n` +
+          `loss per position: ${s.loss_per_position.map((x) => x.toFixed(4)).join(' ')}\n` +
+          (ablation ? ablation.map((l, L) => `layer ${L} head ablation loss increase: ${l.map((x, h) => `H${h} ${x.toFixed(4)}`).join('  ')}\n`).join('') : ''),
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * `sortscope export`: a checkpoint of a training run → TransformerLens safetensors.
+ * `sortscope import`: TransformerLens safetensors → a one-checkpoint 'train/checkpoints' artifact,
+ * which the circuits and llc stages read like a training run's.
+ */
+import { ConfigError, hashFile, log } from '@sortscope/core';
+import { checkpointParams, readCheckpoints, loadWeights, saveWeights, writeCheckpoints } from '@sortscope/train';
+import type { Command } from './main.ts';
+
+export const exportCommand: Command = {
+  spec: {
+    name: 'export',
+    summary: 'Write one checkpoint of a training run as TransformerLens-format safetensors.',
+    globals: [
+      { name: 'checkpoints', type: 'string', value: 'FILE', description: 'a train stage checkpoints.arrow (required)' },
+      { name: 'step', type: 'number', value: 'S', description: 'the checkpoint at training step S [default: the last]' },
+      { name: 'out', type: 'string', value: 'FILE', description: 'the .safetensors file to write (required)' },
+      { name: 'quiet', type: 'boolean', description: 'no log line' },
+    ],
+    notes: ['Load it in Python: model.load_state_dict(safetensors.torch.load_file(FILE)) on a HookedTransformer with the same config (attn_only, normalization LN or none).'],
+  },
+  async run(args) {
+    const from = args.globals.checkpoints as string | undefined;
+    const out = args.globals.out as string | undefined;
+    if (!from || !out) throw new ConfigError("sortscope export: --checkpoints FILE and --out FILE are required (see 'sortscope export --help')");
+    const ck = readCheckpoints(from);
+    const step = (args.globals.step as number | undefined) ?? ck.steps.at(-1)!;
+    const index = ck.steps.indexOf(step);
+    if (index < 0) throw new ConfigError(`--step: got ${step}; expected one of the checkpoint steps ${ck.steps.join(', ')}`);
+    saveWeights(out, checkpointParams(ck, index), ck.cfg, { 'sortscope.step': String(step), 'sortscope.source': ck.sha256 });
+    log(`export: step ${step} of ${from} → ${out}`, Boolean(args.globals.quiet));
+    return 0;
+  },
+};
+
+export const importCommand: Command = {
+  spec: {
+    name: 'import',
+    summary: 'Turn TransformerLens-format safetensors into a one-checkpoint Arrow artifact.',
+    globals: [
+      { name: 'weights', type: 'string', value: 'FILE', description: 'safetensors with TransformerLens names (required)' },
+      { name: 'out', type: 'string', value: 'FILE', description: 'the checkpoints.arrow to write (required)' },
+      { name: 'step', type: 'number', value: 'S', description: "the step to record [default: the file's sortscope.step, else 0]" },
+      { name: 'quiet', type: 'boolean', description: 'no log line' },
+    ],
+  },
+  async run(args) {
+    const path = args.globals.weights as string | undefined;
+    const out = args.globals.out as string | undefined;
+    if (!path || !out) throw new ConfigError("sortscope import: --weights FILE and --out FILE are required (see 'sortscope import --help')");
+    const w = loadWeights(path);
+    const step = (args.globals.step as number | undefined) ?? Number(w.metadata['sortscope.step'] ?? 0);
+    writeCheckpoints(out, w.cfg, [step], 1, [w.params], { stage: 'import', stageVersion: '1', config: {}, seed: null, inputs: { weights: await hashFile(path) }, extra: { imported_from: path } });
+    log(`import: ${path} (${w.layout.size} parameters) → ${out}`, Boolean(args.globals.quiet));
+    return 0;
+  },
+};
