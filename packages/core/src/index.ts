@@ -9,3 +9,4 @@ export * from './artifact.ts';
 export * from './columns.ts';
 export * from './progress.ts';
 export * from './stage.ts';
+export * from './workers.ts';

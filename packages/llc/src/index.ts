@@ -1,2 +1,14 @@
-// The llc stage is not built yet; see packages/llc/README.md.
-export {};
+export * from './sgld.ts';
+export * from './mala.ts';
+export * from './chain.ts';
+export * from './estimator.ts';
+export * from './estimate.ts';
+export * from './diagnostics.ts';
+export * from './schema.ts';
+export * from './targets.ts';
+export * from './problem.ts';
+export * from './run.ts';
+export * from './data.ts';
+export * from './calibrate.ts';
+export * from './io.ts';
+export * from './stage.ts';

@@ -1,0 +1,134 @@
+/**
+ * A small pool of worker threads for independent jobs (SGLD chains, checkpoints). Results come
+ * back in job order, so what a caller computes does not depend on how many workers ran or in what
+ * order they finished. Each worker gets `init` once (e.g. the training tokens), then jobs; a pool
+ * can run several batches of jobs (`run`) before it is closed.
+ *
+ * Worker side: the module named by `module` calls `serveJobs(handler)`; the handler receives
+ * (job, init, progress) and returns the result (or a promise of it). `progress(x)` forwards x to
+ * the caller's `onProgress`.
+ */
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+type Msg = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; message: string; stack?: string } | { type: 'progress'; id: number; data: unknown };
+
+export interface PoolOptions {
+  /** URL of the worker module (a .ts file that calls serveJobs) */
+  module: URL;
+  /** sent once to every worker as workerData.init */
+  init: unknown;
+  /** worker threads [default: the available cores] */
+  size?: number;
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private handler: ((m: Msg, slot: Slot) => void) | null = null;
+  private failure: Error | null = null;
+
+  private constructor() {}
+
+  static async start(opts: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool();
+    const size = Math.max(1, opts.size ?? defaultWorkers());
+    await Promise.all(
+      Array.from({ length: size }, () => {
+        const worker = new Worker(ENTRY, { workerData: { module: opts.module.href, init: opts.init } });
+        const slot: Slot = { worker, busy: false };
+        pool.slots.push(slot);
+        return new Promise<void>((resolve, reject) => {
+          worker.on('message', (m: Msg) => (m.type === 'ready' ? resolve() : pool.handler?.(m, slot)));
+          worker.on('error', (e) => {
+            pool.failure = e;
+            reject(e);
+            pool.handler?.({ type: 'error', id: -1, message: e.message, stack: e.stack }, slot);
+          });
+        });
+      }),
+    );
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Run `jobs` on the pool; results in job order. */
+  run<J, R>(jobs: J[], onProgress?: (data: unknown, job: number) => void): Promise<R[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const results: R[] = new Array(jobs.length);
+    let next = 0;
+    let done = 0;
+    return new Promise<R[]>((resolve, reject) => {
+      if (jobs.length === 0) return resolve(results);
+      const feed = (slot: Slot) => {
+        if (next >= jobs.length) {
+          slot.busy = false;
+          return;
+        }
+        slot.busy = true;
+        const id = next++;
+        slot.worker.postMessage({ id, job: jobs[id] });
+      };
+      this.handler = (m, slot) => {
+        if (m.type === 'progress') onProgress?.(m.data, m.id);
+        else if (m.type === 'result') {
+          results[m.id] = m.result as R;
+          if (++done === jobs.length) {
+            this.handler = null;
+            resolve(results);
+          } else feed(slot);
+        } else if (m.type === 'error') {
+          this.handler = null;
+          const err = new Error(m.id >= 0 ? `worker job ${m.id}: ${m.message}` : `worker failed: ${m.message}`);
+          if (m.stack) err.stack = m.stack;
+          this.failure = err;
+          reject(err);
+        }
+      };
+      for (const slot of this.slots) feed(slot);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/** Start a pool, run one batch of jobs, close it. */
+export async function runPool<J, R>(jobs: J[], opts: PoolOptions & { onProgress?: (data: unknown, job: number) => void }): Promise<R[]> {
+  const pool = await WorkerPool.start({ ...opts, size: Math.min(opts.size ?? defaultWorkers(), Math.max(1, jobs.length)) });
+  try {
+    return await pool.run<J, R>(jobs, opts.onProgress);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Worker side: answer jobs with `handler` until the pool terminates the thread. */
+export function serveJobs<J, R, I>(handler: (job: J, init: I, progress: (data: unknown) => void) => R | Promise<R>): void {
+  if (isMainThread || !parentPort) throw new Error('serveJobs must run inside a worker thread');
+  const port = parentPort;
+  const init = workerData.init as I;
+  port.on('message', async ({ id, job }: { id: number; job: J }) => {
+    try {
+      const result = await handler(job, init, (data) => port.postMessage({ type: 'progress', id, data }));
+      port.postMessage({ type: 'result', id, result });
+    } catch (err) {
+      port.postMessage({ type: 'error', id, message: (err as Error).message, stack: (err as Error).stack });
+    }
+  });
+  port.postMessage({ type: 'ready' });
+}

@@ -1,0 +1,70 @@
+import { Rng } from '@sortscope/core';
+import { describe, expect, it } from 'vitest';
+import { runChain, type SgldProblem } from './chain.ts';
+import { chainFlags, slopeTest } from './diagnostics.ts';
+import { chainResult, combineChains } from './estimate.ts';
+import { quadratic } from './testing.ts';
+
+const sgld = { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 };
+
+describe('runChain', () => {
+  it('records draw 0 at w0, then one draw per steps_between_draws after burn-in', () => {
+    const seen: number[] = [];
+    const problem: SgldProblem<null> = {
+      size: 1,
+      lossAndGrad: (w) => {
+        seen.push(w[0]);
+        return { loss: w[0], grad: Float32Array.of(0) };
+      },
+    };
+    const t = runChain(problem, Float32Array.of(3), { sgld: { ...sgld, gamma: 0, noise_level: 0 }, draws: 3, burnin: 0, stepsBetweenDraws: 2, indices: null }, () => null, null);
+    expect(seen).toHaveLength(6); // burnin + draws · between
+    expect(t.loss[0]).toBe(3);
+    expect(Array.from(t.loss)).toEqual([seen[0], seen[2], seen[4]]);
+    const withBurnin = runChain(problem, Float32Array.of(3), { sgld: { ...sgld, noise_level: 0 }, draws: 2, burnin: 5, stepsBetweenDraws: 1, indices: null }, () => null, null);
+    expect(withBurnin.loss[0]).toBe(3); // no gradient, no noise, no pull: w stays
+  });
+
+  it('stops at a NaN loss and names the draw and step; the estimate leaves the chain out', () => {
+    let calls = 0;
+    const nanAfter6: SgldProblem<null> = { size: 2, lossAndGrad: (w) => ({ loss: ++calls > 6 ? NaN : 0.5 * (w[0] ** 2 + w[1] ** 2), grad: Float32Array.from(w) }) };
+    const settings = { sgld, draws: 10, burnin: 0, stepsBetweenDraws: 1, indices: null };
+    const bad = runChain(nanAfter6, new Float32Array(2), settings, () => null, Rng.derive(0, 'nan'));
+    expect(bad.nan).toEqual({ draw: 6, step: 6 });
+    const good = runChain(quadratic([1, 1]), new Float32Array(2), settings, () => null, Rng.derive(1, 'nan'));
+    const est = combineChains(0, [chainResult(0, bad, 0, 10, 0), chainResult(1, good, 0, 10, 0)]);
+    expect(est.n_ok).toBe(1);
+    expect(Number.isNaN(est.chains[0].llc)).toBe(true);
+    expect(est.chains[0].flags.nan).toBe(true);
+    expect(est.mean).toBe(est.chains[1].llc);
+  });
+});
+
+describe('trace flags', () => {
+  const trace = (loss: number[], acceptance = 0.9, distance = 0.1) => ({
+    loss: Float64Array.from(loss),
+    acceptance: new Float64Array(loss.length),
+    distance: new Float64Array(loss.length).fill(distance),
+    driftNorm: new Float64Array(loss.length),
+    noiseNorm: new Float64Array(loss.length),
+    acceptanceMean: acceptance,
+    nan: null,
+  });
+  const rising = Array.from({ length: 100 }, (_, i) => 1 + i / 100);
+  const flat = Array.from({ length: 100 }, (_, i) => 1.5 + 0.01 * Math.sin(i * 7.3));
+
+  it('flags a trace still climbing over its last quarter, not a flat one', () => {
+    expect(chainFlags(trace(rising), 5, 1, 10).not_flat).toBe(true);
+    expect(chainFlags(trace(flat), 5, 1, 10).not_flat).toBe(false);
+  });
+  it('flags negative LLC, acceptance outside [0.5, 0.99], and leaving the basin', () => {
+    const f = chainFlags(trace(flat, 0.3, 6), -1, 2, 10);
+    expect(f).toMatchObject({ negative: true, acceptance_low: true, left_basin: true, nan: false });
+    expect(chainFlags(trace(flat, 0.995), 1, 1, 10).acceptance_high).toBe(true);
+  });
+  it('slope test: exact line has infinite t; noise has small t', () => {
+    expect(slopeTest([1, 2, 3, 4]).slope).toBeCloseTo(1, 12);
+    const rng = Rng.derive(0, 'slope');
+    expect(Math.abs(slopeTest(Array.from({ length: 200 }, () => rng.normal())).t)).toBeLessThan(3.5);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * One SGLD chain, devinterp-style (sample_single_chain): for step i = 0 … burnin + draws·between − 1,
+ * compute the minibatch loss and gradient at the current w, record a draw when
+ * i ≥ burnin and (i − burnin) mod between = 0 (so with no burn-in draw 0 is the loss at w0),
+ * then take the SGLD step. Minibatches come from the chain's own stream (the training set,
+ * reshuffled each epoch). A NaN loss stops the chain; the trace says at which draw and step.
+ *
+ * Per draw the trace keeps: the loss, the mean MALA acceptance of the transitions since the
+ * previous draw, ‖w − w0‖, the drift norm ‖(ε/2)·g‖ and the noise norm ‖sqrt(ε)·ξ‖ of its step.
+ */
+import type { Rng } from '@sortscope/core';
+import { malaAcceptance } from './mala.ts';
+import { drift, type SgldParams, sgldStep } from './sgld.ts';
+
+export interface SgldProblem<B = unknown> {
+  /** number of parameters */
+  size: number;
+  /** mean minibatch loss and its gradient (length `size`) */
+  lossAndGrad(w: Float32Array, batch: B): { loss: number; grad: Float32Array };
+}
+
+export interface ChainSettings {
+  sgld: SgldParams;
+  draws: number;
+  burnin: number;
+  stepsBetweenDraws: number;
+  /** coordinates to sample (weight-restricted LLC); null = all */
+  indices: Uint32Array | null;
+}
+
+export interface ChainTrace {
+  /** [draws] minibatch loss at each draw (NaN after a NaN stop) */
+  loss: Float64Array;
+  /** [draws] mean MALA acceptance of the transitions leading to each draw (NaN for none) */
+  acceptance: Float64Array;
+  /** [draws] ‖w − w0‖ over the sampled coordinates */
+  distance: Float64Array;
+  /** [draws] ‖(ε/2)·g‖ and ‖sqrt(ε)·σ·ξ‖ of the step taken at the draw */
+  driftNorm: Float64Array;
+  noiseNorm: Float64Array;
+  /** mean acceptance over every transition of the chain */
+  acceptanceMean: number;
+  /** where a NaN loss stopped the chain */
+  nan: { draw: number; step: number } | null;
+}
+
+export function totalSteps(s: ChainSettings): number {
+  return s.burnin + s.draws * s.stepsBetweenDraws;
+}
+
+export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, nextBatch: () => B, noise: Rng | null, onDraw?: (draw: number) => void): ChainTrace {
+  const { draws } = s;
+  const trace: ChainTrace = {
+    loss: new Float64Array(draws).fill(NaN),
+    acceptance: new Float64Array(draws).fill(NaN),
+    distance: new Float64Array(draws).fill(NaN),
+    driftNorm: new Float64Array(draws).fill(NaN),
+    noiseNorm: new Float64Array(draws).fill(NaN),
+    acceptanceMean: NaN,
+    nan: null,
+  };
+  const m = s.indices ? s.indices.length : problem.size;
+  const at = (k: number) => (s.indices ? s.indices[k] : k);
+  const w = w0.slice();
+  let g = new Float64Array(m);
+  let prevG = new Float64Array(m);
+  let prevW = new Float64Array(m);
+  let prevU = NaN;
+  let accSum = 0;
+  let accCount = 0;
+  let intervalSum = 0;
+  let intervalCount = 0;
+  const total = totalSteps(s);
+  for (let i = 0; i < total; i++) {
+    const { loss, grad } = problem.lossAndGrad(w, nextBatch());
+    const isDraw = i >= s.burnin && (i - s.burnin) % s.stepsBetweenDraws === 0;
+    const draw = isDraw ? (i - s.burnin) / s.stepsBetweenDraws : -1;
+    if (!Number.isFinite(loss)) {
+      trace.nan = { draw: isDraw ? draw : Math.max(0, Math.ceil((i - s.burnin) / s.stepsBetweenDraws)), step: i };
+      break;
+    }
+    drift(s.sgld, w, w0, grad, s.indices, g);
+    let dist2 = 0;
+    for (let k = 0; k < m; k++) dist2 += (w[at(k)] - w0[at(k)]) ** 2;
+    let wd2 = 0;
+    if (s.sgld.weight_decay) for (let k = 0; k < m; k++) wd2 += w[at(k)] ** 2;
+    const U = s.sgld.nbeta * loss + (s.sgld.gamma / 2) * dist2 + (s.sgld.weight_decay / 2) * wd2;
+    if (i > 0) {
+      const cur = Float64Array.from({ length: m }, (_, k) => w[at(k)]);
+      const a = malaAcceptance(prevW, prevG, prevU, cur, g, U, s.sgld.epsilon);
+      accSum += a;
+      accCount++;
+      intervalSum += a;
+      intervalCount++;
+      prevW = cur;
+    } else prevW = Float64Array.from({ length: m }, (_, k) => w[at(k)]);
+    [prevG, g] = [g, prevG];
+    prevU = U;
+    const { driftNorm, noiseNorm } = sgldStep(s.sgld, w, prevG, s.indices, noise);
+    if (isDraw) {
+      trace.loss[draw] = loss;
+      trace.distance[draw] = Math.sqrt(dist2);
+      trace.acceptance[draw] = intervalCount ? intervalSum / intervalCount : NaN;
+      trace.driftNorm[draw] = driftNorm;
+      trace.noiseNorm[draw] = noiseNorm;
+      intervalSum = 0;
+      intervalCount = 0;
+      onDraw?.(draw);
+    }
+  }
+  trace.acceptanceMean = accCount ? accSum / accCount : NaN;
+  return trace;
+}

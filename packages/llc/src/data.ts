@@ -1,0 +1,26 @@
+/**
+ * The training data SGLD draws minibatches from: the dataset stage's train split (the sequences
+ * as trained on, noise included), a raw .u8 file of n_ctx-token rows, or — for a bare weights
+ * file — a fresh default training set for the model's vocabulary (the dataset stage's defaults,
+ * seed 0: ARENA's 150,000 lists for the ARENA model).
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '@sortscope/core';
+import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import type { ModelConfig } from '@sortscope/train';
+import type { TrainingData } from './run.ts';
+
+export function trainingData(path: string | undefined, cfg: ModelConfig): TrainingData & { source: string; sha256?: string } {
+  if (path === undefined) {
+    const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_validation: 0, n_test: 0 }));
+    return { tokens: ds.splits.train.tokens, rows: ds.splits.train.rows, source: `a fresh default training set (${ds.splits.train.rows} sequences, dataset seed 0)` };
+  }
+  if (path.endsWith('.arrow')) {
+    const split = readSplit(path);
+    if (split.vocab.seq_len !== cfg.n_ctx) throw new ConfigError(`${path}: sequences of ${split.vocab.seq_len} tokens, but the model's n_ctx is ${cfg.n_ctx}`);
+    return { tokens: split.tokens, rows: split.rows, source: path, sha256: split.sha256 };
+  }
+  const tokens = new Uint8Array(readFileSync(path));
+  if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
+  return { tokens, rows: tokens.length / cfg.n_ctx, source: path };
+}

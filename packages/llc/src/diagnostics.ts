@@ -1,0 +1,71 @@
+/**
+ * Trace-health flags for one chain (science.md §4: "a healthy chain rises then flattens and stays
+ * above init_loss; a negative LLC means the chain kept training"):
+ *
+ * - `negative`:      λ_c < 0.
+ * - `not_flat`:      over the last quarter of the draws, the least-squares slope of the loss is
+ *                    significant (|t| > 3) AND the change it implies over that quarter exceeds 5%
+ *                    of (mean loss − init_loss): the chain is still climbing or still training.
+ * - `left_basin`:    at the last draw ‖w − w0‖ > ½‖w0‖ (over the sampled coordinates, when w0 ≠ 0):
+ *                    the chain moved the weights by more than half their own size, so it is not
+ *                    sampling a neighbourhood of the checkpoint (the LayerNorm + weight-decay
+ *                    pitfall of science.md §4: ε too large or γ too weak for weights this small).
+ * - `acceptance_low` / `acceptance_high`: mean MALA acceptance outside [0.5, 0.99].
+ * - `nan`:           a NaN loss stopped the chain (with its draw and step).
+ */
+import type { ChainTrace } from './chain.ts';
+
+export interface ChainFlags {
+  negative: boolean;
+  not_flat: boolean;
+  left_basin: boolean;
+  acceptance_low: boolean;
+  acceptance_high: boolean;
+  nan: boolean;
+}
+
+export const ACCEPTANCE_RANGE = [0.5, 0.99] as const;
+
+/** Least-squares slope of y on its index and the slope's t-statistic. */
+export function slopeTest(y: ArrayLike<number>): { slope: number; t: number } {
+  const n = y.length;
+  if (n < 3) return { slope: 0, t: 0 };
+  const xm = (n - 1) / 2;
+  let ym = 0;
+  for (let i = 0; i < n; i++) ym += y[i] / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (i - xm) * (y[i] - ym);
+    sxx += (i - xm) ** 2;
+  }
+  const slope = sxy / sxx;
+  let rss = 0;
+  for (let i = 0; i < n; i++) rss += (y[i] - ym - slope * (i - xm)) ** 2;
+  const se = Math.sqrt(rss / (n - 2) / sxx);
+  return { slope, t: se > 0 ? slope / se : slope === 0 ? 0 : Infinity * Math.sign(slope) };
+}
+
+export const LEFT_BASIN_RATIO = 0.5;
+
+/** @param w0Norm ‖w0‖ over the sampled coordinates */
+export function chainFlags(trace: ChainTrace, llc: number, init: number, w0Norm: number): ChainFlags {
+  const flags: ChainFlags = { negative: false, not_flat: false, left_basin: false, acceptance_low: false, acceptance_high: false, nan: trace.nan !== null };
+  if (flags.nan) return flags;
+  flags.negative = llc < 0;
+  const q = trace.loss.subarray(Math.floor((3 * trace.loss.length) / 4));
+  if (q.length >= 8) {
+    const { slope, t } = slopeTest(q);
+    let mean = 0;
+    for (const l of trace.loss) mean += l / trace.loss.length;
+    flags.not_flat = Math.abs(t) > 3 && Math.abs(slope * q.length) > 0.05 * Math.abs(mean - init);
+  }
+  flags.left_basin = w0Norm > 0 && trace.distance[trace.distance.length - 1] > LEFT_BASIN_RATIO * w0Norm;
+  flags.acceptance_low = trace.acceptanceMean < ACCEPTANCE_RANGE[0];
+  flags.acceptance_high = trace.acceptanceMean > ACCEPTANCE_RANGE[1];
+  return flags;
+}
+
+export function flagList(f: ChainFlags): string[] {
+  return (Object.keys(f) as (keyof ChainFlags)[]).filter((k) => f[k]);
+}

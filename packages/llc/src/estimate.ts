@@ -1,0 +1,76 @@
+/**
+ * Estimating the LLC of one parameter vector w0: init_loss, then independent chains, then the
+ * estimator and the flags. Chains are independent given their streams, so a caller may run them
+ * anywhere (worker threads) and combine them with `combineChains`: the result does not depend on
+ * where or in what order they ran.
+ */
+import type { Rng } from '@sortscope/core';
+import { type ChainSettings, type ChainTrace, runChain, type SgldProblem } from './chain.ts';
+import { type ChainFlags, chainFlags } from './diagnostics.ts';
+import { chainLlc, initLoss, meanStd } from './estimator.ts';
+
+export interface Streams<B> {
+  /** chain c's minibatch stream */
+  batches(chain: number): () => B;
+  /** chain c's noise */
+  noise(chain: number): Rng;
+  /** the stream whose first `chains` batches define init_loss */
+  init(): () => B;
+}
+
+export interface ChainResult {
+  chain: number;
+  llc: number;
+  mean_loss: number;
+  flags: ChainFlags;
+  trace: ChainTrace;
+}
+
+export interface LlcEstimate {
+  init_loss: number;
+  mean: number;
+  std: number;
+  /** chains that finished (no NaN) */
+  n_ok: number;
+  acceptance_mean: number;
+  chains: ChainResult[];
+}
+
+export function estimateInitLoss<B>(problem: SgldProblem<B>, w0: Float32Array, streams: Streams<B>, chains: number): number {
+  return initLoss((b: B) => problem.lossAndGrad(w0, b).loss, streams.init(), chains);
+}
+
+/** ‖w0‖ over the sampled coordinates. */
+export function sampledNorm(w0: Float32Array, indices: Uint32Array | null): number {
+  let s = 0;
+  if (indices) for (const i of indices) s += w0[i] * w0[i];
+  else for (const v of w0) s += v * v;
+  return Math.sqrt(s);
+}
+
+/** λ_c, the mean loss and the flags of a finished chain. */
+export function chainResult(chain: number, trace: ChainTrace, init: number, nbeta: number, w0Norm: number): ChainResult {
+  const llc = chainLlc(trace, init, nbeta);
+  let mean = 0;
+  for (const l of trace.loss) mean += l / trace.loss.length;
+  return { chain, llc, mean_loss: mean, flags: chainFlags(trace, llc, init, w0Norm), trace };
+}
+
+export function runOneChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, streams: Streams<B>, chain: number, init: number, onDraw?: (draw: number) => void): ChainResult {
+  const trace = runChain(problem, w0, s, streams.batches(chain), streams.noise(chain), onDraw);
+  return chainResult(chain, trace, init, s.sgld.nbeta, sampledNorm(w0, s.indices));
+}
+
+export function combineChains(init: number, results: ChainResult[]): LlcEstimate {
+  const sorted = [...results].sort((a, b) => a.chain - b.chain);
+  const { mean, std, n } = meanStd(sorted.map((r) => r.llc));
+  const acc = meanStd(sorted.map((r) => r.trace.acceptanceMean)).mean;
+  return { init_loss: init, mean, std, n_ok: n, acceptance_mean: acc, chains: sorted };
+}
+
+/** All chains in this thread. */
+export function estimateLlc<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, streams: Streams<B>, chains: number, onDraw?: (chain: number, draw: number) => void): LlcEstimate {
+  const init = estimateInitLoss(problem, w0, streams, chains);
+  const results = Array.from({ length: chains }, (_, c) => runOneChain(problem, w0, s, streams, c, init, onDraw && ((d) => onDraw(c, d))));
+  return combineChains(init, results);
+}

@@ -1,0 +1,109 @@
+/**
+ * Arrow I/O of the llc stage (docs/artifacts.md):
+ *   estimates.arrow  'llc/estimates' v1  one row per checkpoint × target: step, target, llc_mean,
+ *                    llc_std, n_chains_ok, init_loss, acceptance_mean, flagged_chains
+ *   chains.arrow     'llc/chains' v1     one row per checkpoint × target × chain: llc, mean_loss,
+ *                    acceptance_mean, final_distance, flag_* (bool), nan_draw, nan_step (−1: none)
+ *   traces.arrow     'llc/traces' v1     one row per checkpoint × target × chain: loss, acceptance,
+ *                    distance, drift_norm, noise_norm (FixedSizeList<float32>[draws])
+ * The resolved config (ε, γ, nβ, B, chains, draws, …), seed, engine and checkpoint steps are in
+ * the metadata of every file.
+ */
+import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
+import type { LlcEstimate } from './estimate.ts';
+
+export const LLC_KINDS = {
+  estimates: { kind: 'llc/estimates', schemaVersion: 1 },
+  chains: { kind: 'llc/chains', schemaVersion: 1 },
+  traces: { kind: 'llc/traces', schemaVersion: 1 },
+} as const;
+
+export interface EstimateRow {
+  step: number;
+  target: string;
+  estimate: LlcEstimate;
+}
+
+type BaseMeta = Omit<ArtifactMeta, 'kind' | 'schemaVersion'>;
+
+export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta): string {
+  const table = tableOf({
+    step: numberVector(Int32Array.from(rows, (r) => r.step)),
+    target: stringVector(rows.map((r) => r.target)),
+    llc_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.mean)),
+    llc_std: numberVector(Float64Array.from(rows, (r) => r.estimate.std)),
+    n_chains_ok: numberVector(Int32Array.from(rows, (r) => r.estimate.n_ok)),
+    init_loss: numberVector(Float64Array.from(rows, (r) => r.estimate.init_loss)),
+    acceptance_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.acceptance_mean)),
+    flagged_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.chains.filter((c) => Object.values(c.flags).some(Boolean)).length)),
+  });
+  return writeArtifact(path, table, { ...base, ...LLC_KINDS.estimates });
+}
+
+function chainRows(rows: EstimateRow[]) {
+  return rows.flatMap((r) => r.estimate.chains.map((c) => ({ step: r.step, target: r.target, init: r.estimate.init_loss, c })));
+}
+
+export function writeChains(path: string, rows: EstimateRow[], base: BaseMeta): string {
+  const cr = chainRows(rows);
+  const flag = (k: keyof (typeof cr)[number]['c']['flags']) => boolVector(Uint8Array.from(cr, (x) => (x.c.flags[k] ? 1 : 0)));
+  const table = tableOf({
+    step: numberVector(Int32Array.from(cr, (x) => x.step)),
+    target: stringVector(cr.map((x) => x.target)),
+    chain: numberVector(Int32Array.from(cr, (x) => x.c.chain)),
+    llc: numberVector(Float64Array.from(cr, (x) => x.c.llc)),
+    mean_loss: numberVector(Float64Array.from(cr, (x) => x.c.mean_loss)),
+    init_loss: numberVector(Float64Array.from(cr, (x) => x.init)),
+    acceptance_mean: numberVector(Float64Array.from(cr, (x) => x.c.trace.acceptanceMean)),
+    final_distance: numberVector(Float64Array.from(cr, (x) => lastFinite(x.c.trace.distance))),
+    flag_negative: flag('negative'),
+    flag_not_flat: flag('not_flat'),
+    flag_left_basin: flag('left_basin'),
+    flag_acceptance_low: flag('acceptance_low'),
+    flag_acceptance_high: flag('acceptance_high'),
+    flag_nan: flag('nan'),
+    nan_draw: numberVector(Int32Array.from(cr, (x) => x.c.trace.nan?.draw ?? -1)),
+    nan_step: numberVector(Int32Array.from(cr, (x) => x.c.trace.nan?.step ?? -1)),
+  });
+  return writeArtifact(path, table, { ...base, ...LLC_KINDS.chains });
+}
+
+export function writeTraces(path: string, rows: EstimateRow[], draws: number, base: BaseMeta): string {
+  const cr = chainRows(rows);
+  const list = (f: (x: (typeof cr)[number]) => Float64Array) => fixedSizeListVector(Float32Array.from(cr.flatMap((x) => Array.from(f(x)))), draws);
+  const table = tableOf({
+    step: numberVector(Int32Array.from(cr, (x) => x.step)),
+    target: stringVector(cr.map((x) => x.target)),
+    chain: numberVector(Int32Array.from(cr, (x) => x.c.chain)),
+    loss: list((x) => x.c.trace.loss),
+    acceptance: list((x) => x.c.trace.acceptance),
+    distance: list((x) => x.c.trace.distance),
+    drift_norm: list((x) => x.c.trace.driftNorm),
+    noise_norm: list((x) => x.c.trace.noiseNorm),
+  });
+  return writeArtifact(path, table, { ...base, ...LLC_KINDS.traces });
+}
+
+function lastFinite(a: Float64Array): number {
+  for (let i = a.length - 1; i >= 0; i--) if (Number.isFinite(a[i])) return a[i];
+  return NaN;
+}
+
+const REGENERATE = 'npx sortscope llc --config <experiment.json> (or npx nx run-many -t analyze)';
+
+export function readEstimates(path: string) {
+  const { table, meta } = readArtifact(path, { ...LLC_KINDS.estimates, regenerate: REGENERATE });
+  const col = (n: string) => readNumbers(table, n);
+  const [step, mean, std, ok, init, acc, flagged] = ['step', 'llc_mean', 'llc_std', 'n_chains_ok', 'init_loss', 'acceptance_mean', 'flagged_chains'].map(col);
+  const rows = readStrings(table, 'target').map((target, i) => ({
+    step: step[i],
+    target,
+    llc_mean: mean[i],
+    llc_std: std[i],
+    n_chains_ok: ok[i],
+    init_loss: init[i],
+    acceptance_mean: acc[i],
+    flagged_chains: flagged[i],
+  }));
+  return { meta, rows };
+}

@@ -1,0 +1,25 @@
+/**
+ * The Metropolis-adjusted Langevin (MALA) acceptance probability of one SGLD transition w → w′,
+ * the diagnostic devinterp reports (science.md §4). SGLD never rejects; this says how often an
+ * exact MALA sampler would have accepted the step (≈ 0.9 is healthy; low values mean ε is too big).
+ *
+ *   U(w) = nβ·L_B(w) + (γ/2)·‖w − w0‖²        (the potential)
+ *   g(w) = ∇U(w)                               (the drift, as in sgld.ts)
+ *   log q(w′|w) = −‖w′ − w + (ε/2)·g(w)‖² / (2ε)
+ *   A = min(1, exp( log q(w|w′) − log q(w′|w) + U(w) − U(w′) ))
+ *
+ * As in devinterp, U and g at w and w′ come from the minibatches of their own steps.
+ */
+export function malaAcceptance(prevW: ArrayLike<number>, prevG: ArrayLike<number>, prevU: number, curW: ArrayLike<number>, curG: ArrayLike<number>, curU: number, epsilon: number): number {
+  let fwd = 0; // ‖w′ − w + (ε/2) g(w)‖²
+  let back = 0; // ‖w − w′ + (ε/2) g(w′)‖²
+  for (let i = 0; i < prevW.length; i++) {
+    const dw = curW[i] - prevW[i];
+    const a = dw + (epsilon / 2) * prevG[i];
+    const b = -dw + (epsilon / 2) * curG[i];
+    fwd += a * a;
+    back += b * b;
+  }
+  const logA = -back / (2 * epsilon) + fwd / (2 * epsilon) + prevU - curU;
+  return logA >= 0 ? 1 : Math.exp(logA);
+}

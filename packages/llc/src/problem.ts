@@ -1,0 +1,45 @@
+/**
+ * The transformer as an SGLD problem: the engine's mean minibatch loss and gradient, and the
+ * minibatch streams over the training set (reshuffled each epoch, remainder batches skipped so
+ * every minibatch has exactly B rows). Stream labels (science.md §4, core/rng.ts):
+ *   chain c's data   Rng.derive(seed, 'llc', target, c, 'data', epoch)
+ *   chain c's noise  Rng.derive(seed, 'llc', target, c, 'noise')
+ *   init_loss        Rng.derive(seed, 'llc', 'init', epoch)
+ * The same at every checkpoint (common random numbers), so curves over training are smoother.
+ */
+import { Rng } from '@sortscope/core';
+import type { Batch, Engine } from '@sortscope/train';
+import type { SgldProblem } from './chain.ts';
+import type { Streams } from './estimate.ts';
+
+export function engineProblem(engine: Engine): SgldProblem<Batch> {
+  return { size: engine.layout.size, lossAndGrad: (w, batch) => engine.lossAndGrad(w, batch) };
+}
+
+export function tokenStream(tokens: Uint8Array, rows: number, nCtx: number, batchSize: number, rngFor: (epoch: number) => Rng): () => Batch {
+  if (batchSize > rows) throw new RangeError(`SGLD batch size ${batchSize} exceeds the ${rows} training rows`);
+  let epoch = 0;
+  let order = rngFor(0).permutation(rows);
+  let pos = 0;
+  return () => {
+    if (pos + batchSize > rows) {
+      order = rngFor(++epoch).permutation(rows);
+      pos = 0;
+    }
+    const out = new Uint8Array(batchSize * nCtx);
+    for (let i = 0; i < batchSize; i++) {
+      const r = order[pos + i];
+      out.set(tokens.subarray(r * nCtx, (r + 1) * nCtx), i * nCtx);
+    }
+    pos += batchSize;
+    return { tokens: out, rows: batchSize };
+  };
+}
+
+export function tokenStreams(tokens: Uint8Array, rows: number, nCtx: number, batchSize: number, seed: number, target: string): Streams<Batch> {
+  return {
+    batches: (c) => tokenStream(tokens, rows, nCtx, batchSize, (e) => Rng.derive(seed, 'llc', target, c, 'data', e)),
+    noise: (c) => Rng.derive(seed, 'llc', target, c, 'noise'),
+    init: () => tokenStream(tokens, rows, nCtx, batchSize, (e) => Rng.derive(seed, 'llc', 'init', e)),
+  };
+}

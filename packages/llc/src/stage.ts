@@ -1,0 +1,173 @@
+/**
+ * The llc stage's declaration and I/O wrapper: LLC estimates at the selected checkpoints of a
+ * training run (resumable: each finished checkpoint is saved in partial/ and skipped on a rerun),
+ * or of a single weights file (`llcOfWeights`, for `sortscope llc --weights FILE --json`).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { readSplit, splitFile } from '@sortscope/dataset';
+import { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
+import { trainingData } from './data.ts';
+import { flagList } from './diagnostics.ts';
+import type { LlcEstimate } from './estimate.ts';
+import { type EstimateRow, writeChains, writeEstimates, writeTraces } from './io.ts';
+import { LlcRunner, nanReport, warnings } from './run.ts';
+import { type LlcConfig, LlcConfigSchema, targetName } from './schema.ts';
+
+export const llcStage: StageDef<typeof LlcConfigSchema> = {
+  name: 'llc',
+  version: '1',
+  summary: 'Estimate the local learning coefficient (SGLD, devinterp semantics) at the checkpoints of a training run.',
+  schema: LlcConfigSchema,
+  upstream: ['dataset', 'train'],
+};
+
+export const LLC_FILES = { estimates: 'estimates.arrow', chains: 'chains.arrow', traces: 'traces.arrow', runInfo: 'run-info.json' } as const;
+
+/** Indices of the checkpoints to estimate: `steps` if given, else every k-th and the last. */
+export function selectCheckpoints(steps: number[], sel: LlcConfig['checkpoints']): number[] {
+  if (sel.steps.length) {
+    return sel.steps.map((s) => {
+      const i = steps.indexOf(s);
+      if (i < 0) throw new ConfigError(`llc.checkpoints.steps: got ${s}; expected one of the checkpoint steps ${steps.join(', ')}`);
+      return i;
+    });
+  }
+  const out = steps.map((_, i) => i).filter((i) => i % sel.every === 0);
+  if (out.at(-1) !== steps.length - 1) out.push(steps.length - 1);
+  return out;
+}
+
+function describe(est: LlcEstimate): string {
+  const flags = est.chains.flatMap((c) => flagList(c.flags).map((f) => `${f}@${c.chain}`));
+  return `λ̂ = ${est.mean.toFixed(3)} ± ${est.std.toFixed(3)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${flags.length ? `, flags ${flags.join(' ')}` : ''})`;
+}
+
+export interface LlcStageOptions {
+  outDir: string;
+  trainDir: string;
+  datasetDir: string;
+  quiet?: boolean;
+  backend?: string;
+  workers?: number;
+}
+
+type PartialRow = { step: number; target: string; estimate: LlcEstimate };
+
+export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
+  const t0 = performance.now();
+  const ck = readCheckpoints(join(opts.trainDir, TRAIN_FILES.checkpoints));
+  const train = readSplit(splitFile(opts.datasetDir, 'train'));
+  const chosen = selectCheckpoints(ck.steps, config.checkpoints);
+  warnings(config, opts.quiet);
+  const partial = join(opts.outDir, 'partial');
+  const stamp = hashJson({ config, checkpoints: ck.sha256, train: train.sha256 });
+  if (existsSync(partial) && (!existsSync(join(partial, 'stamp')) || readFileSync(join(partial, 'stamp'), 'utf8') !== stamp)) rmSync(partial, { recursive: true });
+  mkdirSync(partial, { recursive: true });
+  writeFileAtomic(join(partial, 'stamp'), stamp);
+  const done = new Map<number, PartialRow[]>();
+  for (const f of readdirSync(partial).filter((f) => f.endsWith('.json'))) {
+    const rows = revive(JSON.parse(readFileSync(join(partial, f), 'utf8')));
+    done.set(rows[0].step, rows);
+  }
+  const todo = chosen.filter((i) => !done.has(ck.steps[i]));
+  const perCheckpoint = config.targets.length * config.chains * config.draws;
+  log(
+    `llc: ${chosen.length} checkpoints × ${config.targets.length} target(s) × ${config.chains} chains × ${config.draws} draws; ε ${config.epsilon}, γ ${config.gamma}, nβ ${config.nbeta.toFixed(4)}, B ${config.batch_size}` +
+      (done.size ? `; resuming (${done.size} checkpoints done)` : ''),
+    opts.quiet,
+  );
+  if (todo.length) {
+    const runner = await LlcRunner.start(ck.cfg, { tokens: train.tokens, rows: train.rows }, { workers: opts.workers ?? Math.min(2, config.chains * config.targets.length), backend: opts.backend });
+    const progress = new Progress({ label: 'llc', total: todo.length * perCheckpoint, unit: 'draws', quiet: opts.quiet });
+    try {
+      for (const i of todo) {
+        const step = ck.steps[i];
+        const ests = await runner.estimate(checkpointParams(ck, i), config.targets.map((target) => ({ config, target })), progress);
+        const rows = ests.map((estimate, k) => ({ step, target: targetName(config.targets[k]), estimate }));
+        writeFileAtomic(join(partial, `${String(step).padStart(9, '0')}.json`), JSON.stringify(rows, replacer));
+        done.set(step, rows);
+        for (const r of rows) {
+          log(`llc step ${step} ${r.target}: ${describe(r.estimate)}`, opts.quiet);
+          for (const line of nanReport(`llc step ${step} ${r.target}`, r.estimate)) log(line, opts.quiet);
+        }
+      }
+    } finally {
+      await runner.close();
+    }
+    progress.finish();
+  }
+  const rows = chosen.flatMap((i) => done.get(ck.steps[i])!);
+  const base = {
+    stage: llcStage.name,
+    stageVersion: llcStage.version,
+    config,
+    seed: config.seed,
+    inputs: { checkpoints: ck.sha256, train: train.sha256 },
+    extra: { engine: ck.meta.extra.engine ?? null, steps: chosen.map((i) => ck.steps[i]), model: ck.cfg },
+  };
+  const files = { estimates: join(opts.outDir, LLC_FILES.estimates), chains: join(opts.outDir, LLC_FILES.chains), traces: join(opts.outDir, LLC_FILES.traces) };
+  writeEstimates(files.estimates, rows, base);
+  writeChains(files.chains, rows, base);
+  writeTraces(files.traces, rows, config.draws, base);
+  const seconds = (performance.now() - t0) / 1000;
+  writeFileAtomic(join(opts.outDir, LLC_FILES.runInfo), `${JSON.stringify({ seconds, checkpoints: chosen.length }, null, 2)}\n`);
+  rmSync(partial, { recursive: true, force: true });
+  return { files, summary: { seconds, estimates: rows.map((r) => ({ step: r.step, target: r.target, mean: r.estimate.mean, std: r.estimate.std, acceptance: r.estimate.acceptance_mean })) } };
+}
+
+/** JSON for partial results: typed arrays and non-finite numbers survive the round trip. */
+function replacer(_: string, v: unknown): unknown {
+  if (ArrayBuffer.isView(v)) return { $f64: Array.from(v as Float64Array, (x) => (Number.isFinite(x) ? x : String(x))) };
+  if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
+  return v;
+}
+
+function revive(rows: PartialRow[]): PartialRow[] {
+  const fix = (v: unknown): unknown => {
+    if (v && typeof v === 'object') {
+      if ('$f64' in v) return Float64Array.from((v as { $f64: (number | string)[] }).$f64, Number);
+      if ('$num' in v) return Number((v as { $num: string }).$num);
+      for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fix(x);
+    }
+    return v;
+  };
+  return fix(rows) as PartialRow[];
+}
+
+/** `sortscope llc --weights FILE`: the estimate for one weights file, as JSON-able data. */
+export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: string; dataPath?: string; quiet?: boolean; backend?: string; workers?: number }) {
+  const t0 = performance.now();
+  const w = loadWeights(opts.weightsPath);
+  const data = trainingData(opts.dataPath, w.cfg);
+  warnings(config, opts.quiet);
+  log(`llc: ${opts.weightsPath} on ${data.source}; ${config.chains} chains × ${config.draws} draws, ε ${config.epsilon}, γ ${config.gamma}, nβ ${config.nbeta.toFixed(4)}, B ${config.batch_size}`, opts.quiet);
+  const runner = await LlcRunner.start(w.cfg, data, { workers: opts.workers ?? Math.min(2, config.chains), backend: opts.backend });
+  const progress = new Progress({ label: 'llc', total: config.targets.length * config.chains * config.draws, unit: 'draws', quiet: opts.quiet });
+  let ests: LlcEstimate[];
+  try {
+    ests = await runner.estimate(w.params, config.targets.map((target) => ({ config, target })), progress);
+  } finally {
+    await runner.close();
+  }
+  progress.finish();
+  const seconds = (performance.now() - t0) / 1000;
+  const results = ests.map((e, k) => {
+    for (const line of nanReport(targetName(config.targets[k]), e)) log(line, opts.quiet);
+    log(`llc ${targetName(config.targets[k])}: ${describe(e)}`, opts.quiet);
+    return {
+      target: targetName(config.targets[k]),
+      mean: e.mean,
+      std: e.std,
+      per_chain: e.chains.map((c) => c.llc),
+      acceptance: e.acceptance_mean,
+      acceptance_per_chain: e.chains.map((c) => c.trace.acceptanceMean),
+      init_loss: e.init_loss,
+      mean_loss_per_chain: e.chains.map((c) => c.mean_loss),
+      flags: e.chains.map((c) => flagList(c.flags)),
+      nan: e.chains.filter((c) => c.trace.nan).map((c) => ({ chain: c.chain, ...c.trace.nan })),
+    };
+  });
+  return { weights: opts.weightsPath, data: data.source, epsilon: config.epsilon, gamma: config.gamma, nbeta: config.nbeta, batch_size: config.batch_size, chains: config.chains, draws: config.draws, seconds, results };
+}

@@ -1,0 +1,77 @@
+/**
+ * The llc stage through the CLI on a tiny training run: results do not depend on the number of
+ * workers; a killed run resumes to the same files; --weights prints the estimate as JSON;
+ * calibrate reports a surface and a recommendation.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readEstimates } from '@sortscope/llc';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/sortscope.mjs');
+const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+
+const TINY = {
+  dataset: { list_length: 4, max_number: 15, n_train: 2000, n_validation: 200, n_test: 0 },
+  train: { model: { d_model: 16, d_head: 8 }, batch_size: 32, epochs: 3, checkpoints: { log_spaced: 8, linear: 4 }, eval: { validation_rows: 200, train_rows: 200 } },
+  llc: { epsilon: 1e-4, gamma: 1000, batch_size: 32, chains: 3, draws: 30, checkpoints: { every: 3 }, targets: [{ kind: 'all' }, { kind: 'head', head: 1 }] },
+};
+
+let dir: string;
+let exp: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ss-llc-'));
+  exp = join(dir, 'tiny.json');
+  writeFileSync(exp, JSON.stringify(TINY));
+  expect(cli(['dataset', '--config', exp, '--quiet']).status).toBe(0);
+  expect(cli(['train', '--config', exp, '--quiet', '--backend', 'wasm']).status).toBe(0);
+}, 120_000);
+
+describe('sortscope llc (CLI)', () => {
+  it('gives the same files with 1 or 2 workers, and resumes a killed run to the same files', async () => {
+    const one = cli(['llc', '--config', exp, '--out-dir', join(dir, 'one'), '--workers', '1', '--quiet', '--backend', 'wasm']);
+    expect(one.stderr).toBe('');
+    expect(cli(['llc', '--config', exp, '--out-dir', join(dir, 'two'), '--workers', '2', '--quiet', '--backend', 'wasm']).status).toBe(0);
+    for (const f of ['estimates.arrow', 'chains.arrow', 'traces.arrow']) expect(readFileSync(join(dir, 'one', f)).equals(readFileSync(join(dir, 'two', f)))).toBe(true);
+
+    const est = readEstimates(join(dir, 'one', 'estimates.arrow'));
+    expect(new Set(est.rows.map((r) => r.target))).toEqual(new Set(['all', 'L0H1']));
+    expect(est.rows.every((r) => Number.isFinite(r.llc_mean) && Number.isFinite(r.llc_std))).toBe(true);
+    expect(est.meta.config).toMatchObject({ epsilon: 1e-4, gamma: 1000, nbeta: 32 / Math.log(32) });
+
+    const out = join(dir, 'killed');
+    const child = spawn(process.execPath, [BIN, 'llc', '--config', exp, '--out-dir', out, '--workers', '1', '--quiet', '--backend', 'wasm'], { cwd: ROOT, stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    const partial = join(out, 'partial');
+    while (child.exitCode === null && !(existsSync(partial) && readdirSync(partial).filter((f) => f.endsWith('.json')).length >= 2)) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+    const resumed = cli(['llc', '--config', exp, '--out-dir', out, '--workers', '2', '--backend', 'wasm']);
+    expect(resumed.stderr).toMatch(/resuming \(\d+ checkpoints done\)/);
+    for (const f of ['estimates.arrow', 'chains.arrow', 'traces.arrow']) expect(readFileSync(join(out, f)).equals(readFileSync(join(dir, 'one', f)))).toBe(true);
+  }, 180_000);
+
+  it('--weights prints mean, std, per-chain values and acceptance as JSON; calibrate recommends', () => {
+    const plan = JSON.parse(cli(['plan', '--json', exp]).stdout);
+    const weights = join(ROOT, plan[0].stages.train.dir, 'final.safetensors');
+    writeFileSync(join(dir, 'bad.u8'), new Uint8Array(10));
+    const bad = cli(['llc', '--weights', weights, '--data', join(dir, 'bad.u8'), '--quiet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/10 bytes is not a whole number of 9-token rows/);
+    const ok = cli(['llc', '--config', exp, '--weights', weights, '--chains', '2', '--draws', '20', '--json', '--quiet']);
+    expect(ok.status).toBe(0);
+    const json = JSON.parse(ok.stdout);
+    expect(json.summary.results[0]).toMatchObject({ target: 'all', per_chain: [expect.any(Number), expect.any(Number)], acceptance: expect.any(Number) });
+    expect(json.summary.nbeta).toBeCloseTo(32 / Math.log(32), 10);
+
+    const cal = cli(['llc', 'calibrate', '--config', exp, '--chains', '2', '--draws', '24', '--epsilons', '1e-5,1e-4,1e-3', '--gammas', '1000', '--json', '--quiet']);
+    expect(cal.status).toBe(0);
+    const c = JSON.parse(cal.stdout);
+    expect(c.points).toHaveLength(3);
+    expect(c.points.map((p: { epsilon: number }) => p.epsilon)).toEqual([1e-5, 1e-4, 1e-3]);
+    expect(typeof c.note).toBe('string');
+  }, 180_000);
+});
