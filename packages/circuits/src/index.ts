@@ -1,2 +1,16 @@
-// The circuits stage is not built yet; see packages/circuits/README.md.
-export {};
+export * from './matrix.ts';
+export * from './factored-matrix.ts';
+export * from './conventions.ts';
+export * from './circuits.ts';
+export * from './measures.ts';
+export * from './null.ts';
+export * from './circuit-measures.ts';
+export * from './specialisation.ts';
+export * from './attention.ts';
+export * from './analyse.ts';
+export * from './run.ts';
+export * from './data.ts';
+export * from './io.ts';
+export * from './summary.ts';
+export * from './schema.ts';
+export * from './stage.ts';

@@ -1,0 +1,33 @@
+/**
+ * Probe sequences for a single weights file (`circuitsOfWeights`): a dataset split (.arrow, its
+ * `tokens` column), raw rows of n_ctx uint8 tokens (.u8, like the fixture's eval-10000x21.u8), or by
+ * default fresh clean sequences for the model's vocabulary (dataset seed 0).
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '@sortscope/core';
+import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import type { ModelConfig } from '@sortscope/train';
+import type { ProbeData } from './analyse.ts';
+
+export function loadProbeData(path: string | undefined, cfg: ModelConfig, rows: number): ProbeData & { source: string } {
+  if (path === undefined) {
+    const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_train: 1, n_validation: rows, n_test: 0 }));
+    const v = ds.splits.validation;
+    return { tokens: v.tokens, rows: v.rows, source: `${v.rows} fresh clean sequences (dataset seed 0)` };
+  }
+  let tokens: Uint8Array;
+  if (path.endsWith('.arrow')) {
+    const split = readSplit(path);
+    if (split.vocab.seq_len !== cfg.n_ctx || split.vocab.d_vocab !== cfg.d_vocab) {
+      throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens over ${split.vocab.d_vocab} symbols, but the model has n_ctx ${cfg.n_ctx} and d_vocab ${cfg.d_vocab}`);
+    }
+    tokens = split.tokens;
+  } else {
+    tokens = new Uint8Array(readFileSync(path));
+    if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
+    const bad = tokens.findIndex((t) => t >= cfg.d_vocab);
+    if (bad >= 0) throw new ConfigError(`--data ${path}: token ${tokens[bad]} at row ${Math.floor(bad / cfg.n_ctx)} is outside the vocabulary (d_vocab ${cfg.d_vocab})`);
+  }
+  const n = Math.min(rows, tokens.length / cfg.n_ctx);
+  return { tokens: tokens.slice(0, n * cfg.n_ctx), rows: n, source: path };
+}

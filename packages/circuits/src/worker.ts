@@ -1,0 +1,35 @@
+/**
+ * Worker thread of the circuits stage: one tfjs engine per thread (created on the first job that
+ * needs it), the probe sequences and the config sent once, then one job per checkpoint.
+ */
+import { serveJobs } from '@sortscope/core';
+import { type Engine, type ModelConfig, TfjsEngine } from '@sortscope/train';
+import { analyseCheckpoint, type CheckpointAnalysis, needsEngine, type ProbeData } from './analyse.ts';
+import type { CircuitsConfig } from './schema.ts';
+
+export interface WorkerInit {
+  cfg: ModelConfig;
+  config: CircuitsConfig;
+  data: ProbeData;
+  backend?: string;
+}
+
+export interface WorkerJob {
+  index: number;
+  /** the checkpoint's flat parameter vector */
+  params: Float32Array;
+}
+
+export interface WorkerResult {
+  analysis: CheckpointAnalysis;
+  engine: string | null;
+}
+
+let engine: Engine | null = null;
+
+serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
+  if (needsEngine(init.config, init.data.rows)) engine ??= await TfjsEngine.create(init.cfg, { backend: init.backend });
+  const analysis = analyseCheckpoint(engine, init.cfg, job.params, init.data, init.config);
+  progress(1);
+  return { analysis, engine: engine?.name ?? null };
+});
