@@ -5,7 +5,9 @@
  */
 import { basename, relative, resolve, sep } from 'node:path';
 import { ConfigError, deepMerge, isPlainObject, parseSection, readJsonFile, type StageName } from '@sortscope/core';
+import { CircuitsConfigSchema } from '@sortscope/circuits';
 import { DatasetConfigSchema } from '@sortscope/dataset';
+import { LlcConfigSchema } from '@sortscope/llc';
 import { TrainConfigSchema } from '@sortscope/train';
 import { z } from 'zod';
 
@@ -15,6 +17,8 @@ export const ExperimentSchema = z
     description: z.string().default('').describe('what this experiment is for'),
     dataset: DatasetConfigSchema.prefault({}),
     train: TrainConfigSchema.prefault({}),
+    circuits: CircuitsConfigSchema.prefault({}),
+    llc: LlcConfigSchema.prefault({}),
   })
   .strict();
 

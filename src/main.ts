@@ -9,6 +9,8 @@ import { type DatasetConfig, runDatasetStage, datasetStage } from '@sortscope/da
 import { runTrainStage, type TrainConfig, trainStage } from '@sortscope/train';
 import { benchCommand } from './bench-command.ts';
 import { evalCommand } from './eval-command.ts';
+import { circuitsRunner } from './circuits-runner.ts';
+import { calibrateCommand, llcRunner } from './llc-commands.ts';
 import { planCommand } from './plan-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { exportCommand, importCommand } from './weights-commands.ts';
@@ -33,10 +35,13 @@ const stageRunners: StageRunner[] = [
         fresh: Boolean(ctx.options.fresh),
       }),
   },
+  circuitsRunner,
+  llcRunner,
 ];
 
 export const COMMANDS: Command[] = [
   ...stageRunners.map((r) => ({ spec: stageSpec(r), run: (args: ParsedArgs, root: string) => runStageCommand(r, args, root) })),
+  calibrateCommand,
   evalCommand,
   exportCommand,
   importCommand,

@@ -23,9 +23,10 @@ function scratchWorkspace(): string {
 
 const TINY_DATA = { list_length: 4, max_number: 15, n_train: 600, n_validation: 60, n_test: 0 };
 const TINY_TRAIN = { model: { d_model: 16, d_head: 8 }, batch_size: 64, epochs: 2, checkpoints: { log_spaced: 4, linear: 2 }, eval: { validation_rows: 60, train_rows: 60 } };
+const TINY_LLC = { batch_size: 32, chains: 2, draws: 10, epsilon: 1e-5, gamma: 1000, checkpoints: { every: 100 } };
 
-function experiment(ws: string, name: string, dataset: object, train: object = TINY_TRAIN): void {
-  writeFileSync(join(ws, 'experiments', `${name}.json`), JSON.stringify({ dataset: { ...TINY_DATA, ...dataset }, train }));
+function experiment(ws: string, name: string, dataset: object, train: object = TINY_TRAIN, llc: object = TINY_LLC): void {
+  writeFileSync(join(ws, 'experiments', `${name}.json`), JSON.stringify({ dataset: { ...TINY_DATA, ...dataset }, train, llc }));
 }
 
 function analyze(ws: string): { out: string; ran: string[] } {
@@ -35,7 +36,7 @@ function analyze(ws: string): { out: string; ran: string[] } {
     env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
   });
   // tasks that ran their command (not replayed from the cache)
-  const ran = [...out.matchAll(/^> nx run ((?:dataset|train)-[0-9a-f]{16}):analyze\s*$/gm)].map((m) => m[1].split('-')[0]);
+  const ran = [...out.matchAll(/^> nx run ([a-z]+-[0-9a-f]{16}):analyze\s*$/gm)].map((m) => m[1].split('-')[0]);
   return { out, ran: ran.sort() };
 }
 
@@ -45,16 +46,19 @@ describe('Nx pipeline (scratch workspace)', () => {
     experiment(ws, 'clean', {});
     experiment(ws, 'noisy', { noise: { kind: 'token', p: 0.1 } });
     const first = analyze(ws);
-    expect(first.out).toMatch(/Successfully ran target analyze for 6 projects/);
-    expect(first.ran).toEqual(['dataset', 'dataset', 'train', 'train']);
+    expect(first.out).toMatch(/Successfully ran target analyze for 10 projects/);
+    expect(first.ran).toEqual(['circuits', 'circuits', 'dataset', 'dataset', 'llc', 'llc', 'train', 'train']);
 
-    expect(analyze(ws).out).toMatch(/Cache:\s+6\/6 hit \(100%\)/);
+    expect(analyze(ws).out).toMatch(/Cache:\s+10\/10 hit \(100%\)/);
 
     experiment(ws, 'noisy', { noise: { kind: 'token', p: 0.2 } });
-    expect(analyze(ws).ran).toEqual(['dataset', 'train']); // the clean experiment is untouched
+    expect(analyze(ws).ran).toEqual(['circuits', 'dataset', 'llc', 'train']); // the clean experiment is untouched
 
     experiment(ws, 'clean', {}, { ...TINY_TRAIN, lr: 2e-3 });
-    expect(analyze(ws).ran).toEqual(['train']); // a train-only edit keeps the dataset
+    expect(analyze(ws).ran).toEqual(['circuits', 'llc', 'train']); // a train-only edit keeps the dataset
+
+    experiment(ws, 'clean', {}, { ...TINY_TRAIN, lr: 2e-3 }, { ...TINY_LLC, draws: 12 });
+    expect(analyze(ws).ran).toEqual(['llc']); // an llc-only edit does not retrain
 
     rmSync(join(ws, 'artifacts'), { recursive: true });
     const restored = analyze(ws);

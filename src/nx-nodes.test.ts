@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createNodesFromExperiments } from './nx-nodes.ts';
+import { STAGES } from './plan.ts';
 
 function workspace(files: Record<string, unknown>): string {
   const root = mkdtempSync(join(tmpdir(), 'ss-ws-'));
@@ -27,7 +28,7 @@ describe('Nx project inference', () => {
     expect(analyze.cache).toBe(true);
     const exp = Object.values(projects).find((p) => (p as { name: string }).name === 'a') as Record<string, any>;
     expect(exp.targets.dataset.dependsOn[0].target).toBe('analyze');
-    expect(exp.targets.analyze.dependsOn).toHaveLength(2);
+    expect(exp.targets.analyze.dependsOn).toHaveLength(STAGES.length);
     const train = Object.values(projects).find((p) => (p as { name: string }).name.startsWith('train-')) as Record<string, any>;
     expect(train.implicitDependencies).toEqual([expect.stringMatching(/^dataset-[0-9a-f]{16}$/)]);
     expect(train.targets.analyze.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.arrow', transitive: true });

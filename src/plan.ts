@@ -5,12 +5,14 @@
  * dataset of ten seeds of the same model is generated once.
  */
 import { stageDir, type StageDef, stageKey, type StageName } from '@sortscope/core';
+import { circuitsStage } from '@sortscope/circuits';
 import { datasetStage } from '@sortscope/dataset';
+import { llcStage } from '@sortscope/llc';
 import { trainStage } from '@sortscope/train';
 import type { Experiment, ExperimentConfig } from './experiment.ts';
 
 /** The stages in DAG order. */
-export const STAGES: StageDef[] = [datasetStage, trainStage];
+export const STAGES: StageDef[] = [datasetStage, trainStage, circuitsStage, llcStage];
 
 export function stageDef(name: StageName): StageDef {
   const def = STAGES.find((s) => s.name === name);
