@@ -9,7 +9,7 @@
  * The resolved config (ε, γ, nβ, B, chains, draws, …), seed, engine and checkpoint steps are in
  * the metadata of every file.
  */
-import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
+import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
 import type { LlcEstimate } from './estimate.ts';
 
 export const LLC_KINDS = {
@@ -106,4 +106,40 @@ export function readEstimates(path: string) {
     flagged_chains: flagged[i],
   }));
   return { meta, rows };
+}
+
+export function readChains(path: string) {
+  const { table, meta } = readArtifact(path, { ...LLC_KINDS.chains, regenerate: REGENERATE });
+  const num = (n: string) => readNumbers(table, n);
+  const [step, chain, llc, meanLoss, init, acc, dist, nanDraw, nanStep] = ['step', 'chain', 'llc', 'mean_loss', 'init_loss', 'acceptance_mean', 'final_distance', 'nan_draw', 'nan_step'].map(num);
+  const flagNames = ['negative', 'not_flat', 'left_basin', 'acceptance_low', 'acceptance_high', 'nan'] as const;
+  const flags = flagNames.map((f) => num(`flag_${f}`));
+  const rows = readStrings(table, 'target').map((target, i) => ({
+    step: step[i],
+    target,
+    chain: chain[i],
+    llc: llc[i],
+    mean_loss: meanLoss[i],
+    init_loss: init[i],
+    acceptance_mean: acc[i],
+    final_distance: dist[i],
+    flags: flagNames.filter((_, k) => flags[k][i] === 1),
+    nan_draw: nanDraw[i],
+    nan_step: nanStep[i],
+  }));
+  return { meta, rows };
+}
+
+export function readTraces(path: string) {
+  const { table, meta } = readArtifact(path, { ...LLC_KINDS.traces, regenerate: REGENERATE });
+  const draws = (meta.config as { draws: number }).draws;
+  const list = (n: string) => readFixedSizeList(table, n, draws, Float32Array);
+  const [loss, acceptance, distance, drift, noise] = ['loss', 'acceptance', 'distance', 'drift_norm', 'noise_norm'].map(list);
+  const step = readNumbers(table, 'step');
+  const chain = readNumbers(table, 'chain');
+  const rows = readStrings(table, 'target').map((target, i) => {
+    const at = (a: Float32Array) => a.subarray(i * draws, (i + 1) * draws);
+    return { step: step[i], target, chain: chain[i], loss: at(loss), acceptance: at(acceptance), distance: at(distance), drift_norm: at(drift), noise_norm: at(noise) };
+  });
+  return { meta, draws, rows };
 }
