@@ -13,6 +13,7 @@ import { circuitsRunner } from './circuits-runner.ts';
 import { calibrateCommand, llcRunner } from './llc-commands.ts';
 import { planCommand } from './plan-command.ts';
 import { schemaCommand } from './schema-command.ts';
+import { cacheServerCommand, studyJobsCommand, studyListCommand, studyRunCommand } from './study-command.ts';
 import { exportCommand, importCommand } from './weights-commands.ts';
 import { BACKEND_OPTION, runStageCommand, stageSpec, type StageRunner } from './stage-command.ts';
 
@@ -47,6 +48,10 @@ export const COMMANDS: Command[] = [
   importCommand,
   benchCommand,
   planCommand,
+  studyRunCommand,
+  studyListCommand,
+  studyJobsCommand,
+  cacheServerCommand,
   schemaCommand,
 ];
 

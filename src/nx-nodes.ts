@@ -13,11 +13,11 @@
  *   one per stage (`dataset`, …) that depend on that experiment's stage projects, so
  *   `nx run baseline:dataset` or `nx run-many -t analyze` do what they say.
  */
-import { dirname } from 'node:path';
 import { ConfigError, type StageName } from '@sortscope/core';
-import { isExperimentFile } from './discover.ts';
-import { type Experiment, loadExperiment } from './experiment.ts';
+import { expandRefs, isExperimentFile } from './discover.ts';
+import { currentStudy, type Experiment, loadExperiment, studyDir } from './experiment.ts';
 import { experimentKeys, planTasks, STAGES, stageDef, type StageTask } from './plan.ts';
+import { isSweepFile } from './sweep.ts';
 
 /** npm packages whose code each stage runs (its own package, its upstream stages', core). */
 const STAGE_PACKAGES: Record<StageName, string[]> = {
@@ -42,12 +42,14 @@ export const experimentProjectName = (name: string): string => name.replaceAll('
 type ProjectConfig = Record<string, unknown>;
 type NodesResult = [string, { projects: Record<string, ProjectConfig> }][];
 
-export function createNodesFromExperiments(files: readonly string[], workspaceRoot: string): NodesResult {
+export function createNodesFromExperiments(files: readonly string[], workspaceRoot: string, study = currentStudy()): NodesResult {
   const experiments: Experiment[] = [];
   const results: NodesResult = [];
-  for (const file of [...files].filter((f) => isExperimentFile(f.split('/').pop()!)).sort()) {
+  const dir = `${studyDir(study)}/`;
+  const inStudy = [...files].filter((f) => f.startsWith(dir) && (isExperimentFile(f.split('/').pop()!) || isSweepFile(f))).sort();
+  for (const file of inStudy) {
     try {
-      experiments.push(loadExperiment(file, workspaceRoot));
+      for (const ref of expandRefs([file], workspaceRoot)) experiments.push(loadExperiment(ref, workspaceRoot));
     } catch (err) {
       // a broken experiment file must not take the whole workspace down: report it and skip it
       if (err instanceof ConfigError) console.warn(`sortscope: skipping ${file}: ${err.message}`);
@@ -61,8 +63,9 @@ export function createNodesFromExperiments(files: readonly string[], workspaceRo
     projects[root] = project;
     byFile.set(file, projects);
   };
-  for (const task of tasks) add(task.file, `artifacts/${task.stage}/${task.key}`, taskProject(task));
-  for (const exp of experiments) add(exp.file, `${dirname(exp.file)}/.${experimentProjectName(exp.name.split('/').pop()!)}`, experimentProject(exp));
+  const fileOf = (ref: string) => ref.split('#')[0];
+  for (const task of tasks) add(fileOf(task.file), `artifacts/${task.stage}/${task.key}`, taskProject(task));
+  for (const exp of experiments) add(fileOf(exp.file), `.sortscope/${study}/${experimentProjectName(exp.name)}`, experimentProject(exp));
   for (const [file, projects] of byFile) results.push([file, { projects }]);
   return results;
 }
@@ -78,7 +81,7 @@ function taskProject(task: StageTask): ProjectConfig {
     targets: {
       analyze: {
         executor: 'nx:run-commands',
-        options: { command: `node bin/sortscope.mjs ${task.stage} --config ${task.file} --expect-key ${task.key}`, cwd: '{workspaceRoot}' },
+        options: { command: `node bin/sortscope.mjs ${task.stage} --config '${task.file}' --expect-key ${task.key}`, cwd: '{workspaceRoot}' },
         cache: true,
         inputs: ['code', ...codeInputs, { externalDependencies: EXTERNAL_DEPS[task.stage] }, { dependentTasksOutputFiles: '**/*.arrow', transitive: true }],
         outputs: [`{workspaceRoot}/artifacts/${task.stage}/${task.key}`],

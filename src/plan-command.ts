@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { ParsedArgs } from '@sortscope/core';
-import { findExperimentFiles } from './discover.ts';
+import { expandRefs, studyRefs } from './discover.ts';
 import { loadExperiment } from './experiment.ts';
 import type { Command } from './main.ts';
 import { experimentKeys, STAGES, taskDir } from './plan.ts';
@@ -13,12 +13,12 @@ import { experimentKeys, STAGES, taskDir } from './plan.ts';
 export const planCommand: Command = {
   spec: {
     name: 'plan',
-    summary: 'List the experiments and where each of their stages writes its artifacts.',
+    summary: 'List the experiments (of SORTSCOPE_STUDY, default: experiments/) and where each of their stages writes its artifacts.',
     globals: [{ name: 'json', type: 'boolean', description: 'print the plan as JSON' }],
     positionals: '[experiment.json ...]',
   },
   async run(args: ParsedArgs, root: string) {
-    const files = args.positionals.length ? args.positionals : findExperimentFiles(root);
+    const files = args.positionals.length ? expandRefs(args.positionals, root) : studyRefs(root);
     const plan = files.map((file) => {
       const exp = loadExperiment(file, root);
       const keys = experimentKeys(exp.config);

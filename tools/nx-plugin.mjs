@@ -1,10 +1,11 @@
-// Nx plugin: infers the sortscope pipeline's projects from experiments/**/*.json.
+// Nx plugin: infers the sortscope pipeline's projects from the experiments of the selected study:
+// experiments/**/*.json by default, studies/<name>/** when SORTSCOPE_STUDY=<name> (sweeps expanded).
 // The logic lives in src/nx-nodes.ts (TypeScript, loaded with tsx), next to the CLI it drives.
 import { tsImport } from 'tsx/esm/api';
 
 const impl = () => tsImport('../src/nx-nodes.ts', import.meta.url);
 
 export const createNodesV2 = [
-  'experiments/**/*.json',
+  '{experiments,studies}/**/*.json',
   async (files, _options, context) => (await impl()).createNodesFromExperiments(files, context.workspaceRoot),
 ];

@@ -36,6 +36,11 @@ describe('generateDataset', () => {
     expect(c.splits.train.tokens).not.toEqual(a.splits.train.tokens);
   });
 
+  it('resolves any noise at p = 0 to no noise (so such experiments share the clean data)', () => {
+    for (const noise of [{ kind: 'permute', p: 0 }, { kind: 'token', p: 0 }, { kind: 'replace-sorted', p: 0, k: 2 }]) expect(config({ noise }).noise).toEqual({ kind: 'none' });
+    expect(config({ noise: { kind: 'token', p: 0.1 } }).noise).toEqual({ kind: 'token', p: 0.1 });
+  });
+
   it('shares the clean lists between noise levels of the same seed (a paired control)', () => {
     const clean = generateDataset(config());
     const noisy = generateDataset(config({ noise: { kind: 'permute', p: 0.5 } }));

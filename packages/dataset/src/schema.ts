@@ -24,7 +24,9 @@ export const NoiseSchema = z
       .strict(),
     z.object({ kind: z.literal('token'), p: Prob }).strict(),
   ])
-  .describe('noise on the training split only: none, permute (output is a random permutation of the input), replace-sorted, token (each output token resampled uniformly)');
+  .describe('noise on the training split only: none, permute (output is a random permutation of the input), replace-sorted, token (each output token resampled uniformly)')
+  // any noise at level 0 is no noise: resolve it to none, so those experiments share the clean dataset and its runs
+  .transform((n) => (n.kind !== 'none' && n.p === 0 ? { kind: 'none' as const } : n));
 
 export const GapsSchema = z
   .discriminatedUnion('kind', [

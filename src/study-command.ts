@@ -1,0 +1,208 @@
+/**
+ * `sortscope study`: run a study (the experiments of experiments/, or of studies/<name>/ with
+ * sweeps expanded) through Nx, whole or one shard of it, and generate cluster job files.
+ *
+ *   sortscope study run [--study full] [--shard 3/16]     one machine's share (or everything)
+ *   sortscope study jobs --study full --shards 16 --out cluster/   Slurm array + Kubernetes Indexed Job
+ *   sortscope study list [--study full] [--shards 16]     members, their shard and keys
+ *   sortscope cache-server --dir /shared/nx-cache          the shared remote cache (cache-server.ts)
+ *
+ * A shard runs `nx run-many -t analyze --projects=<its experiments>`; a run without --shard also
+ * builds the study's report. Point every machine at the same cache server
+ * (NX_SELF_HOSTED_REMOTE_CACHE_SERVER=http://host:port): what one computed, the others replay.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, log, writeFileAtomic } from '@sortscope/core';
+import { startCacheServer } from './cache-server.ts';
+import { studyRefs } from './discover.ts';
+import { currentStudy, DEFAULT_STUDY, loadExperiment } from './experiment.ts';
+import type { Command } from './main.ts';
+import { experimentProjectName } from './nx-nodes.ts';
+import { experimentKeys } from './plan.ts';
+import { assignShards } from './shards.ts';
+
+const STUDY = { name: 'study', type: 'string' as const, value: 'NAME', description: `the study: ${DEFAULT_STUDY} (experiments/) or a folder of studies/ [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY}]` };
+
+function studyOf(g: Record<string, unknown>): string {
+  const s = (g.study as string | undefined) ?? currentStudy();
+  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw new ConfigError(`--study: got ${JSON.stringify(s)}; expected a study name`);
+  return s;
+}
+
+function parseShard(v: unknown): [number, number] | null {
+  if (v === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(String(v));
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new ConfigError(`--shard: got ${JSON.stringify(v)}; expected i/N with 1 <= i <= N (e.g. 3/16)`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function experimentsOf(root: string, study: string) {
+  const refs = studyRefs(root, study);
+  if (refs.length === 0) throw new ConfigError(`study '${study}' has no experiments (expected *.json or *.sweep.json files under ${study === DEFAULT_STUDY ? 'experiments/' : `studies/${study}/`})`);
+  return refs.map((r) => loadExperiment(r, root));
+}
+
+export const studyRunCommand: Command = {
+  spec: {
+    name: 'study run',
+    summary: "Run a study's experiments through Nx: all of them and the report, or one shard (--shard i/N).",
+    globals: [STUDY, { name: 'shard', type: 'string', value: 'i/N', description: 'run only shard i of N (experiments sharing a training run stay together)' }, { name: 'parallel', type: 'number', value: 'N', description: 'Nx tasks at once [default: 2]' }],
+  },
+  async run(args, root) {
+    const study = studyOf(args.globals);
+    const shard = parseShard(args.globals.shard);
+    const nxArgs = ['run-many', '-t', 'analyze', `--parallel=${(args.globals.parallel as number | undefined) ?? 2}`, '--outputStyle=static'];
+    if (shard) {
+      const projects = assignShards(experimentsOf(root, study), shard[1])[shard[0] - 1];
+      if (projects.length === 0) {
+        log(`study ${study}: shard ${shard[0]}/${shard[1]} is empty`);
+        return 0;
+      }
+      nxArgs.push(`--projects=${projects.join(',')}`);
+      log(`study ${study}: shard ${shard[0]}/${shard[1]}: ${projects.length} experiments`);
+    }
+    const r = spawnSync(join(root, 'node_modules/.bin/nx'), nxArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, SORTSCOPE_STUDY: study } });
+    return r.status ?? 1;
+  },
+};
+
+export const studyListCommand: Command = {
+  spec: {
+    name: 'study list',
+    summary: "List a study's experiments (sweeps expanded), their shard and their stage keys.",
+    globals: [STUDY, { name: 'shards', type: 'number', value: 'N', description: 'show the shard of each experiment for N shards [default: 1]' }, { name: 'json', type: 'boolean', description: 'print JSON' }],
+  },
+  async run(args, root) {
+    const study = studyOf(args.globals);
+    const exps = experimentsOf(root, study);
+    const shards = assignShards(exps, (args.globals.shards as number | undefined) ?? 1);
+    const rows = exps.map((e) => ({
+      experiment: e.name,
+      project: experimentProjectName(e.name),
+      file: e.file,
+      shard: shards.findIndex((s) => s.includes(experimentProjectName(e.name))) + 1,
+      keys: Object.fromEntries(Object.entries(experimentKeys(e.config)).map(([k, v]) => [k, v.key])),
+    }));
+    if (args.globals.json) process.stdout.write(`${JSON.stringify({ study, rows }, null, 2)}\n`);
+    else for (const r of rows) process.stdout.write(`${String(r.shard).padStart(3)}  ${r.experiment}  (${r.file})\n`);
+    return 0;
+  },
+};
+
+export const studyJobsCommand: Command = {
+  spec: {
+    name: 'study jobs',
+    summary: 'Write a Slurm job array and a Kubernetes Indexed Job that run a study in N shards, then its report.',
+    globals: [
+      STUDY,
+      { name: 'shards', type: 'number', value: 'N', description: 'number of shards (array tasks / job completions) (required)' },
+      { name: 'out', type: 'string', value: 'DIR', description: 'where to write the files [default: cluster/<study>/]' },
+      { name: 'cache-url', type: 'string', value: 'URL', description: 'the shared Nx cache server [default: $NX_SELF_HOSTED_REMOTE_CACHE_SERVER or http://cache-host:8181]' },
+      { name: 'image', type: 'string', value: 'IMAGE', description: 'container image with the repository at /work and node_modules installed (Kubernetes) [default: sortscope:latest]' },
+    ],
+  },
+  async run(args, root) {
+    const study = studyOf(args.globals);
+    const n = args.globals.shards as number | undefined;
+    if (!n || !Number.isInteger(n) || n < 1) throw new ConfigError('--shards: expected a positive integer (the number of machines or array tasks)');
+    const exps = experimentsOf(root, study);
+    const out = (args.globals.out as string | undefined) ?? join(root, 'cluster', study);
+    const cache = (args.globals['cache-url'] as string | undefined) ?? process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? 'http://cache-host:8181';
+    const image = (args.globals.image as string | undefined) ?? 'sortscope:latest';
+    const files = clusterFiles(study, n, cache, image);
+    for (const [name, text] of Object.entries(files)) writeFileAtomic(join(out, name), text);
+    log(`study ${study}: ${exps.length} experiments in ${n} shards → ${out}/{${Object.keys(files).join(',')}}`);
+    return 0;
+  },
+};
+
+export function clusterFiles(study: string, shards: number, cacheUrl: string, image: string): Record<string, string> {
+  const env = `export SORTSCOPE_STUDY=${study}\nexport NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${cacheUrl}\nexport NX_DAEMON=false NX_NO_CLOUD=true SORTSCOPE_QUIET=1`;
+  return {
+    'shard.sbatch': `#!/bin/bash
+#SBATCH --job-name=sortscope-${study}
+#SBATCH --array=1-${shards}
+#SBATCH --cpus-per-task=2
+#SBATCH --time=24:00:00
+# One array task per shard: sortscope study run --shard i/${shards} (experiments that share a
+# training run stay in one shard). Run from a checkout with node_modules installed (npm ci).
+set -euo pipefail
+${env}
+npx sortscope study run --shard "\${SLURM_ARRAY_TASK_ID}/${shards}"
+`,
+    'report.sbatch': `#!/bin/bash
+#SBATCH --job-name=sortscope-${study}-report
+#SBATCH --cpus-per-task=2
+#SBATCH --time=02:00:00
+# After every shard: everything is a cache hit except the report.
+set -euo pipefail
+${env}
+npx sortscope study run
+`,
+    'submit.sh': `#!/bin/bash
+# Submit the shards, then the report once they all succeeded.
+set -euo pipefail
+cd "$(dirname "$0")"
+array=$(sbatch --parsable shard.sbatch)
+sbatch --dependency=afterok:\${array} report.sbatch
+`,
+    'k8s-job.yaml': `# Kubernetes Indexed Job: completion index k runs shard k+1 of ${shards}.
+# The image holds the repository at /work with node_modules installed (npm ci).
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sortscope-${study.toLowerCase().replace(/[^a-z0-9-]/g, '-')}
+spec:
+  completionMode: Indexed
+  completions: ${shards}
+  parallelism: ${shards}
+  backoffLimitPerIndex: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: shard
+          image: ${image}
+          workingDir: /work
+          resources: { requests: { cpu: "2", memory: 4Gi } }
+          env:
+            - { name: SORTSCOPE_STUDY, value: "${study}" }
+            - { name: NX_SELF_HOSTED_REMOTE_CACHE_SERVER, value: "${cacheUrl}" }
+            - { name: NX_DAEMON, value: "false" }
+            - { name: NX_NO_CLOUD, value: "true" }
+          command: ["sh", "-c", "npx sortscope study run --shard $((JOB_COMPLETION_INDEX + 1))/${shards}"]
+`,
+  };
+}
+
+export const cacheServerCommand: Command = {
+  spec: {
+    name: 'cache-server',
+    summary: 'Serve a shared Nx remote cache (HTTP, Nx self-hosted cache API) from a folder.',
+    globals: [
+      { name: 'dir', type: 'string', value: 'DIR', description: 'folder of cached task outputs, e.g. on a shared file system (required)' },
+      { name: 'port', type: 'number', value: 'PORT', description: 'port [default: 8181]' },
+      { name: 'host', type: 'string', value: 'HOST', description: 'address to listen on [default: 0.0.0.0]' },
+      { name: 'token', type: 'string', value: 'TOKEN', description: 'bearer token for reading and writing (NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN) [default: none]' },
+      { name: 'read-token', type: 'string', value: 'TOKEN', description: 'bearer token for reading only' },
+      { name: 'quiet', type: 'boolean', description: 'do not log requests' },
+    ],
+  },
+  async run(args) {
+    const dir = args.globals.dir as string | undefined;
+    if (!dir) throw new ConfigError("sortscope cache-server: --dir DIR is required (see 'sortscope cache-server --help')");
+    const quiet = Boolean(args.globals.quiet);
+    const { url } = await startCacheServer({
+      dir,
+      port: (args.globals.port as number | undefined) ?? 8181,
+      host: (args.globals.host as string | undefined) ?? '0.0.0.0',
+      token: args.globals.token as string | undefined,
+      readToken: args.globals['read-token'] as string | undefined,
+      log: quiet ? undefined : (l) => log(l),
+    });
+    log(`cache-server: serving ${dir} at ${url} (set NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${url.replace('0.0.0.0', '<this host>')})`);
+    await new Promise(() => {}); // until killed
+    return 0;
+  },
+};
