@@ -3,8 +3,11 @@
  * LLC surface with its health, then recommend a setting (science.md §4: "look for a region where
  * the estimate is flat and acceptance is healthy").
  *
- * A grid point is healthy when no chain is flagged (NaN, negative, not flat, left the basin) and the mean MALA
- * acceptance is in [0.5, 0.99]. Among healthy points, flatness is the largest relative change of λ̂
+ * A grid point is healthy when no chain is flagged (NaN, negative, not flat, left the basin), the mean MALA
+ * acceptance is in [0.5, 0.99], and the chains are long enough to feel the localization: along
+ * directions the loss does not constrain, SGLD relaxes toward N(w0, 1/γ) at rate εγ/2 per step, so
+ * `mixing` = steps · εγ/2 must be ≥ 3 (the start forgotten to e⁻³); shorter chains report a λ̂
+ * that only says how far they got. Among healthy points, flatness is the largest relative change of λ̂
  * to its healthy neighbours along ε (same γ and nβ) and along γ (same ε and nβ): an estimate that
  * moves with γ is measuring the localization, not the posterior. The recommendation is the
  * healthy point with the smallest such change (ties → the larger ε, which mixes faster); the note
@@ -32,6 +35,8 @@ export interface CalibrationPoint {
   init_loss: number;
   /** mean over chains of the last-quarter mean loss minus init_loss */
   loss_rise: number;
+  /** SGLD steps × εγ/2: how many relaxation times of the localization the chains lasted */
+  mixing: number;
   flags: string[];
   healthy: boolean;
   /** largest relative change of λ̂ to healthy ε-neighbours (null: none) */
@@ -44,13 +49,15 @@ export interface Calibration {
   note: string;
 }
 
-function point(c: LlcConfig, e: LlcEstimate): CalibrationPoint {
+export function calibrationPoint(c: LlcConfig, e: LlcEstimate): CalibrationPoint {
   const flags = [...new Set(e.chains.flatMap((ch) => flagList(ch.flags)))];
   const rises = e.chains.map((ch) => {
     const q = ch.trace.loss.subarray(Math.floor((3 * ch.trace.loss.length) / 4));
     return q.reduce((a, b) => a + b, 0) / q.length - e.init_loss;
   });
   const acceptanceOk = e.acceptance_mean >= ACCEPTANCE_RANGE[0] && e.acceptance_mean <= ACCEPTANCE_RANGE[1];
+  const mixing = ((c.burnin + c.draws * c.steps_between_draws) * c.epsilon * c.gamma) / 2;
+  if (mixing < MIN_MIXING) flags.push('unmixed');
   return {
     epsilon: c.epsilon,
     gamma: c.gamma,
@@ -60,11 +67,15 @@ function point(c: LlcConfig, e: LlcEstimate): CalibrationPoint {
     acceptance: e.acceptance_mean,
     init_loss: e.init_loss,
     loss_rise: rises.reduce((a, b) => a + b, 0) / rises.length,
+    mixing,
     flags,
-    healthy: acceptanceOk && !flags.some((f) => f === 'nan' || f === 'negative' || f === 'not_flat' || f === 'left_basin'),
+    healthy: acceptanceOk && !flags.some((f) => f === 'nan' || f === 'negative' || f === 'not_flat' || f === 'left_basin' || f === 'unmixed'),
     flatness: null,
   };
 }
+
+/** chains must last this many relaxation times of the localization (steps · εγ/2) */
+export const MIN_MIXING = 3;
 
 /** a healthy point whose λ̂ changes by less than this to its neighbours is flat */
 export const FLAT = 0.2;
@@ -99,11 +110,11 @@ export async function calibrate(runner: LlcRunner, w0: Float32Array, base: LlcCo
   const configs: LlcConfig[] = [];
   for (const nbeta of grid.nbetas) for (const gamma of grid.gammas) for (const epsilon of grid.epsilons) configs.push({ ...base, epsilon, gamma, nbeta });
   const ests = await runner.estimate(w0, configs.map((config) => ({ config, target: base.targets[0] })), progress);
-  return recommend(configs.map((c, i) => point(c, ests[i])));
+  return recommend(configs.map((c, i) => calibrationPoint(c, ests[i])));
 }
 
 export function calibrationTable(cal: Calibration): string {
-  const head = 'epsilon     gamma      nbeta     llc_mean   llc_std  acceptance  loss_rise  healthy  flatness  flags';
+  const head = 'epsilon     gamma      nbeta     llc_mean   llc_std  acceptance  loss_rise   mixing  healthy  flatness  flags';
   const rows = cal.points.map((p) =>
     [
       p.epsilon.toExponential(1).padEnd(10),
@@ -113,6 +124,7 @@ export function calibrationTable(cal: Calibration): string {
       p.llc_std.toFixed(3).padStart(8),
       p.acceptance.toFixed(3).padStart(11),
       p.loss_rise.toFixed(4).padStart(10),
+      p.mixing.toPrecision(3).padStart(8),
       (p.healthy ? 'yes' : 'no').padStart(8),
       (p.flatness === null ? '-' : `${(100 * p.flatness).toFixed(1)}%`).padStart(9),
       ` ${p.flags.join(',')}`,
