@@ -1,2 +1,20 @@
-// The report stage is not built yet; see packages/report/README.md.
-export {};
+export * from './schema.ts';
+export * from './changepoints.ts';
+export * from './format.ts';
+export * from './load.ts';
+export * from './heatmap-data.ts';
+export * from './summary.ts';
+export * from './model.ts';
+export * from './chart-common.ts';
+export * from './chart-training.ts';
+export * from './chart-llc.ts';
+export * from './chart-circuits.ts';
+export * from './chart-heatmap.ts';
+export * from './chart-study.ts';
+export * from './charts.ts';
+export * from './assets.ts';
+export * from './gif.ts';
+export * from './render.ts';
+export * from './summary-table.ts';
+export * from './html.ts';
+export { runReport, type RunReportOptions } from './stage.ts';

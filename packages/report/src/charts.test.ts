@@ -1,0 +1,101 @@
+/**
+ * The spec builders on the tiny study: every chart compiles without a Vega-Lite warning, time axes
+ * are symlog steps with the stage boundaries drawn, the Bayes floor and the LLC calibration are
+ * shown where they exist, and charts of missing stages say why instead of drawing.
+ */
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { stepTicks, type VlSpec } from './chart-common.ts';
+import { lossSpec } from './chart-training.ts';
+import { type ChartEntry, experimentCharts, studyCharts } from './charts.ts';
+import { loadExperiment } from './load.ts';
+import { buildReportModel, type StudyModel } from './model.ts';
+import { toVega } from './render.ts';
+import { ReportConfigSchema } from './schema.ts';
+
+type Any = Record<string, any>;
+
+let study: StudyModel;
+let charts: ChartEntry[][];
+beforeAll(() => {
+  const { experiments } = inject('reportStudy');
+  const partial = { name: 'train-only', description: '', dirs: { dataset: experiments[0].dirs.dataset, train: experiments[0].dirs.train } };
+  study = buildReportModel([...experiments, partial].map((e) => loadExperiment(e, 'raw-normalised')), ReportConfigSchema.parse({}));
+  charts = study.experiments.map((e) => experimentCharts(e));
+});
+
+/** Every view (layers, concatenations) of a spec, depth first. */
+function views(spec: Any): Any[] {
+  const kids = [...(spec.layer ?? []), ...(spec.hconcat ?? []), ...(spec.vconcat ?? []), ...(spec.concat ?? [])];
+  return [spec, ...kids.flatMap(views)];
+}
+
+describe('chart specs', () => {
+  it('every chart of the study compiles to Vega without a Vega-Lite warning', () => {
+    const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
+    expect(all.length).toBe(2 * 9 + 2 + 3);
+    for (const c of all) expect(() => toVega(c.spec!, c.id)).not.toThrow();
+  });
+
+  it('puts steps on a symlog axis with 0 and draws the stage boundaries on every time axis', () => {
+    const e = study.experiments[0];
+    const b = e.stages!.boundaries;
+    expect(b.length).toBeGreaterThan(0); // the tiny clean run's LLC changes trend (changepoints.test.ts tests the detector)
+    for (const c of charts[0].filter((x) => x.spec && x.file !== 'circuits')) {
+      const vs = views(c.spec!);
+      const timeAxes = vs.filter((v) => v.encoding?.x?.scale?.type === 'symlog' && v.encoding.x.field === 'step');
+      expect(timeAxes.length, c.id).toBeGreaterThan(0);
+      for (const v of timeAxes) expect(v.encoding.x.axis.values).toEqual(stepTicks(v.encoding.x.scale.domain[1]));
+      const rules = vs.filter((v) => v.mark?.type === 'rule' && v.encoding?.x?.field === 'step_mid');
+      expect(rules.length, c.id).toBe(c.file === 'circuit-symmetry' ? 2 : 1);
+      for (const r of rules) expect(r.data.values.map((x: Any) => x.step_mid)).toEqual(b.map((x) => x.step_mid));
+    }
+    expect(stepTicks(7325)).toEqual([0, 1, 3, 10, 30, 100, 300, 1000, 3000]);
+  });
+
+  it('draws the Bayes floor only where it is above 0 (log axis) and says so otherwise', () => {
+    const [clean, noisy] = study.experiments;
+    const floorRule = (s: VlSpec) => views(s).find((v) => v.mark?.type === 'rule' && v.encoding?.y?.field === 'bayes');
+    expect(noisy.training!.bayes_mean).toBeGreaterThan(0);
+    expect(floorRule(lossSpec(noisy.training!, null))!.encoding.y.field).toBe('bayes');
+    expect((lossSpec(noisy.training!, null) as Any).layer.find((l: Any) => l.data?.values?.[0]?.bayes).data.values[0].bayes).toBeCloseTo(noisy.training!.bayes_mean!, 5);
+    expect(clean.training!.bayes_mean).toBe(0);
+    expect(floorRule(lossSpec(clean.training!, null))).toBeUndefined();
+    expect((lossSpec(clean.training!, null) as Any).title.subtitle.join(' ')).toMatch(/Bayes loss of the training data 0 \(clean data; not drawn on the log axis\)/);
+  });
+
+  it('the LLC chart names the SGLD calibration and marks checkpoints with flagged chains', () => {
+    const c = charts[0].find((x) => x.file === 'llc')!.spec as Any;
+    const cfg = study.experiments[0].llc!.config;
+    expect(c.title.subtitle.join(' ')).toContain(`SGLD ε = ${cfg.epsilon}, γ = ${cfg.gamma}, nβ = ${Number(cfg.nbeta.toPrecision(4))}, B = ${cfg.batch_size}, ${cfg.chains} chains × ${cfg.draws} draws`);
+    const points = views(c).find((v) => v.mark?.type === 'point')!;
+    expect(points.encoding.shape.scale).toEqual({ domain: ['none flagged', 'some flagged'], range: ['circle', 'cross'] });
+    expect(points.encoding.tooltip.map((t: Any) => t.field)).toContain('flags');
+    const rows = c.data.values as Any[];
+    expect(rows.filter((r) => r.flagged > 0).every((r) => r.chains === 'some flagged' && /chain \d+: /.test(r.flags))).toBe(true);
+    expect(rows.filter((r) => r.flagged === 0).every((r) => r.chains === 'none flagged' && r.flags === 'none')).toBe(true);
+    expect(views(c).find((v) => v.mark?.type === 'area')!.encoding.y2.field).toBe('hi');
+  });
+
+  it('shows noisy and clean rows of a noisy run, and no noisy series for a clean run', () => {
+    const series = (i: number) => new Set(study.experiments[i].training!.loss.map((r) => r.series));
+    expect(series(1)).toEqual(new Set(['train minibatch', 'validation (clean)', 'train sample', 'train sample: noisy rows', 'train sample: clean rows', 'noisy rows vs clean targets']));
+    expect(series(0)).toEqual(new Set(['train minibatch', 'validation (clean)', 'train sample']));
+  });
+
+  it('omits heatmaps beyond max_heatmap_experiments and says so', () => {
+    const { experiments } = inject('reportStudy');
+    const few = buildReportModel(experiments.map((e) => loadExperiment(e, 'raw-normalised')), ReportConfigSchema.parse({ max_heatmap_experiments: 1 }));
+    expect(few.experiments.map((e) => e.circuits!.heatmap !== null)).toEqual([true, false]);
+    const c = experimentCharts(few.experiments[1]).find((x) => x.file === 'circuits')!;
+    expect(c.spec).toBeNull();
+    expect(c.missing).toMatch(/^Heatmaps omitted: only the first 1 experiment\(s\) of the report get them \(report option max_heatmap_experiments\)/);
+    expect(experimentCharts(few.experiments[1]).find((x) => x.file === 'regions')!.spec).not.toBeNull();
+  });
+
+  it('replaces the charts of missing stages by the reason', () => {
+    const partial = charts[2];
+    expect(partial.filter((c) => c.spec).map((c) => c.file)).toEqual(['loss', 'accuracy']);
+    for (const c of partial.filter((x) => !x.spec)) expect(c.missing).toMatch(/^No (llc|circuits) artifacts: no (llc|circuits) artifacts given/);
+    expect(study.experiments[2].stages_note).toMatch(/^no LLC estimates/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Loading and the report model on the tiny study: what is read equals what the stages wrote, the
+ * summary row is computed from it, and missing, unreadable or wrong artifacts are reported with
+ * their reason (paths relative to the artifacts folder) instead of stopping the report.
+ */
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CircuitsConfigSchema, runCircuitsStage } from '@sortscope/circuits';
+import { readChains, readEstimates } from '@sortscope/llc';
+import { readCheckpointMetrics } from '@sortscope/train';
+import { describe, expect, inject, it } from 'vitest';
+import { loadExperiment, type ReportExperiment } from './load.ts';
+import { buildReportModel, experimentModel } from './model.ts';
+import { ReportConfigSchema } from './schema.ts';
+
+const CFG = ReportConfigSchema.parse({});
+
+/** The summary keeps 6 significant digits: relative error ≤ 5e-6. */
+function expectSig6(got: number | null, want: number): void {
+  expect(got).not.toBeNull();
+  expect(Math.abs(got! - want)).toBeLessThanOrEqual(5e-6 * Math.abs(want) + 1e-12);
+}
+
+describe('report model of the tiny study', () => {
+  it('summarises each experiment from its artifacts', () => {
+    const { experiments } = inject('reportStudy');
+    const model = buildReportModel(experiments.map((e) => loadExperiment(e, 'raw-normalised')), CFG);
+    expect(model.summary.map((r) => r.experiment)).toEqual(['clean', 'token-noise']);
+    for (const [i, e] of experiments.entries()) {
+      const row = model.summary[i];
+      const cm = readCheckpointMetrics(join(e.dirs.train!, 'metrics-checkpoints.arrow'));
+      const fv = cm.meta.extra.final_validation as { token_accuracy: number; sequence_accuracy: number };
+      expectSig6(row.clean_token_accuracy, fv.token_accuracy);
+      expectSig6(row.clean_sequence_accuracy, fv.sequence_accuracy);
+      expectSig6(row.train_loss, cm.columns.train_loss.at(-1)!);
+      const bayes = (cm.meta.extra.bayes_loss as { mean: number }).mean;
+      if (bayes === 0) expect(row.bayes_loss).toBe(0);
+      else expectSig6(row.bayes_loss, bayes);
+      expectSig6(row.train_loss_above_bayes, cm.columns.train_loss.at(-1)! - bayes);
+      const est = readEstimates(join(e.dirs.llc!, 'estimates.arrow')).rows.filter((r) => r.target === 'all').at(-1)!;
+      expect(row.llc).toEqual({ step: est.step, mean: Number(est.llc_mean.toPrecision(6)), std: Number(est.llc_std.toPrecision(6)), flagged_chains: est.flagged_chains, chains: 2 });
+      expect(Object.keys(row.heads)).toEqual(['L0H0', 'L0H1']);
+      expect(row.heads.L0H0.regions).toBeGreaterThanOrEqual(1);
+      expect(row.heads.L0H0.qk_ev_z).not.toBeNull();
+      expect(row.missing).toEqual([]);
+    }
+    expect(model.summary[0].noise).toBe('none');
+    expect(model.summary[1].noise).toBe('token p=0.3');
+  });
+
+  it('lists every flagged chain of a checkpoint in the LLC rows', () => {
+    const e = inject('reportStudy').experiments[0];
+    const m = experimentModel(loadExperiment(e, 'raw-normalised'), CFG);
+    const chains = readChains(join(e.dirs.llc!, 'chains.arrow')).rows;
+    for (const r of m.llc!.rows) {
+      const flagged = chains.filter((c) => c.step === r.step && c.target === r.target && c.flags.length);
+      expect(r.flagged).toBe(flagged.length);
+      expect(r.flags).toBe(flagged.length ? flagged.map((c) => `chain ${c.chain}: ${c.flags.join(', ')}`).join('; ') : 'none');
+    }
+    expect(m.llc!.total_chains).toBe(chains.length);
+  });
+});
+
+describe('missing and unreadable stages', () => {
+  it('says what is missing and why, with paths relative to the artifacts folder', () => {
+    const { root, experiments } = inject('reportStudy');
+    const e = experiments[0];
+    const broken = join(root, 'broken', 'llc', 'garbage');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, 'estimates.arrow'), 'not an arrow file');
+    const cases: [ReportExperiment['dirs'], string, RegExp][] = [
+      [{}, 'dataset', /^no dataset artifacts given/],
+      [{ train: join(root, 'artifacts/train/nope') }, 'train', /^train\/nope does not exist: run the train stage/],
+      [{ llc: broken }, 'llc', /^llc\/garbage\/estimates\.arrow is not a readable Arrow IPC file .*regenerate it with: npx sortscope llc/],
+      [{ llc: e.dirs.train }, 'llc', /^train\/clean\/estimates\.arrow does not exist/],
+      [{ circuits: e.dirs.llc }, 'circuits', /^llc\/clean\/measures\.arrow does not exist/],
+    ];
+    for (const [dirs, stage, reason] of cases) {
+      const loaded = loadExperiment({ name: 'x', description: '', dirs }, 'raw-normalised');
+      const m = loaded.missing.find((x) => x.stage === stage)!;
+      expect(m.reason, stage).toMatch(reason);
+      expect(m.reason).not.toContain(root);
+      expect(loaded[stage as 'llc']).toBeNull();
+    }
+    const nothing = experimentModel(loadExperiment({ name: 'empty', description: '', dirs: {} }, 'raw-normalised'), CFG);
+    expect(nothing.missing.map((m) => m.stage)).toEqual(['dataset', 'train', 'circuits', 'llc']);
+    expect(nothing.summary).toMatchObject({ clean_token_accuracy: null, llc: null, stage_boundaries: null, heads: {}, missing: ['dataset', 'train', 'circuits', 'llc'] });
+  });
+
+  it('shows the convention the circuits hold when the one asked for is absent, and notes it', async () => {
+    const { root, experiments } = inject('reportStudy');
+    const e = experiments[0];
+    const outDir = join(root, 'folded-only', 'circuits', 'f');
+    const config = CircuitsConfigSchema.parse({ conventions: ['folded'], specialisation: { convention: 'folded' }, null_samples: 0, ablation_rows: 0, probe_rows: 0 });
+    await runCircuitsStage(config, { outDir, trainDir: e.dirs.train!, datasetDir: e.dirs.dataset!, quiet: true, workers: 0, backend: 'wasm' });
+    const loaded = loadExperiment({ name: 'f', description: '', dirs: { circuits: outDir } }, 'raw-normalised');
+    expect(loaded.circuits!.convention).toBe('folded');
+    expect(loaded.notes).toEqual(['circuits: the artifacts hold the folded convention(s), not raw-normalised; showing folded']);
+    expect(loaded.circuits!.matrices.every((m) => m.convention === 'folded')).toBe(true);
+    const m = experimentModel(loaded, CFG);
+    expect(m.circuits!.heatmap!.panels).toHaveLength(4);
+    expect(m.circuits!.specialisation.every((r) => r.ablation === null)).toBe(true); // ablation_rows 0: NaN in the artifact
+  });
+
+  it('refuses two experiments that would share a figures folder', () => {
+    const loaded = (name: string) => loadExperiment({ name, description: '', dirs: {} }, 'raw-normalised');
+    expect(() => buildReportModel([loaded('a b'), loaded('a-b')], CFG)).toThrow(/experiments 'a b' and 'a-b' both map to the folder name 'a-b'/);
+  });
+
+  it('copies of the same artifacts give the same model (nothing depends on where they are)', () => {
+    const { root, experiments } = inject('reportStudy');
+    const e = experiments[1];
+    const copy = Object.fromEntries(Object.entries(e.dirs).map(([s, d]) => {
+      const to = join(root, 'copy', 'artifacts', s, 'token-noise');
+      cpSync(d!, to, { recursive: true });
+      return [s, to];
+    }));
+    const a = experimentModel(loadExperiment(e, 'raw-normalised'), CFG);
+    const b = experimentModel(loadExperiment({ ...e, dirs: copy }, 'raw-normalised'), CFG);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+});

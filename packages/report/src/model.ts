@@ -1,0 +1,210 @@
+/**
+ * The report model: a pure function from the loaded artifacts to the tidy tables the charts and
+ * the summary table show (no I/O, no rendering). Values that are not finite are left out of the
+ * chart tables (Vega-Lite would draw them as gaps or at 0); numbers keep 6 significant digits.
+ */
+import { EVAL_SETS } from '@sortscope/train';
+import { type ChangepointResult, detectStages } from './changepoints.ts';
+import { headName, sig, slug } from './format.ts';
+import { type HeatmapData, heatmapData } from './heatmap-data.ts';
+import type { LoadedExperiment, LoadedLlc, LoadedTrain, MissingStage } from './load.ts';
+import type { ReportConfig } from './schema.ts';
+import { type SummaryRow, summaryRow } from './summary.ts';
+
+const S = (v: number) => sig(v, 6);
+
+/** What each checkpoint evaluation set is, as the legend says it. */
+export const SET_LABELS: Record<(typeof EVAL_SETS)[number], string> = {
+  validation: 'validation (clean)',
+  train: 'train sample',
+  train_noisy: 'train sample: noisy rows',
+  train_clean: 'train sample: clean rows',
+  train_noisy_vs_clean_targets: 'noisy rows vs clean targets',
+};
+export const MINIBATCH_LABEL = 'train minibatch';
+
+export interface TrainingModel {
+  /** minibatch loss every log_every steps, and each evaluation set's loss at the checkpoints */
+  loss: { step: number; series: string; loss: number }[];
+  accuracy: { step: number; series: string; metric: 'token' | 'sequence'; accuracy: number }[];
+  /** the Bayes (best achievable) loss of the training data, nats per token; null when unknown */
+  bayes_mean: number | null;
+  bayes_note: string;
+  last_step: number;
+}
+
+export interface LlcModel {
+  config: LoadedLlc['config'];
+  rows: { step: number; target: string; mean: number; std: number; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string }[];
+  flagged_chains: number;
+  total_chains: number;
+}
+
+export interface CircuitsModel {
+  convention: string;
+  specialisation_convention: string;
+  measures: { step: number; head: string; circuit: string; t_norm: number | null; t_std_norm: number | null; ev: number | null; ev_z: number | null; ev_p: number | null }[];
+  specialisation: { step: number; head: string; regions: number; n_copied: number; ablation: number | null; copy_suppression: number | null }[];
+  attention: { step: number; head: string; mean: number }[];
+  heatmap: HeatmapData | null;
+  /** why there is no heatmap although there are circuits */
+  heatmap_note: string | null;
+}
+
+export interface ExperimentModel {
+  name: string;
+  /** folder and HTML id */
+  slug: string;
+  description: string;
+  facts: { label: string; value: string }[];
+  sources: Record<string, string>;
+  missing: MissingStage[];
+  notes: string[];
+  training: TrainingModel | null;
+  llc: LlcModel | null;
+  /** stage boundaries from the `all` target's LLC; null without LLC */
+  stages: ChangepointResult | null;
+  stages_note: string;
+  circuits: CircuitsModel | null;
+  summary: SummaryRow;
+}
+
+const finite = (v: number) => Number.isFinite(v);
+const orNull = (v: number) => (finite(v) ? S(v) : null);
+
+function trainingModel(t: LoadedTrain, datasetBayes: LoadedExperiment['dataset']): TrainingModel {
+  const loss: TrainingModel['loss'] = [];
+  const accuracy: TrainingModel['accuracy'] = [];
+  t.steps.step.forEach((step, i) => finite(t.steps.loss[i]) && loss.push({ step, series: MINIBATCH_LABEL, loss: S(t.steps.loss[i]) }));
+  const c = t.checkpoints;
+  for (const set of EVAL_SETS) {
+    const series = SET_LABELS[set];
+    c.step.forEach((step, i) => {
+      const l = c[`${set}_loss`]?.[i] ?? NaN;
+      if (finite(l)) loss.push({ step, series, loss: S(l) });
+      for (const metric of ['token', 'sequence'] as const) {
+        const a = c[`${set}_${metric}_accuracy`]?.[i] ?? NaN;
+        if (finite(a)) accuracy.push({ step, series, metric, accuracy: S(a) });
+      }
+    });
+  }
+  const bayes = t.bayes ?? datasetBayes?.bayes ?? null;
+  return {
+    loss,
+    accuracy,
+    bayes_mean: bayes?.mean ?? null,
+    bayes_note: bayes ? `${bayes.method}: ${bayes.note}` : 'unknown (no Bayes loss recorded)',
+    last_step: Math.max(0, ...c.step, ...t.steps.step),
+  };
+}
+
+function llcModel(l: LoadedLlc): LlcModel {
+  const flagsAt = new Map<string, string[]>();
+  for (const ch of l.chains) {
+    if (ch.flags.length === 0) continue;
+    const k = `${ch.step}|${ch.target}`;
+    flagsAt.set(k, [...(flagsAt.get(k) ?? []), `chain ${ch.chain}: ${ch.flags.join(', ')}`]);
+  }
+  const rows = l.estimates
+    .filter((r) => finite(r.llc_mean))
+    .map((r) => {
+      const std = finite(r.llc_std) ? r.llc_std : 0;
+      return {
+        step: r.step,
+        target: r.target,
+        mean: S(r.llc_mean),
+        std: S(std),
+        lo: S(r.llc_mean - std),
+        hi: S(r.llc_mean + std),
+        n_ok: r.n_chains_ok,
+        acceptance: S(r.acceptance_mean),
+        flagged: r.flagged_chains,
+        flags: (flagsAt.get(`${r.step}|${r.target}`) ?? []).join('; ') || 'none',
+      };
+    });
+  return { config: l.config, rows, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
+}
+
+function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: boolean): CircuitsModel | null {
+  const c = e.circuits;
+  if (!c) return null;
+  const heatmap = withHeatmap ? heatmapData(c.matrices, { max_frames: cfg.max_heatmap_checkpoints, digits: cfg.significant_digits }) : null;
+  const heatmapNote = withHeatmap
+    ? heatmap
+      ? null
+      : 'No QK/OV matrices in the circuits artifacts'
+    : `Heatmaps omitted: only the first ${cfg.max_heatmap_experiments} experiment(s) of the report get them (report option max_heatmap_experiments), to keep the page small`;
+  return {
+    convention: c.convention,
+    specialisation_convention: c.specialisation_convention,
+    measures: c.measures
+      .filter((r) => r.circuit === 'QK' || r.circuit === 'OV')
+      .map((r) => ({ step: r.step, head: headName(r.layer, r.head), circuit: r.circuit, t_norm: orNull(r.all.t_norm), t_std_norm: orNull(r.all.t_std_norm), ev: orNull(r.all.ev), ev_z: orNull(r.all.ev_z), ev_p: orNull(r.all.ev_p) })),
+    specialisation: c.specialisation.map((r) => ({ step: r.step, head: headName(r.layer, r.head), regions: r.regions, n_copied: r.n_copied, ablation: orNull(r.ablation_loss_increase), copy_suppression: orNull(r.copy_suppression) })),
+    attention: c.attention.filter((r) => finite(r.mean)).map((r) => ({ step: r.step, head: headName(r.layer, r.head), mean: S(r.mean) })),
+    heatmap,
+    heatmap_note: heatmapNote,
+  };
+}
+
+function stagesOf(llc: LlcModel | null, cfg: ReportConfig): { stages: ChangepointResult | null; note: string } {
+  if (!llc) return { stages: null, note: 'no LLC estimates: stage boundaries (where the LLC trend changes) cannot be marked' };
+  const all = llc.rows.filter((r) => r.target === 'all').sort((a, b) => a.step - b.step);
+  if (all.length === 0) return { stages: null, note: "no LLC estimates for the target 'all': stage boundaries cannot be marked" };
+  const stages = detectStages(all.map((r) => r.step), all.map((r) => r.mean), cfg.changepoints);
+  const b = stages.boundaries;
+  const note =
+    stages.note ??
+    (b.length === 0
+      ? `no stage boundary: one linear trend in LLC vs log(1 + step) fits the ${stages.n} estimates best`
+      : `${b.length} stage boundar${b.length === 1 ? 'y' : 'ies'} (dashed lines): ${b.map((x) => `between steps ${x.step_before} and ${x.step_after}`).join('; ')}`);
+  return { stages, note };
+}
+
+function facts(e: LoadedExperiment): { label: string; value: string }[] {
+  const out: { label: string; value: string }[] = [];
+  const d = e.dataset;
+  if (d) {
+    const n = d.config.noise as { kind: string; p?: number; k?: number; side?: string };
+    out.push({ label: 'data', value: `${d.config.n_train.toLocaleString('en-US')} training lists of ${d.vocab.n} numbers from ${d.vocab.min_number}..${d.vocab.max_number}` });
+    out.push({ label: 'noise', value: n.kind === 'none' ? 'none (clean)' : `${n.kind}${n.p !== undefined ? ` p = ${n.p}` : ''}${n.k !== undefined ? `, k = ${n.k}` : ''}${n.side ? `, ${n.side} side` : ''} (${(100 * d.noise_stats.fraction_rows_selected).toFixed(1)}% of training rows)` });
+    out.push({ label: 'Bayes loss', value: d.bayes.mean === null ? `unknown (${d.bayes.note})` : `${sig(d.bayes.mean, 4)} nats/token (${d.bayes.method})` });
+  }
+  const m = e.train?.model ?? e.circuits?.model;
+  if (m) out.push({ label: 'model', value: `${m.n_layers} layer${m.n_layers === 1 ? '' : 's'} × ${m.n_heads} heads, d_model ${m.d_model}, d_head ${m.d_head}, d_vocab ${m.d_vocab}` });
+  if (e.train?.total_steps) out.push({ label: 'training', value: `${e.train.total_steps.toLocaleString('en-US')} steps, ${e.train.checkpoints.step.length} checkpoints` });
+  return out;
+}
+
+/** The model of one experiment (`heatmap`: build its heatmap data; default true). */
+export function experimentModel(e: LoadedExperiment, cfg: ReportConfig, opts: { heatmap?: boolean } = {}): ExperimentModel {
+  const training = e.train ? trainingModel(e.train, e.dataset) : null;
+  const llc = e.llc ? llcModel(e.llc) : null;
+  const { stages, note } = stagesOf(llc, cfg);
+  const circuits = circuitsModel(e, cfg, opts.heatmap ?? true);
+  const sources = Object.fromEntries((['dataset', 'train', 'circuits', 'llc'] as const).flatMap((s) => (e[s] ? [[s, e[s]!.source]] : [])));
+  const model = { name: e.name, slug: slug(e.name), description: e.description, facts: facts(e), sources, missing: e.missing, notes: e.notes, training, llc, stages, stages_note: note, circuits };
+  return { ...model, summary: summaryRow(e, model) };
+}
+
+export interface StudyModel {
+  title: string;
+  convention: string;
+  experiments: ExperimentModel[];
+  summary: SummaryRow[];
+}
+
+/**
+ * The whole report: every experiment and the summary table (experiment names must be distinct);
+ * heatmaps for the first `max_heatmap_experiments` experiments.
+ */
+export function buildReportModel(loaded: LoadedExperiment[], cfg: ReportConfig): StudyModel {
+  const experiments = loaded.map((e, i) => experimentModel(e, cfg, { heatmap: i < cfg.max_heatmap_experiments }));
+  const slugs = new Map<string, string>();
+  for (const e of experiments) {
+    const prev = slugs.get(e.slug);
+    if (prev !== undefined) throw new RangeError(`report: experiments '${prev}' and '${e.name}' both map to the folder name '${e.slug}'; rename one`);
+    slugs.set(e.slug, e.name);
+  }
+  return { title: cfg.title, convention: cfg.convention, experiments, summary: experiments.map((e) => e.summary) };
+}

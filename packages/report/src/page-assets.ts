@@ -1,0 +1,105 @@
+/**
+ * The page's own style sheet and script (plain CSS and JS, inlined by html.ts). The script embeds
+ * every chart with vega-embed (SVG renderer; export actions only — nothing that needs a network;
+ * a heatmap's checkpoint slider is bound into its controls above the chart) and wires each heatmap's Play/Pause button to the Vega-Lite checkpoint param on a timer. When
+ * every chart has rendered it sets `data-charts="ready"` on <html> ("failed" and a console error
+ * otherwise); the views are on `window.reportViews` by chart id.
+ */
+
+export const PAGE_CSS = `
+:root { --fg: #1b1b1b; --muted: #555; --line: #ddd; --warn-bg: #fff6e5; --warn: #8a5a00; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", Verdana, system-ui, sans-serif; color: var(--fg); margin: 0; line-height: 1.45; }
+header, main, footer { max-width: 1560px; margin: 0 auto; padding: 0 24px; }
+header { padding-top: 24px; }
+h1 { font-size: 26px; margin: 0 0 6px; }
+h2 { font-size: 21px; margin: 36px 0 6px; padding-top: 12px; border-top: 2px solid var(--fg); }
+h3 { font-size: 16px; margin: 20px 0 6px; }
+p.lead, p.description { color: var(--muted); margin: 4px 0 10px; max-width: 980px; }
+nav ul { list-style: none; padding: 0; margin: 8px 0; display: flex; flex-wrap: wrap; gap: 6px 16px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; font-size: 14px; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; }
+.notice { background: var(--warn-bg); color: var(--warn); border-left: 4px solid #e0a030; padding: 8px 12px; margin: 8px 0; font-size: 14px; }
+.note { color: var(--muted); font-size: 14px; margin: 6px 0; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(700px, 1fr)); gap: 18px 28px; align-items: start; }
+figure { margin: 10px 0; min-width: 0; }
+figure.wide { grid-column: 1 / -1; }
+figcaption { font-size: 13px; color: var(--muted); max-width: 700px; margin-top: 4px; }
+figcaption a { margin-left: 6px; }
+.controls { display: flex; align-items: center; gap: 14px; margin: 4px 0 2px; font-size: 14px; }
+.controls button { font: inherit; padding: 4px 14px; border: 1px solid #888; border-radius: 4px; background: #f4f4f4; cursor: pointer; min-width: 96px; }
+.controls .step { font-variant-numeric: tabular-nums; }
+.bindings { font-size: 14px; }
+.bindings input[type=range] { width: 420px; vertical-align: middle; }
+.bindings .vega-bind-name { margin-right: 6px; }
+table.summary { border-collapse: collapse; font-size: 13px; margin: 10px 0; }
+table.summary th, table.summary td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; text-align: right; white-space: nowrap; }
+table.summary th { white-space: normal; }
+table.summary th { background: #f4f4f4; text-align: center; }
+table.summary td.name { text-align: left; font-weight: bold; }
+table.summary td.text { text-align: left; }
+.summary-wrap { overflow-x: auto; }
+footer { margin-top: 40px; padding-bottom: 40px; font-size: 13px; color: var(--muted); }
+footer li { margin: 4px 0; }
+`;
+
+export const PAGE_JS = `
+(function () {
+  'use strict';
+  var specs = JSON.parse(document.getElementById('report-specs').textContent);
+  var views = {};
+  window.reportViews = views;
+  var options = { actions: { export: true, source: false, compiled: false, editor: false }, renderer: 'svg' };
+  var jobs = Object.keys(specs).map(function (id) {
+    // a chart with a slider gets it above the chart, next to its Play button
+    var bind = document.getElementById(id + '--bindings');
+    var opts = bind ? Object.assign({}, options, { bind: bind }) : options;
+    return vegaEmbed(document.getElementById(id), specs[id], opts).then(function (result) { views[id] = result.view; });
+  });
+  Promise.all(jobs).then(function () {
+    setupPlayers();
+    document.documentElement.setAttribute('data-charts', 'ready');
+  }, function (err) {
+    document.documentElement.setAttribute('data-charts', 'failed');
+    console.error('report: a chart failed to render:', err);
+  });
+
+  function setupPlayers() {
+    var buttons = document.querySelectorAll('button[data-player]');
+    Array.prototype.forEach.call(buttons, function (button) {
+      var id = button.getAttribute('data-player');
+      var view = views[id];
+      if (!view) return;
+      var steps = JSON.parse(button.getAttribute('data-steps'));
+      var delay = Number(button.getAttribute('data-delay'));
+      var label = document.getElementById(id + '--step');
+      var timer = null;
+      function show(i) { label.textContent = 'step ' + steps[i] + '  (checkpoint ' + (i + 1) + ' of ' + steps.length + ')'; }
+      function stop() {
+        clearTimeout(timer);
+        timer = null;
+        button.textContent = '\\u25B6 Play';
+        button.setAttribute('aria-pressed', 'false');
+      }
+      function tick() {
+        var next = (view.signal('ckpt') + 1) % steps.length;
+        view.signal('ckpt', next).runAsync().then(function () {
+          if (timer === null) return;
+          if (next === steps.length - 1) stop();
+          else timer = setTimeout(tick, delay);
+        });
+      }
+      show(view.signal('ckpt'));
+      view.addSignalListener('ckpt', function (_, i) { show(i); });
+      button.disabled = false;
+      button.addEventListener('click', function () {
+        if (timer !== null) { stop(); return; }
+        button.textContent = '\\u275A\\u275A Pause';
+        button.setAttribute('aria-pressed', 'true');
+        timer = setTimeout(tick, 0);
+      });
+    });
+  }
+})();
+`;

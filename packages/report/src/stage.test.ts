@@ -1,0 +1,95 @@
+/**
+ * runReport on the tiny study: the files it writes, that they are valid (PNG and GIF read back),
+ * that they are byte-identical across runs and worker counts, that a rerun removes figures of an
+ * earlier report, and how long it takes.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { gifInfo, pngInfo } from './image-info.ts';
+import { runReport } from './stage.ts';
+
+const made: string[] = [];
+const tmp = () => {
+  made.push(mkdtempSync(join(tmpdir(), 'ss-report-stage-')));
+  return made.at(-1)!;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+const listFiles = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.\w+$/.test(f)).sort();
+
+let a: string;
+let first: Awaited<ReturnType<typeof runReport>>;
+let firstSeconds: number;
+beforeAll(async () => {
+  a = tmp();
+  const t0 = performance.now();
+  first = await runReport({ experiments: inject('reportStudy').experiments, outDir: a, quiet: true, workers: 2 });
+  firstSeconds = (performance.now() - t0) / 1000;
+}, 120_000);
+
+describe('runReport', () => {
+  it('writes index.html, summary.json, every chart as SVG + PNG and a GIF per head and circuit', () => {
+    const files = listFiles(a);
+    const charts = ['loss', 'accuracy', 'llc', 'llc-acceptance', 'circuit-symmetry', 'regions', 'ablation', 'attention', 'circuits'];
+    const gifs = ['QK-L0H0', 'OV-L0H0', 'QK-L0H1', 'OV-L0H1'];
+    const expected = [
+      'index.html',
+      'summary.json',
+      ...['llc', 'loss', 'accuracy'].flatMap((c) => [`figures/study/${c}.svg`, `figures/study/${c}.png`]),
+      ...['clean', 'token-noise'].flatMap((e) => [...charts.flatMap((c) => [`figures/${e}/${c}.svg`, `figures/${e}/${c}.png`]), ...gifs.map((g) => `figures/${e}/${g}.gif`)]),
+    ].sort();
+    expect(files).toEqual(expected);
+    expect(Object.values(first.files).map((f) => relative(a, f)).sort()).toEqual(expected);
+  });
+
+  it('writes valid PNGs (the SVG size × png_scale) and GIFs with one frame per heatmap checkpoint', () => {
+    for (const f of listFiles(a).filter((x) => x.endsWith('.png'))) {
+      const svg = readFileSync(join(a, f.replace(/\.png$/, '.svg')), 'utf8');
+      const [, w, h] = /^<svg [^>]*width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/.exec(svg)!.map(Number);
+      expect(pngInfo(readFileSync(join(a, f))), f).toEqual({ width: Math.round(2 * w), height: Math.round(2 * h) });
+    }
+    const html = readFileSync(join(a, 'index.html'), 'utf8');
+    const frames = JSON.parse(html.match(/data-player="clean--circuits" data-steps="([^"]*)"/)![1].replace(/&quot;/g, '"')) as number[];
+    expect(frames.length).toBeGreaterThan(5);
+    for (const g of ['QK-L0H0', 'OV-L0H1']) {
+      const info = gifInfo(readFileSync(join(a, 'figures/clean', `${g}.gif`)));
+      expect(info.frames).toBe(frames.length);
+      expect(info.loops).toBe(true);
+      expect(info.delays.slice(0, -1).every((d) => d === 200)).toBe(true);
+      expect(info.delays.at(-1)).toBe(1700);
+      expect(info.width).toBeGreaterThan(300);
+      expect(html).toContain(`href="figures/clean/${g}.gif"`);
+    }
+  });
+
+  it('summary.json is the summary table, and nothing in the output names the machine', () => {
+    const summary = JSON.parse(readFileSync(join(a, 'summary.json'), 'utf8'));
+    expect(summary.title).toBe('sortscope report');
+    expect(summary.experiments).toEqual(JSON.parse(JSON.stringify((first.summary as { experiments: unknown }).experiments)));
+    const { root } = inject('reportStudy');
+    for (const f of listFiles(a).filter((x) => /\.(html|json|svg)$/.test(x))) expect(readFileSync(join(a, f), 'utf8').includes(root), f).toBe(false);
+  });
+
+  it('is deterministic: the same bytes again, in-thread instead of on workers; stale figures are removed', async () => {
+    const b = tmp();
+    await runReport({ experiments: inject('reportStudy').experiments, outDir: b, quiet: true, workers: 0 });
+    mkdirSync(join(a, 'figures/removed-experiment'), { recursive: true });
+    writeFileSync(join(a, 'figures/removed-experiment/loss.png'), 'old');
+    await runReport({ experiments: inject('reportStudy').experiments, outDir: a, quiet: true, workers: 1 });
+    expect(listFiles(a)).toEqual(listFiles(b));
+    for (const f of listFiles(b)) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
+  }, 120_000);
+
+  it('takes seconds: the page alone well under a second, with every figure and GIF a few seconds', async () => {
+    const t0 = performance.now();
+    const res = await runReport({ experiments: inject('reportStudy').experiments, outDir: tmp(), quiet: true, figures: false, gifs: false });
+    const pageOnly = (performance.now() - t0) / 1000;
+    expect(Object.keys(res.files).sort()).toEqual(['html', 'summary']);
+    // measured on a 2-core machine: page only 0.15 s, everything 5 s (GIFs on 2 workers); generous bounds for loaded CI machines
+    expect(pageOnly).toBeLessThan(3);
+    expect(firstSeconds).toBeLessThan(45);
+  });
+});
