@@ -23,8 +23,9 @@ export function findExperimentFiles(workspaceRoot: string, study = currentStudy(
   return out.sort();
 }
 
+/** Not experiments: JSON Schemas, sweeps (expanded separately) and the study's report options. */
 export function isExperimentFile(name: string): boolean {
-  return name.endsWith('.json') && !name.endsWith('.schema.json') && !isSweepFile(name);
+  return name.endsWith('.json') && !name.endsWith('.schema.json') && !isSweepFile(name) && name !== 'report.json';
 }
 
 /** Experiment references of files: plain files as they are, sweeps expanded to `file#member`. */

@@ -41,6 +41,11 @@ export function studyDir(study: string): string {
   return study === DEFAULT_STUDY ? EXPERIMENTS_DIR : join('studies', study);
 }
 
+/** Where a study's report goes: artifacts/report/ for the default study, artifacts/report-<study>/ otherwise. */
+export function reportDir(study: string): string {
+  return study === DEFAULT_STUDY ? join('artifacts', 'report') : join('artifacts', `report-${study}`);
+}
+
 /** The study selected by SORTSCOPE_STUDY (default: quick). */
 export function currentStudy(): string {
   const s = process.env.SORTSCOPE_STUDY ?? DEFAULT_STUDY;

@@ -12,6 +12,7 @@ import { evalCommand } from './eval-command.ts';
 import { circuitsRunner } from './circuits-runner.ts';
 import { calibrateCommand, llcRunner } from './llc-commands.ts';
 import { planCommand } from './plan-command.ts';
+import { reportCommand } from './report-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { cacheServerCommand, studyJobsCommand, studyListCommand, studyRunCommand } from './study-command.ts';
 import { exportCommand, importCommand } from './weights-commands.ts';
@@ -42,6 +43,7 @@ const stageRunners: StageRunner[] = [
 
 export const COMMANDS: Command[] = [
   ...stageRunners.map((r) => ({ spec: stageSpec(r), run: (args: ParsedArgs, root: string) => runStageCommand(r, args, root) })),
+  reportCommand,
   calibrateCommand,
   evalCommand,
   exportCommand,

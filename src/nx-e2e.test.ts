@@ -46,10 +46,10 @@ describe('Nx pipeline (scratch workspace)', () => {
     experiment(ws, 'clean', {});
     experiment(ws, 'noisy', { noise: { kind: 'token', p: 0.1 } });
     const first = analyze(ws);
-    expect(first.out).toMatch(/Successfully ran target analyze for 10 projects/);
+    expect(first.out).toMatch(/Successfully ran target analyze for 11 projects/);
     expect(first.ran).toEqual(['circuits', 'circuits', 'dataset', 'dataset', 'llc', 'llc', 'train', 'train']);
 
-    expect(analyze(ws).out).toMatch(/Cache:\s+10\/10 hit \(100%\)/);
+    expect(analyze(ws).out).toMatch(/Cache:\s+11\/11 hit \(100%\)/);
 
     experiment(ws, 'noisy', { noise: { kind: 'token', p: 0.2 } });
     expect(analyze(ws).ran).toEqual(['circuits', 'dataset', 'llc', 'train']); // the clean experiment is untouched

@@ -15,7 +15,7 @@
  */
 import { ConfigError, type StageName } from '@sortscope/core';
 import { expandRefs, isExperimentFile } from './discover.ts';
-import { currentStudy, type Experiment, loadExperiment, studyDir } from './experiment.ts';
+import { currentStudy, type Experiment, loadExperiment, reportDir, studyDir } from './experiment.ts';
 import { experimentKeys, planTasks, STAGES, stageDef, type StageTask } from './plan.ts';
 import { isSweepFile } from './sweep.ts';
 
@@ -33,7 +33,7 @@ const EXTERNAL_DEPS: Record<StageName, string[]> = {
   train: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
   circuits: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
   llc: ['apache-arrow', 'zod', 'tsx', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
-  report: ['apache-arrow', 'zod', 'tsx'],
+  report: ['apache-arrow', 'zod', 'tsx', 'vega', 'vega-lite', 'vega-embed', '@resvg/resvg-js', 'gifenc', 'dejavu-fonts-ttf'],
 };
 
 export const taskProjectName = (stage: StageName, key: string): string => `${stage}-${key}`;
@@ -66,6 +66,7 @@ export function createNodesFromExperiments(files: readonly string[], workspaceRo
   const fileOf = (ref: string) => ref.split('#')[0];
   for (const task of tasks) add(fileOf(task.file), `artifacts/${task.stage}/${task.key}`, taskProject(task));
   for (const exp of experiments) add(fileOf(exp.file), `.sortscope/${study}/${experimentProjectName(exp.name)}`, experimentProject(exp));
+  if (experiments.length) add(fileOf(experiments[0].file), `.sortscope/${study}/report`, reportProject(study, tasks));
   for (const [file, projects] of byFile) results.push([file, { projects }]);
   return results;
 }
@@ -87,6 +88,34 @@ function taskProject(task: StageTask): ProjectConfig {
         outputs: [`{workspaceRoot}/artifacts/${task.stage}/${task.key}`],
         dependsOn: ['^analyze'],
         metadata: { description: `${task.stage} of ${task.experiments.join(', ')}` },
+      },
+    },
+  };
+}
+
+/** The study's report: after every stage task of every experiment; reruns when any of their artifacts or the study's files change. */
+function reportProject(study: string, tasks: StageTask[]): ProjectConfig {
+  const codeInputs = STAGE_PACKAGES.report.flatMap((p) => [`{workspaceRoot}/packages/${p}/src/**/*`, `!{workspaceRoot}/packages/${p}/src/**/*.test.ts`]);
+  return {
+    name: 'report',
+    tags: ['type:report', `study:${study}`],
+    implicitDependencies: tasks.map((t) => taskProjectName(t.stage, t.key)),
+    targets: {
+      analyze: {
+        executor: 'nx:run-commands',
+        options: { command: `node bin/sortscope.mjs report --study ${study}`, cwd: '{workspaceRoot}' },
+        cache: true,
+        inputs: [
+          'code',
+          ...codeInputs,
+          '{workspaceRoot}/src/report-command.ts',
+          `{workspaceRoot}/${studyDir(study)}/**/*.json`,
+          { externalDependencies: EXTERNAL_DEPS.report },
+          { dependentTasksOutputFiles: '**/*.arrow', transitive: true },
+        ],
+        outputs: [`{workspaceRoot}/${reportDir(study)}`],
+        dependsOn: ['^analyze'],
+        metadata: { description: `the report of study ${study}` },
       },
     },
   };

@@ -1,0 +1,54 @@
+/**
+ * `sortscope report`: the report of a study (experiments/ by default, or studies/<name>/): every
+ * experiment's artifacts that exist, overlays across experiments and a summary table, written to
+ * artifacts/report/ (artifacts/report-<study>/ for other studies). Study-level options come from
+ * the study folder's `report.json` (if any) and flags, as the report section's schema defines them.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, deepMerge, parseSection, readJsonFile } from '@sortscope/core';
+import { type ReportExperiment, ReportConfigSchema, runReport } from '@sortscope/report';
+import { studyRefs } from './discover.ts';
+import { currentStudy, DEFAULT_STUDY, loadExperiment, reportDir, studyDir } from './experiment.ts';
+import type { Command } from './main.ts';
+import { experimentKeys, STAGES, taskDir } from './plan.ts';
+
+export const REPORT_OPTIONS_FILE = 'report.json';
+
+export function studyReportExperiments(root: string, study: string): ReportExperiment[] {
+  return studyRefs(root, study).map((ref) => {
+    const e = loadExperiment(ref, root);
+    const keys = experimentKeys(e.config);
+    const dirs = Object.fromEntries(STAGES.map((s) => [s.name, taskDir(root, s.name, keys[s.name].key)]).filter(([, d]) => existsSync(d)));
+    return { name: e.name, description: e.config.description, dirs };
+  });
+}
+
+export const reportCommand: Command = {
+  spec: {
+    name: 'report',
+    summary: "Write a study's report: one self-contained HTML page, SVG/PNG figures and GIFs of the circuits over training.",
+    section: { name: 'report', schema: ReportConfigSchema },
+    globals: [
+      { name: 'study', type: 'string', value: 'NAME', description: `the study [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY} (experiments/)]` },
+      { name: 'out', type: 'string', value: 'DIR', description: 'where to write it [default: artifacts/report/, or artifacts/report-<study>/]' },
+      { name: 'workers', type: 'number', value: 'N', description: 'worker threads for the GIFs (0: this thread) [default: the cores]' },
+      { name: 'json', type: 'boolean', description: 'print the summary table as JSON' },
+      { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
+    ],
+    notes: [`Options also come from <study folder>/${REPORT_OPTIONS_FILE} (defaults < that file < flags).`],
+  },
+  async run(args, root) {
+    const g = args.globals;
+    const study = (g.study as string | undefined) ?? currentStudy();
+    const optionsFile = join(root, studyDir(study), REPORT_OPTIONS_FILE);
+    const fromFile = existsSync(optionsFile) ? readJsonFile(optionsFile) : {};
+    const config = parseSection(ReportConfigSchema, deepMerge(fromFile, args.overrides), { source: `${existsSync(optionsFile) ? optionsFile : '(defaults)'} + flags`, prefix: ['report'] });
+    const experiments = studyReportExperiments(root, study);
+    if (experiments.length === 0) throw new ConfigError(`study '${study}' has no experiments to report on`);
+    const outDir = (g.out as string | undefined) ?? join(root, reportDir(study));
+    const { summary } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers: g.workers as number | undefined });
+    if (g.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
+  },
+};
