@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, log } from '@sortscope/core';
 import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
-import { evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize, TfjsEngine } from '@sortscope/train';
+import { createEngine, evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize } from '@sortscope/train';
 import type { Command } from './main.ts';
-import { BACKEND_OPTION } from './stage-command.ts';
+import { BACKEND_OPTION, ENGINE_OPTION } from './stage-command.ts';
 
 export function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rows: number | undefined): { tokens: Uint8Array; rows: number; source: string } {
   if (path === undefined) {
@@ -41,6 +41,7 @@ export const evalCommand: Command = {
       { name: 'no-ablation', type: 'boolean', description: 'skip the per-head mean-ablation (3 more passes over the data)' },
       { name: 'json', type: 'boolean', description: 'print the results as JSON' },
       { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
+      ENGINE_OPTION,
       BACKEND_OPTION,
     ],
     notes: ['head_ablation_loss_increase is [layer][head]: loss with the head\'s z replaced by its per-position mean over the data, minus the clean loss.'],
@@ -50,11 +51,17 @@ export const evalCommand: Command = {
     if (!path) throw new ConfigError("sortscope eval: --weights FILE is required (see 'sortscope eval --help')");
     const w = loadWeights(path);
     const data = loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
-    const engine = await TfjsEngine.create(w.cfg, { backend: args.globals.backend as string | undefined });
+    const engine = await createEngine(w.cfg, { backend: args.globals.backend as string | undefined });
     const quiet = Boolean(args.globals.quiet);
     log(`eval: ${path} (${w.layout.size} parameters) on ${data.source}, engine ${engine.name}`, quiet);
-    const s = summarize(evaluateTokens(engine, w.params, data.tokens, data.rows), w.cfg.list_length);
-    const ablation = args.globals['no-ablation'] ? null : headAblationLossIncrease(engine, w.params, data.tokens, data.rows);
+    let s;
+    let ablation;
+    try {
+      s = summarize(evaluateTokens(engine, w.params, data.tokens, data.rows), w.cfg.list_length);
+      ablation = args.globals['no-ablation'] ? null : headAblationLossIncrease(engine, w.params, data.tokens, data.rows);
+    } finally {
+      engine.dispose();
+    }
     const result = {
       loss: s.loss,
       token_accuracy: s.token_accuracy,

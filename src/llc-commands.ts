@@ -10,7 +10,7 @@ import { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } from '@so
 import { loadExperiment } from './experiment.ts';
 import type { Command } from './main.ts';
 import { experimentKeys, taskDir } from './plan.ts';
-import { BACKEND_OPTION, STAGE_GLOBALS, type StageRunner } from './stage-command.ts';
+import { BACKEND_OPTION, ENGINE_OPTION, STAGE_GLOBALS, type StageRunner } from './stage-command.ts';
 
 const WORKERS: GlobalOption = { name: 'workers', type: 'number', value: 'N', description: 'worker threads running chains [default: 2, at most the chains]' };
 const WEIGHTS: GlobalOption = { name: 'weights', type: 'string', value: 'FILE', description: 'estimate for this TransformerLens safetensors file instead of a training run (prints the result; with --json as JSON)' };
@@ -18,7 +18,7 @@ const DATA: GlobalOption = { name: 'data', type: 'string', value: 'FILE', descri
 
 export const llcRunner: StageRunner = {
   def: llcStage,
-  globals: [WEIGHTS, DATA, WORKERS, BACKEND_OPTION],
+  globals: [WEIGHTS, DATA, WORKERS, ENGINE_OPTION, BACKEND_OPTION],
   notes: ['The defaults (ε 1e-4, γ 100) are devinterp-typical but unhealthy for LayerNorm + weight-decay checkpoints: run `sortscope llc calibrate` first (science.md §4).'],
   async run(ctx) {
     const o = ctx.options;
@@ -56,6 +56,7 @@ export const calibrateCommand: Command = {
       { name: 'json', type: 'boolean', description: 'print JSON instead of the table' },
       { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
       WORKERS,
+      ENGINE_OPTION,
       BACKEND_OPTION,
     ],
     notes: ['Short chains are usual here, e.g. --chains 2 --draws 100. The base settings (batch size, chains, draws, seed) come from the llc section and flags.'],

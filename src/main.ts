@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type CommandSpec, helpText, parseArgs, type ParsedArgs, SortscopeError } from '@sortscope/core';
 import { type DatasetConfig, runDatasetStage, datasetStage } from '@sortscope/dataset';
-import { runTrainStage, type TrainConfig, trainStage } from '@sortscope/train';
+import { engineChoice, runTrainStage, type TrainConfig, trainStage } from '@sortscope/train';
 import { benchCommand } from './bench-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { circuitsRunner } from './circuits-runner.ts';
@@ -16,7 +16,7 @@ import { reportCommand } from './report-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { cacheServerCommand, studyJobsCommand, studyListCommand, studyRunCommand } from './study-command.ts';
 import { exportCommand, importCommand } from './weights-commands.ts';
-import { BACKEND_OPTION, runStageCommand, stageSpec, type StageRunner } from './stage-command.ts';
+import { BACKEND_OPTION, ENGINE_OPTION, runStageCommand, stageSpec, type StageRunner } from './stage-command.ts';
 
 export interface Command {
   spec: CommandSpec;
@@ -27,7 +27,7 @@ const stageRunners: StageRunner[] = [
   { def: datasetStage, run: (ctx) => runDatasetStage(ctx.config as DatasetConfig, ctx.outDir, { quiet: ctx.quiet }) },
   {
     def: trainStage,
-    globals: [BACKEND_OPTION, { name: 'fresh', type: 'boolean', description: 'ignore a saved partial run and start from step 0' }],
+    globals: [ENGINE_OPTION, BACKEND_OPTION, { name: 'fresh', type: 'boolean', description: 'ignore a saved partial run and start from step 0' }],
     run: (ctx) =>
       runTrainStage(ctx.config as TrainConfig, {
         outDir: ctx.outDir,
@@ -107,6 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const args = parseArgs(rest, command.spec);
+    // the engine choice reaches every engine, worker threads included, through the environment
+    if (typeof args.globals.engine === 'string') process.env.SORTSCOPE_ENGINE = engineChoice(args.globals.engine);
     return await command.run(args, findWorkspaceRoot());
   } catch (err) {
     if (err instanceof SortscopeError) {

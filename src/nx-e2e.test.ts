@@ -4,6 +4,7 @@
  * train section reruns only that training; a deleted artifact is restored from the cache.
  */
 import { execFileSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,11 +31,14 @@ function experiment(ws: string, name: string, dataset: object, train: object = T
 }
 
 function analyze(ws: string): { out: string; ran: string[] } {
-  const out = execFileSync(join(ws, 'node_modules/.bin/nx'), ['run-many', '-t', 'analyze', '--outputStyle=static'], {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
-  });
+  // CI runners force colours; strip them so the log can be parsed line by line
+  const out = stripVTControlCharacters(
+    execFileSync(join(ws, 'node_modules/.bin/nx'), ['run-many', '-t', 'analyze', '--outputStyle=static'], {
+      cwd: ws,
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
+    }),
+  );
   // tasks that ran their command (not replayed from the cache)
   const ran = [...out.matchAll(/^> nx run ([a-z]+-[0-9a-f]{16}):analyze\s*$/gm)].map((m) => m[1].split('-')[0]);
   return { out, ran: ran.sort() };

@@ -23,7 +23,7 @@ describe('Nx project inference', () => {
     expect(names).toEqual(expect.arrayContaining(['a', 'b', 'noise.p1']));
     const task = Object.values(projects).find((p) => (p as { name: string }).name === stageProjects[0]) as Record<string, any>;
     const analyze = task.targets.analyze;
-    expect(analyze.options.command).toMatch(/^node bin\/sortscope\.mjs dataset --config experiments\/\S+\.json --expect-key [0-9a-f]{16}$/);
+    expect(analyze.options.command).toMatch(/^node bin\/sortscope\.mjs dataset --config 'experiments\/\S+\.json' --expect-key [0-9a-f]{16}$/);
     expect(analyze.outputs[0]).toMatch(/^\{workspaceRoot\}\/artifacts\/dataset\/[0-9a-f]{16}$/);
     expect(analyze.cache).toBe(true);
     const exp = Object.values(projects).find((p) => (p as { name: string }).name === 'a') as Record<string, any>;

@@ -84,7 +84,14 @@ function taskProject(task: StageTask): ProjectConfig {
         executor: 'nx:run-commands',
         options: { command: `node bin/sortscope.mjs ${task.stage} --config '${task.file}' --expect-key ${task.key}`, cwd: '{workspaceRoot}' },
         cache: true,
-        inputs: ['code', ...codeInputs, { externalDependencies: EXTERNAL_DEPS[task.stage] }, { dependentTasksOutputFiles: '**/*.arrow', transitive: true }],
+        inputs: [
+          'code',
+          ...codeInputs,
+          { externalDependencies: EXTERNAL_DEPS[task.stage] },
+          { dependentTasksOutputFiles: '**/*.arrow', transitive: true },
+          // the engine choice changes the numbers at float32 rounding: keep their caches apart
+          ...(task.stage === 'dataset' ? [] : [{ env: 'SORTSCOPE_ENGINE' }, { env: 'SORTSCOPE_BACKEND' }]),
+        ],
         outputs: [`{workspaceRoot}/artifacts/${task.stage}/${task.key}`],
         dependsOn: ['^analyze'],
         metadata: { description: `${task.stage} of ${task.experiments.join(', ')}` },

@@ -45,6 +45,13 @@ export const BACKEND_OPTION: GlobalOption = {
   description: 'compute backend: auto (tfjs-node where installed, else wasm), tfjs-node or wasm [default: $SORTSCOPE_BACKEND or auto]',
 };
 
+export const ENGINE_OPTION: GlobalOption = {
+  name: 'engine',
+  type: 'string',
+  value: 'NAME',
+  description: 'compute engine: auto (fused WebAssembly where it supports the model, else tfjs), fused or tfjs [default: $SORTSCOPE_ENGINE or auto]',
+};
+
 export function stageSpec(runner: StageRunner): CommandSpec {
   return {
     name: runner.def.name,

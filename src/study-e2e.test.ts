@@ -5,6 +5,7 @@
  * (through its own server) gets the same.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,11 +34,14 @@ function machine(): string {
 }
 
 function study(ws: string, cacheUrl: string, ...args: string[]): string {
-  return execFileSync(process.execPath, [join(ws, 'bin/sortscope.mjs'), 'study', 'run', '--study', 'tiny', ...args], {
-    cwd: ws,
-    encoding: 'utf8',
-    env: { ...process.env, NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cacheUrl, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
-  });
+  // CI runners force colours; strip them so the log can be parsed line by line
+  return stripVTControlCharacters(
+    execFileSync(process.execPath, [join(ws, 'bin/sortscope.mjs'), 'study', 'run', '--study', 'tiny', ...args], {
+      cwd: ws,
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0', NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cacheUrl, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
+    }),
+  );
 }
 
 /** `sortscope cache-server` in a child process (the test process blocks while Nx runs). */

@@ -6,7 +6,7 @@
  * files do not depend on the number of workers (tested).
  */
 import { defaultWorkers, type Progress, WorkerPool } from '@sortscope/core';
-import { type Engine, type ModelConfig, TfjsEngine } from '@sortscope/train';
+import { type Engine, type ModelConfig, createEngine } from '@sortscope/train';
 import { analyseCheckpoint, type CheckpointAnalysis, needsEngine, type ProbeData } from './analyse.ts';
 import type { CircuitsConfig } from './schema.ts';
 import type { WorkerInit, WorkerJob, WorkerResult } from './worker.ts';
@@ -37,13 +37,17 @@ export async function analyseCheckpoints(
   const workers = Math.min(opts.workers ?? defaultWorkerCount(params.length), params.length);
   const progress = opts.progress;
   if (workers <= 0) {
-    const engine: Engine | null = needsEngine(config, data.rows) ? await TfjsEngine.create(cfg, { backend: opts.backend }) : null;
-    const results = params.map((p, i) => {
-      const r = analyseCheckpoint(engine, cfg, p, data, config);
-      progress?.update(i + 1);
-      return r;
-    });
-    return { results, engine: engine?.name ?? null, workers: 0 };
+    const engine: Engine | null = needsEngine(config, data.rows) ? await createEngine(cfg, { backend: opts.backend }) : null;
+    try {
+      const results = params.map((p, i) => {
+        const r = analyseCheckpoint(engine, cfg, p, data, config);
+        progress?.update(i + 1);
+        return r;
+      });
+      return { results, engine: engine?.name ?? null, workers: 0 };
+    } finally {
+      engine?.dispose();
+    }
   }
   const init: WorkerInit = { cfg, config, data, backend: opts.backend };
   const pool = await WorkerPool.start({ module: new URL('./worker.ts', import.meta.url), init, size: workers });

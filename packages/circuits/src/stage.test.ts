@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShapeError } from '@sortscope/core';
 import { DatasetConfigSchema, readSplit, runDatasetStage, splitFile } from '@sortscope/dataset';
-import { readCheckpoints, TfjsEngine, TRAIN_FILES } from '@sortscope/train';
+import { createEngine, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { ARENA_EVAL, ARENA_WEIGHTS } from '@sortscope/train/testing';
 import { analyseCheckpoint } from './analyse.ts';
 import { CIRCUITS_FILES, readAttention, readMatrices, readMeasures, readSpecialisation } from './io.ts';
@@ -44,7 +44,7 @@ describe('circuits stage', () => {
     expect(m.meta.config).toEqual(config);
     expect(m.meta.seed).toBe(5);
     expect(m.meta.stage).toBe('circuits');
-    expect(m.meta.extra).toMatchObject({ model: cfg, steps, engine: 'tfjs-wasm', rows: { ablation_rows: 24, probe_rows: 16 }, specialisation_convention: 'raw-normalised' });
+    expect(m.meta.extra).toMatchObject({ model: cfg, steps, engine: 'fused-wasm', rows: { ablation_rows: 24, probe_rows: 16 }, specialisation_convention: 'raw-normalised' });
     expect(Object.keys(m.meta.extra.conventions as object)).toEqual(['folded', 'raw-normalised']);
     expect(m.meta.extra.token_sets).toEqual({ all: [0, 10], inner: [1, 9], sep: 11 });
     // 3 checkpoints × 2 conventions × 2 heads × (12 QK + 12 OV + 8 QK_pos rows)
@@ -53,11 +53,12 @@ describe('circuits stage', () => {
     expect(readMeasures(files.measures).records).toHaveLength(3 * 2 * 2 * 3);
     expect(readSpecialisation(files.specialisation).records.map((r) => [r.step, r.head])).toEqual(steps.flatMap((s) => [[s, 0], [s, 1]]));
     expect(readAttention(files.attention).records).toHaveLength(3 * 2);
-    expect(summary).toMatchObject({ checkpoints: 3, workers: 0, engine: 'tfjs-wasm', last_step: 20 });
+    expect(summary).toMatchObject({ checkpoints: 3, workers: 0, engine: 'fused-wasm', last_step: 20 });
     // the artifact holds what the in-memory analysis of each checkpoint gives
-    const engine = await TfjsEngine.create(cfg, { backend: 'wasm' });
+    const engine = await createEngine(cfg, { backend: 'wasm' }); // the stage's default choice
     const split = readSplit(splitFile(dirs.datasetDir, 'validation'));
     const direct = analyseCheckpoint(engine, cfg, dirs.params[1], { tokens: split.tokens.slice(0, 24 * 9), rows: 24 }, config);
+    engine.dispose();
     const atStep = m.records.filter((r) => r.step === 10);
     direct.matrices.forEach((d, k) => expect(Array.from(atStep[k].matrix.data)).toEqual(Array.from(d.matrix.data, Math.fround)));
     expect(readMeasures(files.measures).records.filter((r) => r.step === 10).map(({ step, ...r }) => r)).toEqual(direct.measures);

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { log, Progress, ShapeError, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
-import { checkpointParams, loadWeights, readCheckpoints, TfjsEngine, TRAIN_FILES } from '@sortscope/train';
+import { checkpointParams, createEngine, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { analyseCheckpoint, needsEngine, rowsUsed } from './analyse.ts';
 import { CIRCUIT_NOTES } from './circuits.ts';
 import { CONVENTION_NOTES } from './conventions.ts';
@@ -102,9 +102,14 @@ export async function circuitsOfWeights(config: CircuitsConfig, opts: { weightsP
   const t0 = performance.now();
   const w = loadWeights(opts.weightsPath);
   const data = loadProbeData(opts.dataPath, w.cfg, Math.max(config.ablation_rows, config.probe_rows));
-  const engine = needsEngine(config, data.rows) ? await TfjsEngine.create(w.cfg, { backend: opts.backend }) : null;
+  const engine = needsEngine(config, data.rows) ? await createEngine(w.cfg, { backend: opts.backend }) : null;
   log(`circuits: ${opts.weightsPath} (${w.layout.size} parameters) on ${data.source}${engine ? `, engine ${engine.name}` : ''}`, opts.quiet);
-  const analysis = analyseCheckpoint(engine, w.cfg, w.params, data, config);
+  let analysis;
+  try {
+    analysis = analyseCheckpoint(engine, w.cfg, w.params, data, config);
+  } finally {
+    engine?.dispose();
+  }
   const seconds = (performance.now() - t0) / 1000;
   for (const line of headLines(analysis)) log(`  ${line}`, opts.quiet);
   return {

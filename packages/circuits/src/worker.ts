@@ -3,7 +3,7 @@
  * needs it), the probe sequences and the config sent once, then one job per checkpoint.
  */
 import { serveJobs } from '@sortscope/core';
-import { type Engine, type ModelConfig, TfjsEngine } from '@sortscope/train';
+import { type Engine, type ModelConfig, createEngine } from '@sortscope/train';
 import { analyseCheckpoint, type CheckpointAnalysis, needsEngine, type ProbeData } from './analyse.ts';
 import type { CircuitsConfig } from './schema.ts';
 
@@ -28,7 +28,8 @@ export interface WorkerResult {
 let engine: Engine | null = null;
 
 serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
-  if (needsEngine(init.config, init.data.rows)) engine ??= await TfjsEngine.create(init.cfg, { backend: init.backend });
+  // one single-threaded engine per worker: the pool already uses the cores
+  if (needsEngine(init.config, init.data.rows)) engine ??= await createEngine(init.cfg, { backend: init.backend, threads: 1 });
   const analysis = analyseCheckpoint(engine, init.cfg, job.params, init.data, init.config);
   progress(1);
   return { analysis, engine: engine?.name ?? null };

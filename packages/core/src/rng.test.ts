@@ -63,6 +63,26 @@ describe('Rng', () => {
     expect(Math.abs(s2 / N - 1)).toBeLessThan(4 * Math.sqrt(2 / N));
   });
 
+  it('fillNormal draws N(0, std²) (mean, variance, tails) and is deterministic', () => {
+    const a = new Float64Array(400_001);
+    Rng.derive(5, 'fill').fillNormal(a, 2);
+    const b = new Float64Array(400_001);
+    Rng.derive(5, 'fill').fillNormal(b, 2);
+    expect(b).toEqual(a);
+    let s = 0;
+    let s2 = 0;
+    let beyond2 = 0;
+    for (const x of a) {
+      s += x;
+      s2 += x * x;
+      if (Math.abs(x) > 4) beyond2++; // |z| > 2 has probability 0.0455
+    }
+    const N = a.length;
+    expect(Math.abs(s / N)).toBeLessThan((4 * 2) / Math.sqrt(N));
+    expect(Math.abs(s2 / N - 4)).toBeLessThan(4 * 4 * Math.sqrt(2 / N));
+    expect(Math.abs(beyond2 / N - 0.0455)).toBeLessThan(4 * Math.sqrt((0.0455 * 0.9545) / N));
+  });
+
   it('permutation is a permutation, and every position is uniform', () => {
     const r = Rng.derive(4, 'perm');
     const firstCounts = new Array(5).fill(0);

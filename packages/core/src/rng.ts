@@ -87,9 +87,36 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** Fill `out` with independent N(0, std²) values. */
+  /**
+   * Fill `out` with independent N(0, std²) values: Marsaglia's polar method on 24-bit uniforms
+   * with the generator inlined (≈ 4× faster than calling normal(); SGLD draws ~50,000 per step).
+   * Its stream differs from repeated normal() calls.
+   */
   fillNormal(out: Float32Array | Float64Array, std = 1): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.normal() * std;
+    let [s0, s1, s2, s3] = [this.s0, this.s1, this.s2, this.s3];
+    const SCALE = 2 / 16777216; // 24-bit integer → [0, 2)
+    let i = 0;
+    while (i < out.length) {
+      let u = 0;
+      let v = 0;
+      let q = 0;
+      do {
+        // two xoshiro128** outputs (as nextU32), mapped to (−1, 1)
+        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        u = ((r >>> 8) + 0.5) * SCALE - 1;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        v = ((r >>> 8) + 0.5) * SCALE - 1;
+        q = u * u + v * v;
+      } while (q >= 1);
+      const f = std * Math.sqrt((-2 * Math.log(q)) / q);
+      out[i++] = u * f;
+      if (i < out.length) out[i++] = v * f;
+    }
+    [this.s0, this.s1, this.s2, this.s3] = [s0, s1, s2, s3];
   }
 
   /** In-place uniform shuffle (Fisher–Yates). */

@@ -4,7 +4,7 @@
  */
 import { serveJobs } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/train';
-import { TfjsEngine } from '@sortscope/train';
+import { createEngine, type Engine } from '@sortscope/train';
 import { type ChainSettings, runChain, type ChainTrace } from './chain.ts';
 import { estimateInitLoss } from './estimate.ts';
 import { engineProblem, tokenStreams } from './problem.ts';
@@ -20,10 +20,11 @@ export type WorkerJob =
   | { kind: 'init'; w0: Float32Array; batchSize: number; seed: number; batches: number }
   | { kind: 'chain'; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainSettings };
 
-let engine: TfjsEngine | null = null;
+let engine: Engine | null = null;
 
 serveJobs<WorkerJob, number | ChainTrace, WorkerInit>(async (job, init, progress) => {
-  engine ??= await TfjsEngine.create(init.cfg, { backend: init.backend });
+  // one single-threaded engine per worker: the pool already uses the cores
+  engine ??= await createEngine(init.cfg, { backend: init.backend, threads: 1 });
   const problem = engineProblem(engine);
   if (job.kind === 'init') {
     return estimateInitLoss(problem, job.w0, tokenStreams(init.tokens, init.rows, init.cfg.n_ctx, job.batchSize, job.seed, 'all'), job.batches);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { ConfigError, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
-import { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
+import { checkpointParams, engineName, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { trainingData } from './data.ts';
 import { flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
@@ -105,7 +105,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
     config,
     seed: config.seed,
     inputs: { checkpoints: ck.sha256, train: train.sha256 },
-    extra: { engine: ck.meta.extra.engine ?? null, steps: chosen.map((i) => ck.steps[i]), model: ck.cfg },
+    extra: { engine: await engineName(ck.cfg, { backend: opts.backend }), steps: chosen.map((i) => ck.steps[i]), model: ck.cfg },
   };
   const files = { estimates: join(opts.outDir, LLC_FILES.estimates), chains: join(opts.outDir, LLC_FILES.chains), traces: join(opts.outDir, LLC_FILES.traces) };
   writeEstimates(files.estimates, rows, base);

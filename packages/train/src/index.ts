@@ -4,6 +4,8 @@ export * from './init.ts';
 export * from './engine.ts';
 export * from './tfjs/backend.ts';
 export * from './tfjs/engine.ts';
+export * from './fused/engine.ts';
+export * from './select-engine.ts';
 export * from './safetensors.ts';
 export * from './weights.ts';
 export * from './optimizer.ts';

@@ -10,10 +10,11 @@ import { readSplit, splitFile } from '@sortscope/dataset';
 import { headAblationLossIncrease, evaluateTokens, summarize } from './eval.ts';
 import { initParams } from './init.ts';
 import { writeCheckpointMetrics, writeCheckpoints, writeResume, writeStepMetrics, readResume, readCheckpoints } from './io.ts';
-import { modelConfig } from './model-config.ts';
+import { type ModelConfig, modelConfig } from './model-config.ts';
+import type { Engine } from './engine.ts';
 import { adamState } from './optimizer.ts';
 import { type TrainConfig, TrainConfigSchema } from './schema.ts';
-import { TfjsEngine } from './tfjs/engine.ts';
+import { createEngine } from './select-engine.ts';
 import { runTraining, trainPlan, type TrainState } from './train-loop.ts';
 import { saveWeights } from './weights.ts';
 
@@ -48,7 +49,16 @@ export async function runTrainStage(config: TrainConfig, opts: TrainStageOptions
   const train = readSplit(splitFile(opts.datasetDir, 'train'));
   const validation = readSplit(splitFile(opts.datasetDir, 'validation'));
   const cfg = modelConfig(config.model, { d_vocab: train.vocab.d_vocab, list_length: train.vocab.n });
-  const engine = await TfjsEngine.create(cfg, { backend: opts.backend });
+  const engine = await createEngine(cfg, { backend: opts.backend });
+  try {
+    return await trainWith(engine, config, opts, { t0, train, validation, cfg });
+  } finally {
+    engine.dispose();
+  }
+}
+
+async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOptions, ctx: { t0: number; train: ReturnType<typeof readSplit>; validation: ReturnType<typeof readSplit>; cfg: ModelConfig }) {
+  const { t0, train, validation, cfg } = ctx;
   const plan = trainPlan(config, train.rows);
   log(`train: engine ${engine.name}; ${engine.layout.size} parameters; ${plan.totalSteps} steps (${plan.stepsPerEpoch}/epoch), ${plan.checkpointSteps.length} checkpoints → ${opts.outDir}`, opts.quiet);
 

@@ -1,0 +1,34 @@
+/**
+ * The shipped engine.wasm is the build of the current sources (../../fused-src): build.sh stores
+ * the SHA-256 of the sources and of the .wasm in engine.wasm.json; after editing a source,
+ * `npm run build:fused -w @sortscope/train` (needs clang and lld) refreshes both.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '../../fused-src');
+
+/** the same hash as fused-src/hash.mjs: every *.c, *.h and build.sh in name order, name and content */
+function sourceHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir).filter((f) => /\.(c|h)$/.test(f) || f === 'build.sh').sort()) {
+    h.update(f + '\0');
+    h.update(readFileSync(join(dir, f)));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+describe('engine.wasm', () => {
+  const meta = JSON.parse(readFileSync(join(import.meta.dirname, 'engine.wasm.json'), 'utf8')) as { source_sha256: string; wasm_sha256: string };
+
+  it('was built from the current sources (else: npm run build:fused -w @sortscope/train)', () => {
+    expect(sourceHash(SRC)).toBe(meta.source_sha256);
+  });
+
+  it('is the file that build recorded', () => {
+    expect(createHash('sha256').update(readFileSync(join(import.meta.dirname, 'engine.wasm'))).digest('hex')).toBe(meta.wasm_sha256);
+  });
+});
