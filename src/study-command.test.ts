@@ -22,7 +22,7 @@ describe('cluster job files', () => {
     const out = mkdtempSync(join(tmpdir(), 'ss-jobs-'));
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', 'jobs', '--study', 'full', '--shards', '12', '--out', out], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/study full: 96 experiments in 12 shards/);
+    expect(r.stderr).toMatch(/study full: 102 experiments in 12 shards/);
     for (const f of ['shard.sbatch', 'report.sbatch', 'submit.sh', 'k8s-job.yaml']) expect(existsSync(join(out, f))).toBe(true);
     expect(readFileSync(join(out, 'shard.sbatch'), 'utf8')).toMatch(/SORTSCOPE_STUDY=full/);
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', 'run', '--study', 'full', '--shard', '13/12'], { cwd: ROOT, encoding: 'utf8' });
