@@ -9,6 +9,7 @@ import { type DatasetConfig, runDatasetStage, datasetStage } from '@sortscope/da
 import { engineChoice, runTrainStage, type TrainConfig, trainStage } from '@sortscope/train';
 import { benchCommand } from './bench-command.ts';
 import { evalCommand } from './eval-command.ts';
+import { findingsCommand } from './findings-command.ts';
 import { circuitsRunner } from './circuits-runner.ts';
 import { calibrateCommand, llcRunner } from './llc-commands.ts';
 import { planCommand } from './plan-command.ts';
@@ -50,6 +51,7 @@ export const COMMANDS: Command[] = [
   importCommand,
   benchCommand,
   planCommand,
+  findingsCommand,
   studyRunCommand,
   studyListCommand,
   studyJobsCommand,
