@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '@sortscope/core';
 import { loadExperiment as loadArtifacts } from '@sortscope/report';
-import { experimentFacts, factsMarkdown } from './findings.ts';
+import { curveMarkdown, experimentCurve, experimentFacts, factsMarkdown } from './findings.ts';
 import { currentStudy, DEFAULT_STUDY } from './experiment.ts';
 import type { Command } from './main.ts';
 import { studyReportExperiments } from './report-command.ts';
@@ -15,6 +15,7 @@ export const findingsCommand: Command = {
     summary: "Print the numbers docs/findings.md is written from (training, vocabulary split, LLC, heads) for a study's experiments.",
     globals: [
       { name: 'study', type: 'string', value: 'NAME', description: `the study [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY} (experiments/)]` },
+      { name: 'curve', type: 'string', value: 'EXPERIMENT', description: 'print one experiment\'s LLC curve with its training and split progress instead' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of Markdown tables' },
     ],
     notes: ['Experiments without train artifacts are skipped. Definitions: src/findings.ts.'],
@@ -23,6 +24,14 @@ export const findingsCommand: Command = {
     const study = (args.globals.study as string | undefined) ?? currentStudy();
     const experiments = studyReportExperiments(root, study).filter((e) => e.dirs.train);
     if (experiments.length === 0) throw new ConfigError(`study '${study}': no experiment has been trained yet (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);
+    const curve = args.globals.curve as string | undefined;
+    if (curve !== undefined) {
+      const e = experiments.find((x) => x.name === curve);
+      if (!e) throw new ConfigError(`--curve: got ${JSON.stringify(curve)}; expected one of the trained experiments: ${experiments.map((x) => x.name).join(', ')}`);
+      const rows = experimentCurve(loadArtifacts(e, 'raw-normalised'));
+      process.stdout.write(args.globals.json ? `${JSON.stringify(rows, null, 2)}\n` : curveMarkdown(curve, rows));
+      return 0;
+    }
     const facts = experiments.map((e) => experimentFacts(loadArtifacts(e, 'raw-normalised')));
     process.stdout.write(args.globals.json ? `${JSON.stringify(facts, null, 2)}\n` : factsMarkdown(facts));
     return 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedExperiment } from '@sortscope/report';
-import { experimentFacts, factsMarkdown, firstAtLeast, nearest, splitStep } from './findings.ts';
+import { curveMarkdown, experimentCurve, experimentFacts, factsMarkdown, firstAtLeast, nearest, splitStep } from './findings.ts';
 
 const c = (...v: number[]) => Int32Array.from(v);
 
@@ -43,9 +43,9 @@ describe('findings', () => {
       },
       llc: {
         estimates: [
-          { step: 0, target: 'all', llc_mean: 1 },
-          { step: 10, target: 'all', llc_mean: 4 },
-          { step: 20, target: 'all', llc_mean: 3 },
+          { step: 0, target: 'all', llc_mean: 1, llc_std: 0.1, flagged_chains: 1 },
+          { step: 20, target: 'all', llc_mean: 3, llc_std: 0.3, flagged_chains: 1 },
+          { step: 10, target: 'all', llc_mean: 4, llc_std: 0.2, flagged_chains: 0 },
           { step: 20, target: 'head:0.0', llc_mean: 99 },
         ],
         chains: [
@@ -59,6 +59,12 @@ describe('findings', () => {
     expect(f).toMatchObject({ final_step: 20, t_acc99: 10, t_split: 10, llc_peak: 4, llc_peak_step: 10, llc_at_split: 4, llc_final: 3, llc_flagged: 2, llc_chains: 3, llc_flags: { negative: 2, not_flat: 1 }, val_loss: 0.05, bayes: 0 });
     expect(f.llc_drop).toBeCloseTo(0.25, 12);
     expect(f.heads.map((h) => [h.head, h.n_copied, h.qk_ev_z, h.ablation])).toEqual([['L0H0', 2, 50, 0.5], ['L0H1', 2, 60, 1.5]]);
+    expect(experimentCurve(e)).toEqual([
+      { step: 0, val_loss: 4, val_token_acc: 0.1, split_agreement: 0.5, llc: 1, llc_std: 0.1, flagged: 1 },
+      { step: 10, val_loss: 0.1, val_token_acc: 0.995, split_agreement: 1, llc: 4, llc_std: 0.2, flagged: 0 },
+      { step: 20, val_loss: 0.05, val_token_acc: 0.999, split_agreement: 1, llc: 3, llc_std: 0.3, flagged: 1 },
+    ]);
+    expect(curveMarkdown('x', experimentCurve(e))).toMatch(/\| 10 \| 0\.1 \| 0\.995 \| 1 \| 4 \| 0\.2 \| 0 \|/);
     const md = factsMarkdown([f]);
     expect(md).toMatch(/\| x \| 20 \| 0 \| 0\.05 \| .* \| 10 \| 10 \| 4 \(10\) \| 4 \| 3 \| 25% \| 2\/3 \(negative 2, not_flat 1\) \|/);
     expect(md).toMatch(/\| x \| L0H1 \| 2 \| 1 \| 1\.5 \| 0\.1 \| 60 \| 0\.2 \| 0\.2 \|/);

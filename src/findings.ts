@@ -150,6 +150,49 @@ function flagCounts(e: LoadedExperiment): Record<string, number> {
   return out;
 }
 
+export interface CurveRow {
+  step: number;
+  val_loss: number | null;
+  val_token_acc: number | null;
+  /** fraction of number tokens whose copier is the final checkpoint's */
+  split_agreement: number | null;
+  llc: number;
+  llc_std: number;
+  flagged: number;
+}
+
+/** The LLC curve (`all` target) with training and split progress at the same checkpoints. */
+export function experimentCurve(e: LoadedExperiment): CurveRow[] {
+  const ck = e.train?.checkpoints ?? {};
+  const { steps: cSteps, copiers } = copiersByStep(e);
+  const final = last(copiers);
+  const at = (col: string, step: number) => {
+    const i = (ck.step ?? []).indexOf(step);
+    return i < 0 ? null : finiteOrNull(ck[col]?.[i]);
+  };
+  return (e.llc?.estimates ?? [])
+    .filter((r) => r.target === 'all')
+    .sort((a, b) => a.step - b.step)
+    .map((r) => {
+      const i = cSteps.indexOf(r.step);
+      return {
+        step: r.step,
+        val_loss: at('validation_loss', r.step),
+        val_token_acc: at('validation_token_accuracy', r.step),
+        split_agreement: i < 0 || !final ? null : copiers[i].reduce((a, h, t) => a + (h === final[t] ? 1 : 0), 0) / final.length,
+        llc: r.llc_mean,
+        llc_std: r.llc_std,
+        flagged: r.flagged_chains,
+      };
+    });
+}
+
+export function curveMarkdown(name: string, rows: readonly CurveRow[]): string {
+  const out = [`${name}`, '', '| step | val loss | val tok acc | split agreement | LLC | ± std | flagged chains |', '|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) out.push(`| ${r.step} | ${fmt(r.val_loss)} | ${fmt(r.val_token_acc, 4)} | ${fmt(r.split_agreement, 2)} | ${fmt(r.llc)} | ${fmt(r.llc_std, 2)} | ${r.flagged} |`);
+  return `${out.join('\n')}\n`;
+}
+
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : Number(v.toPrecision(digits)).toString());
 
 const flagText = (flags: Record<string, number>): string => {
