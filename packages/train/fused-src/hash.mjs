@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export function sourceHash(dir) {
   const h = createHash('sha256');
@@ -15,7 +16,8 @@ export function sourceHash(dir) {
   return h.digest('hex');
 }
 
-if (process.argv[2]) {
+// run as a script (not when imported, e.g. by build.test.ts)
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [dir, wasm] = process.argv.slice(2);
   const wasmHash = createHash('sha256').update(readFileSync(wasm)).digest('hex');
   console.log(JSON.stringify({ source_sha256: sourceHash(dir), wasm_sha256: wasmHash }, null, 2));

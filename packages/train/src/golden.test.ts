@@ -1,10 +1,13 @@
 /**
- * The ARENA checkpoint (../shared/fixtures/arena-sorted-list) through the tfjs engine and the
- * float64 reference: golden logits, mean loss and accuracies on the 10,000 evaluation sequences,
- * and the per-head mean-ablation loss increases, all computed in float64 by the fixture's author.
+ * The ARENA checkpoint (../shared/fixtures/arena-sorted-list) through the float64 reference and
+ * both engines (tfjs on wasm, fused on 2 threads): golden logits, mean loss and accuracies on the
+ * 10,000 evaluation sequences, and the per-head mean-ablation loss increases, all computed in
+ * float64 by the fixture's author. Same tolerances for both engines.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from './engine.ts';
 import { evaluateTokens, headAblationLossIncrease, summarize } from './eval.ts';
+import { FusedEngine } from './fused/engine.ts';
 import { referenceLogits } from './reference.ts';
 import { arenaEvalTokens, ARENA_WEIGHTS, golden } from './testing.ts';
 import { TfjsEngine } from './tfjs/engine.ts';
@@ -12,10 +15,7 @@ import { loadWeights } from './weights.ts';
 
 const g = golden();
 const w = loadWeights(ARENA_WEIGHTS);
-let engine: TfjsEngine;
-beforeAll(async () => {
-  engine = await TfjsEngine.create(w.cfg, { backend: 'wasm' });
-});
+const first4 = Uint8Array.from(g.eval_sequences_first4.flat());
 
 function maxGoldenError(logits: ArrayLike<number>): number {
   let err = 0;
@@ -26,8 +26,6 @@ function maxGoldenError(logits: ArrayLike<number>): number {
 }
 
 describe('ARENA fixture', () => {
-  const first4 = Uint8Array.from(g.eval_sequences_first4.flat());
-
   it('infers the model from the state_dict: 1 layer, 2 heads, d_model 96, 49,684 parameters', () => {
     expect(w.cfg).toMatchObject({ n_layers: 1, n_heads: 2, d_model: 96, d_head: 48, d_vocab: 52, n_ctx: 21, layer_norm: true });
     expect(w.layout.size).toBe(49_684);
@@ -36,9 +34,22 @@ describe('ARENA fixture', () => {
   it('the float64 reference reproduces the golden logits to 1e-9', () => {
     expect(maxGoldenError(referenceLogits(w.cfg, w.params, first4, 4))).toBeLessThan(1e-9);
   });
+});
 
-  it('the tfjs engine reproduces the golden logits to 1e-4 (float32)', () => {
-    expect(engine.name).toBe('tfjs-wasm');
+const ENGINES: [string, () => Promise<Engine>][] = [
+  ['tfjs-wasm', () => TfjsEngine.create(w.cfg, { backend: 'wasm' })],
+  ['fused-wasm', () => FusedEngine.create(w.cfg, { threads: 2 })],
+];
+
+describe.each(ENGINES)('ARENA fixture through the %s engine', (name, create) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await create();
+  });
+  afterAll(() => engine.dispose());
+
+  it('reproduces the golden logits to 1e-4 (float32)', () => {
+    expect(engine.name).toBe(name);
     expect(maxGoldenError(engine.forward(w.params, { tokens: first4, rows: 4 }).logits)).toBeLessThan(1e-4);
   });
 
@@ -50,9 +61,17 @@ describe('ARENA fixture', () => {
     s.loss_per_position.forEach((l, t) => expect(Math.abs(l - g.eval_10000.loss_per_output_position[t])).toBeLessThan(5e-5));
   });
 
-  it("reproduces each head's mean-ablation loss increase (0.918, 4.998)", () => {
+  it("reproduces each head's mean-ablation loss increase (0.918, 4.998) to 5e-4", () => {
     const inc = headAblationLossIncrease(engine, w.params, arenaEvalTokens(), 10_000);
     expect(inc).toHaveLength(1);
     inc[0].forEach((x, h) => expect(Math.abs(x - g.mean_ablation_loss_increase_per_head[h])).toBeLessThan(5e-4));
+  });
+
+  it('gives the loss of a training batch as evaluate does', () => {
+    const tokens = arenaEvalTokens().subarray(0, 512 * 21);
+    const { loss, grad } = engine.lossAndGrad(w.params, { tokens, rows: 512 });
+    const s = summarize(engine.evaluate(w.params, { tokens, rows: 512 }), 10);
+    expect(Math.abs(loss - s.loss)).toBeLessThan(1e-5);
+    expect(grad.every(Number.isFinite)).toBe(true);
   });
 });

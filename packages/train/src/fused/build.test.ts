@@ -4,22 +4,12 @@
  * `npm run build:fused -w @sortscope/train` (needs clang and lld) refreshes both.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceHash } from '../../fused-src/hash.mjs';
 
 const SRC = join(import.meta.dirname, '../../fused-src');
-
-/** the same hash as fused-src/hash.mjs: every *.c, *.h and build.sh in name order, name and content */
-function sourceHash(dir: string): string {
-  const h = createHash('sha256');
-  for (const f of readdirSync(dir).filter((f) => /\.(c|h)$/.test(f) || f === 'build.sh').sort()) {
-    h.update(f + '\0');
-    h.update(readFileSync(join(dir, f)));
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
 
 describe('engine.wasm', () => {
   const meta = JSON.parse(readFileSync(join(import.meta.dirname, 'engine.wasm.json'), 'utf8')) as { source_sha256: string; wasm_sha256: string };
