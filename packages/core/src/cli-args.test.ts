@@ -22,6 +22,7 @@ const spec: CommandSpec = {
     { name: 'config', type: 'string', value: 'FILE', description: 'experiment file' },
     { name: 'json', type: 'boolean', description: 'json output' },
     { name: 'weights', type: 'string', description: 'weights', repeatable: true },
+    { name: 'no-ablation', type: 'boolean', description: 'a global whose name starts with no-' },
   ],
 };
 
@@ -34,6 +35,11 @@ describe('parseArgs', () => {
   });
   it('keeps an uncoercible value as text so validation can name it', () => {
     expect(parseArgs(['--n_train', 'many'], spec).overrides).toEqual({ n_train: 'many' });
+  });
+  it('takes a global named no-… as itself, not as the negation of an unknown flag', () => {
+    expect(parseArgs(['--no-ablation'], spec).globals['no-ablation']).toBe(true);
+    expect(parseArgs(['--no_ablation'], spec).globals['no-ablation']).toBe(true);
+    expect(parseArgs([], spec).globals['no-ablation']).toBeUndefined();
   });
   it('collects repeatable options', () => {
     expect(parseArgs(['--weights', 'a', '--weights', 'b'], spec).globals.weights).toEqual(['a', 'b']);

@@ -63,7 +63,8 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     let name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replaceAll('-', '_');
     let inline: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
     let negated = false;
-    if (!globals.has(name) && !fields.has(name) && name.startsWith('no_')) {
+    const isGlobal = (n: string) => globals.has(n) || globals.has(n.replaceAll('_', '-'));
+    if (!isGlobal(name) && !fields.has(name) && name.startsWith('no_')) {
       negated = true;
       name = name.slice(3);
     }
