@@ -18,7 +18,7 @@ export const findingsCommand: Command = {
       { name: 'curve', type: 'string', value: 'EXPERIMENT', description: 'print one experiment\'s LLC curve with its training and split progress instead' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of Markdown tables' },
     ],
-    notes: ['Experiments without train artifacts are skipped. Definitions: src/findings.ts.'],
+    notes: ['Experiments without finished train artifacts are skipped. Definitions: src/findings.ts.'],
   },
   async run(args, root) {
     const study = (args.globals.study as string | undefined) ?? currentStudy();
@@ -32,7 +32,9 @@ export const findingsCommand: Command = {
       process.stdout.write(args.globals.json ? `${JSON.stringify(rows, null, 2)}\n` : curveMarkdown(curve, rows));
       return 0;
     }
-    const facts = experiments.map((e) => experimentFacts(loadArtifacts(e, 'raw-normalised')));
+    // a training run still in progress has a folder but no artifacts yet: skip it
+    const loaded = experiments.map((e) => loadArtifacts(e, 'raw-normalised')).filter((e) => e.train !== null);
+    const facts = loaded.map(experimentFacts);
     process.stdout.write(args.globals.json ? `${JSON.stringify(facts, null, 2)}\n` : factsMarkdown(facts));
     return 0;
   },
