@@ -34,7 +34,8 @@ export function timeX(field: string, maxStep: number, title: string | null = STE
     field,
     type: 'quantitative',
     scale: { type: 'symlog', constant: 1, domain: [0, Math.max(1, maxStep)], nice: false },
-    axis: { values: stepTicks(maxStep), format: '~s', title, grid: true },
+    // labelExpr, not format '~s': Vega formats SI ticks with the domain's prefix (1 → "0k")
+    axis: { values: stepTicks(maxStep), labelExpr: "datum.value >= 1000 ? format(datum.value / 1000, '~g') + 'k' : format(datum.value, 'd')", title, grid: true },
     title,
   };
 }

@@ -11,7 +11,8 @@ import { SET_LABELS, type StudyModel } from './model.ts';
 function experimentColor(s: StudyModel, rows: { experiment: string }[]): VlSpec {
   const present = new Set(rows.map((r) => r.experiment));
   const names = s.experiments.map((e) => e.name).filter((n) => present.has(n));
-  return { field: 'experiment', type: 'nominal', title: 'experiment', scale: { domain: names }, sort: names };
+  // more than 10 experiments: the 20-colour scheme, so no two share a colour (up to 20)
+  return { field: 'experiment', type: 'nominal', title: 'experiment', scale: { domain: names, ...(names.length > 10 ? { scheme: 'tableau20' } : {}) }, sort: names };
 }
 
 export function studyLlcSpec(s: StudyModel): VlSpec | null {

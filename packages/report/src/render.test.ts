@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { topLevel } from './chart-common.ts';
+import { timeX, topLevel } from './chart-common.ts';
 import { pngInfo } from './image-info.ts';
 import { normaliseSvgIds, renderSvg, svgToPng, svgToRgba, toVega } from './render.ts';
 
 const BARS = topLevel('Bars', ['a subtitle'], { width: 200, height: 100, data: { values: [{ a: 'x', b: 1 }, { a: 'y', b: 3 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } });
 
 describe('render', () => {
+  it('labels the symlog step axis 0, 1, 3, 10, …, 1k, 3k (not with the domain\'s SI prefix: "0k")', async () => {
+    const spec = topLevel('Steps', [], { data: { values: [{ s: 0, y: 1 }, { s: 7325, y: 2 }] }, mark: 'line', encoding: { x: timeX('s', 7325, null), y: { field: 'y', type: 'quantitative', axis: null } } });
+    const labels = [...(await renderSvg(spec)).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).filter((t) => t !== 'Steps');
+    expect(labels).toEqual(['0', '1', '3', '10', '30', '100', '300', '1k', '3k']);
+  });
+
   it('turns a spec into SVG and PNG (scaled), the same bytes every time', async () => {
     const svg = await renderSvg(BARS);
     expect(svg).toMatch(/^<svg [^>]*width="(\d+)" height="(\d+)"/);
