@@ -1,8 +1,12 @@
-/** Fixtures for tests: the ARENA checkpoint and its golden numbers (../shared/fixtures). */
+/**
+ * Fixtures for tests: the ARENA checkpoint and its golden numbers, shipped in the repository
+ * (fixtures/arena-sorted-list, a copy of ../shared/fixtures) so a clone anywhere runs the tests;
+ * SORTSCOPE_FIXTURES overrides.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const candidates = [process.env.SORTSCOPE_FIXTURES, resolve(import.meta.dirname, '../../../../shared/fixtures/arena-sorted-list'), resolve(import.meta.dirname, '../../../fixtures/arena-sorted-list')];
+const candidates = [process.env.SORTSCOPE_FIXTURES, resolve(import.meta.dirname, '../../../fixtures/arena-sorted-list')];
 export const ARENA_DIR = candidates.find((d) => d && existsSync(resolve(d, 'arena-sorted-list.safetensors'))) ?? '';
 export const ARENA_WEIGHTS = resolve(ARENA_DIR, 'arena-sorted-list.safetensors');
 export const ARENA_EVAL = resolve(ARENA_DIR, 'eval-10000x21.u8');
