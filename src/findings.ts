@@ -11,6 +11,7 @@
  * - memorisation (noisy data): loss on the noisy training rows against the targets trained on,
  *   and against their clean targets, at the last checkpoint, next to the Bayes floor.
  */
+import { copierFromRecords } from '@sortscope/circuits';
 import type { LoadedExperiment } from '@sortscope/report';
 
 export interface HeadFacts {
@@ -79,16 +80,9 @@ export function nearest(steps: readonly number[], values: readonly number[], ste
 }
 
 function copiersByStep(e: LoadedExperiment): { steps: number[]; copiers: Int32Array[] } {
-  const recs = e.circuits?.specialisation.filter((r) => r.layer === 0) ?? [];
-  const steps = [...new Set(recs.map((r) => r.step))].sort((a, b) => a - b);
-  const copiers = steps.map((s) => {
-    const atStep = recs.filter((r) => r.step === s);
-    const n = atStep[0].copies.length;
-    const c = new Int32Array(n).fill(-1);
-    for (const r of atStep) r.copies.forEach((v, t) => v && (c[t] = r.head));
-    return c;
-  });
-  return { steps, copiers };
+  const recs = e.circuits?.specialisation ?? [];
+  const steps = [...new Set(recs.filter((r) => r.layer === 0).map((r) => r.step))].sort((a, b) => a - b);
+  return { steps, copiers: steps.map((s) => copierFromRecords(recs, s, 0)) };
 }
 
 export function experimentFacts(e: LoadedExperiment): ExperimentFacts {
