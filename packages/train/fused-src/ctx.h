@@ -123,47 +123,62 @@ static int ctx_params_size(const Ctx *c) {
 
 /* Parameters and gradients (allocated once). Returns 0 when memory is exhausted. */
 static int ctx_alloc_params(Ctx *c) {
-  int dp = c->dp, T3 = c->T3, HP = c->HP, Vp = c->Vp;
-  c->WE = F(c->V * dp), c->Wpos = F(c->P * dp), c->gWE = F(c->V * dp), c->gWpos = F(c->P * dp);
+  int dp = c->dp, T3 = c->T3, HP = c->HP, Vp = c->Vp, ok = 1;
+#define AF(dst, n) ok = ok && ((dst) = F(n)) != 0
+#define AI(dst, n) ok = ok && ((dst) = I(n)) != 0
+  AF(c->WE, c->V * dp), AF(c->Wpos, c->P * dp), AF(c->gWE, c->V * dp), AF(c->gWpos, c->P * dp);
   for (int L = 0; L < c->NL; L++) {
-    c->ln1w[L] = F(dp), c->ln1b[L] = F(dp), c->gln1w[L] = F(dp), c->gln1b[L] = F(dp);
-    c->Wqkv[L] = F(dp * T3), c->WqkvT[L] = F(T3 * dp), c->bqkv[L] = F(T3), c->gWqkv[L] = F(dp * T3), c->gbqkv[L] = F(T3);
-    c->WO[L] = F(HP * dp), c->WOT[L] = F(dp * HP), c->bO[L] = F(dp), c->gWO[L] = F(HP * dp), c->gbO[L] = F(dp);
+    AF(c->ln1w[L], dp), AF(c->ln1b[L], dp), AF(c->gln1w[L], dp), AF(c->gln1b[L], dp);
+    AF(c->Wqkv[L], dp * T3), AF(c->WqkvT[L], T3 * dp), AF(c->bqkv[L], T3), AF(c->gWqkv[L], dp * T3), AF(c->gbqkv[L], T3);
+    AF(c->WO[L], HP * dp), AF(c->WOT[L], dp * HP), AF(c->bO[L], dp), AF(c->gWO[L], HP * dp), AF(c->gbO[L], dp);
   }
-  c->lnfw = F(dp), c->lnfb = F(dp), c->glnfw = F(dp), c->glnfb = F(dp);
-  c->WU = F(dp * Vp), c->WUT = F(Vp * dp), c->bU = F(Vp), c->gWU = F(dp * Vp), c->gbU = F(Vp);
-  c->mark = I(c->P * c->V), c->ustart = I(c->P + 1);
-  c->abl_on = I(c->NL * c->H), c->abl_z = F(c->NL * c->H * c->P * c->hp);
-  return c->abl_z != 0;
+  AF(c->lnfw, dp), AF(c->lnfb, dp), AF(c->glnfw, dp), AF(c->glnfb, dp);
+  AF(c->WU, dp * Vp), AF(c->WUT, Vp * dp), AF(c->bU, Vp), AF(c->gWU, dp * Vp), AF(c->gbU, Vp);
+  AI(c->mark, c->P * c->V), AI(c->ustart, c->P + 1);
+  AI(c->abl_on, c->NL * c->H), AF(c->abl_z, c->NL * c->H * c->P * c->hp);
+#undef AF
+#undef AI
+  return ok;
 }
 
-/* Activations for `rows` rows (kept if already large enough). Returns 0 when memory is exhausted. */
+/*
+ * Activations for `rows` rows (kept if already large enough). Returns 0 when memory is exhausted;
+ * the context then holds no activations (cap 0), so no later call computes on a partial set.
+ */
 static int ctx_reserve_rows(Ctx *c, int rows, int threads) {
   if (rows <= c->cap) return 1;
   int cap = imax(rows, 2 * c->cap); /* geometric growth bounds the abandoned blocks */
   int P = c->P, dp = c->dp, HP = c->HP, T3 = c->T3, NP = cap * P;
   int ucap = imin(NP, c->V * P);
-  c->cid = I(NP), c->occ = I(NP);
-  c->ctok = I(ucap), c->cpos = I(ucap), c->ostart = I(ucap + 1), c->ocur = I(ucap);
-  c->wfwd = (long long *)alloc(8ul * (ucap + 1)), c->wbwd = (long long *)alloc(8ul * (ucap + 1));
-  c->R0 = F(ucap * dp), c->X0 = c->ln ? F(ucap * dp) : c->R0, c->mean0 = F(ucap), c->rstd0 = F(ucap);
-  c->T0 = F(ucap * T3), c->G = F(ucap * T3), c->GR = F(ucap * dp), c->dX0 = F(ucap * dp);
+  c->cap = c->ucap = 0;
+  int ok = 1;
+#define A(dst, expr) ok = ok && ((dst) = (expr)) != 0
+#define AF(dst, n) A(dst, F(n))
+#define AI(dst, n) A(dst, I(n))
+  AI(c->cid, NP), AI(c->occ, NP);
+  AI(c->ctok, ucap), AI(c->cpos, ucap), AI(c->ostart, ucap + 1), AI(c->ocur, ucap);
+  A(c->wfwd, (long long *)alloc(8ul * (ucap + 1))), A(c->wbwd, (long long *)alloc(8ul * (ucap + 1)));
+  AF(c->R0, ucap * dp), A(c->X0, c->ln ? F(ucap * dp) : c->R0), AF(c->mean0, ucap), AF(c->rstd0, ucap);
+  AF(c->T0, ucap * T3), AF(c->G, ucap * T3), AF(c->GR, ucap * dp), AF(c->dX0, ucap * dp);
   for (int L = 0; L < c->NL; L++) {
     if (L > 0) {
-      c->Res[L] = F(NP * dp), c->meanL[L] = F(NP), c->rstdL[L] = F(NP);
-      c->X[L] = c->ln ? F(NP * dp) : c->Res[L];
-      c->T[L] = F(NP * T3), c->dX[L] = F(NP * dp), c->dRes[L] = F(NP * dp);
+      AF(c->Res[L], NP * dp), AF(c->meanL[L], NP), AF(c->rstdL[L], NP);
+      A(c->X[L], c->ln ? F(NP * dp) : c->Res[L]);
+      AF(c->T[L], NP * T3), AF(c->dX[L], NP * dp), AF(c->dRes[L], NP * dp);
     }
-    c->dT[L] = F(NP * T3);
-    c->PAT[L] = F(cap * c->H * P * P), c->Z[L] = F(NP * HP), c->AO[L] = F(NP * dp), c->dZ[L] = F(NP * HP);
+    AF(c->dT[L], NP * T3);
+    AF(c->PAT[L], cap * c->H * P * P), AF(c->Z[L], NP * HP), AF(c->AO[L], NP * dp), AF(c->dZ[L], NP * HP);
   }
-  c->Res[c->NL] = F(NP * dp), c->dRes[c->NL] = F(NP * dp);
-  c->meanF = F(NP), c->rstdF = F(NP), c->XF = c->ln ? F(NP * dp) : c->Res[c->NL];
-  c->LG = F(NP * c->Vp), c->dXF = F(NP * dp);
-  c->nll = F(NP), c->correct = (u8 *)alloc((unsigned long)NP);
+  AF(c->Res[c->NL], NP * dp), AF(c->dRes[c->NL], NP * dp);
+  AF(c->meanF, NP), AF(c->rstdF, NP), A(c->XF, c->ln ? F(NP * dp) : c->Res[c->NL]);
+  AF(c->LG, NP * c->Vp), AF(c->dXF, NP * dp);
+  AF(c->nll, NP), A(c->correct, (u8 *)alloc((unsigned long)NP));
   for (int t = 0; t < threads && t < MAXT; t++)
-    if (!c->scratch[t]) c->scratch[t] = F(r4(P) + 4 + P * P + 2 * P);
-  if (!c->correct || !c->scratch[imin(threads, MAXT) - 1]) return 0;
+    if (!c->scratch[t]) AF(c->scratch[t], r4(P) + 4 + P * P + 2 * P);
+#undef A
+#undef AF
+#undef AI
+  if (!ok) return 0;
   c->cap = cap, c->ucap = ucap;
   return 1;
 }

@@ -47,28 +47,57 @@ static struct {
   int next;
 } job;
 
-/* ctl[0]: job generation (workers wait on it), ctl[1]: exit, ctl[2]: abort, ctl[3..4]: barrier */
+/*
+ * ctl[0]: job generation (workers wait on it), ctl[1]: exit, ctl[2]: abort, ctl[3..4]: barrier
+ * count and generation, ctl[5]: barriers passed by thread 0 (runtime.ts checks after every call
+ * that the generation advanced by exactly that much), ctl[6]: spins before sleeping (0: SPIN),
+ * ctl[7]: sleep per wait in µs (0: WAIT_US); 6 and 7 exist for the stress tests (spins = ctl[6] − 1).
+ */
 static volatile int ctl[8];
 #define CTL_ABORT 2
 #define BAR_COUNT 3
 #define BAR_GEN 4
+#define CTL_PASSES 5
+#define CTL_SPIN 6
+#define CTL_WAIT_US 7
 #define SPIN 20000
+#define WAIT_US 20000
+
+/*
+ * Sleep until the barrier generation may have left g (a notify, or the timeout). Kept in a leaf
+ * function of its own, whose locals are all dead once the wait returns: V8 11.3's baseline
+ * compiler (Liftoff, Node 20) spills memory.atomic.wait32's 64-bit address into a 4-byte stack
+ * slot and so overwrites the neighbouring slot. Inlined into the barrier, that slot held g: after
+ * a timed-out wait the barrier saw a "new" generation and let a thread through alone
+ * (src/fused/README.md, "The race").
+ */
+NOINLINE static void wait_gen(int g, int wait_us) {
+  __builtin_wasm_memory_atomic_wait32((int *)&ctl[BAR_GEN], g, (long long)wait_us * 1000);
+}
+
+/* wake the threads sleeping on the barrier generation (a leaf for the same reason as wait_gen) */
+NOINLINE static void notify_gen(int T) { __builtin_wasm_memory_atomic_notify((int *)&ctl[BAR_GEN], T); }
+
+/* the generation each thread waits to see change, kept in linear memory rather than in a local */
+static volatile int bar_seen[MAXT];
 
 /* all T threads meet; returns 1 if a thread failed (the job is abandoned) */
-static int barrier(int T) {
+static int barrier(int T, int tid) {
   if (T <= 1) return 0;
-  int g = __atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE);
+  bar_seen[tid] = __atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE);
+  if (tid == 0) ctl[CTL_PASSES]++;
   if (__atomic_add_fetch(&ctl[BAR_COUNT], 1, __ATOMIC_ACQ_REL) == T) {
     __atomic_store_n(&ctl[BAR_COUNT], 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&ctl[BAR_GEN], g + 1, __ATOMIC_RELEASE);
-    __builtin_wasm_memory_atomic_notify((int *)&ctl[BAR_GEN], T);
+    __atomic_store_n(&ctl[BAR_GEN], bar_seen[tid] + 1, __ATOMIC_RELEASE);
+    notify_gen(T);
     return 0;
   }
-  for (int i = 0; i < SPIN; i++)
-    if (__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) != g) return 0;
-  while (__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) == g) {
+  const int spin = ctl[CTL_SPIN] ? ctl[CTL_SPIN] - 1 : SPIN, wait_us = ctl[CTL_WAIT_US] ? ctl[CTL_WAIT_US] : WAIT_US;
+  for (int i = 0; i < spin; i++)
+    if (__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) != bar_seen[tid]) return 0;
+  while (__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) == bar_seen[tid]) {
     if (__atomic_load_n(&ctl[CTL_ABORT], __ATOMIC_ACQUIRE)) return 1;
-    __builtin_wasm_memory_atomic_wait32((int *)&ctl[BAR_GEN], g, 20000000LL);
+    wait_gen(bar_seen[tid], wait_us);
   }
   return 0;
 }
@@ -326,9 +355,9 @@ static int run_call(Ctx *c, Io *io, int mode, int tid, int T) {
     pack_params(c, io->params);
   }
   if (tid == (T > 1)) find_combos(c, io->tokens, io->rows, c->NL == 1 && mode != MODE_FWD ? c->n : 0); /* on thread 1 while thread 0 packs */
-  if (barrier(T)) return 1;
+  if (barrier(T, tid)) return 1;
   phase_B(c, T);
-  if (barrier(T)) return 1;
+  if (barrier(T, tid)) return 1;
   const int n = imin(c->rows, CHUNKS * T); /* phase C: chunks of rows */
   for (int k; (k = claim(c, WORK_C)) < n;) {
     int r0, r1;
@@ -337,11 +366,11 @@ static int run_call(Ctx *c, Io *io, int mode, int tid, int T) {
     if (mode == MODE_TRAIN) rows_backward(c, r0, r1, c->scratch[tid]);
   }
   if (mode != MODE_TRAIN) return 0;
-  if (barrier(T)) return 1;
+  if (barrier(T, tid)) return 1;
   phase_D(c, T);
-  if (barrier(T)) return 1;
+  if (barrier(T, tid)) return 1;
   phase_E(c, T);
-  if (barrier(T)) return 1;
+  if (barrier(T, tid)) return 1;
   if (tid == 0) {
     double s = 0;
     for (int i = 0; i < c->rows * c->n; i++) s += c->nll[i];
@@ -363,12 +392,19 @@ EXPORT(thread_run) void thread_run(int tid) {
       if (i >= job.nio) break;
       run_call(job.ctx[tid], &job.io[i], job.mode, 0, 1);
     }
-  barrier(job.T);
+  barrier(job.T, tid);
 }
 
 EXPORT(ctl_addr) volatile int *ctl_addr(void) { return ctl; }
 
 EXPORT(alloc_bytes) void *alloc_bytes(int n) { return alloc((unsigned long)n); }
+
+/* the allocation mark, and a return to it (runtime.ts reuses a disposed engine's memory) */
+EXPORT(heap_mark) unsigned long heap_mark(void) { return heap_top; }
+EXPORT(heap_reset) void heap_reset(unsigned long mark) {
+  heap_top = mark;
+  job.io = 0, job.io_cap = 0; /* the call descriptors lived above the mark */
+}
 
 EXPORT(ctx_new) Ctx *ctx_new(int NL, int H, int d, int dh, int Vocab, int n, int ln, float eps, float scale) {
   if (NL < 1 || NL > MAXL) return 0;

@@ -122,9 +122,10 @@ static inline void axpy(float *y, float a, const float *x, int n) {
  * weight decay drove to 1e-21 … 1e-26 ("dead" dimensions), whose products are subnormal. With
  * every parameter and softmax output either 0 or ≥ 2^-63, products of two of them are ≥ 2^-126,
  * the smallest normal float. The change to any result is far below float32 resolution.
+ * NaN and ±Inf pass unchanged (|NaN| < TINY is false), so a non-finite input stays visible.
  */
 #define TINY 1.0842021724855044e-19f
-static inline V vflush(V x) { return wasm_v128_and(x, wasm_f32x4_ge(wasm_f32x4_abs(x), VS(TINY))); }
+static inline V vflush(V x) { return wasm_v128_andnot(x, wasm_f32x4_lt(wasm_f32x4_abs(x), VS(TINY))); }
 
 static inline void flush_tiny(float *x, int n) {
   int c = 0;

@@ -93,7 +93,7 @@ export class FusedEngine implements Engine {
 
   private constructor(
     readonly cfg: ModelConfig,
-    private readonly rt: WasmRuntime,
+    private runtime: WasmRuntime | null,
     /** one context (parameters + activations) per thread */
     private readonly ctxs: number[],
   ) {
@@ -101,12 +101,15 @@ export class FusedEngine implements Engine {
     this.P = 2 * cfg.list_length;
   }
 
-  /** @param opts.threads threads per call (default: the available cores, at most 8) */
-  static async create(cfg: ModelConfig, opts: { threads?: number } = {}): Promise<FusedEngine> {
+  /**
+   * @param opts.threads threads per call (default: the available cores, at most 8)
+   * @param opts.sync barrier spins and sleep length (runtime.ts); only the stress tests change them
+   */
+  static async create(cfg: ModelConfig, opts: { threads?: number; sync?: { spins?: number; waitMicros?: number } } = {}): Promise<FusedEngine> {
     if (!fusedSupports(cfg)) throw new ConfigError(`the fused engine does not support this model (${JSON.stringify(cfg)}); use the tfjs engine`);
     const threads = opts.threads ?? defaultFusedThreads();
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new ConfigError(`threads: got ${threads}; expected an integer in 1 … ${MAX_THREADS}`);
-    const rt = await WasmRuntime.start(threads);
+    const rt = await WasmRuntime.start(threads, opts.sync);
     try {
       const { n_layers, n_heads, d_model, d_head, d_vocab, list_length, layer_norm, ln_eps } = cfg;
       const ctxs = Array.from({ length: threads }, () => rt.ex.ctx_new(n_layers, n_heads, d_model, d_head, d_vocab, list_length, layer_norm ? 1 : 0, ln_eps, 1 / Math.sqrt(d_head)));
@@ -118,6 +121,12 @@ export class FusedEngine implements Engine {
       rt.dispose();
       throw err;
     }
+  }
+
+  /** the runtime, until dispose() hands it back */
+  private get rt(): WasmRuntime {
+    if (!this.runtime) throw new Error('fused engine: used after dispose()');
+    return this.runtime;
   }
 
   get threads(): number {
@@ -211,7 +220,8 @@ export class FusedEngine implements Engine {
   }
 
   dispose(): void {
-    this.rt.dispose();
+    this.runtime?.dispose();
+    this.runtime = null;
   }
 
   /** evaluate / forward in chunks of at most `chunk` rows, all threads on each chunk */

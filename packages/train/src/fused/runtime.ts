@@ -28,12 +28,16 @@ const STACK_BYTES = 1 << 16;
 const MAX_PAGES = 32768;
 
 export const MODE = { train: 0, eval: 1, forward: 2 } as const;
+/** slots of the control block (engine.c's ctl[8]) */
+const CTL = { job: 0, exit: 1, abort: 2, count: 3, generation: 4, passes: 5, spin: 6, waitMicros: 7 } as const;
 
 /** The C exports (engine.c). Pointers are byte offsets into the shared memory; 0 means out of memory. */
 export interface FusedExports {
   thread_run(tid: number): void;
   ctl_addr(): number;
   alloc_bytes(n: number): number;
+  heap_mark(): number;
+  heap_reset(mark: number): void;
   ctx_new(nLayers: number, nHeads: number, dModel: number, dHead: number, dVocab: number, n: number, ln: number, eps: number, scale: number): number;
   ctx_reserve(ctx: number, rows: number, threads: number): number;
   ctx_psize(ctx: number): number;
@@ -58,6 +62,14 @@ function wasmModule(): Promise<WasmModule> {
   return compiled;
 }
 
+/**
+ * Idle runtimes, at most one per thread count: dispose() parks a healthy runtime here and start()
+ * takes it back, memory and threads included. A WebAssembly.Memory cannot be freed explicitly, and
+ * V8 does not count shared memory towards its collection pressure, so runtimes dropped one after
+ * another (about 50 MB each for the baseline model) piled up until the process ran out of memory.
+ */
+const idle = new Map<number, WasmRuntime>();
+
 /** Terminates the helper threads of runtimes that were dropped without dispose(). */
 const orphans = new FinalizationRegistry<Worker[]>((workers) => {
   for (const w of workers) void w.terminate();
@@ -74,9 +86,28 @@ export class WasmRuntime {
     private readonly ctl: number,
     /** set when a thread failed (kept apart from `this` so that workers' listeners do not pin it) */
     private readonly status: { broken: Error | null },
+    /** the allocation mark after the thread stacks: a reused runtime starts again from here */
+    private readonly mark: number,
   ) {}
 
-  static async start(threads: number): Promise<WasmRuntime> {
+  private setSync(sync: { spins?: number; waitMicros?: number }): void {
+    const ctl32 = new Int32Array(this.memory.buffer, this.ctl, 8);
+    ctl32[CTL.spin] = sync.spins === undefined ? 0 : sync.spins + 1;
+    ctl32[CTL.waitMicros] = sync.waitMicros === undefined ? 0 : Math.max(1, sync.waitMicros);
+  }
+
+  /**
+   * @param sync.spins barrier spins before a thread sleeps (default 20,000); sync.waitMicros the
+   *   longest sleep before a thread rechecks (default 20,000 µs). For the stress tests only.
+   */
+  static async start(threads: number, sync: { spins?: number; waitMicros?: number } = {}): Promise<WasmRuntime> {
+    const parked = idle.get(threads);
+    if (parked) {
+      idle.delete(threads);
+      parked.ex.heap_reset(parked.mark);
+      parked.setSync(sync);
+      return parked;
+    }
     const module = await wasmModule();
     const memory = new wasm.Memory({ initial: 32, maximum: MAX_PAGES, shared: true });
     const instance = await wasm.instantiate(module, { env: { memory } });
@@ -93,7 +124,6 @@ export class WasmRuntime {
           worker.once('message', () => resolve());
           worker.once('error', reject);
         });
-        worker.unref();
       }
     } catch (err) {
       for (const w of workers) void w.terminate();
@@ -104,7 +134,10 @@ export class WasmRuntime {
       w.on('message', (m: { error?: string }) => {
         if (m?.error) status.broken = new Error(`fused engine worker failed: ${m.error}`);
       });
-    const rt = new WasmRuntime(memory, ex, workers, threads, ctl, status);
+    // after the listeners (adding one refs the worker again): idle helper threads never keep the process alive
+    for (const w of workers) w.unref();
+    const rt = new WasmRuntime(memory, ex, workers, threads, ctl, status, ex.heap_mark());
+    rt.setSync(sync);
     orphans.register(rt, workers, rt);
     return rt;
   }
@@ -129,34 +162,61 @@ export class WasmRuntime {
   run(): void {
     if (this.status.broken) throw this.status.broken;
     const i32 = new Int32Array(this.memory.buffer, this.ctl, 8);
+    const gen0 = Atomics.load(i32, CTL.generation);
+    const passes0 = Atomics.load(i32, CTL.passes);
     if (this.threads > 1) {
-      Atomics.add(i32, 0, 1);
-      Atomics.notify(i32, 0);
+      Atomics.add(i32, CTL.job, 1);
+      Atomics.notify(i32, CTL.job);
     }
     try {
       this.ex.thread_run(0);
     } catch (err) {
       // release the workers from their barriers; the engine's state is unknown from here on
-      Atomics.store(i32, 2, 1);
-      Atomics.add(i32, 4, 1);
-      Atomics.notify(i32, 4);
+      Atomics.store(i32, CTL.abort, 1);
+      Atomics.add(i32, CTL.generation, 1);
+      Atomics.notify(i32, CTL.generation);
       this.status.broken = err instanceof Error ? err : new Error(String(err));
       throw err;
     }
-    if (Atomics.load(i32, 2)) {
+    if (Atomics.load(i32, CTL.abort)) {
       this.status.broken ??= new Error('fused engine: a worker thread failed');
+      throw this.status.broken;
+    }
+    // Every barrier thread 0 passed must have been released by all threads: the generation moves
+    // once per release, and nobody may be left waiting at one. Anything else means the threads
+    // lost step, and the numbers of this call cannot be trusted.
+    const released = Atomics.load(i32, CTL.generation) - gen0;
+    const passed = Atomics.load(i32, CTL.passes) - passes0;
+    const waiting = Atomics.load(i32, CTL.count);
+    if (released !== passed || waiting !== 0) {
+      this.status.broken = new Error(
+        `fused engine: the threads lost step (thread 0 passed ${passed} barriers, ${released} were released, ${waiting} thread(s) still waiting); ` +
+          'the result was discarded. Please report this with the command that ran; --engine tfjs avoids the fused engine.',
+      );
       throw this.status.broken;
     }
   }
 
+  /**
+   * Done with this runtime: a healthy one is parked for the next start() with the same thread
+   * count (its memory is reused, see `idle`); otherwise its threads end.
+   */
   dispose(): void {
+    if (!this.status.broken && !idle.has(this.threads)) {
+      idle.set(this.threads, this);
+      return;
+    }
+    this.terminate();
+  }
+
+  private terminate(): void {
     orphans.unregister(this);
     const i32 = new Int32Array(this.memory.buffer, this.ctl, 8);
-    Atomics.store(i32, 1, 1);
-    Atomics.add(i32, 0, 1);
-    Atomics.notify(i32, 0);
+    Atomics.store(i32, CTL.exit, 1);
+    Atomics.add(i32, CTL.job, 1);
+    Atomics.notify(i32, CTL.job);
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
-    this.status.broken = new Error('fused engine: used after dispose()');
+    this.status.broken ??= new Error('fused engine: used after dispose()');
   }
 }

@@ -6,12 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { module, memory, tid, ctl, stackTop } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 instance.exports.__stack_pointer.value = stackTop;
-const i32 = new Int32Array(memory.buffer, ctl, 8); // [job generation, exit, abort, barrier…]
+const i32 = new Int32Array(memory.buffer, ctl, 8); // [job generation, exit, abort, barrier count, barrier generation, …] (engine.c)
 let seen = Atomics.load(i32, 0);
 parentPort.postMessage('ready');
 for (;;) {
   Atomics.wait(i32, 0, seen);
-  seen = Atomics.load(i32, 0);
+  const now = Atomics.load(i32, 0);
+  if (now === seen) continue; // woken without a new job: wait again
+  seen = now;
   if (Atomics.load(i32, 1)) break;
   try {
     instance.exports.thread_run(tid);
