@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, log } from '@sortscope/core';
 import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
-import { createEngine, evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize } from '@sortscope/train';
+import { compareEngines, createEngine, evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize } from '@sortscope/train';
 import type { Command } from './main.ts';
 import { BACKEND_OPTION, ENGINE_OPTION } from './stage-command.ts';
 
@@ -39,6 +39,7 @@ export const evalCommand: Command = {
       { name: 'data', type: 'string', value: 'FILE', description: 'a dataset split (.arrow) or raw uint8 rows (.u8); default: 10,000 fresh clean sequences' },
       { name: 'rows', type: 'number', value: 'N', description: 'evaluate only the first N rows' },
       { name: 'no-ablation', type: 'boolean', description: 'skip the per-head mean-ablation (3 more passes over the data)' },
+      { name: 'check-engines', type: 'boolean', description: 'run the evaluation on the fused engine and on tfjs (the reference) and report the largest differences; exit 1 if they disagree' },
       { name: 'json', type: 'boolean', description: 'print the results as JSON' },
       { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
       ENGINE_OPTION,
@@ -51,8 +52,9 @@ export const evalCommand: Command = {
     if (!path) throw new ConfigError("sortscope eval: --weights FILE is required (see 'sortscope eval --help')");
     const w = loadWeights(path);
     const data = loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
-    const engine = await createEngine(w.cfg, { backend: args.globals.backend as string | undefined });
     const quiet = Boolean(args.globals.quiet);
+    if (args.globals['check-engines']) return checkEngines(w, data, args.globals, quiet);
+    const engine = await createEngine(w.cfg, { backend: args.globals.backend as string | undefined });
     log(`eval: ${path} (${w.layout.size} parameters) on ${data.source}, engine ${engine.name}`, quiet);
     let s;
     let ablation;
@@ -82,3 +84,29 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+/** `eval --check-engines`: the same evaluation on both engines; exit 1 when they disagree. */
+async function checkEngines(w: ReturnType<typeof loadWeights>, data: { tokens: Uint8Array; rows: number; source: string }, globals: Record<string, unknown>, quiet: boolean): Promise<number> {
+  const fused = await createEngine(w.cfg, { engine: 'fused' });
+  const tfjs = await createEngine(w.cfg, { engine: 'tfjs', backend: globals.backend as string | undefined });
+  log(`eval --check-engines: ${fused.name} against ${tfjs.name} on ${data.source}`, quiet);
+  let c;
+  try {
+    c = compareEngines(fused, tfjs, w.params, data.tokens, data.rows, { ablation: !globals['no-ablation'] });
+  } finally {
+    fused.dispose();
+    tfjs.dispose();
+  }
+  if (globals.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+  else {
+    const d = c.max_diff;
+    process.stdout.write(
+      `${c.engines[0]} vs ${c.engines[1]} on ${c.rows} rows: loss ${c.loss[0].toFixed(6)} vs ${c.loss[1].toFixed(6)}\n` +
+        `largest differences: mean loss ${d.loss.toExponential(2)}, per-token loss ${d.token_nll.toExponential(2)}, token accuracy ${d.token_accuracy.toExponential(2)}` +
+        (d.ablation === null ? '' : `, head ablation ${d.ablation.toExponential(2)}`) +
+        `\n${c.agree ? 'the engines agree' : 'THE ENGINES DISAGREE'} (tolerances: mean loss ${c.tolerance.loss}, per-token loss ${c.tolerance.token_nll}, ablation ${c.tolerance.ablation})\n`,
+    );
+  }
+  if (!c.agree) process.stderr.write('sortscope: eval --check-engines: the fused and tfjs engines disagree beyond the tolerances; do not trust results of the fused engine for this model, and please report it\n');
+  return c.agree ? 0 : 1;
+}

@@ -58,6 +58,14 @@ describe('sortscope train (CLI)', () => {
     expect(r.head_ablation_loss_increase).toHaveLength(1);
     expect(r.head_ablation_loss_increase[0]).toHaveLength(2);
     expect(r.loss).toBeLessThan(1.5); // ln(16) = 2.77 at chance
+    // the cross-engine sentinel: the fused engine and tfjs agree on the trained model
+    const check = cli(['eval', '--weights', join(out, 'final.safetensors'), '--check-engines', '--json', '--quiet', '--rows', '300']);
+    expect(check.status).toBe(0);
+    const c = JSON.parse(check.stdout);
+    expect(c.engines).toEqual(['fused-wasm', 'tfjs-wasm']);
+    expect(c.agree).toBe(true);
+    expect(c.max_diff.loss).toBeLessThan(1e-5);
+    expect(c.loss[0]).toBeCloseTo(r.loss, 6);
     expect(cli(['export', '--checkpoints', join(out, 'checkpoints.arrow'), '--out', join(dir, 'last.safetensors'), '--quiet']).status).toBe(0);
     expect(loadWeights(join(dir, 'last.safetensors')).params).toEqual(loadWeights(join(out, 'final.safetensors')).params);
     expect(cli(['export', '--checkpoints', join(out, 'checkpoints.arrow'), '--step', '7', '--out', join(dir, 'x.safetensors')]).stderr).toMatch(/--step: got 7; expected one of the checkpoint steps 0, 1, 2/);

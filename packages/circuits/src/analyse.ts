@@ -9,7 +9,7 @@
  *               sequences (attention.ts)
  * The engine parts need an Engine; the circuit parts are plain float64 arithmetic.
  */
-import { ShapeError } from '@sortscope/core';
+import { assertFiniteInput, assertFiniteResult, ShapeError } from '@sortscope/core';
 import { type Engine, headAblationLossIncrease, type ModelConfig } from '@sortscope/train';
 import { type AttentionSummary, probeAttention } from './attention.ts';
 import { type CircuitMeasures, type MeasureContext, measureCircuit, tokenSets } from './circuit-measures.ts';
@@ -116,9 +116,12 @@ export function behaviourAnalysis(engine: Engine, params: Float32Array, data: Pr
 }
 
 /** The whole per-checkpoint analysis; `engine` null skips ablation and attention. */
-export function analyseCheckpoint(engine: Engine | null, cfg: ModelConfig, params: Float32Array, data: ProbeData, config: CircuitsConfig): CheckpointAnalysis {
+export function analyseCheckpoint(engine: Engine | null, cfg: ModelConfig, params: Float32Array, data: ProbeData, config: CircuitsConfig, what = 'parameters'): CheckpointAnalysis {
+  assertFiniteInput(params, what);
   const c = circuitAnalysis(cfg, params, config);
   const b: BehaviourResults = engine ? behaviourAnalysis(engine, params, data, config) : { ablation: null, attention: [] };
+  if (b.ablation) assertFiniteResult(b.ablation.flat(), `${what}: head-ablation loss increases`);
+  for (const a of b.attention) assertFiniteResult([a.mean, ...a.per_position], `${what}: attention of head ${a.layer}.${a.head}`);
   return {
     matrices: c.matrices,
     measures: c.measures,

@@ -40,7 +40,7 @@ export async function analyseCheckpoints(
     const engine: Engine | null = needsEngine(config, data.rows) ? await createEngine(cfg, { backend: opts.backend }) : null;
     try {
       const results = params.map((p, i) => {
-        const r = analyseCheckpoint(engine, cfg, p, data, config);
+        const r = analyseCheckpoint(engine, cfg, p, data, config, `checkpoint ${i}`);
         progress?.update(i + 1);
         return r;
       });

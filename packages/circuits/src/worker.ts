@@ -30,7 +30,7 @@ let engine: Engine | null = null;
 serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
   // one single-threaded engine per worker: the pool already uses the cores
   if (needsEngine(init.config, init.data.rows)) engine ??= await createEngine(init.cfg, { backend: init.backend, threads: 1 });
-  const analysis = analyseCheckpoint(engine, init.cfg, job.params, init.data, init.config);
+  const analysis = analyseCheckpoint(engine, init.cfg, job.params, init.data, init.config, `checkpoint ${job.index}`);
   progress(1);
   return { analysis, engine: engine?.name ?? null };
 });

@@ -10,3 +10,4 @@ export * from './columns.ts';
 export * from './progress.ts';
 export * from './stage.ts';
 export * from './workers.ts';
+export * from './finite.ts';

@@ -64,7 +64,7 @@ describe('Bayes loss: closed forms', () => {
 
 describe('Bayes loss against Monte Carlo (the plug-in conditional entropy of generated data)', () => {
   // a tiny vocabulary so every context is seen thousands of times
-  const tiny = { list_length: 3, max_number: 5, n_train: 300_000, n_validation: 0, n_test: 0 };
+  const tiny = { list_length: 3, max_number: 5, n_train: 300_000, n_validation: 1, n_test: 0 };
   const cases: Record<string, unknown>[] = [
     { kind: 'permute', p: 0.6 },
     // noisy prefixes multiply the contexts by V^t: a smaller range keeps each one well sampled

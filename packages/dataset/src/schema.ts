@@ -47,7 +47,7 @@ export const DatasetConfigSchema = z
     max_number: z.int().min(0).max(253).default(50).describe('largest number; SEP = max_number + 1'),
     distinct: z.boolean().default(true).describe('numbers in a list are distinct (false: drawn with repeats)'),
     n_train: z.int().min(1).max(10_000_000).default(150_000).describe('training sequences (a finite set)'),
-    n_validation: z.int().min(0).max(10_000_000).default(10_000).describe('clean validation sequences'),
+    n_validation: z.int().min(1).max(10_000_000).default(10_000).describe('clean validation sequences'),
     n_test: z.int().min(0).max(10_000_000).default(10_000).describe('clean test sequences'),
     seed: z.int().min(0).default(0).describe('seed of every random choice of the stage'),
     gaps: GapsSchema.prefault({ kind: 'uniform' }),

@@ -12,7 +12,7 @@ import type { TrainingData } from './run.ts';
 
 export function trainingData(path: string | undefined, cfg: ModelConfig): TrainingData & { source: string; sha256?: string } {
   if (path === undefined) {
-    const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_validation: 0, n_test: 0 }));
+    const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_validation: 1, n_test: 0 }));
     return { tokens: ds.splits.train.tokens, rows: ds.splits.train.rows, source: `a fresh default training set (${ds.splits.train.rows} sequences, dataset seed 0)` };
   }
   if (path.endsWith('.arrow')) {

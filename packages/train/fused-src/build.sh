@@ -12,5 +12,8 @@ CC=${CC:-clang}
   -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 \
   -Wl,--stack-first -Wl,-z,stack-size=65536 -Wl,--export=__stack_pointer -Wl,--export=__heap_base \
   -o "$out/engine.wasm" "$here/engine.c"
+# the Liftoff probe (probe/liftoff-wait.c): not part of the engine
+"$CC" --target=wasm32 -O3 -matomics -mbulk-memory -nostdlib -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory \
+  -Wl,--max-memory=1048576 -o "$here/probe/liftoff-wait.wasm" "$here/probe/liftoff-wait.c"
 node "$here/hash.mjs" "$here" "$out/engine.wasm" > "$out/engine.wasm.json"
 echo "built $out/engine.wasm ($(wc -c < "$out/engine.wasm") bytes) with $("$CC" --version | head -1)"

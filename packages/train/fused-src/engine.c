@@ -51,15 +51,18 @@ static struct {
  * ctl[0]: job generation (workers wait on it), ctl[1]: exit, ctl[2]: abort, ctl[3..4]: barrier
  * count and generation, ctl[5]: barriers passed by thread 0 (runtime.ts checks after every call
  * that the generation advanced by exactly that much), ctl[6]: spins before sleeping (0: SPIN),
- * ctl[7]: sleep per wait in µs (0: WAIT_US); 6 and 7 exist for the stress tests (spins = ctl[6] − 1).
+ * ctl[7]: sleep per wait in µs (0: WAIT_US); 6 and 7 exist for the stress tests (spins = ctl[6] − 1);
+ * ctl[8]: set when thread 0 found every other thread done with the job while it still waited at
+ * a barrier (the threads lost step: nobody would ever come).
  */
-static volatile int ctl[8];
+static volatile int ctl[16];
 #define CTL_ABORT 2
 #define BAR_COUNT 3
 #define BAR_GEN 4
 #define CTL_PASSES 5
 #define CTL_SPIN 6
 #define CTL_WAIT_US 7
+#define CTL_LOST 8
 #define SPIN 20000
 #define WAIT_US 20000
 
@@ -80,6 +83,16 @@ NOINLINE static void notify_gen(int T) { __builtin_wasm_memory_atomic_notify((in
 
 /* the generation each thread waits to see change, kept in linear memory rather than in a local */
 static volatile int bar_seen[MAXT];
+/* the job each thread last finished (ctl[0] when it started it), and the one thread 0 is running */
+static volatile int thread_done[MAXT];
+static volatile int job_now;
+
+/* thread 0, waiting: have all the other threads finished this job? (then nobody will come) */
+static int others_done(int T) {
+  for (int t = 1; t < T; t++)
+    if (__atomic_load_n(&thread_done[t], __ATOMIC_ACQUIRE) != job_now) return 0;
+  return 1;
+}
 
 /* all T threads meet; returns 1 if a thread failed (the job is abandoned) */
 static int barrier(int T, int tid) {
@@ -97,6 +110,11 @@ static int barrier(int T, int tid) {
     if (__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) != bar_seen[tid]) return 0;
   while (__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) == bar_seen[tid]) {
     if (__atomic_load_n(&ctl[CTL_ABORT], __ATOMIC_ACQUIRE)) return 1;
+    /* a thread marks a job done after its last barrier, so "all done" with the generation unchanged means lost step */
+    if (tid == 0 && others_done(T) && __atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE) == bar_seen[tid]) {
+      __atomic_store_n(&ctl[CTL_LOST], 1, __ATOMIC_RELEASE);
+      return 1;
+    }
     wait_gen(bar_seen[tid], wait_us);
   }
   return 0;
@@ -383,9 +401,11 @@ static int run_call(Ctx *c, Io *io, int mode, int tid, int T) {
 /* ---- exports ---- */
 
 EXPORT(thread_run) void thread_run(int tid) {
+  const int jid = __atomic_load_n(&ctl[0], __ATOMIC_ACQUIRE);
+  if (tid == 0) job_now = jid;
   if (tid >= job.T) return;
   if (!job.many) {
-    if (run_call(job.ctx[0], &job.io[0], job.mode, tid, job.T)) return;
+    if (run_call(job.ctx[0], &job.io[0], job.mode, tid, job.T)) goto done;
   } else
     for (;;) { /* whole calls, taken in turn: the same numbers as one call at a time */
       int i = __atomic_fetch_add(&job.next, 1, __ATOMIC_ACQ_REL);
@@ -393,6 +413,8 @@ EXPORT(thread_run) void thread_run(int tid) {
       run_call(job.ctx[tid], &job.io[i], job.mode, 0, 1);
     }
   barrier(job.T, tid);
+done:
+  __atomic_store_n(&thread_done[tid], jid, __ATOMIC_RELEASE);
 }
 
 EXPORT(ctl_addr) volatile int *ctl_addr(void) { return ctl; }

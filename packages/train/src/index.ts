@@ -15,3 +15,4 @@ export * from './eval.ts';
 export * from './train-loop.ts';
 export * from './io.ts';
 export * from './stage.ts';
+export * from './check-engines.ts';

@@ -12,30 +12,30 @@ export const TrainConfigSchema = z
     model: ModelShapeSchema.prefault({}),
     seed: z.int().min(0).default(42).describe('seed of the initialisation and of the per-epoch shuffles'),
     optimizer: z.enum(['adam', 'adamw']).default('adam').describe('adam: L2 weight decay added to the gradient (PyTorch Adam, ARENA); adamw: decoupled'),
-    lr: z.number().positive().default(1e-3).describe('learning rate (at the first epoch)'),
-    lr_end: z.number().min(0).default(1e-4).describe('learning rate at the last epoch (linear-per-epoch, cosine)'),
+    lr: z.number().positive().max(1e3).default(1e-3).describe('learning rate (at the first epoch)'),
+    lr_end: z.number().min(0).max(1e3).default(1e-4).describe('learning rate at the last epoch (linear-per-epoch, cosine)'),
     schedule: z.enum(['linear-per-epoch', 'constant', 'cosine']).default('linear-per-epoch').describe('learning-rate schedule'),
-    weight_decay: z.number().min(0).default(0.005).describe('weight decay λ'),
-    beta1: z.number().min(0).max(1).default(0.9),
-    beta2: z.number().min(0).max(1).default(0.999),
-    eps: z.number().positive().default(1e-8).describe('Adam epsilon'),
-    batch_size: z.int().min(1).default(512).describe('sequences per step (the last batch of an epoch may be smaller)'),
-    epochs: z.int().min(1).default(25).describe('passes over the finite training set, reshuffled each epoch'),
-    max_steps: z.int().min(1).optional().describe('stop after this many steps (default: all epochs)'),
+    weight_decay: z.number().min(0).max(1e3).default(0.005).describe('weight decay λ'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe('Adam β1, in [0, 1)'),
+    beta2: z.number().min(0).lt(1).default(0.999).describe('Adam β2, in [0, 1)'),
+    eps: z.number().positive().max(1).default(1e-8).describe('Adam epsilon'),
+    batch_size: z.int().min(1).max(1_000_000).default(512).describe('sequences per step (the last batch of an epoch may be smaller)'),
+    epochs: z.int().min(1).max(100_000).default(25).describe('passes over the finite training set, reshuffled each epoch'),
+    max_steps: z.int().min(1).max(1e9).optional().describe('stop after this many steps (default: all epochs)'),
     checkpoints: z
       .object({
-        log_spaced: z.int().min(0).default(60).describe('checkpoints evenly spaced in log(step)'),
-        linear: z.int().min(0).default(40).describe('checkpoints evenly spaced in step'),
+        log_spaced: z.int().min(0).max(10_000).default(60).describe('checkpoints evenly spaced in log(step)'),
+        linear: z.int().min(0).max(10_000).default(40).describe('checkpoints evenly spaced in step'),
       })
       .strict()
       .prefault({})
       .describe('the checkpoint schedule (step 0 and the last step are always included)'),
-    log_every: z.int().min(1).default(10).describe('record train loss, lr, gradient and weight norms every this many steps'),
+    log_every: z.int().min(1).max(1e9).default(10).describe('record train loss, lr, gradient and weight norms every this many steps'),
     eval: z
       .object({
-        validation_rows: z.int().min(1).default(2000).describe('clean validation sequences evaluated at each checkpoint'),
-        train_rows: z.int().min(1).default(2000).describe('training sequences (a fixed sample) evaluated at each checkpoint'),
-        batch_size: z.int().min(1).default(1000).describe('sequences per evaluation batch'),
+        validation_rows: z.int().min(1).max(10_000_000).default(2000).describe('clean validation sequences evaluated at each checkpoint'),
+        train_rows: z.int().min(1).max(10_000_000).default(2000).describe('training sequences (a fixed sample) evaluated at each checkpoint'),
+        batch_size: z.int().min(1).max(1_000_000).default(1000).describe('sequences per evaluation batch'),
       })
       .strict()
       .prefault({}),

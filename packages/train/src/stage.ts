@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { assertFiniteResult, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { headAblationLossIncrease, evaluateTokens, summarize } from './eval.ts';
 import { initParams } from './init.ts';
@@ -105,6 +105,7 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   const finalValidation = summarize(evaluateTokens(engine, state.params, validation.tokens, validation.rows, { batchSize: config.eval.batch_size }), n);
   const ablationRows = Math.min(validation.rows, config.eval.validation_rows);
   const ablation = headAblationLossIncrease(engine, state.params, validation.tokens, ablationRows, config.eval.batch_size);
+  assertFiniteResult([finalValidation.loss, ...ablation.flat()], 'train: final validation loss and head ablations');
   const steps = readdirSync(partial).filter((f) => f.startsWith('ckpt-')).sort();
   const loaded = steps.map((f) => readCheckpoints(join(partial, f)));
   const extra = { engine: engine.name, bayes_loss: train.bayes, final_validation: finalValidation, head_ablation_loss_increase: ablation, steps_per_epoch: plan.stepsPerEpoch, total_steps: plan.totalSteps };

@@ -67,8 +67,36 @@ export interface TrainPlan {
   checkpointSteps: number[];
 }
 
+/** Training stopped because it diverged (exit code 5); see `divergence` for the rule. */
 export class TrainingDiverged extends SortscopeError {
+  override readonly exitCode = 5;
   override name = 'TrainingDiverged';
+}
+
+/**
+ * The divergence rule. Training stops, and no checkpoint is written past the last finite one, when
+ *  - the training loss or the gradient norm of a step is not finite, or a checkpoint's parameters
+ *    or evaluations are not (NaN or ±Inf anywhere), or
+ *  - after warm-up (the first WARMUP_FRACTION of the steps, at least WARMUP_MIN_STEPS), a
+ *    checkpoint's validation loss exceeds FACTOR × its value at step 0. At initialisation the loss
+ *    is about ln(d_vocab) (uniform guessing); 3× that is far beyond any model that learned anything,
+ *    noise controls included (permute p = 1 ends near ln 10 per position).
+ */
+export const divergence = { FACTOR: 3, WARMUP_FRACTION: 0.05, WARMUP_MIN_STEPS: 10 } as const;
+
+function diverged(cfg: TrainConfig, step: number, epoch: number, lr: number, what: string, lastFinite: number | null): TrainingDiverged {
+  const last = lastFinite === null ? 'no checkpoint was written' : `the last checkpoint written is step ${lastFinite}`;
+  return new TrainingDiverged(
+    `training diverged at step ${step} (epoch ${epoch + 1}): ${what}; ${last}. ` +
+      `The setting most likely responsible is train.lr (${lr.toPrecision(3)} at that step, schedule ${cfg.schedule}): try ${(lr / 10).toPrecision(2)}` +
+      (cfg.weight_decay > 1 ? `, or a smaller train.weight_decay (${cfg.weight_decay})` : '') +
+      '. The rule: packages/train/src/train-loop.ts, `divergence`.',
+  );
+}
+
+function allFinite(v: Float32Array): number {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return i;
+  return -1;
 }
 
 export function trainPlan(cfg: TrainConfig, trainRows: number): TrainPlan {
@@ -137,15 +165,27 @@ export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, s
   const samples = evalSamples(cfg, data, ctx);
   const adamCfg = { kind: cfg.optimizer, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weight_decay: cfg.weight_decay };
   const recorded = new Set(state.checkpoints.map((c) => c.step));
+  const warmup = Math.max(divergence.WARMUP_MIN_STEPS, Math.ceil(divergence.WARMUP_FRACTION * plan.totalSteps));
+  let lastFinite: number | null = state.checkpoints.at(-1)?.step ?? null;
   let order: Uint32Array | null = null;
   let orderEpoch = -1;
   for (let step = state.step; ; step++) {
     state.step = step;
+    const epochNow = Math.floor(step / plan.stepsPerEpoch);
+    const lrNow = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, Math.min(step, plan.totalSteps - 1), plan.stepsPerEpoch, cfg.epochs);
     if (ckpts.has(step) && !recorded.has(step)) {
+      const bad = allFinite(state.params);
+      if (bad >= 0) throw diverged(cfg, step, epochNow, lrNow, `parameter ${bad} is ${state.params[bad]}`, lastFinite);
       const metrics = checkpointMetrics(engine, state.params, cfg, samples, step, plan.stepsPerEpoch);
+      const losses = [metrics.validation.loss, metrics.train.loss, metrics.train_noisy?.loss, metrics.train_clean?.loss, metrics.train_noisy_vs_clean_targets?.loss];
+      if (losses.some((x) => x !== undefined && !Number.isFinite(x))) throw diverged(cfg, step, epochNow, lrNow, `a checkpoint evaluation is not finite (validation loss ${metrics.validation.loss}, training-sample loss ${metrics.train.loss})`, lastFinite);
+      const v0 = state.checkpoints.find((c) => c.step === 0)?.validation.loss;
+      if (v0 !== undefined && step >= warmup && metrics.validation.loss > divergence.FACTOR * v0)
+        throw diverged(cfg, step, epochNow, lrNow, `validation loss ${metrics.validation.loss.toPrecision(4)} is more than ${divergence.FACTOR}× its value at step 0 (${v0.toPrecision(4)})`, lastFinite);
       state.checkpoints.push(metrics);
       recorded.add(step);
       hooks.onCheckpoint(state, metrics);
+      lastFinite = step;
     }
     if (step >= plan.totalSteps) break;
     const epoch = Math.floor(step / plan.stepsPerEpoch);
@@ -159,8 +199,9 @@ export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, s
     const batch = { tokens: gatherRows(data.trainTokens, order!, from, to, ctx), rows: to - from };
     const lr = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, step, plan.stepsPerEpoch, cfg.epochs);
     const { loss, grad } = engine.lossAndGrad(state.params, batch);
-    if (!Number.isFinite(loss)) throw new TrainingDiverged(`training diverged: loss is ${loss} at step ${step} (epoch ${epoch}); lower train.lr or check the data`);
-    if (step % cfg.log_every === 0) state.logs.push({ step, epoch: step / plan.stepsPerEpoch, lr, loss, grad_norm: norm(grad), weight_norm: norm(state.params) });
+    const gradNorm = norm(grad);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw diverged(cfg, step, epoch, lr, `the training loss is ${loss} and the gradient norm ${gradNorm}`, lastFinite);
+    if (step % cfg.log_every === 0) state.logs.push({ step, epoch: step / plan.stepsPerEpoch, lr, loss, grad_norm: gradNorm, weight_norm: norm(state.params) });
     adamStep(adamCfg, state.params, grad, state.adam, lr);
     hooks.progress?.update(step + 1, `epoch ${epoch + 1}/${cfg.epochs}  loss ${loss.toFixed(4)}`);
   }

@@ -12,7 +12,7 @@ import { ConfigError, ShapeError } from '@sortscope/core';
 import { type Activation, type Batch, type Engine, type EvalResult, type ForwardResult, type HeadAblation, hookShape, type HookName } from '../engine.ts';
 import { assertParamVector, type Layout, paramLayout } from '../layout.ts';
 import type { ModelConfig } from '../model-config.ts';
-import { MODE, WasmRuntime } from './runtime.ts';
+import { MODE, type SyncOptions, WasmRuntime } from './runtime.ts';
 
 /** Rows per evaluate / forward call into wasm (bounds the activation memory; results do not depend on it). */
 const EVAL_CHUNK = 512;
@@ -105,7 +105,7 @@ export class FusedEngine implements Engine {
    * @param opts.threads threads per call (default: the available cores, at most 8)
    * @param opts.sync barrier spins and sleep length (runtime.ts); only the stress tests change them
    */
-  static async create(cfg: ModelConfig, opts: { threads?: number; sync?: { spins?: number; waitMicros?: number } } = {}): Promise<FusedEngine> {
+  static async create(cfg: ModelConfig, opts: { threads?: number; sync?: SyncOptions } = {}): Promise<FusedEngine> {
     if (!fusedSupports(cfg)) throw new ConfigError(`the fused engine does not support this model (${JSON.stringify(cfg)}); use the tfjs engine`);
     const threads = opts.threads ?? defaultFusedThreads();
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new ConfigError(`threads: got ${threads}; expected an integer in 1 … ${MAX_THREADS}`);

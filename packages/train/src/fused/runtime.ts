@@ -28,8 +28,16 @@ const STACK_BYTES = 1 << 16;
 const MAX_PAGES = 32768;
 
 export const MODE = { train: 0, eval: 1, forward: 2 } as const;
+/** Barrier and thread start-up settings; only the stress tests change them (see start()). */
+export interface SyncOptions {
+  spins?: number;
+  waitMicros?: number;
+  lateStartMs?: number;
+}
+
 /** slots of the control block (engine.c's ctl[8]) */
-const CTL = { job: 0, exit: 1, abort: 2, count: 3, generation: 4, passes: 5, spin: 6, waitMicros: 7 } as const;
+const CTL = { job: 0, exit: 1, abort: 2, count: 3, generation: 4, passes: 5, spin: 6, waitMicros: 7, lost: 8 } as const;
+const CTL_SIZE = 16;
 
 /** The C exports (engine.c). Pointers are byte offsets into the shared memory; 0 means out of memory. */
 export interface FusedExports {
@@ -70,6 +78,12 @@ function wasmModule(): Promise<WasmModule> {
  */
 const idle = new Map<number, WasmRuntime>();
 
+/** Ends the threads of the parked runtimes (the stress harness uses it to start threads afresh). */
+export function releaseIdleRuntimes(): void {
+  for (const rt of idle.values()) rt.terminateParked();
+  idle.clear();
+}
+
 /** Terminates the helper threads of runtimes that were dropped without dispose(). */
 const orphans = new FinalizationRegistry<Worker[]>((workers) => {
   for (const w of workers) void w.terminate();
@@ -90,17 +104,18 @@ export class WasmRuntime {
     private readonly mark: number,
   ) {}
 
-  private setSync(sync: { spins?: number; waitMicros?: number }): void {
-    const ctl32 = new Int32Array(this.memory.buffer, this.ctl, 8);
+  private setSync(sync: SyncOptions): void {
+    const ctl32 = new Int32Array(this.memory.buffer, this.ctl, CTL_SIZE);
     ctl32[CTL.spin] = sync.spins === undefined ? 0 : sync.spins + 1;
     ctl32[CTL.waitMicros] = sync.waitMicros === undefined ? 0 : Math.max(1, sync.waitMicros);
   }
 
   /**
    * @param sync.spins barrier spins before a thread sleeps (default 20,000); sync.waitMicros the
-   *   longest sleep before a thread rechecks (default 20,000 µs). For the stress tests only.
+   *   longest sleep before a thread rechecks (default 20,000 µs); sync.lateStartMs how long a new
+   *   helper thread sleeps before it first looks for work. For the stress tests only.
    */
-  static async start(threads: number, sync: { spins?: number; waitMicros?: number } = {}): Promise<WasmRuntime> {
+  static async start(threads: number, sync: SyncOptions = {}): Promise<WasmRuntime> {
     const parked = idle.get(threads);
     if (parked) {
       idle.delete(threads);
@@ -118,7 +133,7 @@ export class WasmRuntime {
       for (let tid = 1; tid < threads; tid++) {
         const stack = ex.alloc_bytes(STACK_BYTES);
         if (!stack) throw new Error('fused engine: out of memory for thread stacks');
-        const worker = new Worker(WORKER_URL, { workerData: { module, memory, tid, ctl, stackTop: stack + STACK_BYTES } });
+        const worker = new Worker(WORKER_URL, { workerData: { module, memory, tid, ctl, stackTop: stack + STACK_BYTES, lateStartMs: sync.lateStartMs ?? 0 } });
         workers.push(worker);
         await new Promise<void>((resolve, reject) => {
           worker.once('message', () => resolve());
@@ -161,7 +176,7 @@ export class WasmRuntime {
    */
   run(): void {
     if (this.status.broken) throw this.status.broken;
-    const i32 = new Int32Array(this.memory.buffer, this.ctl, 8);
+    const i32 = new Int32Array(this.memory.buffer, this.ctl, CTL_SIZE);
     const gen0 = Atomics.load(i32, CTL.generation);
     const passes0 = Atomics.load(i32, CTL.passes);
     if (this.threads > 1) {
@@ -186,6 +201,13 @@ export class WasmRuntime {
     // once per release, and nobody may be left waiting at one. Anything else means the threads
     // lost step, and the numbers of this call cannot be trusted.
     const released = Atomics.load(i32, CTL.generation) - gen0;
+    if (Atomics.load(i32, CTL.lost)) {
+      this.status.broken = new Error(
+        'fused engine: the threads lost step (the helper threads finished the call while thread 0 still waited at a barrier); ' +
+          'the result was discarded. Please report this with the command that ran; --engine tfjs avoids the fused engine.',
+      );
+      throw this.status.broken;
+    }
     const passed = Atomics.load(i32, CTL.passes) - passes0;
     const waiting = Atomics.load(i32, CTL.count);
     if (released !== passed || waiting !== 0) {
@@ -209,9 +231,19 @@ export class WasmRuntime {
     this.terminate();
   }
 
+  /** for releaseIdleRuntimes */
+  terminateParked(): void {
+    this.terminate();
+  }
+
   private terminate(): void {
     orphans.unregister(this);
-    const i32 = new Int32Array(this.memory.buffer, this.ctl, 8);
+    const i32 = new Int32Array(this.memory.buffer, this.ctl, CTL_SIZE);
+    // a thread still waiting at a barrier (after the threads lost step) leaves it through the abort path
+    Atomics.store(i32, CTL.abort, 1);
+    Atomics.add(i32, CTL.generation, 1);
+    Atomics.notify(i32, CTL.generation);
+    // an idle thread wakes to the exit flag and ends
     Atomics.store(i32, CTL.exit, 1);
     Atomics.add(i32, CTL.job, 1);
     Atomics.notify(i32, CTL.job);

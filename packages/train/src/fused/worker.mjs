@@ -3,12 +3,14 @@
 // (thread_run(tid)), which ends at a barrier with the other threads. Plain JavaScript: no loader.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { module, memory, tid, ctl, stackTop } = workerData;
+const { module, memory, tid, ctl, stackTop, lateStartMs } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 instance.exports.__stack_pointer.value = stackTop;
 const i32 = new Int32Array(memory.buffer, ctl, 8); // [job generation, exit, abort, barrier count, barrier generation, …] (engine.c)
 let seen = Atomics.load(i32, 0);
 parentPort.postMessage('ready');
+// the stress tests' "late" helper threads: the first jobs are issued before this thread looks for them
+if (lateStartMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, lateStartMs);
 for (;;) {
   Atomics.wait(i32, 0, seen);
   const now = Atomics.load(i32, 0);
