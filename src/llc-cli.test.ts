@@ -17,7 +17,7 @@ const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cw
 const TINY = {
   dataset: { list_length: 4, max_number: 15, n_train: 2000, n_validation: 200, n_test: 0 },
   train: { model: { d_model: 16, d_head: 8 }, batch_size: 32, epochs: 3, checkpoints: { log_spaced: 8, linear: 4 }, eval: { validation_rows: 200, train_rows: 200 } },
-  llc: { epsilon: 1e-4, gamma: 1000, batch_size: 32, chains: 3, draws: 30, checkpoints: { every: 3 }, targets: [{ kind: 'all' }, { kind: 'head', head: 1 }] },
+  llc: { gamma: 1000, batch_size: 32, chains: 3, draws: 30, burnin: 10, checkpoints: { every: 3 }, targets: [{ kind: 'all' }, { kind: 'head', head: 1 }] },
 };
 
 let dir: string;
@@ -40,7 +40,15 @@ describe('sortscope llc (CLI)', () => {
     const est = readEstimates(join(dir, 'one', 'estimates.arrow'));
     expect(new Set(est.rows.map((r) => r.target))).toEqual(new Set(['all', 'L0H1']));
     expect(est.rows.every((r) => Number.isFinite(r.llc_mean) && Number.isFinite(r.llc_std))).toBe(true);
-    expect(est.meta.config).toMatchObject({ epsilon: 1e-4, gamma: 1000, nbeta: 32 / Math.log(32) });
+    expect(est.meta.config).toMatchObject({ method: 'canonical', gamma: 1000, epsilon_fraction: 0.05 });
+    // the canonical estimator: nβ = n/ln n of the 2,000 training rows, ε a fraction of the measured stability limit
+    for (const r of est.rows) {
+      expect(r.method).toBe('canonical');
+      expect(r.nbeta).toBeCloseTo(2000 / Math.log(2000), 8);
+      expect(r.epsilon / r.epsilon_limit).toBeCloseTo(0.05, 8);
+      expect(r.lambda_max).toBeGreaterThan(0);
+      expect(Object.keys(r.norms)).toContain('embed.W_E');
+    }
 
     const out = join(dir, 'killed');
     const child = spawn(process.execPath, [BIN, 'llc', '--config', exp, '--out-dir', out, '--workers', '1', '--quiet', '--backend', 'wasm'], { cwd: ROOT, stdio: 'ignore' });
@@ -65,13 +73,17 @@ describe('sortscope llc (CLI)', () => {
     expect(ok.status).toBe(0);
     const json = JSON.parse(ok.stdout);
     expect(json.summary.results[0]).toMatchObject({ target: 'all', per_chain: [expect.any(Number), expect.any(Number)], acceptance: expect.any(Number) });
-    expect(json.summary.nbeta).toBeCloseTo(32 / Math.log(32), 10);
+    expect(json.summary.results[0].sampler.nbeta).toBeCloseTo(150_000 / Math.log(150_000), 6); // --weights without --data: a fresh default training set
+    const raw = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--method', 'sgld', '--chains', '2', '--draws', '20', '--json', '--quiet']).stdout);
+    expect(raw.summary.results[0].sampler).toMatchObject({ method: 'sgld', epsilon: 1e-4 });
+    expect(raw.summary.results[0].sampler.nbeta).toBeCloseTo(32 / Math.log(32), 10);
 
     const cal = cli(['llc', 'calibrate', '--config', exp, '--chains', '2', '--draws', '24', '--epsilons', '1e-5,1e-4,1e-3', '--gammas', '1000', '--json', '--quiet']);
     expect(cal.status).toBe(0);
     const c = JSON.parse(cal.stdout);
     expect(c.points).toHaveLength(3);
     expect(c.points.map((p: { epsilon: number }) => p.epsilon)).toEqual([1e-5, 1e-4, 1e-3]);
+    expect(c.points.every((p: { spread: number | null }) => typeof p.spread === 'number')).toBe(true);
     expect(typeof c.note).toBe('string');
   }, 180_000);
 });

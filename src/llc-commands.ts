@@ -1,11 +1,12 @@
 /**
- * The llc stage runner (`sortscope llc`, which also takes `--weights FILE` for a single checkpoint)
- * and `sortscope llc calibrate`.
+ * The llc stage runner (`sortscope llc`, which also takes `--weights FILE` for a single checkpoint),
+ * `sortscope llc calibrate` and `sortscope llc diagnose`.
  */
 import { join } from 'node:path';
 import { ConfigError, type GlobalOption, log, Progress, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
-import { calibrate, calibrationTable, type LlcConfig, llcOfWeights, LlcRunner, llcStage, runLlcStage, trainingData } from '@sortscope/llc';
+import { calibrate, calibrationTable, diagnose, diagnosisText, type LlcConfig, llcOfWeights, LlcRunner, llcStage, runLlcStage, type TrainingData, trainingData } from '@sortscope/llc';
+import type { ModelConfig } from '@sortscope/train';
 import { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { loadExperiment } from './experiment.ts';
 import type { Command } from './main.ts';
@@ -19,7 +20,10 @@ const DATA: GlobalOption = { name: 'data', type: 'string', value: 'FILE', descri
 export const llcRunner: StageRunner = {
   def: llcStage,
   globals: [WEIGHTS, DATA, WORKERS, ENGINE_OPTION, BACKEND_OPTION],
-  notes: ['The defaults (ε 1e-4, γ 100) are devinterp-typical but unhealthy for LayerNorm + weight-decay checkpoints: run `sortscope llc calibrate` first (science.md §4).'],
+  notes: [
+    'The default estimator (method canonical) samples the canonical form of each checkpoint at nβ = n/ln n with a step size set from the curvature; method sgld is devinterp on the raw weights (docs/llc.md).',
+    '`sortscope llc diagnose` checks an estimate: invariance under the model\'s symmetries, saturation in nβ, the Gaussian-sharpness baseline.',
+  ],
   async run(ctx) {
     const o = ctx.options;
     const common = { quiet: ctx.quiet, backend: o.backend as string | undefined, workers: o.workers as number | undefined };
@@ -39,19 +43,40 @@ const list = (v: unknown, what: string): number[] | undefined => {
   return xs;
 };
 
+/** The checkpoint a calibrate/diagnose command works on: --weights FILE, or --config [--step S]. */
+function checkpointFor(g: Record<string, unknown>, root: string, overrides: Record<string, unknown>): { base: LlcConfig; w0: Float32Array; cfg: ModelConfig; data: TrainingData; where: string } {
+  const exp = loadExperiment(g.config as string | undefined, root, { stage: 'llc', values: overrides });
+  const base = exp.config.llc as LlcConfig;
+  if (g.weights) {
+    const w = loadWeights(String(g.weights));
+    return { base, w0: w.params, cfg: w.cfg, data: trainingData(g.data as string | undefined, w.cfg), where: String(g.weights) };
+  }
+  const keys = experimentKeys(exp.config);
+  const ck = readCheckpoints(join(taskDir(root, 'train', keys.train.key), TRAIN_FILES.checkpoints));
+  const step = (g.step as number | undefined) ?? ck.steps.at(-1)!;
+  const i = ck.steps.indexOf(step);
+  if (i < 0) throw new ConfigError(`--step: got ${step}; expected one of the checkpoint steps ${ck.steps.join(', ')}`);
+  const split = readSplit(splitFile(taskDir(root, 'dataset', keys.dataset.key), 'train'));
+  return { base, w0: checkpointParams(ck, i), cfg: ck.cfg, data: { tokens: split.tokens, rows: split.rows }, where: `${exp.name} step ${step}` };
+}
+
+const STEP: GlobalOption = { name: 'step', type: 'number', value: 'S', description: "with --config: the training run's checkpoint at step S [default: the last]" };
+
 export const calibrateCommand: Command = {
   spec: {
     name: 'llc calibrate',
-    summary: 'Sweep SGLD step size ε × localization γ (× nβ) on one checkpoint; report the LLC surface and a recommendation.',
+    summary: 'Sweep the SGLD step × localization γ (× nβ) on one checkpoint; report the LLC surface, its invariance under the model\'s symmetries, and a recommendation.',
     section: { name: 'llc', schema: llcStage.schema },
     globals: [
       STAGE_GLOBALS[0],
-      { name: 'step', type: 'number', value: 'S', description: "with --config: the training run's checkpoint at step S [default: the last]" },
+      STEP,
       WEIGHTS,
       DATA,
-      { name: 'epsilons', type: 'string', value: 'LIST', description: 'step sizes to try [default: 1e-6,1e-5,1e-4,1e-3]' },
-      { name: 'gammas', type: 'string', value: 'LIST', description: 'localizations to try [default: 100,1000,10000]' },
-      { name: 'nbetas', type: 'string', value: 'LIST', description: "inverse temperatures to try [default: the config's nβ]" },
+      { name: 'epsilons', type: 'string', value: 'LIST', description: 'step sizes to try [default: method sgld → 1e-6,1e-5,1e-4,1e-3; method canonical → fractions of the stability limit, see --fractions]' },
+      { name: 'fractions', type: 'string', value: 'LIST', description: 'method canonical: fractions of the drift-stability limit 4/(nβ·λ_max + γ) to try [default: 0.03,0.1,0.3]' },
+      { name: 'gammas', type: 'string', value: 'LIST', description: 'localizations to try [default: 30,100,300 (canonical); 100,1000,10000 (sgld)]' },
+      { name: 'nbetas', type: 'string', value: 'LIST', description: "inverse temperatures to try [default: the config's nβ, or the method's rule]" },
+      { name: 'no-invariance', type: 'boolean', description: 'skip the invariance check (4 more estimates per setting)' },
       { name: 'out', type: 'string', value: 'FILE', description: 'also write the calibration as JSON to FILE' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of the table' },
       { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
@@ -59,49 +84,79 @@ export const calibrateCommand: Command = {
       ENGINE_OPTION,
       BACKEND_OPTION,
     ],
-    notes: ['Short chains are usual here, e.g. --chains 2 --draws 100. The base settings (batch size, chains, draws, seed) come from the llc section and flags.'],
+    notes: ['Short chains are usual here, e.g. --chains 2 --draws 100 --burnin 50. The base settings (method, batch size, chains, draws, seed) come from the llc section and flags.'],
   },
   async run(args, root) {
     const g = args.globals;
     const quiet = Boolean(g.quiet);
-    const exp = loadExperiment(g.config as string | undefined, root, { stage: 'llc', values: args.overrides });
-    const base = exp.config.llc;
-    let w0: Float32Array;
-    let cfg;
-    let data;
-    let where: string;
-    if (g.weights) {
-      const w = loadWeights(String(g.weights));
-      [w0, cfg, data, where] = [w.params, w.cfg, trainingData(g.data as string | undefined, w.cfg), String(g.weights)];
-    } else {
-      const keys = experimentKeys(exp.config);
-      const ck = readCheckpoints(join(taskDir(root, 'train', keys.train.key), TRAIN_FILES.checkpoints));
-      const step = (g.step as number | undefined) ?? ck.steps.at(-1)!;
-      const i = ck.steps.indexOf(step);
-      if (i < 0) throw new ConfigError(`--step: got ${step}; expected one of the checkpoint steps ${ck.steps.join(', ')}`);
-      const split = readSplit(splitFile(taskDir(root, 'dataset', keys.dataset.key), 'train'));
-      [w0, cfg, data, where] = [checkpointParams(ck, i), ck.cfg, { tokens: split.tokens, rows: split.rows }, `${exp.name} step ${step}`];
-    }
+    const { base, w0, cfg, data, where } = checkpointFor(g, root, args.overrides);
+    const canonical = base.method === 'canonical';
+    const eps = list(g.epsilons, 'epsilons');
     const grid = {
-      epsilons: list(g.epsilons, 'epsilons') ?? [1e-6, 1e-5, 1e-4, 1e-3],
-      gammas: list(g.gammas, 'gammas') ?? [100, 1000, 10000],
+      steps: eps ?? (canonical ? (list(g.fractions, 'fractions') ?? [0.03, 0.1, 0.3]) : [1e-6, 1e-5, 1e-4, 1e-3]),
+      stepAxis: (eps || !canonical ? 'epsilon' : 'fraction') as 'epsilon' | 'fraction',
+      gammas: list(g.gammas, 'gammas') ?? (canonical ? [30, 100, 300] : [100, 1000, 10000]),
       nbetas: list(g.nbetas, 'nbetas') ?? [base.nbeta],
     };
-    const points = grid.epsilons.length * grid.gammas.length * grid.nbetas.length;
-    log(`llc calibrate: ${where}; ${points} settings × ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
+    const invariance = !g['no-invariance'];
+    const points = grid.steps.length * grid.gammas.length * grid.nbetas.length;
+    const images = invariance ? 1 + (cfg.layer_norm ? 3 : 3) : 1;
+    log(`llc calibrate: ${where}; method ${base.method}; ${points} settings × ${images} (checkpoint${invariance ? ' and 3 symmetric images' : ''}) × ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
     const t0 = performance.now();
     const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
-    const progress = new Progress({ label: 'calibrate', total: points * base.chains * base.draws, unit: 'draws', quiet });
+    const progress = new Progress({ label: 'calibrate', total: points * images * base.chains * base.draws, unit: 'draws', quiet });
     let cal;
     try {
-      cal = await calibrate(runner, w0, base, grid, progress);
+      cal = await calibrate(runner, cfg, w0, base, grid, { invariance, progress });
     } finally {
       await runner.close();
     }
     progress.finish();
-    const result = { where, batch_size: base.batch_size, chains: base.chains, draws: base.draws, seconds: (performance.now() - t0) / 1000, ...cal };
+    const result = { where, method: base.method, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, seconds: (performance.now() - t0) / 1000, ...cal };
     if (g.out) writeFileAtomic(String(g.out), `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(g.json ? `${JSON.stringify(result, null, 2)}\n` : `${calibrationTable(cal)}\n`);
+    return 0;
+  },
+};
+
+export const diagnoseCommand: Command = {
+  spec: {
+    name: 'llc diagnose',
+    summary: 'Check an LLC estimate on one checkpoint: invariance under the model\'s symmetries, saturation in nβ, curvature, the Gaussian-sharpness baseline.',
+    section: { name: 'llc', schema: llcStage.schema },
+    globals: [
+      STAGE_GLOBALS[0],
+      STEP,
+      WEIGHTS,
+      DATA,
+      { name: 'sweep', type: 'number', value: 'K', description: 'nβ values in the sweep from B/ln B to n/ln n [default: 5]' },
+      { name: 'out', type: 'string', value: 'FILE', description: 'also write the diagnosis as JSON to FILE' },
+      { name: 'json', type: 'boolean', description: 'print JSON instead of text' },
+      { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
+      WORKERS,
+      ENGINE_OPTION,
+      BACKEND_OPTION,
+    ],
+    notes: ['Runs 1 + K + (one per symmetry of the model, about 10) estimates at the llc settings: shorten them with e.g. --chains 2 --draws 200 --burnin 100.'],
+  },
+  async run(args, root) {
+    const g = args.globals;
+    const quiet = Boolean(g.quiet);
+    const { base, w0, cfg, data, where } = checkpointFor(g, root, args.overrides);
+    const t0 = performance.now();
+    log(`llc diagnose: ${where}; method ${base.method}; ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
+    const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
+    const progress = new Progress({ label: 'diagnose', total: 17 * base.chains * base.draws, unit: 'draws', quiet });
+    let d;
+    try {
+      d = await diagnose(runner, cfg, w0, data, base, { progress, sweep: g.sweep as number | undefined, backend: g.backend as string | undefined });
+    } finally {
+      await runner.close();
+    }
+    progress.finish();
+    const result = { where, data_rows: data.rows, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, gamma: base.gamma, seconds: (performance.now() - t0) / 1000, ...d };
+    if (g.out) writeFileAtomic(String(g.out), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(g.json ? `${JSON.stringify(result, null, 2)}\n` : `${where}\n${diagnosisText(d)}\n`);
     return 0;
   },
 };

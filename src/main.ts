@@ -11,7 +11,7 @@ import { benchCommand } from './bench-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { findingsCommand } from './findings-command.ts';
 import { circuitsRunner } from './circuits-runner.ts';
-import { calibrateCommand, llcRunner } from './llc-commands.ts';
+import { calibrateCommand, diagnoseCommand, llcRunner } from './llc-commands.ts';
 import { planCommand } from './plan-command.ts';
 import { reportCommand } from './report-command.ts';
 import { schemaCommand } from './schema-command.ts';
@@ -46,6 +46,7 @@ export const COMMANDS: Command[] = [
   ...stageRunners.map((r) => ({ spec: stageSpec(r), run: (args: ParsedArgs, root: string) => runStageCommand(r, args, root) })),
   reportCommand,
   calibrateCommand,
+  diagnoseCommand,
   evalCommand,
   exportCommand,
   importCommand,

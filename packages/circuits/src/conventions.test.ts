@@ -5,10 +5,10 @@
  * unembedding) and its exact relation to raw-normalised for QK.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadWeights, type ModelConfig, paramLayout, spec, TfjsEngine } from '@sortscope/train';
+import { loadWeights, type ModelConfig, paramLayout, processWeights, spec, TfjsEngine } from '@sortscope/train';
 import { ARENA_WEIGHTS, arenaEvalTokens, golden } from '@sortscope/train/testing';
 import { headCircuits } from './circuits.ts';
-import { circuitInputs, processWeights } from './conventions.ts';
+import { circuitInputs } from './conventions.ts';
 import { matmul, transpose } from './matrix.ts';
 import { randomParams, SMALL_CFG } from './testing.ts';
 

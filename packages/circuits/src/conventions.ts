@@ -28,7 +28,7 @@
  * layer L), with layer L's ln1 weight; contributions of earlier layers are not part of these circuits.
  */
 import { ShapeError } from '@sortscope/core';
-import { assertParamVector, type ModelConfig, paramLayout, spec } from '@sortscope/train';
+import { assertParamVector, type ModelConfig, paramLayout, processWeights, spec } from '@sortscope/train';
 import { type Matrix, matrix, slab } from './matrix.ts';
 
 export const CONVENTIONS = ['folded', 'raw-normalised'] as const;
@@ -56,76 +56,6 @@ export interface LayerInputs {
   /** [d_model, d_vocab] */
   U: Matrix;
   heads: HeadWeights[];
-}
-
-/**
- * TransformerLens' weight processing applied to the flat vector: the folded model, in the same
- * layout, with every LayerNorm weight 1 and bias 0 (LNPre). Its log-softmax outputs equal the
- * original model's (its logits differ by a constant per position, from center_unembed).
- */
-export function processWeights(cfg: ModelConfig, params: Float32Array): Float64Array {
-  const layout = paramLayout(cfg);
-  assertParamVector(params, layout, 'processWeights: params');
-  const out = Float64Array.from(params);
-  const at = (name: string) => {
-    const s = spec(layout, name);
-    return out.subarray(s.offset, s.offset + s.size);
-  };
-  const { d_model: d, d_head: dh, n_heads: H, d_vocab: V } = cfg;
-  if (cfg.layer_norm) {
-    for (let L = 0; L < cfg.n_layers; L++) {
-      const w = at(`blocks.${L}.ln1.w`);
-      const b = at(`blocks.${L}.ln1.b`);
-      for (const X of ['Q', 'K', 'V']) {
-        const W = at(`blocks.${L}.attn.W_${X}`); // [head, d_model, d_head]
-        const bias = at(`blocks.${L}.attn.b_${X}`); // [head, d_head]
-        for (let h = 0; h < H; h++) foldInto(W.subarray(h * d * dh, (h + 1) * d * dh), bias.subarray(h * dh, (h + 1) * dh), w, b, d, dh);
-      }
-      w.fill(1);
-      b.fill(0);
-    }
-    const wf = at('ln_final.w');
-    const bf = at('ln_final.b');
-    foldInto(at('unembed.W_U'), at('unembed.b_U'), wf, bf, d, V); // W_U [d_model, d_vocab]
-    wf.fill(1);
-    bf.fill(0);
-    // center_writing_weights: everything that writes to the residual stream has mean 0 over d_model
-    centreRows(at('embed.W_E'), d);
-    centreRows(at('pos_embed.W_pos'), d);
-    for (let L = 0; L < cfg.n_layers; L++) {
-      centreRows(at(`blocks.${L}.attn.W_O`), d); // [head·d_head, d_model]
-      centreRows(at(`blocks.${L}.attn.b_O`), d);
-    }
-  }
-  // center_unembed: logits minus their mean over the vocabulary (softmax is unchanged)
-  centreRows(at('unembed.W_U'), V); // [d_model, d_vocab]
-  centreRows(at('unembed.b_U'), V);
-  return out;
-}
-
-/**
- * Fold a LayerNorm (weight w, bias b over the d_in axis) into the next weight W [d_in, d_out] and
- * bias [d_out], then centre W over d_in: bias += b · W; W ← diag(w) · W; W −= mean over d_in.
- */
-function foldInto(W: Float64Array, bias: Float64Array, w: Float64Array, b: Float64Array, dIn: number, dOut: number): void {
-  for (let k = 0; k < dIn; k++) for (let e = 0; e < dOut; e++) bias[e] += b[k] * W[k * dOut + e];
-  for (let k = 0; k < dIn; k++) for (let e = 0; e < dOut; e++) W[k * dOut + e] *= w[k];
-  for (let e = 0; e < dOut; e++) {
-    let s = 0;
-    for (let k = 0; k < dIn; k++) s += W[k * dOut + e];
-    const mean = s / dIn;
-    for (let k = 0; k < dIn; k++) W[k * dOut + e] -= mean;
-  }
-}
-
-/** Subtract from each row of a row-major [*, cols] array its mean. */
-function centreRows(a: Float64Array, cols: number): void {
-  for (let r = 0; r < a.length / cols; r++) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += a[r * cols + j];
-    const mean = s / cols;
-    for (let j = 0; j < cols; j++) a[r * cols + j] -= mean;
-  }
 }
 
 /** LN(row) ⊙ w for every row (no bias): [rows, d_model]. */

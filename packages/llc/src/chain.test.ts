@@ -17,18 +17,18 @@ describe('runChain', () => {
         return { loss: w[0], grad: Float32Array.of(0) };
       },
     };
-    const t = runChain(problem, Float32Array.of(3), { sgld: { ...sgld, gamma: 0, noise_level: 0 }, draws: 3, burnin: 0, stepsBetweenDraws: 2, indices: null }, () => null, null);
+    const t = runChain(problem, Float32Array.of(3), { sgld: { ...sgld, gamma: 0, noise_level: 0 }, draws: 3, burnin: 0, stepsBetweenDraws: 2, indices: null, acceptanceEvery: 0 }, () => null, null);
     expect(seen).toHaveLength(6); // burnin + draws · between
     expect(t.loss[0]).toBe(3);
     expect(Array.from(t.loss)).toEqual([seen[0], seen[2], seen[4]]);
-    const withBurnin = runChain(problem, Float32Array.of(3), { sgld: { ...sgld, noise_level: 0 }, draws: 2, burnin: 5, stepsBetweenDraws: 1, indices: null }, () => null, null);
+    const withBurnin = runChain(problem, Float32Array.of(3), { sgld: { ...sgld, noise_level: 0 }, draws: 2, burnin: 5, stepsBetweenDraws: 1, indices: null, acceptanceEvery: 0 }, () => null, null);
     expect(withBurnin.loss[0]).toBe(3); // no gradient, no noise, no pull: w stays
   });
 
   it('stops at a NaN loss and names the draw and step; the estimate leaves the chain out', () => {
     let calls = 0;
     const nanAfter6: SgldProblem<null> = { size: 2, lossAndGrad: (w) => ({ loss: ++calls > 6 ? NaN : 0.5 * (w[0] ** 2 + w[1] ** 2), grad: Float32Array.from(w) }) };
-    const settings = { sgld, draws: 10, burnin: 0, stepsBetweenDraws: 1, indices: null };
+    const settings = { sgld, draws: 10, burnin: 0, stepsBetweenDraws: 1, indices: null, acceptanceEvery: 0 };
     const bad = runChain(nanAfter6, new Float32Array(2), settings, () => null, Rng.derive(0, 'nan'));
     expect(bad.nan).toEqual({ draw: 6, step: 6 });
     const good = runChain(quadratic([1, 1]), new Float32Array(2), settings, () => null, Rng.derive(1, 'nan'));
@@ -37,6 +37,24 @@ describe('runChain', () => {
     expect(Number.isNaN(est.chains[0].llc)).toBe(true);
     expect(est.chains[0].flags.nan).toBe(true);
     expect(est.mean).toBe(est.chains[1].llc);
+  });
+});
+
+describe('MALA acceptance on the same minibatch', () => {
+  // L_b(w) = ½‖w‖² + c_b: a minibatch-dependent constant, as real minibatch losses have
+  const noisy = (spread: number): SgldProblem<number> => ({ size: 50, lossAndGrad: (w, b) => ({ loss: 0.5 * w.reduce((a, x) => a + x * x, 0) + spread * b, grad: Float32Array.from(w) }) });
+  const batches = (seed: number) => {
+    const rng = Rng.derive(seed, 'batches');
+    return () => rng.normal();
+  };
+  const run = (spread: number, epsilon: number) =>
+    runChain(noisy(spread), new Float32Array(50), { sgld: { epsilon, gamma: 1, nbeta: 1000, weight_decay: 0, noise_level: 1 }, draws: 200, burnin: 0, stepsBetweenDraws: 1, indices: null, acceptanceEvery: 1 }, batches(1), Rng.derive(2, 'n')).acceptanceMean;
+
+  it('is high for a small step and falls for a large one, and batch-to-batch noise in nβ·L_B does not move it', () => {
+    const small = run(0, 1e-5);
+    expect(small).toBeGreaterThan(0.95);
+    expect(run(0, 3e-3)).toBeLessThan(small - 0.2);
+    expect(run(0.05, 1e-5)).toBeCloseTo(small, 10); // nβ·spread = 50 nats of batch noise: unchanged
   });
 });
 
@@ -57,10 +75,10 @@ describe('trace flags', () => {
     expect(chainFlags(trace(rising), 5, 1, 10).not_flat).toBe(true);
     expect(chainFlags(trace(flat), 5, 1, 10).not_flat).toBe(false);
   });
-  it('flags negative LLC, acceptance outside [0.5, 0.99], and leaving the basin', () => {
+  it('flags negative LLC, acceptance outside [0.5, 0.999], and leaving the basin', () => {
     const f = chainFlags(trace(flat, 0.3, 6), -1, 2, 10);
     expect(f).toMatchObject({ negative: true, acceptance_low: true, left_basin: true, nan: false });
-    expect(chainFlags(trace(flat, 0.995), 1, 1, 10).acceptance_high).toBe(true);
+    expect(chainFlags(trace(flat, 0.9995), 1, 1, 10).acceptance_high).toBe(true);
   });
   it('slope test: exact line has infinite t; noise has small t', () => {
     expect(slopeTest([1, 2, 3, 4]).slope).toBeCloseTo(1, 12);

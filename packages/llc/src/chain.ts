@@ -5,8 +5,12 @@
  * then take the SGLD step. Minibatches come from the chain's own stream (the training set,
  * reshuffled each epoch). A NaN loss stops the chain; the trace says at which draw and step.
  *
- * Per draw the trace keeps: the loss, the mean MALA acceptance of the transitions since the
- * previous draw, ‖w − w0‖, the drift norm ‖(ε/2)·g‖ and the noise norm ‖sqrt(ε)·ξ‖ of its step.
+ * Per draw the trace keeps: the loss, the MALA acceptance (mean over the checked transitions since
+ * the previous draw, else the last value), ‖w − w0‖, the drift norm ‖(ε/2)·g‖ and the noise norm
+ * ‖sqrt(ε)·ξ‖ of its step. The acceptance of a transition w → w′ is computed with U and ∇U at both
+ * ends on the same minibatch (every `acceptanceEvery` steps, one extra gradient): across two
+ * different minibatches, as devinterp does, nβ·(L_B′ − L_B) is dominated by batch-to-batch noise
+ * once nβ is large (at nβ = n/ln n ≈ 12,600 it is tens of nats) and the number says nothing.
  */
 import type { Rng } from '@sortscope/core';
 import { malaAcceptance } from './mala.ts';
@@ -26,7 +30,12 @@ export interface ChainSettings {
   stepsBetweenDraws: number;
   /** coordinates to sample (weight-restricted LLC); null = all */
   indices: Uint32Array | null;
+  /** every this many steps, the MALA acceptance of the step on its own batch (one extra gradient; 0: never) */
+  acceptanceEvery?: number;
 }
+
+/** default of ChainSettings.acceptanceEvery: 10% more gradient evaluations */
+export const ACCEPTANCE_EVERY = 10;
 
 export interface ChainTrace {
   /** [draws] minibatch loss at each draw (NaN after a NaN stop) */
@@ -61,18 +70,26 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
   };
   const m = s.indices ? s.indices.length : problem.size;
   const at = (k: number) => (s.indices ? s.indices[k] : k);
+  const every = s.acceptanceEvery ?? ACCEPTANCE_EVERY;
   const w = w0.slice();
-  let g = new Float64Array(m);
-  let prevG = new Float64Array(m);
-  let prevW = new Float64Array(m);
-  let prevU = NaN;
+  const g = new Float64Array(m);
+  const g2 = new Float64Array(m);
   let accSum = 0;
   let accCount = 0;
   let intervalSum = 0;
   let intervalCount = 0;
+  let lastAcc = NaN;
+  const potential = (x: Float32Array, loss: number) => {
+    let dist2 = 0;
+    for (let k = 0; k < m; k++) dist2 += (x[at(k)] - w0[at(k)]) ** 2;
+    let wd2 = 0;
+    if (s.sgld.weight_decay) for (let k = 0; k < m; k++) wd2 += x[at(k)] ** 2;
+    return { U: s.sgld.nbeta * loss + (s.sgld.gamma / 2) * dist2 + (s.sgld.weight_decay / 2) * wd2, dist2 };
+  };
   const total = totalSteps(s);
   for (let i = 0; i < total; i++) {
-    const { loss, grad } = problem.lossAndGrad(w, nextBatch());
+    const batch = nextBatch();
+    const { loss, grad } = problem.lossAndGrad(w, batch);
     const isDraw = i >= s.burnin && (i - s.burnin) % s.stepsBetweenDraws === 0;
     const draw = isDraw ? (i - s.burnin) / s.stepsBetweenDraws : -1;
     if (!Number.isFinite(loss)) {
@@ -80,27 +97,27 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
       break;
     }
     drift(s.sgld, w, w0, grad, s.indices, g);
-    let dist2 = 0;
-    for (let k = 0; k < m; k++) dist2 += (w[at(k)] - w0[at(k)]) ** 2;
-    let wd2 = 0;
-    if (s.sgld.weight_decay) for (let k = 0; k < m; k++) wd2 += w[at(k)] ** 2;
-    const U = s.sgld.nbeta * loss + (s.sgld.gamma / 2) * dist2 + (s.sgld.weight_decay / 2) * wd2;
-    if (i > 0) {
-      const cur = Float64Array.from({ length: m }, (_, k) => w[at(k)]);
-      const a = malaAcceptance(prevW, prevG, prevU, cur, g, U, s.sgld.epsilon);
-      accSum += a;
-      accCount++;
-      intervalSum += a;
-      intervalCount++;
-      prevW = cur;
-    } else prevW = Float64Array.from({ length: m }, (_, k) => w[at(k)]);
-    [prevG, g] = [g, prevG];
-    prevU = U;
-    const { driftNorm, noiseNorm } = sgldStep(s.sgld, w, prevG, s.indices, noise);
+    const { U, dist2 } = potential(w, loss);
+    const paired = every > 0 && i % every === 0;
+    const before = paired ? Float64Array.from({ length: m }, (_, k) => w[at(k)]) : null;
+    const { driftNorm, noiseNorm } = sgldStep(s.sgld, w, g, s.indices, noise);
+    if (before) {
+      // the MALA acceptance of this transition, with U and its gradient at both ends on this step's batch
+      const next = problem.lossAndGrad(w, batch);
+      if (Number.isFinite(next.loss)) {
+        drift(s.sgld, w, w0, next.grad, s.indices, g2);
+        const a = malaAcceptance(before, g, U, Float64Array.from({ length: m }, (_, k) => w[at(k)]), g2, potential(w, next.loss).U, s.sgld.epsilon);
+        accSum += a;
+        accCount++;
+        intervalSum += a;
+        intervalCount++;
+      }
+    }
     if (isDraw) {
+      if (intervalCount) lastAcc = intervalSum / intervalCount;
       trace.loss[draw] = loss;
       trace.distance[draw] = Math.sqrt(dist2);
-      trace.acceptance[draw] = intervalCount ? intervalSum / intervalCount : NaN;
+      trace.acceptance[draw] = lastAcc;
       trace.driftNorm[draw] = driftNorm;
       trace.noiseNorm[draw] = noiseNorm;
       intervalSum = 0;

@@ -10,7 +10,10 @@
  *                    the chain moved the weights by more than half their own size, so it is not
  *                    sampling a neighbourhood of the checkpoint (the LayerNorm + weight-decay
  *                    pitfall of science.md §4: ε too large or γ too weak for weights this small).
- * - `acceptance_low` / `acceptance_high`: mean MALA acceptance outside [0.5, 0.99].
+ * - `acceptance_low` / `acceptance_high`: mean MALA acceptance (each transition checked on its own
+ *   minibatch, chain.ts) outside [0.5, 0.999]: steps too large for the posterior, or so small that
+ *   the chain barely moves. The canonical estimator's default step (5% of the stability limit)
+ *   accepts ~0.99.
  * - `nan`:           a NaN loss stopped the chain (with its draw and step).
  */
 import type { ChainTrace } from './chain.ts';
@@ -24,7 +27,7 @@ export interface ChainFlags {
   nan: boolean;
 }
 
-export const ACCEPTANCE_RANGE = [0.5, 0.99] as const;
+export const ACCEPTANCE_RANGE = [0.5, 0.999] as const;
 
 /** Least-squares slope of y on its index and the slope's t-statistic. */
 export function slopeTest(y: ArrayLike<number>): { slope: number; t: number } {

@@ -8,6 +8,7 @@ import type { Rng } from '@sortscope/core';
 import { type ChainSettings, type ChainTrace, runChain, type SgldProblem } from './chain.ts';
 import { type ChainFlags, chainFlags } from './diagnostics.ts';
 import { chainLlc, initLoss, meanStd } from './estimator.ts';
+import type { SamplerSettings } from './prepare.ts';
 
 export interface Streams<B> {
   /** chain c's minibatch stream */
@@ -27,6 +28,8 @@ export interface ChainResult {
 }
 
 export interface LlcEstimate {
+  /** the step size, temperature and preparation actually used (set by the runner) */
+  sampler?: SamplerSettings;
   init_loss: number;
   mean: number;
   std: number;

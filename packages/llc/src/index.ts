@@ -12,3 +12,6 @@ export * from './data.ts';
 export * from './calibrate.ts';
 export * from './io.ts';
 export * from './stage.ts';
+export * from './prepare.ts';
+export * from './hessian.ts';
+export * from './diagnose.ts';

@@ -1,7 +1,10 @@
 /**
  * Arrow I/O of the llc stage (docs/artifacts.md):
- *   estimates.arrow  'llc/estimates' v1  one row per checkpoint × target: step, target, llc_mean,
- *                    llc_std, n_chains_ok, init_loss, acceptance_mean, flagged_chains
+ *   estimates.arrow  'llc/estimates' v2  one row per checkpoint × target: step, target, llc_mean,
+ *                    llc_std, n_chains_ok, init_loss, acceptance_mean, flagged_chains; the sampler
+ *                    used: method, nbeta, epsilon, epsilon_limit and lambda_max (NaN where not
+ *                    measured), residual_scale; and the L2 norm of every tensor of the checkpoint
+ *                    as trained (norm:<TransformerLens name>, e.g. norm:embed.W_E)
  *   chains.arrow     'llc/chains' v1     one row per checkpoint × target × chain: llc, mean_loss,
  *                    acceptance_mean, final_distance, flag_* (bool), nan_draw, nan_step (−1: none)
  *   traces.arrow     'llc/traces' v1     one row per checkpoint × target × chain: loss, acceptance,
@@ -10,10 +13,11 @@
  * the metadata of every file.
  */
 import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
+import { type ModelConfig, paramLayout } from '@sortscope/train';
 import type { LlcEstimate } from './estimate.ts';
 
 export const LLC_KINDS = {
-  estimates: { kind: 'llc/estimates', schemaVersion: 1 },
+  estimates: { kind: 'llc/estimates', schemaVersion: 2 },
   chains: { kind: 'llc/chains', schemaVersion: 1 },
   traces: { kind: 'llc/traces', schemaVersion: 1 },
 } as const;
@@ -22,6 +26,19 @@ export interface EstimateRow {
   step: number;
   target: string;
   estimate: LlcEstimate;
+  /** L2 norm of each tensor of the checkpoint (TransformerLens names) */
+  norms: Record<string, number>;
+}
+
+/** the L2 norm of every tensor of a flat parameter vector */
+export function tensorNorms(cfg: ModelConfig, params: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of paramLayout(cfg).params) {
+    let s = 0;
+    for (let i = p.offset; i < p.offset + p.size; i++) s += params[i] * params[i];
+    out[p.name] = Math.sqrt(s);
+  }
+  return out;
 }
 
 type BaseMeta = Omit<ArtifactMeta, 'kind' | 'schemaVersion'>;
@@ -36,6 +53,13 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     init_loss: numberVector(Float64Array.from(rows, (r) => r.estimate.init_loss)),
     acceptance_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.acceptance_mean)),
     flagged_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.chains.filter((c) => Object.values(c.flags).some(Boolean)).length)),
+    method: stringVector(rows.map((r) => r.estimate.sampler?.method ?? '')),
+    nbeta: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.nbeta ?? NaN)),
+    epsilon: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.epsilon ?? NaN)),
+    epsilon_limit: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.epsilon_limit ?? NaN)),
+    lambda_max: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.lambda_max ?? NaN)),
+    residual_scale: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.residual_scale ?? NaN)),
+    ...Object.fromEntries(Object.keys(rows[0]?.norms ?? {}).map((name) => [`norm:${name}`, numberVector(Float64Array.from(rows, (r) => r.norms[name]))])),
   });
   return writeArtifact(path, table, { ...base, ...LLC_KINDS.estimates });
 }
@@ -95,6 +119,10 @@ export function readEstimates(path: string) {
   const { table, meta } = readArtifact(path, { ...LLC_KINDS.estimates, regenerate: REGENERATE });
   const col = (n: string) => readNumbers(table, n);
   const [step, mean, std, ok, init, acc, flagged] = ['step', 'llc_mean', 'llc_std', 'n_chains_ok', 'init_loss', 'acceptance_mean', 'flagged_chains'].map(col);
+  const [nbeta, epsilon, epsLimit, lambdaMax, scale] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale'].map(col);
+  const method = readStrings(table, 'method');
+  const normCols = table.schema.fields.map((f) => f.name).filter((n) => n.startsWith('norm:'));
+  const normValues = normCols.map(col);
   const rows = readStrings(table, 'target').map((target, i) => ({
     step: step[i],
     target,
@@ -104,6 +132,13 @@ export function readEstimates(path: string) {
     init_loss: init[i],
     acceptance_mean: acc[i],
     flagged_chains: flagged[i],
+    method: method[i],
+    nbeta: nbeta[i],
+    epsilon: epsilon[i],
+    epsilon_limit: epsLimit[i],
+    lambda_max: lambdaMax[i],
+    residual_scale: scale[i],
+    norms: Object.fromEntries(normCols.map((n, k) => [n.slice('norm:'.length), normValues[k][i]])),
   }));
   return { meta, rows };
 }

@@ -8,7 +8,8 @@
  *   log q(w′|w) = −‖w′ − w + (ε/2)·g(w)‖² / (2ε)
  *   A = min(1, exp( log q(w|w′) − log q(w′|w) + U(w) − U(w′) ))
  *
- * As in devinterp, U and g at w and w′ come from the minibatches of their own steps.
+ * chain.ts evaluates U and g at both w and w′ on the same minibatch (devinterp uses the minibatches
+ * of their own steps, which at large nβ measures batch noise rather than the step).
  */
 export function malaAcceptance(prevW: ArrayLike<number>, prevG: ArrayLike<number>, prevU: number, curW: ArrayLike<number>, curG: ArrayLike<number>, curU: number, epsilon: number): number {
   let fwd = 0; // ‖w′ − w + (ε/2) g(w)‖²

@@ -5,6 +5,7 @@
  *   chain c's data   Rng.derive(seed, 'llc', target, c, 'data', epoch)
  *   chain c's noise  Rng.derive(seed, 'llc', target, c, 'noise')
  *   init_loss        Rng.derive(seed, 'llc', 'init', epoch)
+ *   curvature batch  Rng.derive(seed, 'llc', 'curvature-batch')
  * The same at every checkpoint (common random numbers), so curves over training are smoother.
  */
 import { Rng } from '@sortscope/core';
@@ -42,4 +43,13 @@ export function tokenStreams(tokens: Uint8Array, rows: number, nCtx: number, bat
     noise: (c) => Rng.derive(seed, 'llc', target, c, 'noise'),
     init: () => tokenStream(tokens, rows, nCtx, batchSize, (e) => Rng.derive(seed, 'llc', 'init', e)),
   };
+}
+
+/** the fixed batch curvature is measured on: `rows` training sequences chosen by the seed */
+export function curvatureBatch(tokens: Uint8Array, total: number, nCtx: number, rows: number, seed: number): Batch {
+  const n = Math.min(rows, total);
+  const pick = Rng.derive(seed, 'llc', 'curvature-batch').permutation(total).subarray(0, n);
+  const out = new Uint8Array(n * nCtx);
+  pick.forEach((r, i) => out.set(tokens.subarray(r * nCtx, (r + 1) * nCtx), i * nCtx));
+  return { tokens: out, rows: n };
 }

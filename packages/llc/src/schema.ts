@@ -1,16 +1,20 @@
 /**
- * The llc stage's config section (science.md §4, devinterp v1.x semantics). Names map to
- * devinterp's: epsilon = `lr`, gamma = `localization`, nbeta = `nbeta`, chains = `num_chains`,
- * draws = `num_draws`, burnin = `num_burnin_steps`, steps_between_draws = `num_steps_bw_draws`.
- * nβ defaults to B / ln B of the SGLD batch size and is resolved here, once, so the value used
- * is the value recorded.
+ * The llc stage's config section. Two estimators (docs/llc.md):
  *
- * The defaults are devinterp-typical (ε = 1e-4, γ = 100, B = 512, 8 chains × 400 draws). They
- * are NOT healthy for LayerNorm + weight-decay checkpoints such as ARENA's (science.md §4, the
- * pitfall): run `sortscope llc calibrate` and set epsilon/gamma per study.
+ *  - `canonical` (default): SGLD on the checkpoint's canonical form (train/canonical.ts: one fixed
+ *    representative of its orbit under the model's symmetries), with the coordinates that form fixes
+ *    left out, at the inverse temperature of the definition, nβ = n / ln n (n = training sequences),
+ *    and a step size set from the curvature: ε = epsilon_fraction · 4 / (nβ·λ_max + γ), λ_max the
+ *    top Hessian eigenvalue at the checkpoint. λ̂ depends on the function, not the parametrization.
+ *  - `sgld`: devinterp v1.x exactly, on the raw parameters (names: epsilon = `lr`, gamma =
+ *    `localization`, nbeta = `nbeta` [default B / ln B], chains = `num_chains`, draws = `num_draws`,
+ *    burnin = `num_burnin_steps`, steps_between_draws = `num_steps_bw_draws`). Kept for comparison;
+ *    on LayerNorm + weight-decay checkpoints it measures the weights' scale (docs/llc.md).
+ *
+ * epsilon and nbeta given explicitly override the method's rule. The resolved values are recorded
+ * in every estimate.
  */
 import { z } from 'zod';
-import { defaultNbeta } from './sgld.ts';
 
 export const TargetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all') }).strict(),
@@ -22,13 +26,15 @@ export type Target = z.output<typeof TargetSchema>;
 
 export const LlcConfigSchema = z
   .object({
-    epsilon: z.number().positive().default(1e-4).describe('SGLD step size ε (devinterp lr)'),
+    method: z.enum(['canonical', 'sgld']).default('canonical').describe('canonical: SGLD on the canonical form, nβ = n/ln n, ε from the curvature; sgld: devinterp on the raw parameters'),
+    epsilon: z.number().positive().max(1).optional().describe('SGLD step size ε (devinterp lr) [default: canonical → epsilon_fraction · 4/(nβ·λ_max + γ); sgld → 1e-4]'),
+    epsilon_fraction: z.number().positive().max(1).default(0.05).describe('canonical: ε as a fraction of the drift-stability limit 4/(nβ·λ_max + γ)'),
     gamma: z.number().min(0).default(100).describe('localization strength γ toward the checkpoint'),
-    nbeta: z.number().positive().optional().describe('inverse temperature nβ [default: B / ln B of batch_size]'),
-    batch_size: z.int().min(2).default(512).describe('SGLD minibatch size B (from the training set, reshuffled each epoch)'),
-    chains: z.int().min(1).default(8).describe('independent chains per checkpoint'),
-    draws: z.int().min(2).default(400).describe('draws per chain (draw 0 is at the checkpoint when burnin = 0)'),
-    burnin: z.int().min(0).default(0).describe('SGLD steps before the first draw'),
+    nbeta: z.number().positive().optional().describe('inverse temperature nβ [default: canonical → n/ln n of the training set; sgld → B/ln B of batch_size]'),
+    batch_size: z.int().min(2).default(128).describe('SGLD minibatch size B (from the training set, reshuffled each epoch)'),
+    chains: z.int().min(1).default(4).describe('independent chains per checkpoint'),
+    draws: z.int().min(2).default(500).describe('draws per chain'),
+    burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
     steps_between_draws: z.int().min(1).default(1).describe('SGLD steps between draws'),
     noise_level: z.number().min(0).default(1).describe('noise scale σ; anything but 1 breaks posterior sampling'),
     weight_decay: z.number().min(0).default(0).describe('Gaussian prior toward 0 (devinterp weight_decay)'),
@@ -37,7 +43,7 @@ export const LlcConfigSchema = z
       .array(TargetSchema)
       .min(1)
       .default([{ kind: 'all' }])
-      .describe('parameters to sample: all, a head ({kind: head, layer, head}: its W_Q, W_K, W_V, W_O), or named tensors'),
+      .describe('parameters to sample: all, a head ({kind: head, layer, head}: its W_Q, W_K, W_V, W_O, b_Q, b_K, b_V), or named tensors'),
     checkpoints: z
       .object({
         every: z.int().min(1).default(1).describe('estimate at every k-th checkpoint (the last is always included)'),
@@ -46,8 +52,7 @@ export const LlcConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict()
-  .transform((c) => ({ ...c, nbeta: c.nbeta ?? defaultNbeta(c.batch_size) }));
+  .strict();
 
 export type LlcConfig = z.output<typeof LlcConfigSchema>;
 

@@ -11,14 +11,14 @@ import { checkpointParams, engineName, loadWeights, readCheckpoints, TRAIN_FILES
 import { trainingData } from './data.ts';
 import { flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
-import { type EstimateRow, writeChains, writeEstimates, writeTraces } from './io.ts';
+import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
 import { LlcRunner, nanReport, warnings } from './run.ts';
 import { type LlcConfig, LlcConfigSchema, targetName } from './schema.ts';
 
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
-  version: '1',
-  summary: 'Estimate the local learning coefficient (SGLD, devinterp semantics) at the checkpoints of a training run.',
+  version: '2',
+  summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
   schema: LlcConfigSchema,
   upstream: ['dataset', 'train'],
 };
@@ -41,7 +41,15 @@ export function selectCheckpoints(steps: number[], sel: LlcConfig['checkpoints']
 
 function describe(est: LlcEstimate): string {
   const flags = est.chains.flatMap((c) => flagList(c.flags).map((f) => `${f}@${c.chain}`));
-  return `λ̂ = ${est.mean.toFixed(3)} ± ${est.std.toFixed(3)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${flags.length ? `, flags ${flags.join(' ')}` : ''})`;
+  const s = est.sampler;
+  const sampler = s ? `, ε ${s.epsilon.toPrecision(3)}, nβ ${s.nbeta.toPrecision(5)}` : '';
+  return `λ̂ = ${est.mean.toFixed(3)} ± ${est.std.toFixed(3)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${sampler}${flags.length ? `, flags ${flags.join(' ')}` : ''})`;
+}
+
+function settingsLine(config: LlcConfig): string {
+  const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
+  const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'n/ln n' : 'B/ln B');
+  return `method ${config.method}, ε ${eps}, γ ${config.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}`;
 }
 
 export interface LlcStageOptions {
@@ -53,7 +61,7 @@ export interface LlcStageOptions {
   workers?: number;
 }
 
-type PartialRow = { step: number; target: string; estimate: LlcEstimate };
+type PartialRow = { step: number; target: string; estimate: LlcEstimate; norms: Record<string, number> };
 
 export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   const t0 = performance.now();
@@ -74,7 +82,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   const todo = chosen.filter((i) => !done.has(ck.steps[i]));
   const perCheckpoint = config.targets.length * config.chains * config.draws;
   log(
-    `llc: ${chosen.length} checkpoints × ${config.targets.length} target(s) × ${config.chains} chains × ${config.draws} draws; ε ${config.epsilon}, γ ${config.gamma}, nβ ${config.nbeta.toFixed(4)}, B ${config.batch_size}` +
+    `llc: ${chosen.length} checkpoints × ${config.targets.length} target(s) × ${config.chains} chains × ${config.draws} draws; ${settingsLine(config)}` +
       (done.size ? `; resuming (${done.size} checkpoints done)` : ''),
     opts.quiet,
   );
@@ -84,8 +92,10 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
     try {
       for (const i of todo) {
         const step = ck.steps[i];
-        const ests = await runner.estimate(checkpointParams(ck, i), config.targets.map((target) => ({ config, target })), progress);
-        const rows = ests.map((estimate, k) => ({ step, target: targetName(config.targets[k]), estimate }));
+        const w0 = checkpointParams(ck, i);
+        const ests = await runner.estimate(w0, config.targets.map((target) => ({ config, target })), progress);
+        const norms = tensorNorms(ck.cfg, w0);
+        const rows = ests.map((estimate, k) => ({ step, target: targetName(config.targets[k]), estimate, norms }));
         writeFileAtomic(join(partial, `${String(step).padStart(9, '0')}.json`), JSON.stringify(rows, replacer));
         done.set(step, rows);
         for (const r of rows) {
@@ -142,7 +152,7 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
   const w = loadWeights(opts.weightsPath);
   const data = trainingData(opts.dataPath, w.cfg);
   warnings(config, opts.quiet);
-  log(`llc: ${opts.weightsPath} on ${data.source}; ${config.chains} chains × ${config.draws} draws, ε ${config.epsilon}, γ ${config.gamma}, nβ ${config.nbeta.toFixed(4)}, B ${config.batch_size}`, opts.quiet);
+  log(`llc: ${opts.weightsPath} on ${data.source}; ${config.chains} chains × ${config.draws} draws; ${settingsLine(config)}`, opts.quiet);
   const runner = await LlcRunner.start(w.cfg, data, { workers: opts.workers ?? Math.min(2, config.chains), backend: opts.backend });
   const progress = new Progress({ label: 'llc', total: config.targets.length * config.chains * config.draws, unit: 'draws', quiet: opts.quiet });
   let ests: LlcEstimate[];
@@ -167,7 +177,8 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       mean_loss_per_chain: e.chains.map((c) => c.mean_loss),
       flags: e.chains.map((c) => flagList(c.flags)),
       nan: e.chains.filter((c) => c.trace.nan).map((c) => ({ chain: c.chain, ...c.trace.nan })),
+      sampler: e.sampler,
     };
   });
-  return { weights: opts.weightsPath, data: data.source, epsilon: config.epsilon, gamma: config.gamma, nbeta: config.nbeta, batch_size: config.batch_size, chains: config.chains, draws: config.draws, seconds, results };
+  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: config.gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, seconds, norms: tensorNorms(w.cfg, w.params), results };
 }

@@ -16,3 +16,7 @@ export * from './train-loop.ts';
 export * from './io.ts';
 export * from './stage.ts';
 export * from './check-engines.ts';
+export * from './process-weights.ts';
+export * from './linalg.ts';
+export * from './symmetries.ts';
+export * from './canonical.ts';
