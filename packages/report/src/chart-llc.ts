@@ -1,21 +1,46 @@
 /**
  * LLC charts of one experiment: λ̂ over log(1 + step) per target (mean ± std over chains as a
  * band; checkpoints with flagged chains drawn as crosses, their flags in the tooltip; the SGLD
- * calibration in the subtitle), and the mean MALA acceptance with the healthy range of the flags.
+ * calibration in the subtitle), the mean MALA acceptance with the healthy range of the flags, and
+ * the L2 norm of every tensor of the checkpoints (what the devinterp estimator tracked; docs/llc.md).
  */
+import { ACCEPTANCE_RANGE } from '@sortscope/llc';
 import { HEIGHT, stageRules, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
 import type { StageBoundary } from './changepoints.ts';
 import { sig } from './format.ts';
 import type { LlcModel } from './model.ts';
 
-/** The acceptance range outside which the llc stage flags a chain (packages/llc diagnostics). */
-export const ACCEPTANCE_HEALTHY: [number, number] = [0.5, 0.99];
+/** The acceptance range outside which the llc stage flags a chain. */
+export const ACCEPTANCE_HEALTHY: readonly [number, number] = ACCEPTANCE_RANGE;
 
-/** 'SGLD ε 1e-7, γ 100000, nβ 15.39, B 64, 3 chains × 150 draws'. */
-export function calibrationLine(c: LlcModel['config']): string {
+const range = (v: (number | null)[]): string => {
+  const f = v.filter((x): x is number => x !== null);
+  if (f.length === 0) return '?';
+  const [lo, hi] = [Math.min(...f), Math.max(...f)];
+  return lo === hi ? String(sig(lo, 3)) : `${sig(lo, 3)}–${sig(hi, 3)}`;
+};
+
+/** the sampler's settings as configured (what must match for λ̂ of two experiments to be compared) */
+export function samplerSettings(c: LlcModel['config']): string {
+  const method = c.method ?? 'sgld';
+  const nbeta = c.nbeta !== undefined ? sig(c.nbeta, 4) : method === 'canonical' ? 'n/ln n' : 'B/ln B';
+  const eps = c.epsilon !== undefined ? `ε ${c.epsilon}` : method === 'canonical' ? `ε ${c.epsilon_fraction} of the drift limit` : 'ε 1e-4';
+  return `${method}, ${eps}, γ ${c.gamma}, nβ ${nbeta}, B ${c.batch_size}`;
+}
+
+/**
+ * The sampler as it ran, from the estimates themselves (ε and nβ are resolved per checkpoint):
+ * 'canonical form, nβ = 1.259e+4, γ = 100, ε = 0.05 of the drift limit (3.1e-6–4.4e-6), B = 128, 4 chains × 500 draws, 500 burn-in steps'.
+ */
+export function calibrationLine(c: LlcModel['config'], rows: LlcModel['rows'] = []): string {
   const burn = c.burnin ? `, ${c.burnin} burn-in steps` : '';
   const every = c.steps_between_draws > 1 ? `, a draw every ${c.steps_between_draws} steps` : '';
-  return `SGLD ε = ${c.epsilon}, γ = ${c.gamma}, nβ = ${sig(c.nbeta, 4)}, B = ${c.batch_size}, ${c.chains} chains × ${c.draws} draws${burn}${every}`;
+  const nbeta = rows.length ? range(rows.map((r) => r.nbeta)) : c.nbeta !== undefined ? sig(c.nbeta, 4) : '?';
+  const eps = rows.length ? range(rows.map((r) => r.epsilon)) : String(c.epsilon ?? '?');
+  const canonical = (c.method ?? 'sgld') === 'canonical';
+  const step = canonical && c.epsilon === undefined ? `ε = ${c.epsilon_fraction} of the drift limit (${eps})` : `ε = ${eps}`;
+  const head = canonical ? 'SGLD on the canonical form' : 'SGLD on the raw weights (devinterp)';
+  return `${head}: nβ = ${nbeta}, γ = ${c.gamma}, ${step}, B = ${c.batch_size}, ${c.chains} chains × ${c.draws} draws${burn}${every}`;
 }
 
 export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep: number): VlSpec {
@@ -23,7 +48,7 @@ export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep
   const x = timeX('step', maxStep);
   const color = { field: 'target', type: 'nominal', title: 'target' };
   const flagLine = `${l.flagged_chains} of ${l.total_chains} chains flagged (crosses; hover for the flags)`;
-  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config), `band: mean ± std over chains; ${flagLine}`], {
+  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`], {
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },
@@ -69,6 +94,26 @@ export function acceptanceSpec(l: LlcModel, boundaries: StageBoundary[] | null, 
           y: { field: 'acceptance', type: 'quantitative', scale: { domain: [0, 1] }, title: 'acceptance' },
           color: { field: 'target', type: 'nominal', title: 'target' },
           tooltip: [{ field: 'target', type: 'nominal' }, { field: 'step', type: 'quantitative' }, { field: 'acceptance', type: 'quantitative', format: '.3f' }],
+        },
+      },
+      stageRules(boundaries, maxStep),
+    ],
+  });
+}
+
+export function normsSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep: number): VlSpec {
+  return topLevel('Weight norms', ['L2 norm of each tensor of the checkpoint as trained (log scale); λ̂ of the canonical method does not depend on them'], {
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      {
+        data: { values: l.norms },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: timeX('step', maxStep),
+          y: { field: 'norm', type: 'quantitative', scale: { type: 'log' }, title: 'L2 norm' },
+          color: { field: 'tensor', type: 'nominal', title: 'tensor' },
+          tooltip: [{ field: 'tensor', type: 'nominal' }, { field: 'step', type: 'quantitative' }, { field: 'norm', type: 'quantitative', format: '.4~g' }],
         },
       },
       stageRules(boundaries, maxStep),

@@ -3,6 +3,7 @@
  * target (mean ± std), the validation and training-sample losses with each experiment's Bayes
  * floor, and the clean validation token accuracy.
  */
+import { samplerSettings } from './chart-llc.ts';
 import { HEIGHT, logTicks, maxStepOf, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
 import { sig } from './format.ts';
 import { SET_LABELS, type StudyModel } from './model.ts';
@@ -20,7 +21,7 @@ export function studyLlcSpec(s: StudyModel): VlSpec | null {
   if (rows.length === 0) return null;
   const x = timeX('step', maxStepOf(rows));
   const color = experimentColor(s, rows);
-  const calibrations = [...new Set(s.experiments.flatMap((e) => (e.llc ? [`ε ${e.llc.config.epsilon}, γ ${e.llc.config.gamma}, nβ ${sig(e.llc.config.nbeta, 4)}`] : [])))];
+  const calibrations = [...new Set(s.experiments.flatMap((e) => (e.llc ? [samplerSettings(e.llc.config)] : [])))];
   const note = calibrations.length > 1 ? `SGLD settings differ between experiments (${calibrations.join(' | ')}): values are not comparable` : `SGLD ${calibrations[0]} in every experiment`;
   return topLevel('LLC over training, per experiment', [`target all; band: mean ± std over chains. ${note}`], {
     width: WIDTH,

@@ -32,7 +32,7 @@ function views(spec: Any): Any[] {
 describe('chart specs', () => {
   it('every chart of the study compiles to Vega without a Vega-Lite warning', () => {
     const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
-    expect(all.length).toBe(2 * 9 + 2 + 3);
+    expect(all.length).toBe(2 * 10 + 2 + 3);
     for (const c of all) expect(() => toVega(c.spec!, c.id)).not.toThrow();
   });
 
@@ -72,7 +72,12 @@ describe('chart specs', () => {
   it('the LLC chart names the SGLD calibration and marks checkpoints with flagged chains', () => {
     const c = charts[0].find((x) => x.file === 'llc')!.spec as Any;
     const cfg = study.experiments[0].llc!.config;
-    expect(c.title.subtitle.join(' ')).toContain(`SGLD ε = ${cfg.epsilon}, γ = ${cfg.gamma}, nβ = ${Number(cfg.nbeta.toPrecision(4))}, B = ${cfg.batch_size}, ${cfg.chains} chains × ${cfg.draws} draws`);
+    const rows0 = study.experiments[0].llc!.rows;
+    const nbeta = Number(rows0[0].nbeta!.toPrecision(3));
+    expect(rows0.every((r) => r.nbeta === rows0[0].nbeta)).toBe(true);
+    expect(c.title.subtitle.join(' ')).toContain(`nβ = ${nbeta}, γ = ${cfg.gamma}, `);
+    expect(c.title.subtitle.join(' ')).toContain(`B = ${cfg.batch_size}, ${cfg.chains} chains × ${cfg.draws} draws`);
+    expect(c.title.subtitle.join(' ')).toMatch(cfg.method === 'sgld' ? /SGLD on the raw weights/ : /SGLD on the canonical form/);
     const points = views(c).find((v) => v.mark?.type === 'point')!;
     expect(points.encoding.shape.scale).toEqual({ domain: ['none flagged', 'some flagged'], range: ['circle', 'cross'] });
     expect(points.encoding.tooltip.map((t: Any) => t.field)).toContain('flags');
@@ -80,6 +85,18 @@ describe('chart specs', () => {
     expect(rows.filter((r) => r.flagged > 0).every((r) => r.chains === 'some flagged' && /chain \d+: /.test(r.flags))).toBe(true);
     expect(rows.filter((r) => r.flagged === 0).every((r) => r.chains === 'none flagged' && r.flags === 'none')).toBe(true);
     expect(views(c).find((v) => v.mark?.type === 'area')!.encoding.y2.field).toBe('hi');
+  });
+
+  it('draws the norm of every tensor of every estimated checkpoint on a log axis', () => {
+    const e = study.experiments[0];
+    const c = charts[0].find((x) => x.file === 'llc-norms')!.spec as Any;
+    const line = views(c).find((v) => v.mark?.type === 'line')!;
+    expect(line.encoding.y.scale.type).toBe('log');
+    const tensors = new Set(e.llc!.norms.map((r) => r.tensor));
+    expect(tensors.has('embed.W_E') && tensors.has('unembed.W_U')).toBe(true);
+    expect(new Set(e.llc!.norms.map((r) => r.step))).toEqual(new Set(e.llc!.rows.map((r) => r.step)));
+    expect(e.llc!.norms.every((r) => r.norm > 0)).toBe(true);
+    expect(line.data.values.length).toBe(e.llc!.norms.length);
   });
 
   it('shows noisy and clean rows of a noisy run, and no noisy series for a clean run', () => {

@@ -5,7 +5,7 @@
 import { maxStepOf, type VlSpec } from './chart-common.ts';
 import { ablationSpec, attentionSpec, measuresSpec, regionsSpec } from './chart-circuits.ts';
 import { heatmapSpec } from './chart-heatmap.ts';
-import { acceptanceSpec, llcSpec } from './chart-llc.ts';
+import { acceptanceSpec, llcSpec, normsSpec } from './chart-llc.ts';
 import { studyAccuracySpec, studyLlcSpec, studyLossSpec } from './chart-study.ts';
 import { accuracySpec, lossSpec } from './chart-training.ts';
 import type { ExperimentModel, StudyModel } from './model.ts';
@@ -60,6 +60,7 @@ export function experimentCharts(e: ExperimentModel): ChartEntry[] {
     entry('accuracy', 'Accuracy', 'Token and sequence accuracy of each evaluation set at the checkpoints.', t && accuracySpec(t, b), noTrain),
     entry('llc', 'LLC', 'Local learning coefficient per checkpoint and target, with the SGLD settings used; crosses mark checkpoints where a chain was flagged.', l && llcSpec(l, b, maxStep), noLlc),
     entry('llc-acceptance', 'SGLD acceptance', 'Mean MALA acceptance probability of the SGLD chains (a diagnostic of the step size).', l && acceptanceSpec(l, b, maxStep), noLlc),
+    entry('llc-norms', 'Weight norms', 'L2 norm of every tensor at the checkpoints the LLC was estimated at.', l && l.norms.length ? normsSpec(l, b, maxStep) : null, l ? 'The LLC artifacts predate per-tensor norms (rerun the llc stage)' : noLlc),
     entry('circuit-symmetry', 'Circuit symmetry', 'Translational symmetry of each head’s QK and OV circuit (per-head values fall when heads split the vocabulary; docs/circuits.md).', c && measuresSpec(c, b, maxStep), noCircuits),
     entry('regions', 'Vocabulary regions', 'Contiguous runs of tokens each head copies most.', c && regionsSpec(c, b, maxStep), noCircuits),
     entry('ablation', 'Head importance', 'Loss increase when each head is mean-ablated.', c && hasAblation ? ablationSpec(c, b, maxStep) : null, c ? 'Not measured (the circuits stage ran with ablation_rows = 0)' : noCircuits),

@@ -35,7 +35,9 @@ export interface TrainingModel {
 
 export interface LlcModel {
   config: LoadedLlc['config'];
-  rows: { step: number; target: string; mean: number; std: number; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string }[];
+  rows: { step: number; target: string; mean: number; std: number; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; epsilon: number | null }[];
+  /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
+  norms: { step: number; tensor: string; norm: number }[];
   flagged_chains: number;
   total_chains: number;
 }
@@ -120,9 +122,19 @@ function llcModel(l: LoadedLlc): LlcModel {
         acceptance: S(r.acceptance_mean),
         flagged: r.flagged_chains,
         flags: (flagsAt.get(`${r.step}|${r.target}`) ?? []).join('; ') || 'none',
+        method: r.method,
+        nbeta: orNull(r.nbeta),
+        epsilon: orNull(r.epsilon),
       };
     });
-  return { config: l.config, rows, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
+  const norms: LlcModel['norms'] = [];
+  const seen = new Set<number>();
+  for (const r of l.estimates) {
+    if (seen.has(r.step)) continue;
+    seen.add(r.step);
+    for (const [tensor, norm] of Object.entries(r.norms)) if (finite(norm) && norm > 0) norms.push({ step: r.step, tensor, norm: S(norm) });
+  }
+  return { config: l.config, rows, norms, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
 }
 
 function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: boolean): CircuitsModel | null {
