@@ -4,7 +4,7 @@
  * `*.sweep.json` there (as `file.sweep.json#member`), sorted.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { currentStudy, studyDir } from './experiment.ts';
 import { isSweepFile, loadSweep } from './sweep.ts';
 
@@ -30,7 +30,7 @@ export function isExperimentFile(name: string): boolean {
 
 /** Experiment references of files: plain files as they are, sweeps expanded to `file#member`. */
 export function expandRefs(files: readonly string[], workspaceRoot: string): string[] {
-  return files.flatMap((f) => (isSweepFile(f) ? loadSweep(join(workspaceRoot, f)).map((m) => `${f}#${m.name}`) : [f]));
+  return files.flatMap((f) => (isSweepFile(f) ? loadSweep(resolve(workspaceRoot, f)).map((m) => `${f}#${m.name}`) : [f]));
 }
 
 export function studyRefs(workspaceRoot: string, study = currentStudy()): string[] {

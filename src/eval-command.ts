@@ -5,15 +5,31 @@
  * the fixture's eval-10000x21.u8), or by default 10,000 fresh clean sequences for the model's vocabulary.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, log } from '@sortscope/core';
+import { ArtifactError, ConfigError, log } from '@sortscope/core';
 import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import { compareEngines, createEngine, evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize } from '@sortscope/train';
 import type { Command } from './main.ts';
 import { BACKEND_OPTION, ENGINE_OPTION } from './stage-command.ts';
 
-export function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rows: number | undefined): { tokens: Uint8Array; rows: number; source: string } {
+/** The most fresh sequences the default data can have (the dataset schema's n_validation bound). */
+const MAX_FRESH_ROWS = 10_000_000;
+
+/** `--rows`: absent, or a positive integer (checked against the rows available once the data is read). */
+export function checkRows(rows: unknown): number | undefined {
+  if (rows === undefined) return undefined;
+  if (typeof rows !== 'number' || !Number.isSafeInteger(rows) || rows < 1) throw new ConfigError(`--rows: got ${rows}; expected a positive integer`);
+  return rows;
+}
+
+export function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rowsFlag: number | undefined): { tokens: Uint8Array; rows: number; source: string } {
+  const rows = checkRows(rowsFlag);
   if (path === undefined) {
-    const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_train: 1, n_validation: rows ?? 10_000, n_test: 0 }));
+    if (rows !== undefined && rows > MAX_FRESH_ROWS) throw new ConfigError(`--rows: got ${rows}; expected at most ${MAX_FRESH_ROWS} fresh sequences (or pass --data FILE)`);
+    const parsed = DatasetConfigSchema.safeParse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_train: 1, n_validation: rows ?? 10_000, n_test: 0 });
+    if (!parsed.success) {
+      throw new ConfigError(`eval: cannot generate fresh lists of ${cfg.list_length} distinct numbers for the model's vocabulary (d_vocab ${cfg.d_vocab}, numbers 0..${cfg.d_vocab - 2}): ${parsed.error.issues.map((i) => i.message).join('; ')}; pass --data FILE`);
+    }
+    const ds = generateDataset(parsed.data);
     return { tokens: ds.splits.validation.tokens, rows: ds.splits.validation.rows, source: `${ds.splits.validation.rows} fresh clean sequences (dataset seed 0)` };
   }
   let tokens: Uint8Array;
@@ -22,12 +38,26 @@ export function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rows:
     if (split.vocab.seq_len !== cfg.n_ctx) throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens, but the model's n_ctx is ${cfg.n_ctx}`);
     tokens = split.tokens;
   } else {
-    tokens = new Uint8Array(readFileSync(path));
+    tokens = readBytes(path);
     if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
   }
   const all = tokens.length / cfg.n_ctx;
-  const n = Math.min(rows ?? all, all);
-  return { tokens: tokens.subarray(0, n * cfg.n_ctx), rows: n, source: path };
+  if (all === 0) throw new ArtifactError(`--data ${path} holds no rows; expected at least one row of ${cfg.n_ctx} tokens`);
+  if (rows !== undefined && rows > all) throw new ConfigError(`--rows: got ${rows}, but --data ${path} holds only ${all} rows`);
+  const n = rows ?? all;
+  const used = tokens.subarray(0, n * cfg.n_ctx);
+  const bad = used.findIndex((t) => t >= cfg.d_vocab);
+  if (bad >= 0) throw new ArtifactError(`--data ${path}: token ${used[bad]} at row ${Math.floor(bad / cfg.n_ctx)}, position ${bad % cfg.n_ctx} is outside the model's vocabulary (d_vocab ${cfg.d_vocab})`);
+  return { tokens: used, rows: n, source: path };
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ArtifactError(e.code === 'ENOENT' ? `--data ${path} does not exist` : `--data: cannot read ${path}: ${e.message}`);
+  }
 }
 
 export const evalCommand: Command = {
@@ -50,9 +80,10 @@ export const evalCommand: Command = {
   async run(args) {
     const path = args.globals.weights as string | undefined;
     if (!path) throw new ConfigError("sortscope eval: --weights FILE is required (see 'sortscope eval --help')");
-    const w = loadWeights(path);
-    const data = loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
     const quiet = Boolean(args.globals.quiet);
+    checkRows(args.globals.rows); // before the weights are read, so a bad flag fails fast
+    const w = loadWeights(path, { quiet });
+    const data = loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
     if (args.globals['check-engines']) return checkEngines(w, data, args.globals, quiet);
     const engine = await createEngine(w.cfg, { backend: args.globals.backend as string | undefined });
     log(`eval: ${path} (${w.layout.size} parameters) on ${data.source}, engine ${engine.name}`, quiet);

@@ -1,13 +1,19 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@sortscope/core';
-import { describe, expect, it } from 'vitest';
-import { experimentName, loadExperiment } from './experiment.ts';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { checkStudyName, configRefFromCwd, currentStudy, experimentName, loadExperiment, requireStudy, studyDir } from './experiment.ts';
 import { experimentKeys, planTasks } from './plan.ts';
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 function workspace(files: Record<string, unknown>): string {
   const root = mkdtempSync(join(tmpdir(), 'ss-ws-'));
+  temps.push(root);
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(join(root, 'experiments', name, '..'), { recursive: true });
     writeFileSync(join(root, 'experiments', name), typeof content === 'string' ? content : JSON.stringify(content));
@@ -72,5 +78,49 @@ describe('plan', () => {
     expect(tasks[0].file).toBe('experiments/a.json');
     // a train task's upstream is its own experiment's dataset
     expect(tasks[3].upstream.dataset).toBe(tasks[1].key);
+  });
+});
+
+describe('study names', () => {
+  const saved = process.env.SORTSCOPE_STUDY;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SORTSCOPE_STUDY;
+    else process.env.SORTSCOPE_STUDY = saved;
+  });
+
+  it('refuses . and .., and anything with / or \\, listing the studies', () => {
+    const root = workspace({ 'a.json': {} });
+    mkdirSync(join(root, 'studies', 'full'), { recursive: true });
+    mkdirSync(join(root, 'studies', 'tiny'), { recursive: true });
+    for (const bad of ['..', '.', '../x', 'a/b', 'a\\b', '/etc', '.hidden', '']) {
+      expect(() => checkStudyName(bad, '--study', root)).toThrow(ConfigError);
+      expect(() => checkStudyName(bad, '--study', root)).toThrow(`--study: got ${JSON.stringify(bad)}; expected a study name, a plain folder name under studies/ (letters, digits, . _ -; not . or ..): one of quick, full, tiny`);
+    }
+    expect(checkStudyName('full', '--study', root)).toBe('full');
+    expect(requireStudy('quick', '--study', root)).toBe('quick');
+    expect(() => requireStudy('nosuch', '--study', root)).toThrow(/--study: no study "nosuch" \(no folder studies\/nosuch\/\); expected one of quick, full, tiny/);
+    expect(() => studyDir('..')).toThrow(/study: got "\.\."/);
+  });
+
+  it('SORTSCOPE_STUDY=.. does not pass', () => {
+    process.env.SORTSCOPE_STUDY = '..';
+    expect(() => currentStudy()).toThrow(/SORTSCOPE_STUDY: got "\.\."; expected a study name/);
+    process.env.SORTSCOPE_STUDY = 'full';
+    expect(currentStudy()).toBe('full');
+  });
+});
+
+describe('--config paths', () => {
+  it('are resolved from the current folder and named relative to the workspace root', () => {
+    const root = workspace({ 'a.json': {}, 'sub/b.json': {} });
+    expect(configRefFromCwd('experiments/a.json', root, root)).toBe('experiments/a.json');
+    expect(configRefFromCwd('b.json', root, join(root, 'experiments', 'sub'))).toBe('experiments/sub/b.json');
+    expect(configRefFromCwd('../a.json#m', root, join(root, 'experiments', 'sub'))).toBe('experiments/a.json#m');
+    const outside = mkdtempSync(join(tmpdir(), 'ss-out-'));
+    temps.push(outside);
+    writeFileSync(join(outside, 'c.json'), '{}');
+    expect(configRefFromCwd('c.json', root, outside)).toBe(join(outside, 'c.json'));
+    expect(() => configRefFromCwd('a.json', root, root)).toThrow(`--config a.json: no such file ${join(root, 'a.json')} (paths on the command line are relative to the current folder, ${root})`);
+    expect(() => configRefFromCwd('experiments', root, root)).toThrow(/is not a file/);
   });
 });

@@ -2,8 +2,11 @@
  * An experiment file (`experiments/<name>.json`) holds one section per pipeline stage; each
  * section is validated by that stage's own schema (defaults live there). The file is strict:
  * an unknown key anywhere fails with its path, its value and what was expected.
+ * Refs inside the code are relative to the workspace root; a --config path is relative to the
+ * current folder (configRefFromCwd). Study names are plain folder names (checkStudyName).
  */
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, deepMerge, isPlainObject, parseSection, readJsonFile, type StageName } from '@sortscope/core';
 import { CircuitsConfigSchema } from '@sortscope/circuits';
 import { DatasetConfigSchema } from '@sortscope/dataset';
@@ -38,6 +41,7 @@ export const EXPERIMENTS_DIR = 'experiments';
 export const DEFAULT_STUDY = 'quick';
 
 export function studyDir(study: string): string {
+  checkStudyName(study, 'study');
   return study === DEFAULT_STUDY ? EXPERIMENTS_DIR : join('studies', study);
 }
 
@@ -48,9 +52,41 @@ export function reportDir(study: string): string {
 
 /** The study selected by SORTSCOPE_STUDY (default: quick). */
 export function currentStudy(): string {
-  const s = process.env.SORTSCOPE_STUDY ?? DEFAULT_STUDY;
-  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw new ConfigError(`SORTSCOPE_STUDY: got ${JSON.stringify(s)}; expected a study name (letters, digits, . _ -)`);
-  return s;
+  return checkStudyName(process.env.SORTSCOPE_STUDY ?? DEFAULT_STUDY, 'SORTSCOPE_STUDY');
+}
+
+/** The studies of a workspace: the default one (experiments/) and every folder of studies/. */
+export function studyNames(workspaceRoot: string): string[] {
+  const dir = join(workspaceRoot, 'studies');
+  const folders = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && STUDY_NAME.test(e.name)).map((e) => e.name) : [];
+  return [DEFAULT_STUDY, ...folders.sort()];
+}
+
+/** A plain folder name: no `.`/`..`, no / or \, nothing hidden. */
+const STUDY_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/** Refuse a study name that is not a plain folder name (`..`, `a/b`, …), listing the studies. `source` names where it came from. */
+export function checkStudyName(study: string, source: string, workspaceRoot = findWorkspaceRoot()): string {
+  if (STUDY_NAME.test(study)) return study;
+  throw new ConfigError(`${source}: got ${JSON.stringify(study)}; expected a study name, a plain folder name under studies/ (letters, digits, . _ -; not . or ..): one of ${studyNames(workspaceRoot).join(', ')}`);
+}
+
+/** A study that exists in the workspace: a valid name, and its folder is there. */
+export function requireStudy(study: string, source: string, workspaceRoot: string): string {
+  checkStudyName(study, source, workspaceRoot);
+  if (!studyNames(workspaceRoot).includes(study)) throw new ConfigError(`${source}: no study ${JSON.stringify(study)} (no folder studies/${study}/); expected one of ${studyNames(workspaceRoot).join(', ')}`);
+  return study;
+}
+
+/** The nearest ancestor of `from` that holds nx.json (the workspace root), else `from`. */
+export function findWorkspaceRoot(from = process.cwd()): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(from);
+    dir = parent;
+  }
 }
 
 /**
@@ -85,6 +121,20 @@ export function relativeRef(ref: string, workspaceRoot: string): string {
   const [file, member] = ref.split('#');
   const rel = relative(workspaceRoot, resolve(workspaceRoot, file)).split(sep).join('/');
   return member === undefined ? rel : `${rel}#${member}`;
+}
+
+/**
+ * A --config value as typed, resolved from the current folder like every path on the command line,
+ * as a ref relative to the workspace root (absolute when outside it). Refuses a missing file.
+ */
+export function configRefFromCwd(typed: string, workspaceRoot: string, cwd = process.cwd()): string {
+  const [file, member] = typed.split('#');
+  const abs = resolve(cwd, file);
+  if (!existsSync(abs)) throw new ConfigError(`--config ${typed}: no such file ${abs} (paths on the command line are relative to the current folder, ${cwd})`);
+  if (!statSync(abs).isFile()) throw new ConfigError(`--config ${typed}: ${abs} is not a file; expected an experiment file (.json)`);
+  const rel = relative(workspaceRoot, abs);
+  const ref = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? abs : rel.split(sep).join('/');
+  return member === undefined ? ref : `${ref}#${member}`;
 }
 
 function readRaw(ref: string, workspaceRoot: string): unknown {

@@ -4,11 +4,11 @@
  * calibrate reports a surface and a recommendation.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readEstimates } from '@sortscope/llc';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
@@ -29,8 +29,18 @@ beforeAll(() => {
   expect(cli(['dataset', '--config', exp, '--quiet']).status).toBe(0);
   expect(cli(['train', '--config', exp, '--quiet', '--backend', 'wasm']).status).toBe(0);
 }, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('sortscope llc (CLI)', () => {
+  it('refuses a target the model does not have before writing anything', () => {
+    const out = join(dir, 'bad-target');
+    const r = cli(['llc', '--config', exp, '--out-dir', out, '--targets', '[{"kind":"head","layer":0,"head":7}]', '--quiet']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/llc\.targets: got head 0\.7; expected layer < 1 and head < 2/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(out, 'partial'))).toBe(false);
+  });
+
   it('gives the same files with 1 or 2 workers, and resumes a killed run to the same files', async () => {
     const one = cli(['llc', '--config', exp, '--out-dir', join(dir, 'one'), '--workers', '1', '--quiet', '--backend', 'wasm']);
     expect(one.stderr).toBe('');
@@ -57,7 +67,12 @@ describe('sortscope llc (CLI)', () => {
     while (child.exitCode === null && !(existsSync(partial) && readdirSync(partial).filter((f) => f.endsWith('.json')).length >= 2)) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await exited;
+    // one saved checkpoint cut short (as a full disk leaves it): recomputed, not a SyntaxError on every rerun
+    const saved = readdirSync(partial).filter((f) => f.endsWith('.json')).sort();
+    truncateSync(join(partial, saved[0]), 40);
     const resumed = cli(['llc', '--config', exp, '--out-dir', out, '--workers', '2', '--backend', 'wasm']);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`llc: .*${saved[0]} is damaged \\(.*\\); recomputing that checkpoint`));
     expect(resumed.stderr).toMatch(/resuming \(\d+ checkpoints done\)/);
     for (const f of ['estimates.arrow', 'chains.arrow', 'traces.arrow']) expect(readFileSync(join(out, f)).equals(readFileSync(join(dir, 'one', f)))).toBe(true);
   }, 180_000);

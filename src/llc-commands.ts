@@ -8,7 +8,7 @@ import { readSplit, splitFile } from '@sortscope/dataset';
 import { calibrate, calibrationTable, diagnose, diagnosisText, type LlcConfig, llcOfWeights, LlcRunner, llcStage, runLlcStage, type TrainingData, trainingData } from '@sortscope/llc';
 import type { ModelConfig } from '@sortscope/train';
 import { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
-import { loadExperiment } from './experiment.ts';
+import { configRefFromCwd, loadExperiment } from './experiment.ts';
 import type { Command } from './main.ts';
 import { experimentKeys, taskDir } from './plan.ts';
 import { BACKEND_OPTION, ENGINE_OPTION, STAGE_GLOBALS, type StageRunner } from './stage-command.ts';
@@ -45,7 +45,8 @@ const list = (v: unknown, what: string): number[] | undefined => {
 
 /** The checkpoint a calibrate/diagnose command works on: --weights FILE, or --config [--step S]. */
 function checkpointFor(g: Record<string, unknown>, root: string, overrides: Record<string, unknown>): { base: LlcConfig; w0: Float32Array; cfg: ModelConfig; data: TrainingData; where: string } {
-  const exp = loadExperiment(g.config as string | undefined, root, { stage: 'llc', values: overrides });
+  const file = g.config === undefined ? undefined : configRefFromCwd(String(g.config), root);
+  const exp = loadExperiment(file, root, { stage: 'llc', values: overrides });
   const base = exp.config.llc as LlcConfig;
   if (g.weights) {
     const w = loadWeights(String(g.weights));

@@ -1,13 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTempDirs } from '@sortscope/core/testing';
+
+const tmp = useTempDirs('cli', 'all');
 
 const ROOT = resolve(import.meta.dirname, '..');
-function cli(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), ...args], { cwd, encoding: 'utf8' });
+function cli(args: string[], cwd = ROOT, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tempDir = tmp;
+const TINY = { dataset: { list_length: 4, max_number: 15, n_train: 40, n_validation: 10, n_test: 0 } };
+
+/** A refused command line: exit 2, one clear line naming the problem, no stack trace. */
+function expectRefused(r: { code: number | null; stderr: string; stdout: string }, message: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).toMatch(/^sortscope: ConfigError: /);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stdout).toBe('');
 }
 
 describe('sortscope CLI', () => {
@@ -19,7 +33,7 @@ describe('sortscope CLI', () => {
   });
 
   it('exits 2 and writes nothing on a bad config file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-cli-'));
+    const dir = tmp();
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ dataset: { noise: { kind: 'permute', p: 1.5 } } }));
     const r = cli(['dataset', '--config', join(dir, 'bad.json'), '--out-dir', join(dir, 'out')]);
     expect(r.code).toBe(2);
@@ -33,7 +47,7 @@ describe('sortscope CLI', () => {
   });
 
   it('writes the datasets and a JSON summary; the same config gives the same bytes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-cli-'));
+    const dir = tmp();
     writeFileSync(join(dir, 'e.json'), JSON.stringify({ dataset: { n_train: 500, n_validation: 50, n_test: 50, noise: { kind: 'permute', p: 1 } } }));
     const a = cli(['dataset', '--config', join(dir, 'e.json'), '--out-dir', join(dir, 'a'), '--json', '--quiet']);
     expect(a.code).toBe(0);
@@ -46,8 +60,74 @@ describe('sortscope CLI', () => {
   });
 
   it('refuses to run a stale Nx target (key mismatch)', () => {
-    const r = cli(['dataset', '--expect-key', '0000000000000000', '--out-dir', join(mkdtempSync(join(tmpdir(), 'ss-cli-')), 'x')]);
+    const r = cli(['dataset', '--expect-key', '0000000000000000', '--out-dir', join(tmp(), 'x')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/resolves to key [0-9a-f]{16}, expected 0000000000000000/);
+  });
+});
+
+describe('sortscope refuses bad command lines (exit 2, a clear message, nothing written)', () => {
+  it('a stray positional word, suggesting --config when it looks like a file', () => {
+    const out = join(tempDir(), 'out');
+    const r = cli(['dataset', 'experiments/permute-p1.json', '--out-dir', out]);
+    expectRefused(r, /unexpected argument "experiments\/permute-p1\.json": 'sortscope dataset' takes no positional arguments \(did you mean --config experiments\/permute-p1\.json\?\)/);
+    expect(existsSync(out)).toBe(false);
+    expectRefused(cli(['train', '--out-dir', out, 'extra']), /unexpected argument "extra": 'sortscope train' takes no positional arguments; see 'sortscope train --help'/);
+    expectRefused(cli(['report', 'now']), /unexpected argument "now": 'sortscope report' takes no positional arguments/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a boolean flag followed by a word other than true/false/1/0/yes/no', () => {
+    const dir = tempDir();
+    expectRefused(cli(['dataset', '--distinct', 'maybe', '--out-dir', join(dir, 'a')]), /--distinct \(dataset\.distinct\): got "maybe"; expected true, false, 1, 0, yes or no \(a bare --distinct means true\)/);
+    expectRefused(cli(['report', '--figures', 'maybe', '--out', join(dir, 'r')]), /--figures \(report\.figures\): got "maybe"; expected true, false, 1, 0, yes or no/);
+    expect(readdirSync(dir)).toEqual([]);
+    // the accepted words work, and `no` means false
+    writeFileSync(join(dir, 'e.json'), JSON.stringify(TINY));
+    const ok = cli(['dataset', '--config', join(dir, 'e.json'), '--distinct', 'no', '--out-dir', join(dir, 'b'), '--json', '--quiet']);
+    expect(ok.code).toBe(0);
+    const yes = cli(['dataset', '--config', join(dir, 'e.json'), '--distinct', 'yes', '--out-dir', join(dir, 'c'), '--quiet']);
+    expect(yes.code).toBe(0);
+    expect(readFileSync(join(dir, 'b/train.arrow')).equals(readFileSync(join(dir, 'c/train.arrow')))).toBe(false);
+  });
+
+  it('a number that is not finite, named as typed', () => {
+    const out = join(tempDir(), 'out');
+    expectRefused(cli(['train', '--lr', 'Infinity', '--out-dir', out]), /--lr \(train\.lr\): got Infinity; expected a finite number/);
+    expectRefused(cli(['train', '--lr', '1e400', '--out-dir', out]), /--lr \(train\.lr\): got 1e400 \(overflows\); expected a finite number/);
+    expectRefused(cli(['train', '--epochs', '1.5', '--out-dir', out]), /train\.epochs: got 1\.5; expected an integer/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--out-dir naming an existing file, or a path through one', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'afile'), 'keep');
+    expectRefused(cli(['dataset', '--out-dir', join(dir, 'afile')]), new RegExp(`--out-dir ${join(dir, 'afile')}: ${join(dir, 'afile')} is an existing file; expected a folder`));
+    expectRefused(cli(['dataset', '--out-dir', join(dir, 'afile', 'x')]), new RegExp(`${join(dir, 'afile')} is a file, so the folder ${join(dir, 'afile', 'x')} cannot be created`));
+    expect(readFileSync(join(dir, 'afile'), 'utf8')).toBe('keep');
+    expect(readdirSync(dir)).toEqual(['afile']);
+  });
+
+  it('SORTSCOPE_STUDY=.. (a path, not a study)', () => {
+    expectRefused(cli(['study', 'list'], ROOT, { SORTSCOPE_STUDY: '..' }), /SORTSCOPE_STUDY: got "\.\."; expected a study name, .*one of quick, /);
+    expectRefused(cli(['study', 'list', '--study', '../experiments']), /--study: got "\.\.\/experiments"; expected a study name/);
+  });
+});
+
+describe('paths on the command line are relative to the current folder', () => {
+  it('--config and --out-dir from a folder outside the repository', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'e.json'), JSON.stringify(TINY));
+    const r = cli(['dataset', '--config', 'e.json', '--out-dir', 'out', '--quiet'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'out', 'train.arrow'))).toBe(true);
+  });
+
+  it('--config experiments/baseline.json from the repository root, ../experiments/… from a sub-folder', () => {
+    const found = /experiments\/baseline\.json: the dataset section resolves to key [0-9a-f]{16}, expected 0000000000000000/;
+    expectRefused(cli(['dataset', '--config', 'experiments/baseline.json', '--expect-key', '0000000000000000']), found);
+    expectRefused(cli(['dataset', '--config', '../experiments/baseline.json', '--expect-key', '0000000000000000'], join(ROOT, 'packages')), found);
+    expectRefused(cli(['dataset', '--config', 'experiments/baseline.json'], join(ROOT, 'packages')), /--config experiments\/baseline\.json: no such file .*packages\/experiments\/baseline\.json \(paths on the command line are relative to the current folder/);
   });
 });

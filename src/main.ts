@@ -2,13 +2,12 @@
  * `sortscope <command>`: one CLI for every stage and tool. Exit codes: 0 ok, 1 unexpected error,
  * 2 bad config or flags (nothing written), 3 unusable artifact, 4 shape mismatch.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { type CommandSpec, helpText, parseArgs, type ParsedArgs, SortscopeError } from '@sortscope/core';
 import { type DatasetConfig, runDatasetStage, datasetStage } from '@sortscope/dataset';
 import { engineChoice, runTrainStage, type TrainConfig, trainStage } from '@sortscope/train';
 import { benchCommand } from './bench-command.ts';
 import { evalCommand } from './eval-command.ts';
+import { findWorkspaceRoot } from './experiment.ts';
 import { findingsCommand } from './findings-command.ts';
 import { circuitsRunner } from './circuits-runner.ts';
 import { calibrateCommand, diagnoseCommand, llcRunner } from './llc-commands.ts';
@@ -42,6 +41,8 @@ const stageRunners: StageRunner[] = [
   llcRunner,
 ];
 
+export { findWorkspaceRoot };
+
 export const COMMANDS: Command[] = [
   ...stageRunners.map((r) => ({ spec: stageSpec(r), run: (args: ParsedArgs, root: string) => runStageCommand(r, args, root) })),
   reportCommand,
@@ -59,17 +60,6 @@ export const COMMANDS: Command[] = [
   cacheServerCommand,
   schemaCommand,
 ];
-
-/** The nearest ancestor of `from` that holds nx.json (the workspace root), else `from`. */
-export function findWorkspaceRoot(from = process.cwd()): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, 'nx.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(from);
-    dir = parent;
-  }
-}
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

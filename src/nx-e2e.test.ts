@@ -5,15 +5,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '@sortscope/core/testing';
+
+const tmp = useTempDirs('nx');
 
 const ROOT = resolve(import.meta.dirname, '..');
 
 function scratchWorkspace(): string {
-  const ws = mkdtempSync(join(tmpdir(), 'ss-nx-'));
+  const ws = tmp();
   for (const f of ['package.json', 'package-lock.json', '.gitignore', 'nx.json', '.env', 'tsconfig.json', 'bin', 'src', 'tools', 'packages']) {
     cpSync(join(ROOT, f), join(ws, f), { recursive: true, filter: (s) => !s.includes('node_modules') });
   }

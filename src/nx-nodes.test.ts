@@ -1,12 +1,19 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { createNodesFromExperiments } from './nx-nodes.ts';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createNodesFromExperiments, shellQuote, stageCommand } from './nx-nodes.ts';
 import { STAGES } from './plan.ts';
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 function workspace(files: Record<string, unknown>): string {
   const root = mkdtempSync(join(tmpdir(), 'ss-ws-'));
+  temps.push(root);
   mkdirSync(join(root, 'experiments', 'noise'), { recursive: true });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(root, 'experiments', name), JSON.stringify(content));
   return root;
@@ -41,5 +48,34 @@ describe('Nx project inference', () => {
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/skipping experiments\/bad\.json: .*dataset\.n_train: got -1/s));
     expect(results.map(([f]) => f)).toEqual(['experiments/a.json']);
     warn.mockRestore();
+  });
+});
+
+describe('the shell commands of the Nx targets', () => {
+  /** What `sh -c` makes of a command: its words, one a line, with `node bin/sortscope.mjs` replaced by printf. */
+  const words = (command: string, cwd: string): string[] => {
+    const harmless = command.replace(/^node bin\/sortscope\.mjs /, "printf '%s\\n' ");
+    return execFileSync('sh', ['-c', harmless], { cwd, encoding: 'utf8' }).split('\n').slice(0, -1);
+  };
+
+  it('shellQuote gives one word that sh reads back unchanged', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ss-sh-'));
+    temps.push(cwd);
+    for (const w of ["q';touch PWNED;'.json", "it's", "''", '$(touch PWNED)', '`touch PWNED`', 'a b\tc', '"x"', '\\', '#member', '*.json', '']) {
+      expect(execFileSync('sh', ['-c', `printf %s ${shellQuote(w)}`], { cwd, encoding: 'utf8' })).toBe(w);
+    }
+    expect(existsSync(join(cwd, 'PWNED'))).toBe(false);
+  });
+
+  it("an experiment file named q';touch PWNED;'.json is passed as one argument and runs nothing", () => {
+    const name = "q';touch PWNED;'.json";
+    const root = workspace({ [name]: { dataset: {} } });
+    const results = createNodesFromExperiments([`experiments/${name}`], root);
+    const projects = Object.values(Object.assign({}, ...results.map(([, r]) => r.projects))) as Record<string, any>[];
+    const task = projects.find((p) => p.name.startsWith('dataset-'))!;
+    const command: string = task.targets.analyze.options.command;
+    expect(command).toBe(stageCommand({ stage: 'dataset', file: `experiments/${name}`, key: task.name.slice('dataset-'.length) }));
+    expect(words(command, root)).toEqual(['dataset', '--config', `experiments/${name}`, '--expect-key', task.name.slice('dataset-'.length)]);
+    expect(existsSync(join(root, 'PWNED'))).toBe(false);
   });
 });

@@ -4,8 +4,9 @@
  *
  * - `<stage>-<key>` (e.g. `dataset-3f2a9c1b0d4e5f67`): target `analyze` runs exactly the CLI a
  *   user would run, `node bin/sortscope.mjs <stage> --config <experiment file> --expect-key <key>`.
- *   Its cache inputs are the stage's code, the lockfile's versions of its npm dependencies and the
- *   upstream artifacts; its config enters through the key, which is in the command. Its output is
+ *   It runs from the workspace root, the file name shell-quoted (shellQuote). Its cache inputs are
+ *   the stage's code, the lockfile's versions of its npm dependencies and the upstream artifacts;
+ *   its config enters through the key, which is in the command. Its output is
  *   artifacts/<stage>/<key>/. Experiments that share a stage (and everything upstream) share the
  *   project, so it runs once; an edit to one section of one experiment only changes the keys of
  *   that stage and the stages downstream of it.
@@ -71,6 +72,16 @@ export function createNodesFromExperiments(files: readonly string[], workspaceRo
   return results;
 }
 
+/** One word for a POSIX shell: single-quoted, each ' written as '\'' (close, escaped quote, reopen). */
+export function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The shell command of a stage task; it runs from the workspace root, where task.file is relative to. */
+export function stageCommand(task: Pick<StageTask, 'stage' | 'file' | 'key'>): string {
+  return `node bin/sortscope.mjs ${task.stage} --config ${shellQuote(task.file)} --expect-key ${task.key}`;
+}
+
 function taskProject(task: StageTask): ProjectConfig {
   const def = stageDef(task.stage);
   const upstream = def.upstream.map((u) => taskProjectName(u, task.upstream[u]!));
@@ -82,7 +93,7 @@ function taskProject(task: StageTask): ProjectConfig {
     targets: {
       analyze: {
         executor: 'nx:run-commands',
-        options: { command: `node bin/sortscope.mjs ${task.stage} --config '${task.file}' --expect-key ${task.key}`, cwd: '{workspaceRoot}' },
+        options: { command: stageCommand(task), cwd: '{workspaceRoot}' },
         cache: true,
         inputs: [
           'code',
@@ -110,7 +121,7 @@ function reportProject(study: string, tasks: StageTask[]): ProjectConfig {
     targets: {
       analyze: {
         executor: 'nx:run-commands',
-        options: { command: `node bin/sortscope.mjs report --study ${study}`, cwd: '{workspaceRoot}' },
+        options: { command: `node bin/sortscope.mjs report --study ${shellQuote(study)}`, cwd: '{workspaceRoot}' },
         cache: true,
         inputs: [
           'code',

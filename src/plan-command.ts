@@ -3,10 +3,10 @@
  * of their stages (shared tasks are listed once per experiment that uses them).
  */
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
-import type { ParsedArgs } from '@sortscope/core';
+import { join, relative } from 'node:path';
+import { MANIFEST, type ParsedArgs } from '@sortscope/core';
 import { expandRefs, studyRefs } from './discover.ts';
-import { loadExperiment } from './experiment.ts';
+import { configRefFromCwd, loadExperiment } from './experiment.ts';
 import type { Command } from './main.ts';
 import { experimentKeys, STAGES, taskDir } from './plan.ts';
 
@@ -18,7 +18,7 @@ export const planCommand: Command = {
     positionals: '[experiment.json ...]',
   },
   async run(args: ParsedArgs, root: string) {
-    const files = args.positionals.length ? expandRefs(args.positionals, root) : studyRefs(root);
+    const files = args.positionals.length ? expandRefs(args.positionals.map((p) => configRefFromCwd(p, root)), root) : studyRefs(root);
     const plan = files.map((file) => {
       const exp = loadExperiment(file, root);
       const keys = experimentKeys(exp.config);
@@ -28,7 +28,9 @@ export const planCommand: Command = {
         stages: Object.fromEntries(
           STAGES.map((s) => {
             const dir = taskDir(root, s.name, keys[s.name].key);
-            return [s.name, { key: keys[s.name].key, dir: relative(root, dir), done: existsSync(dir) }];
+            // done = the stage finished there (its manifest is written last); a folder with only partial/ is not
+            const done = existsSync(join(dir, MANIFEST));
+            return [s.name, { key: keys[s.name].key, dir: relative(root, dir), done, started: !done && existsSync(dir) }];
           }),
         ),
       };
@@ -37,7 +39,7 @@ export const planCommand: Command = {
     else {
       for (const p of plan) {
         process.stdout.write(`${p.experiment}  (${p.file})\n`);
-        for (const [stage, s] of Object.entries(p.stages)) process.stdout.write(`  ${stage.padEnd(9)} ${s.dir}${s.done ? '' : '  (not run)'}\n`);
+        for (const [stage, s] of Object.entries(p.stages)) process.stdout.write(`  ${stage.padEnd(9)} ${s.dir}${s.done ? '' : s.started ? '  (started, not finished)' : '  (not run)'}\n`);
       }
     }
     return 0;

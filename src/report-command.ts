@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { ConfigError, deepMerge, parseSection, readJsonFile } from '@sortscope/core';
 import { type ReportExperiment, ReportConfigSchema, runReport } from '@sortscope/report';
 import { studyRefs } from './discover.ts';
-import { currentStudy, DEFAULT_STUDY, loadExperiment, reportDir, studyDir } from './experiment.ts';
+import { currentStudy, DEFAULT_STUDY, loadExperiment, reportDir, requireStudy, studyDir } from './experiment.ts';
 import type { Command } from './main.ts';
 import { experimentKeys, STAGES, taskDir } from './plan.ts';
+import { checkOutDir } from './stage-command.ts';
 
 export const REPORT_OPTIONS_FILE = 'report.json';
 
@@ -40,14 +41,16 @@ export const reportCommand: Command = {
   },
   async run(args, root) {
     const g = args.globals;
-    const study = (g.study as string | undefined) ?? currentStudy();
+    const study = g.study !== undefined ? requireStudy(String(g.study), '--study', root) : requireStudy(currentStudy(), 'SORTSCOPE_STUDY', root);
+    const outDir = g.out !== undefined ? checkOutDir(String(g.out), '--out') : join(root, reportDir(study));
     const optionsFile = join(root, studyDir(study), REPORT_OPTIONS_FILE);
     const fromFile = existsSync(optionsFile) ? readJsonFile(optionsFile) : {};
     const config = parseSection(ReportConfigSchema, deepMerge(fromFile, args.overrides), { source: `${existsSync(optionsFile) ? optionsFile : '(defaults)'} + flags`, prefix: ['report'] });
     const experiments = studyReportExperiments(root, study);
     if (experiments.length === 0) throw new ConfigError(`study '${study}' has no experiments to report on`);
-    const outDir = (g.out as string | undefined) ?? join(root, reportDir(study));
-    const { summary } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers: g.workers as number | undefined });
+    const workers = g.workers as number | undefined;
+    if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new ConfigError(`--workers: got ${workers}; expected a whole number >= 0`);
+    const { summary } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers });
     if (g.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   },

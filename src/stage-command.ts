@@ -3,11 +3,14 @@
  * Loads and validates the experiment (defaults < file < flags), computes the stage's key from its
  * resolved section and its upstream keys, and runs the stage into artifacts/<stage>/<key>/
  * (or --out-dir). This is exactly what the Nx target runs, so standalone and Nx give the same files.
+ * Paths on the command line (--config, --out-dir) are relative to the current folder.
  */
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type CommandSpec, ConfigError, type GlobalOption, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
-import { type Experiment, loadExperiment } from './experiment.ts';
+import { configRefFromCwd, type Experiment, loadExperiment } from './experiment.ts';
 import { experimentKeys, taskDir } from './plan.ts';
+import { runGuarded } from './stage-guard.ts';
 
 export interface StageContext {
   config: unknown;
@@ -63,7 +66,7 @@ export function stageSpec(runner: StageRunner): CommandSpec {
 }
 
 export async function runStageCommand(runner: StageRunner, args: ParsedArgs, workspaceRoot: string): Promise<number> {
-  const file = args.globals.config as string | undefined;
+  const file = args.globals.config === undefined ? undefined : configRefFromCwd(String(args.globals.config), workspaceRoot);
   const experiment = loadExperiment(file, workspaceRoot, { stage: runner.def.name, values: args.overrides });
   const keys = experimentKeys(experiment.config);
   const { key, upstream } = keys[runner.def.name];
@@ -71,11 +74,31 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
   if (expect !== undefined && expect !== key) {
     throw new ConfigError(`${experiment.file}: the ${runner.def.name} section resolves to key ${key}, expected ${expect}; the Nx project graph is stale, rerun nx`);
   }
-  const outDir = args.globals['out-dir'] ? resolve(String(args.globals['out-dir'])) : taskDir(workspaceRoot, runner.def.name, key);
+  const outDir = args.globals['out-dir'] !== undefined ? checkOutDir(String(args.globals['out-dir']), '--out-dir') : taskDir(workspaceRoot, runner.def.name, key);
   const upstreamDirs = Object.fromEntries(Object.entries(upstream).map(([s, k]) => [s, taskDir(workspaceRoot, s as StageName, k!)]));
   const config = (experiment.config as Record<string, unknown>)[runner.def.name];
   const quiet = Boolean(args.globals.quiet);
-  const result = await runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
+  const run = () => runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
+  // on a training run: verify the upstream folders, lock the output folder, write its manifest at the end (stage-guard.ts);
+  // --weights FILE reads only that file and writes no stage folder
+  const result = args.globals.weights ? await run() : await runGuarded({ stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file }, run);
   if (args.globals.json) process.stdout.write(`${JSON.stringify({ stage: runner.def.name, key, experiment: experiment.name, ...result }, null, 2)}\n`);
   return 0;
+}
+
+/**
+ * An output folder given on the command line, resolved from the current folder: refused (exit 2,
+ * before anything is written) when it, or the nearest part of it that exists, is not a folder.
+ */
+export function checkOutDir(typed: string, flag: string): string {
+  if (typed.trim() === '') throw new ConfigError(`${flag}: got an empty path; expected a folder`);
+  const abs = resolve(typed);
+  for (let p = abs; ; p = dirname(p)) {
+    if (existsSync(p)) {
+      if (statSync(p).isDirectory()) return abs;
+      if (p === abs) throw new ConfigError(`${flag} ${typed}: ${abs} is an existing file; expected a folder (existing or to be created)`);
+      throw new ConfigError(`${flag} ${typed}: ${p} is a file, so the folder ${abs} cannot be created`);
+    }
+    if (dirname(p) === p) return abs;
+  }
 }

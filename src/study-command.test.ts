@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterFiles } from './study-command.ts';
+import { useTempDirs } from '@sortscope/core/testing';
+
+const tmp = useTempDirs('jobs');
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -19,7 +21,7 @@ describe('cluster job files', () => {
   });
 
   it('sortscope study jobs writes them for the full study', () => {
-    const out = mkdtempSync(join(tmpdir(), 'ss-jobs-'));
+    const out = tmp();
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', 'jobs', '--study', 'full', '--shards', '12', '--out', out], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/study full: 102 experiments in 12 shards/);
@@ -28,5 +30,24 @@ describe('cluster job files', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', 'run', '--study', 'full', '--shard', '13/12'], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--shard: got "13\/12"; expected i\/N with 1 <= i <= N/);
+  });
+
+  it('refuses text that would break out of the job files, a fractional shard count and a study that is a path', () => {
+    const out = tmp();
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', ...args], { cwd: ROOT, encoding: 'utf8' });
+    const cases: [string[], RegExp][] = [
+      [['jobs', '--study', 'full', '--shards', '2', '--out', out, '--cache-url', "http://x'; rm -rf ~; '"], /--cache-url: got .*; expected an http\(s\) URL/],
+      [['jobs', '--study', 'full', '--shards', '2', '--out', out, '--image', 'img"\n  evil: 1'], /--image: got .*; expected a container image reference/],
+      [['list', '--study', 'full', '--shards', '1.5'], /--shards: got 1\.5; expected a positive integer/],
+      [['list', '--study', '..'], /--study: got "\.\."; expected a study name/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readdirSync(out)).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
   });
 });

@@ -16,18 +16,37 @@ import { join } from 'node:path';
 import { ConfigError, log, writeFileAtomic } from '@sortscope/core';
 import { startCacheServer } from './cache-server.ts';
 import { studyRefs } from './discover.ts';
-import { currentStudy, DEFAULT_STUDY, loadExperiment } from './experiment.ts';
+import { currentStudy, DEFAULT_STUDY, loadExperiment, requireStudy } from './experiment.ts';
 import type { Command } from './main.ts';
 import { experimentProjectName } from './nx-nodes.ts';
 import { experimentKeys } from './plan.ts';
 import { assignShards } from './shards.ts';
+import { checkOutDir } from './stage-command.ts';
 
 const STUDY = { name: 'study', type: 'string' as const, value: 'NAME', description: `the study: ${DEFAULT_STUDY} (experiments/) or a folder of studies/ [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY}]` };
 
-function studyOf(g: Record<string, unknown>): string {
-  const s = (g.study as string | undefined) ?? currentStudy();
-  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw new ConfigError(`--study: got ${JSON.stringify(s)}; expected a study name`);
-  return s;
+/** The study of --study (else SORTSCOPE_STUDY): a plain folder name of an existing study. */
+function studyOf(g: Record<string, unknown>, root: string): string {
+  if (g.study !== undefined) return requireStudy(String(g.study), '--study', root);
+  return requireStudy(currentStudy(), 'SORTSCOPE_STUDY', root);
+}
+
+/** A whole number >= 1 from a number flag, or the fallback when the flag is absent. */
+function positiveInt(v: unknown, flag: string, fallback?: number): number {
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${flag}: got ${v === undefined ? 'nothing' : String(v)}; expected a positive integer`);
+  return v;
+}
+
+/** Text pasted into the generated shell scripts and YAML: refuse anything that could break out of them. */
+function checkCacheUrl(url: string, source: string): string {
+  if (!/^https?:\/\/[A-Za-z0-9._~:@\[\]%/-]+$/.test(url)) throw new ConfigError(`${source}: got ${JSON.stringify(url)}; expected an http(s) URL such as http://cache-host:8181 (no spaces or quotes)`);
+  return url;
+}
+
+function checkImage(image: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(image)) throw new ConfigError(`--image: got ${JSON.stringify(image)}; expected a container image reference such as sortscope:latest (letters, digits, . _ / : @ -)`);
+  return image;
 }
 
 function parseShard(v: unknown): [number, number] | null {
@@ -50,9 +69,9 @@ export const studyRunCommand: Command = {
     globals: [STUDY, { name: 'shard', type: 'string', value: 'i/N', description: 'run only shard i of N (experiments sharing a training run stay together)' }, { name: 'parallel', type: 'number', value: 'N', description: 'Nx tasks at once [default: 2]' }],
   },
   async run(args, root) {
-    const study = studyOf(args.globals);
+    const study = studyOf(args.globals, root);
     const shard = parseShard(args.globals.shard);
-    const nxArgs = ['run-many', '-t', 'analyze', `--parallel=${(args.globals.parallel as number | undefined) ?? 2}`, '--outputStyle=static'];
+    const nxArgs = ['run-many', '-t', 'analyze', `--parallel=${positiveInt(args.globals.parallel, '--parallel', 2)}`, '--outputStyle=static'];
     if (shard) {
       const projects = assignShards(experimentsOf(root, study), shard[1])[shard[0] - 1];
       if (projects.length === 0) {
@@ -74,9 +93,9 @@ export const studyListCommand: Command = {
     globals: [STUDY, { name: 'shards', type: 'number', value: 'N', description: 'show the shard of each experiment for N shards [default: 1]' }, { name: 'json', type: 'boolean', description: 'print JSON' }],
   },
   async run(args, root) {
-    const study = studyOf(args.globals);
+    const study = studyOf(args.globals, root);
     const exps = experimentsOf(root, study);
-    const shards = assignShards(exps, (args.globals.shards as number | undefined) ?? 1);
+    const shards = assignShards(exps, positiveInt(args.globals.shards, '--shards', 1));
     const rows = exps.map((e) => ({
       experiment: e.name,
       project: experimentProjectName(e.name),
@@ -103,13 +122,14 @@ export const studyJobsCommand: Command = {
     ],
   },
   async run(args, root) {
-    const study = studyOf(args.globals);
-    const n = args.globals.shards as number | undefined;
-    if (!n || !Number.isInteger(n) || n < 1) throw new ConfigError('--shards: expected a positive integer (the number of machines or array tasks)');
+    const study = studyOf(args.globals, root);
+    if (args.globals.shards === undefined) throw new ConfigError('--shards: required; expected a positive integer (the number of machines or array tasks)');
+    const n = positiveInt(args.globals.shards, '--shards');
+    const out = args.globals.out !== undefined ? checkOutDir(String(args.globals.out), '--out') : join(root, 'cluster', study);
+    const fromFlag = args.globals['cache-url'] !== undefined;
+    const cache = checkCacheUrl(fromFlag ? String(args.globals['cache-url']) : (process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? 'http://cache-host:8181'), fromFlag ? '--cache-url' : 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER');
+    const image = checkImage((args.globals.image as string | undefined) ?? 'sortscope:latest');
     const exps = experimentsOf(root, study);
-    const out = (args.globals.out as string | undefined) ?? join(root, 'cluster', study);
-    const cache = (args.globals['cache-url'] as string | undefined) ?? process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? 'http://cache-host:8181';
-    const image = (args.globals.image as string | undefined) ?? 'sortscope:latest';
     const files = clusterFiles(study, n, cache, image);
     for (const [name, text] of Object.entries(files)) writeFileAtomic(join(out, name), text);
     log(`study ${study}: ${exps.length} experiments in ${n} shards → ${out}/{${Object.keys(files).join(',')}}`);

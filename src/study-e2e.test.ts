@@ -6,10 +6,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { useTempDirs } from '@sortscope/core/testing';
+
+const tmp = useTempDirs('e2e', 'all');
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SWEEP = {
@@ -23,7 +25,7 @@ const SWEEP = {
 };
 
 function machine(): string {
-  const ws = mkdtempSync(join(tmpdir(), 'ss-machine-'));
+  const ws = tmp();
   for (const f of ['package.json', 'package-lock.json', '.gitignore', 'nx.json', '.env', 'tsconfig.json', 'bin', 'src', 'tools', 'packages']) {
     cpSync(join(ROOT, f), join(ws, f), { recursive: true, filter: (s) => !s.includes('node_modules') });
   }
@@ -59,7 +61,7 @@ async function cacheServer(dir: string, port: number): Promise<{ url: string }> 
 
 describe('a study split across machines with a shared cache', () => {
   it('computes each shard once; a full run anywhere is then all cache hits', async () => {
-    const shared = mkdtempSync(join(tmpdir(), 'ss-shared-cache-'));
+    const shared = tmp();
     const port = 20000 + Math.floor(Math.random() * 20000);
     const a = await cacheServer(shared, port);
     const [m1, m2, m3] = [machine(), machine(), machine()];

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { studyRefs } from './discover.ts';
@@ -7,6 +6,9 @@ import { experimentName, loadExperiment } from './experiment.ts';
 import { experimentKeys } from './plan.ts';
 import { assignShards } from './shards.ts';
 import { expandSweep, SweepSchema } from './sweep.ts';
+import { useTempDirs } from '@sortscope/core/testing';
+
+const tmp = useTempDirs('sweep');
 
 const sweep = (s: unknown) => expandSweep(SweepSchema.parse(s));
 
@@ -24,7 +26,7 @@ describe('sweeps', () => {
     expect(() => sweep({ cases: [{ name: 'a' }, { name: 'a' }] })).toThrow(/both named 'a'/);
   });
   it('load as experiments addressed file#member, and fail clearly otherwise', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ss-sweep-'));
+    const root = tmp();
     mkdirSync(join(root, 'studies', 'full'), { recursive: true });
     writeFileSync(join(root, 'studies/full/noise.sweep.json'), JSON.stringify({ base: { dataset: { n_train: 10 } }, grid: { 'dataset.noise': [{ kind: 'permute', p: 0 }, { kind: 'permute', p: 1 }], 'train.seed': [1, 2] } }));
     writeFileSync(join(root, 'studies/full/plain.json'), JSON.stringify({ dataset: { n_train: 10 } }));
@@ -51,7 +53,7 @@ describe('sweeps', () => {
 
 describe('shards', () => {
   it('place every experiment once, keep shared training runs together, balance sizes', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ss-shard-'));
+    const root = tmp();
     mkdirSync(join(root, 'studies', 's'), { recursive: true });
     // 4 seeds × 3 LLC settings: 12 experiments, 4 training runs
     writeFileSync(join(root, 'studies/s/a.sweep.json'), JSON.stringify({ grid: { 'train.seed': [1, 2, 3, 4], 'llc.gamma': [10, 100, 1000] } }));

@@ -1,12 +1,13 @@
 /**
  * The train stage through the CLI: a tiny run, killed mid-way and resumed, ends with exactly the
- * weights of an uninterrupted run; eval/export/import round-trip the result.
+ * weights of an uninterrupted run, also when one of its partial checkpoints was damaged; a second
+ * process on the same folder is refused; eval/export/import round-trip the result.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkpointSteps, loadWeights } from '@sortscope/train';
+import { checkpointSteps, loadWeights, readCheckpoints } from '@sortscope/train';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -42,9 +43,15 @@ describe('sortscope train (CLI)', () => {
     const midway = checkpointSteps(376, 12, 12).find((s) => s >= 150)!; // 4 epochs × 94 steps
     await killAfterCheckpoint(['train', '--config', exp, '--out-dir', out, '--quiet', '--backend', 'wasm'], join(out, 'partial'), midway);
     expect(existsSync(join(out, 'final.safetensors'))).toBe(false);
+    // a checkpoint cut short on disk (as a full disk or a copy would leave it) is found up front
+    const steps = checkpointSteps(376, 12, 12);
+    const damaged = steps[steps.indexOf(midway) - 2];
+    const file = join(out, 'partial', `ckpt-${String(damaged).padStart(9, '0')}.arrow`);
+    truncateSync(file, Math.floor(statSync(file).size / 2));
     const resumed = cli(['train', '--config', exp, '--out-dir', out, '--backend', 'wasm']);
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).toMatch(new RegExp(`train: resuming from step (${midway}|[1-9]\\d\\d)`));
+    expect(resumed.stderr).toMatch(new RegExp(`train: checkpoint at step ${damaged} unusable .*; recomputing from the last sound checkpoint`));
+    expect(resumed.stderr).toMatch(new RegExp(`train: resuming from step ${steps[steps.indexOf(damaged) - 1]} `));
     expect(readFileSync(join(out, 'final.safetensors')).equals(readFileSync(join(dir, 'whole', 'final.safetensors')))).toBe(true);
     for (const f of ['checkpoints.arrow', 'metrics-steps.arrow', 'metrics-checkpoints.arrow']) {
       expect(readFileSync(join(out, f)).equals(readFileSync(join(dir, 'whole', f)))).toBe(true);
@@ -70,5 +77,20 @@ describe('sortscope train (CLI)', () => {
     expect(loadWeights(join(dir, 'last.safetensors')).params).toEqual(loadWeights(join(out, 'final.safetensors')).params);
     expect(cli(['export', '--checkpoints', join(out, 'checkpoints.arrow'), '--step', '7', '--out', join(dir, 'x.safetensors')]).stderr).toMatch(/--step: got 7; expected one of the checkpoint steps 0, 1, 2/);
     expect(cli(['import', '--weights', join(dir, 'last.safetensors'), '--out', join(dir, 'imported.arrow'), '--quiet']).status).toBe(0);
-  }, 180_000);
+
+    // two processes on one folder: the second is refused while the first runs; the first finishes whole
+    const both = join(dir, 'both');
+    // (the first run is made longer so that it is still running when the second starts)
+    const first = spawn(process.execPath, [BIN, 'train', '--config', exp, '--epochs', '400', '--out-dir', both, '--quiet', '--backend', 'wasm'], { cwd: ROOT, stdio: 'ignore' });
+    const firstDone = new Promise<number | null>((r) => first.on('exit', r));
+    while (first.exitCode === null && !existsSync(join(both, '.lock'))) await new Promise((r) => setTimeout(r, 20));
+    const second = cli(['train', '--config', exp, '--out-dir', both, '--quiet', '--backend', 'wasm']);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`another process is running the train stage in .*both \\(pid ${first.pid}\\)`));
+    expect(second.stderr).not.toMatch(/\n\s+at /);
+    expect(await firstDone).toBe(0);
+    expect(readCheckpoints(join(both, 'checkpoints.arrow')).steps).toEqual(checkpointSteps(400 * 94, 12, 12));
+    expect(existsSync(join(both, '.lock'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  }, 240_000);
 });

@@ -3,7 +3,7 @@
  * `sortscope import`: TransformerLens safetensors → a one-checkpoint 'train/checkpoints' artifact,
  * which the circuits and llc stages read like a training run's.
  */
-import { ConfigError, hashFile, log } from '@sortscope/core';
+import { ArtifactError, ConfigError, hashFile, log } from '@sortscope/core';
 import { checkpointParams, readCheckpoints, loadWeights, saveWeights, writeCheckpoints } from '@sortscope/train';
 import type { Command } from './main.ts';
 
@@ -48,8 +48,14 @@ export const importCommand: Command = {
     const path = args.globals.weights as string | undefined;
     const out = args.globals.out as string | undefined;
     if (!path || !out) throw new ConfigError("sortscope import: --weights FILE and --out FILE are required (see 'sortscope import --help')");
-    const w = loadWeights(path);
-    const step = (args.globals.step as number | undefined) ?? Number(w.metadata['sortscope.step'] ?? 0);
+    const w = loadWeights(path, { quiet: Boolean(args.globals.quiet) }); // validated in full before anything is written
+    const flag = args.globals.step as number | undefined;
+    if (flag !== undefined && !(Number.isSafeInteger(flag) && flag >= 0)) throw new ConfigError(`--step: got ${flag}; expected an integer >= 0`);
+    const stored = w.metadata['sortscope.step'];
+    if (flag === undefined && stored !== undefined && !/^\d+$/.test(stored)) {
+      throw new ArtifactError(`${path}: __metadata__ sortscope.step is ${JSON.stringify(stored)}; expected an integer >= 0 (or pass --step S)`);
+    }
+    const step = flag ?? Number(stored ?? 0);
     writeCheckpoints(out, w.cfg, [step], 1, [w.params], { stage: 'import', stageVersion: '1', config: {}, seed: null, inputs: { weights: await hashFile(path) }, extra: { imported_from: path } });
     log(`import: ${path} (${w.layout.size} parameters) → ${out}`, Boolean(args.globals.quiet));
     return 0;

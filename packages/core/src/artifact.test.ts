@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,9 @@ import {
   boolListVector, boolVector, fixedSizeListVector, numberVector, readBoolList, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf,
 } from './columns.ts';
 import { ArtifactError } from './errors.ts';
+import { useTempDirs } from './testing.ts';
+
+const tmp = useTempDirs('artifact');
 
 const meta: ArtifactMeta = {
   kind: 'test/thing',
@@ -38,8 +40,23 @@ function sample() {
 }
 
 describe('artifacts', () => {
+  it('refuses metadata that is not valid JSON with an ArtifactError naming the file and key', () => {
+    const dir = tmp();
+    const path = join(dir, 'x.arrow');
+    const bytes = Buffer.from(readFileSync((writeArtifact(path, sample().table, meta), path)));
+    // damage the config JSON in place (same length, so the file stays a readable Arrow file)
+    const at = bytes.indexOf(Buffer.from('{"a":[1,2],"b":1}'));
+    expect(at).toBeGreaterThan(0);
+    bytes.write('{"a":[1,2],"b":1', at);
+    bytes.write('!', at + 16);
+    writeFileSync(path, bytes);
+    expect(() => readArtifact(path, { kind: 'test/thing', schemaVersion: 2, regenerate: 'x' })).toThrow(ArtifactError);
+    expect(() => readArtifact(path, { kind: 'test/thing', schemaVersion: 2, regenerate: 'x' })).toThrow(/x\.arrow: its 'sortscope\.config' metadata is not valid JSON/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('round-trips every column type and the metadata', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-'));
+    const dir = tmp();
     const path = join(dir, 'a.arrow');
     const s = sample();
     const sha = writeArtifact(path, s.table, meta);
@@ -55,7 +72,7 @@ describe('artifacts', () => {
   });
 
   it('writes standard Arrow types (what pyarrow/pandas/polars read)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-'));
+    const dir = tmp();
     const path = join(dir, 'a.arrow');
     writeArtifact(path, sample().table, meta);
     const t = tableFromIPC(readFileSync(path));
@@ -71,14 +88,14 @@ describe('artifacts', () => {
   });
 
   it('is byte-identical for the same content', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-'));
+    const dir = tmp();
     writeArtifact(join(dir, '1.arrow'), sample().table, meta);
     writeArtifact(join(dir, '2.arrow'), sample().table, meta);
     expect(readFileSync(join(dir, '1.arrow')).equals(readFileSync(join(dir, '2.arrow')))).toBe(true);
   });
 
   it('refuses another kind or version, saying how to regenerate', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-'));
+    const dir = tmp();
     const path = join(dir, 'a.arrow');
     writeArtifact(path, sample().table, meta);
     const read = (kind: string, v: number) => () => readArtifact(path, { kind, schemaVersion: v, regenerate: 'npx sortscope dataset --config e.json' });
@@ -88,7 +105,7 @@ describe('artifacts', () => {
   });
 
   it('refuses missing, damaged and foreign files', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ss-'));
+    const dir = tmp();
     const exp = { kind: 'k', schemaVersion: 1, regenerate: 'redo it' };
     expect(() => readArtifact(join(dir, 'none.arrow'), exp)).toThrow(/does not exist; create it with: redo it/);
     writeFileSync(join(dir, 'bad.arrow'), 'not arrow at all');

@@ -105,20 +105,29 @@ export function parseMetadata(md: Map<string, string>, path = 'artifact'): ReadM
     if (v === undefined) throw new ArtifactError(`${path} has no '${PREFIX}${k}' metadata: it was not written by sortscope (or by a version before the artifact contract)`);
     return v;
   };
+  const json = (k: string, v: string): unknown => {
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new ArtifactError(`${path}: its '${PREFIX}${k}' metadata is not valid JSON (${JSON.stringify(v.slice(0, 40))}…): the file was damaged or edited; delete it and rerun the stage that wrote it`);
+    }
+  };
   const extra: Record<string, unknown> = {};
   for (const [k, v] of md) {
     if (!k.startsWith(PREFIX) || CORE_KEYS.includes(k.slice(PREFIX.length))) continue;
-    extra[k.slice(PREFIX.length)] = JSON.parse(v);
+    extra[k.slice(PREFIX.length)] = json(k.slice(PREFIX.length), v);
   }
+  const schemaVersion = Number(get('schema_version'));
+  if (!Number.isInteger(schemaVersion)) throw new ArtifactError(`${path}: its '${PREFIX}schema_version' metadata is not an integer`);
   return {
     kind: get('kind'),
-    schemaVersion: Number(get('schema_version')),
+    schemaVersion,
     stage: get('stage'),
     stageVersion: get('stage_version'),
-    config: JSON.parse(get('config')),
+    config: json('config', get('config')),
     configHash: get('config_hash'),
-    seed: JSON.parse(get('seed')),
-    inputs: JSON.parse(get('inputs')),
+    seed: json('seed', get('seed')) as number | null,
+    inputs: json('inputs', get('inputs')) as Record<string, string>,
     extra,
   };
 }

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, hashFile, hashJson, sha256Hex } from './canonical.ts';
+import { useTempDirs } from './testing.ts';
+
+const tmp = useTempDirs('canonical');
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
@@ -23,7 +25,7 @@ describe('hashes', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
   it('hashFile equals sha256 of the bytes', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'ss-')), 'f.bin');
+    const path = join(tmp(), 'f.bin');
     const bytes = new Uint8Array(100_000).map((_, i) => i % 251);
     writeFileSync(path, bytes);
     expect(await hashFile(path)).toBe(sha256Hex(bytes));

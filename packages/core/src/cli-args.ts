@@ -5,8 +5,12 @@
  * dashes in flag names count as underscores (`--n-train` = `--n_train`). Values are coerced by
  * the field's type (numbers, booleans, enums as strings, arrays and objects as JSON) and then
  * validated by zod like the config file, so a bad flag gets the same message as a bad file.
+ * A boolean flag alone means true; its value, if any, is one of true/false/1/0/yes/no (any other
+ * word is refused, naming the flag). Numbers must be finite (`1e400` is refused as it is typed).
+ * A word that is not a flag is refused unless the command takes positional arguments.
  * Precedence, as in nanoGPT: schema defaults < the --config file < flags.
  */
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { nearest } from './config.ts';
 import { ConfigError } from './errors.ts';
@@ -56,66 +60,113 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
+      if (!spec.positionals) throw new ConfigError(strayMessage(arg, spec));
       out.positionals.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
     let name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replaceAll('-', '_');
-    let inline: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const inline: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
     let negated = false;
     const isGlobal = (n: string) => globals.has(n) || globals.has(n.replaceAll('_', '-'));
     if (!isGlobal(name) && !fields.has(name) && name.startsWith('no_')) {
       negated = true;
       name = name.slice(3);
     }
-    const takeValue = (isBool: boolean): string | undefined => {
-      if (inline !== undefined) return inline;
-      if (negated) return 'false';
-      const next = argv[i + 1];
-      if (isBool) {
-        if (next === 'true' || next === 'false') return argv[++i];
-        return 'true';
-      }
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new ConfigError(`flag --${name}: missing value`);
-      return argv[++i];
-    };
     const g = globals.get(name.replaceAll('_', '-')) ?? globals.get(name);
-    if (g) {
-      const raw = takeValue(g.type === 'boolean');
-      const value = g.type === 'boolean' ? raw !== 'false' : g.type === 'number' ? toNumber(raw!, `--${g.name}`) : raw;
-      if (g.name === 'help') out.help = value as boolean;
-      else if (g.repeatable) out.globals[g.name] = [...((out.globals[g.name] as unknown[] | undefined) ?? []), value];
-      else out.globals[g.name] = value;
-      continue;
-    }
-    const field = fields.get(name);
-    if (!field) {
-      const all = [...[...globals.keys()].map((k) => k), ...fields.keys()];
+    const field = g ? undefined : fields.get(name);
+    if (!g && !field) {
+      const all = [...globals.keys(), ...fields.keys()];
       const hint = nearest(name, all);
       throw new ConfigError(`unknown flag --${name} for 'sortscope ${spec.name}'${hint ? ` (did you mean --${hint}?)` : ''}; see 'sortscope ${spec.name} --help'`);
     }
-    const isBool = field.node.type === 'boolean';
-    const raw = takeValue(isBool)!;
-    setPath(out.overrides, field.path, coerce(raw, field.node));
-    inline = undefined;
+    const flag = g ? `--${g.name}` : `--${name} (${[spec.section!.name, name].join('.')})`;
+    const isBool = g ? g.type === 'boolean' : field!.node.type === 'boolean';
+    if (negated && !isBool) throw new ConfigError(`--no-${name}: only a boolean flag can be negated with --no-; ${flag} takes a value`);
+    if (negated && inline !== undefined) throw new ConfigError(`--no-${name}=${inline}: a negated flag takes no value; write --no-${name} or --${name}=${inline}`);
+    let raw: string;
+    if (inline !== undefined) raw = inline;
+    else if (negated) raw = 'false';
+    else if (isBool) {
+      // a bare boolean flag means true; a following word is its value only if it is a boolean word
+      const next = argv[i + 1];
+      if (next !== undefined && BOOLEAN_WORDS.has(next.toLowerCase())) raw = argv[++i];
+      else if (next === undefined || next.startsWith('--') || spec.positionals) raw = 'true';
+      else throw new ConfigError(booleanMessage(flag, next, spec));
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new ConfigError(`flag --${name}: missing value`);
+      raw = argv[++i];
+    }
+    if (g) {
+      const value = g.type === 'boolean' ? toBoolean(raw, flag, spec) : g.type === 'number' ? toNumber(raw, flag) : raw;
+      if (g.name === 'help') out.help = value as boolean;
+      else if (g.repeatable) out.globals[g.name] = [...((out.globals[g.name] as unknown[] | undefined) ?? []), value];
+      else out.globals[g.name] = value;
+    } else {
+      setPath(out.overrides, field!.path, coerce(raw, field!.node, flag, spec));
+    }
   }
   return out;
 }
 
-function toNumber(raw: string, what: string): number {
+/** The words a boolean flag takes as its value (case-insensitive). */
+const BOOLEAN_WORDS = new Map([
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
+  ['yes', true],
+  ['no', false],
+]);
+
+function toBoolean(raw: string, flag: string, spec: CommandSpec): boolean {
+  const b = BOOLEAN_WORDS.get(raw.toLowerCase());
+  if (b === undefined) throw new ConfigError(booleanMessage(flag, raw, spec));
+  return b;
+}
+
+function booleanMessage(flag: string, word: string, spec: CommandSpec): string {
+  const bare = flag.split(' ')[0];
+  return `${flag}: got ${JSON.stringify(word)}; expected true, false, 1, 0, yes or no (a bare ${bare} means true)${configHint(word, spec)}`;
+}
+
+/** An argument that is not a flag, for a command that takes none. */
+function strayMessage(word: string, spec: CommandSpec): string {
+  return `unexpected argument ${JSON.stringify(word)}: 'sortscope ${spec.name}' takes no positional arguments${configHint(word, spec)}; see 'sortscope ${spec.name} --help'`;
+}
+
+/** ` (did you mean --config WORD?)` when the word looks like an experiment file and the command has --config. */
+function configHint(word: string, spec: CommandSpec): string {
+  if (!spec.globals.some((g) => g.name === 'config')) return '';
+  const file = word.split('#')[0];
+  return file.endsWith('.json') || existsSync(file) ? ` (did you mean --config ${word}?)` : '';
+}
+
+/** Parse a number; refuse text and values a double cannot hold, showing the value as typed. */
+function toNumber(raw: string, flag: string): number {
   const n = Number(raw);
-  if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`${what}: got ${JSON.stringify(raw)}; expected a number`);
+  if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`${flag}: got ${JSON.stringify(raw)}; expected a number`);
+  if (!Number.isFinite(n)) throw new ConfigError(nonFiniteMessage(raw, flag));
   return n;
 }
 
-/** Coerce a flag's text by the field's type; leave it a string where that fails, so zod names the problem. */
-function coerce(raw: string, node: JsonSchema): unknown {
+function nonFiniteMessage(raw: string, flag: string): string {
+  const typed = raw.trim();
+  const overflow = /infinity/i.test(typed) ? '' : ' (overflows)';
+  return `${flag}: got ${typed}${overflow}; expected a finite number`;
+}
+
+/** Coerce a flag's text by the field's type; leave text that is not a number as a string, so zod names the problem. */
+function coerce(raw: string, node: JsonSchema, flag: string, spec: CommandSpec): unknown {
   const t = Array.isArray(node.type) ? node.type[0] : node.type;
   if (t === 'number' || t === 'integer') {
     const n = Number(raw);
-    return raw.trim() === '' || Number.isNaN(n) ? raw : n;
+    if (raw.trim() === '' || Number.isNaN(n)) return raw;
+    if (!Number.isFinite(n)) throw new ConfigError(nonFiniteMessage(raw, flag));
+    return n;
   }
-  if (t === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (t === 'boolean') return toBoolean(raw, flag, spec);
   if (t === 'string' || node.enum) return raw;
   try {
     return JSON.parse(raw);

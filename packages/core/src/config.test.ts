@@ -45,6 +45,12 @@ describe('parseSection', () => {
   it('reports every problem, not just the first', () => {
     expect(message({ n: -1, name: 1 }).split('\n')).toHaveLength(3);
   });
+  it('shows a number that overflowed in the file (1e400 parses to Infinity) instead of "null"', () => {
+    const m = message(JSON.parse('{"noise": {"kind": "permute", "p": 1e400}, "n": -1e400}'));
+    expect(m).toMatch(/dataset\.noise\.p: got Infinity \(the number overflows\); expected a finite number/);
+    expect(m).toMatch(/dataset\.n: got -Infinity \(the number overflows\); expected a finite number/);
+    expect(m).not.toMatch(/null/);
+  });
 });
 
 describe('helpers', () => {

@@ -66,6 +66,8 @@ function formatIssue(issue: Issue, raw: unknown, schema: JsonSchema, prefix: str
       });
     }
     case 'invalid_type': {
+      // JSON has no Infinity: a file's number became one by overflowing a double (e.g. 1e400)
+      if (issue.input === Infinity || issue.input === -Infinity) return [`${where}: got ${show(issue.input)} (the number overflows); expected a finite number`];
       const expected = issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
       return [`${where}: ${got}; expected ${expected}`];
     }
@@ -94,6 +96,8 @@ function formatIssue(issue: Issue, raw: unknown, schema: JsonSchema, prefix: str
 }
 
 function show(v: unknown): string {
+  // JSON.stringify writes Infinity and NaN as null: show them as they are
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

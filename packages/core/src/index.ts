@@ -11,3 +11,5 @@ export * from './progress.ts';
 export * from './stage.ts';
 export * from './workers.ts';
 export * from './finite.ts';
+export * from './lineage.ts';
+export * from './stage-lock.ts';

@@ -9,11 +9,12 @@
  * Metadata (besides the artifact contract): split, vocab, bayes_loss, gap_stats,
  * disjoint_from_train, noise_stats, gap_tilt.
  */
+import { basename } from 'node:path';
 import {
-  type ArtifactMeta, boolListVector, boolVector, readArtifact, readBoolList, readFixedSizeList, readNumbers, ShapeError, tableOf, fixedSizeListVector, writeArtifact,
+  ArtifactError, type ArtifactMeta, boolListVector, boolVector, readArtifact, readBoolList, readFixedSizeList, readNumbers, ShapeError, tableOf, fixedSizeListVector, writeArtifact,
 } from '@sortscope/core';
 import type { BayesLoss } from './bayes.ts';
-import type { DatasetResult, Split, SplitFacts, SplitName } from './dataset.ts';
+import { type DatasetResult, type Split, type SplitFacts, type SplitName, SPLITS } from './dataset.ts';
 import type { DatasetConfig, Vocab } from './schema.ts';
 
 export const SPLIT_KIND = 'dataset/split';
@@ -68,6 +69,12 @@ export interface LoadedSplit extends Split {
 export function readSplit(path: string, regenerate = 'npx sortscope dataset --config <experiment.json> (or npx nx run-many -t analyze)'): LoadedSplit {
   const { table, meta, sha256 } = readArtifact(path, { kind: SPLIT_KIND, schemaVersion: SPLIT_SCHEMA_VERSION, regenerate });
   const vocab = meta.extra.vocab as Vocab;
+  const split = meta.extra.split as SplitName;
+  // a stage folder's <split>.arrow must hold that split (e.g. not validation.arrow copied over train.arrow)
+  const named = basename(path).replace(/\.arrow$/, '');
+  if ((SPLITS as readonly string[]).includes(named) && split !== named) {
+    throw new ArtifactError(`${path} holds the ${split} split, not ${named} (a file copied over another?); regenerate it with: ${regenerate}`);
+  }
   const rows = table.numRows;
   const tokens = readFixedSizeList(table, 'tokens', vocab.seq_len, Uint8Array);
   const clean = readFixedSizeList(table, 'clean_tokens', vocab.seq_len, Uint8Array);
@@ -78,7 +85,7 @@ export function readSplit(path: string, regenerate = 'npx sortscope dataset --co
     if (tokens[i] >= vocab.d_vocab) throw new ShapeError(`${path}: token ${tokens[i]} at row ${Math.floor(i / vocab.seq_len)} is outside the vocabulary (d_vocab ${vocab.d_vocab})`);
   }
   return {
-    name: meta.extra.split as SplitName,
+    name: split,
     rows,
     tokens,
     clean,

@@ -14,6 +14,7 @@ import type { LlcEstimate } from './estimate.ts';
 import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
 import { LlcRunner, nanReport, warnings } from './run.ts';
 import { type LlcConfig, LlcConfigSchema, targetName } from './schema.ts';
+import { targetIndices } from './targets.ts';
 
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
@@ -69,6 +70,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   const train = readSplit(splitFile(opts.datasetDir, 'train'));
   const chosen = selectCheckpoints(ck.steps, config.checkpoints);
   warnings(config, opts.quiet);
+  for (const t of config.targets) targetIndices(t, ck.layout, ck.cfg); // refuse a bad target before anything is written
   const partial = join(opts.outDir, 'partial');
   const stamp = hashJson({ config, checkpoints: ck.sha256, train: train.sha256 });
   if (existsSync(partial) && (!existsSync(join(partial, 'stamp')) || readFileSync(join(partial, 'stamp'), 'utf8') !== stamp)) rmSync(partial, { recursive: true });
@@ -76,8 +78,11 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   writeFileAtomic(join(partial, 'stamp'), stamp);
   const done = new Map<number, PartialRow[]>();
   for (const f of readdirSync(partial).filter((f) => f.endsWith('.json'))) {
-    const rows = revive(JSON.parse(readFileSync(join(partial, f), 'utf8')));
-    done.set(rows[0].step, rows);
+    const rows = readPartial(join(partial, f), config.targets.length);
+    if (typeof rows === 'string') {
+      log(`llc: ${rows}; recomputing that checkpoint`, opts.quiet);
+      rmSync(join(partial, f), { force: true });
+    } else done.set(rows[0].step, rows);
   }
   const todo = chosen.filter((i) => !done.has(ck.steps[i]));
   const perCheckpoint = config.targets.length * config.chains * config.draws;
@@ -125,6 +130,19 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   writeFileAtomic(join(opts.outDir, LLC_FILES.runInfo), `${JSON.stringify({ seconds, checkpoints: chosen.length }, null, 2)}\n`);
   rmSync(partial, { recursive: true, force: true });
   return { files, summary: { seconds, estimates: rows.map((r) => ({ step: r.step, target: r.target, mean: r.estimate.mean, std: r.estimate.std, acceptance: r.estimate.acceptance_mean })) } };
+}
+
+/** One checkpoint's saved rows, or why they cannot be used (truncated, edited, another step). */
+function readPartial(path: string, targets: number): PartialRow[] | string {
+  let rows: PartialRow[];
+  try {
+    rows = revive(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (err) {
+    return `${path} is damaged (${(err as Error).message})`;
+  }
+  const step = Number(/(\d+)\.json$/.exec(path)?.[1]);
+  const ok = Array.isArray(rows) && rows.length === targets && rows.every((r) => r && r.step === step && typeof r.target === 'string' && r.estimate && Array.isArray(r.estimate.chains) && typeof r.norms === 'object');
+  return ok ? rows : `${path} does not hold ${targets} estimate(s) of step ${step}`;
 }
 
 /** JSON for partial results: typed arrays and non-finite numbers survive the round trip. */

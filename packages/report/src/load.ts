@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type AttentionSummary, CIRCUITS_FILES, type Convention, type MatrixRecord, type MeasureRecord, readAttention, readMatrices, readMeasures, readSpecialisation, type SpecialisationRecord, type Stepped } from '@sortscope/circuits';
-import { readArtifact } from '@sortscope/core';
+import { readArtifact, verifyStageDir } from '@sortscope/core';
 import { type BayesLoss, type DatasetConfig, SPLIT_KIND, SPLIT_SCHEMA_VERSION, splitFile, type Vocab } from '@sortscope/dataset';
 import { LLC_FILES, readChains, readEstimates } from '@sortscope/llc';
 import { type ModelConfig, readCheckpointMetrics, readStepMetrics, TRAIN_FILES } from '@sortscope/train';
@@ -60,7 +60,7 @@ export interface LoadedCircuits {
 
 export interface LoadedLlc {
   source: string;
-  config: { epsilon: number; gamma: number; nbeta: number; batch_size: number; chains: number; draws: number; burnin: number; steps_between_draws: number; seed: number };
+  config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma: number; nbeta?: number; batch_size: number; chains: number; draws: number; burnin: number; steps_between_draws: number; seed: number };
   estimates: ReturnType<typeof readEstimates>['rows'];
   chains: ReturnType<typeof readChains>['rows'];
 }
@@ -142,7 +142,10 @@ function loadLlc(dir: string): LoadedLlc {
   return { source: sourceName(dir), config: est.meta.config as LoadedLlc['config'], estimates: est.rows, chains: chains.rows };
 }
 
-function attempt<T>(stage: ReportStage, dir: string | undefined, missing: MissingStage[], load: (dir: string) => T): T | null {
+/** each stage's upstream stages: a folder is read only if it still matches the ones it was computed from */
+const UPSTREAM: Record<ReportStage, ReportStage[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'] };
+
+function attempt<T>(stage: ReportStage, dir: string | undefined, missing: MissingStage[], load: (dir: string) => T, dirs: ReportExperiment['dirs'] = {}): T | null {
   if (dir === undefined) {
     missing.push({ stage, reason: `no ${stage} artifacts given (the stage is not part of this experiment or has not run)` });
     return null;
@@ -152,9 +155,14 @@ function attempt<T>(stage: ReportStage, dir: string | undefined, missing: Missin
     return null;
   }
   try {
+    // lineage first (core/lineage.ts): a changed, copied or unfinished folder is not read
+    const upstreamDirs = Object.fromEntries(UPSTREAM[stage].flatMap((u) => (dirs[u] ? [[u, dirs[u]!]] : [])));
+    verifyStageDir(dir, stage, { upstreamDirs, regenerate: `npx sortscope ${stage} --config <experiment.json> (or npx nx run-many -t analyze)` });
     return load(dir);
   } catch (err) {
-    missing.push({ stage, reason: (err as Error).message.split(dir).join(sourceName(dir)) });
+    let reason = (err as Error).message;
+    for (const d of [dir, ...Object.values(dirs)].filter((x): x is string => !!x).sort((a, b) => b.length - a.length)) reason = reason.split(d).join(sourceName(d));
+    missing.push({ stage, reason });
     return null;
   }
 }
@@ -166,10 +174,10 @@ export function loadExperiment(exp: ReportExperiment, convention: Convention): L
   return {
     name: exp.name,
     description: exp.description,
-    dataset: attempt('dataset', exp.dirs.dataset, missing, loadDataset),
-    train: attempt('train', exp.dirs.train, missing, loadTrain),
-    circuits: attempt('circuits', exp.dirs.circuits, missing, (d) => loadCircuits(d, convention, notes)),
-    llc: attempt('llc', exp.dirs.llc, missing, loadLlc),
+    dataset: attempt('dataset', exp.dirs.dataset, missing, loadDataset, exp.dirs),
+    train: attempt('train', exp.dirs.train, missing, loadTrain, exp.dirs),
+    circuits: attempt('circuits', exp.dirs.circuits, missing, (d) => loadCircuits(d, convention, notes), exp.dirs),
+    llc: attempt('llc', exp.dirs.llc, missing, loadLlc, exp.dirs),
     missing,
     notes,
   };

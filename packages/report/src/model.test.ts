@@ -6,6 +6,7 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CircuitsConfigSchema, runCircuitsStage } from '@sortscope/circuits';
+import { writeManifest } from '@sortscope/core';
 import { readChains, readEstimates } from '@sortscope/llc';
 import { readCheckpointMetrics } from '@sortscope/train';
 import { describe, expect, inject, it } from 'vitest';
@@ -71,17 +72,30 @@ describe('missing and unreadable stages', () => {
     const cases: [ReportExperiment['dirs'], string, RegExp][] = [
       [{}, 'dataset', /^no dataset artifacts given/],
       [{ train: join(root, 'artifacts/train/nope') }, 'train', /^train\/nope does not exist: run the train stage/],
-      [{ llc: broken }, 'llc', /^llc\/garbage\/estimates\.arrow is not a readable Arrow IPC file .*regenerate it with: npx sortscope llc/],
-      [{ llc: e.dirs.train }, 'llc', /^train\/clean\/estimates\.arrow does not exist/],
-      [{ circuits: e.dirs.llc }, 'circuits', /^llc\/clean\/measures\.arrow does not exist/],
+      [{ llc: broken }, 'llc', /^llc\/garbage has no manifest\.json: the llc stage did not finish there .*rerun it: npx sortscope llc/],
+      [{ llc: e.dirs.train }, 'llc', /^train\/clean holds train artifacts, expected llc/],
+      [{ circuits: e.dirs.llc }, 'circuits', /^llc\/clean holds llc artifacts, expected circuits/],
     ];
-    for (const [dirs, stage, reason] of cases) {
-      const loaded = loadExperiment({ name: 'x', description: '', dirs }, 'raw-normalised');
-      const m = loaded.missing.find((x) => x.stage === stage)!;
-      expect(m.reason, stage).toMatch(reason);
-      expect(m.reason).not.toContain(root);
-      expect(loaded[stage as 'llc']).toBeNull();
-    }
+    const check = (list: typeof cases) => {
+      for (const [dirs, stage, reason] of list.splice(0)) {
+        const loaded = loadExperiment({ name: 'x', description: '', dirs }, 'raw-normalised');
+        const m = loaded.missing.find((x) => x.stage === stage)!;
+        expect(m.reason, stage).toMatch(reason);
+        expect(m.reason).not.toContain(root);
+        expect(loaded[stage as 'llc']).toBeNull();
+      }
+    };
+    check(cases);
+    writeManifest(broken, 'llc', 'garbage', {});
+    cases.push([{ llc: broken }, 'llc', /^llc\/garbage\/estimates\.arrow is not a readable Arrow IPC file .*regenerate it with: npx sortscope llc/]);
+    // a file copied from another run, and a folder computed from other upstream artifacts
+    const tampered = join(root, 'tampered', 'artifacts');
+    for (const s of ['dataset', 'train'] as const) cpSync(e.dirs[s]!, join(tampered, s, 'clean'), { recursive: true });
+    cpSync(join(experiments[1].dirs.train!, 'checkpoints.arrow'), join(tampered, 'train', 'clean', 'checkpoints.arrow'));
+    cases.push([{ dataset: join(tampered, 'dataset', 'clean'), train: join(tampered, 'train', 'clean') }, 'train', /^train\/clean\/checkpoints\.arrow was changed after the train stage wrote it/]);
+    cases.push([{ dataset: experiments[1].dirs.dataset, train: e.dirs.train }, 'train', /^train\/clean was computed from dataset clean as it was then, but dataset\/token-noise now holds other artifacts/]);
+    check(cases);
+
     const nothing = experimentModel(loadExperiment({ name: 'empty', description: '', dirs: {} }, 'raw-normalised'), CFG);
     expect(nothing.missing.map((m) => m.stage)).toEqual(['dataset', 'train', 'circuits', 'llc']);
     expect(nothing.summary).toMatchObject({ clean_token_accuracy: null, llc: null, stage_boundaries: null, heads: {}, missing: ['dataset', 'train', 'circuits', 'llc'] });
@@ -93,6 +107,7 @@ describe('missing and unreadable stages', () => {
     const outDir = join(root, 'folded-only', 'circuits', 'f');
     const config = CircuitsConfigSchema.parse({ conventions: ['folded'], specialisation: { convention: 'folded' }, null_samples: 0, ablation_rows: 0, probe_rows: 0 });
     await runCircuitsStage(config, { outDir, trainDir: e.dirs.train!, datasetDir: e.dirs.dataset!, quiet: true, workers: 0, backend: 'wasm' });
+    writeManifest(outDir, 'circuits', 'f', {});
     const loaded = loadExperiment({ name: 'f', description: '', dirs: { circuits: outDir } }, 'raw-normalised');
     expect(loaded.circuits!.convention).toBe('folded');
     expect(loaded.notes).toEqual(['circuits: the artifacts hold the folded convention(s), not raw-normalised; showing folded']);

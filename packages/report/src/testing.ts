@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CircuitsConfigSchema, runCircuitsStage } from '@sortscope/circuits';
+import { writeManifest } from '@sortscope/core';
 import { DatasetConfigSchema, runDatasetStage } from '@sortscope/dataset';
 import { LlcConfigSchema, runLlcStage } from '@sortscope/llc';
 import { runTrainStage, TrainConfigSchema } from '@sortscope/train';
@@ -36,6 +37,10 @@ export async function makeReportWorkspace(root: string): Promise<ReportExperimen
     await runTrainStage(TrainConfigSchema.parse(TINY.train), { outDir: dirs.train, datasetDir: dirs.dataset, quiet: true, backend: 'wasm' });
     await runCircuitsStage(CircuitsConfigSchema.parse(TINY.circuits), { outDir: dirs.circuits, trainDir: dirs.train, datasetDir: dirs.dataset, quiet: true, backend: 'wasm', workers: 0 });
     await runLlcStage(LlcConfigSchema.parse(TINY.llc), { outDir: dirs.llc, trainDir: dirs.train, datasetDir: dirs.dataset, quiet: true, backend: 'wasm', workers: 1 });
+    // the manifests the CLI writes after each stage (core/lineage.ts), so the report reads these folders
+    writeManifest(dirs.dataset, 'dataset', e.name, {});
+    writeManifest(dirs.train, 'train', e.name, { dataset: dirs.dataset });
+    for (const s of ['circuits', 'llc'] as const) writeManifest(dirs[s], s, e.name, { dataset: dirs.dataset, train: dirs.train });
     out.push({ name: e.name, description: e.description, dirs });
   }
   return out;

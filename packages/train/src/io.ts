@@ -4,7 +4,7 @@
  *   metrics-steps.arrow        'train/step-metrics' v1        step, epoch, lr, loss, grad_norm, weight_norm
  *   metrics-checkpoints.arrow  'train/checkpoint-metrics' v1  step, epoch, <set>_{loss, token_accuracy,
  *                               sequence_accuracy, loss_per_position} for each evaluation set
- *   partial/resume.arrow       'train/resume' v1              the state to resume from (removed at the end)
+ *   partial/resume-<step>.arrow 'train/resume' v1             the state to resume from (removed at the end; partial.ts)
  * The parameter layout (name, shape, offset) and the model config are in the metadata of
  * checkpoints.arrow, so the flat vectors can be read without this code.
  */

@@ -2,12 +2,14 @@
  * safetensors, read and written in plain TypeScript: an 8-byte little-endian header length, a
  * JSON header {name: {dtype, shape, data_offsets}} (plus optional "__metadata__" of strings),
  * then the raw little-endian tensor bytes. Format: https://github.com/huggingface/safetensors
+ * Reading validates the whole header first (safetensors-validate.ts); every error names the file.
+ * Float tensors are read as float32: F32 as is, F16 and BF16 exactly, F64 rounded to nearest.
  */
 import { readFileSync } from 'node:fs';
 import { ArtifactError, writeFileAtomic } from '@sortscope/core';
+import { type Dtype, validateHeader } from './safetensors-validate.ts';
 
-export type Dtype = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
-const BYTES: Record<Dtype, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export type { Dtype } from './safetensors-validate.ts';
 
 export interface StTensor {
   dtype: Dtype;
@@ -23,31 +25,20 @@ export interface StFile {
 
 export function parseSafetensors(buf: Uint8Array, source = 'safetensors'): StFile {
   const fail = (why: string) => new ArtifactError(`${source} is not a valid safetensors file: ${why}`);
-  if (buf.length < 8) throw fail('shorter than its 8-byte header length');
+  if (buf.length < 8) throw fail(`${buf.length} bytes, shorter than its 8-byte header length`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (8 + n > buf.length) throw fail(`header length ${n} exceeds the file size ${buf.length}`);
-  let header: Record<string, unknown>;
+  const n = view.getBigUint64(0, true);
+  if (8n + n > BigInt(buf.length)) throw fail(`header length ${n} exceeds the ${buf.length - 8} bytes after the 8-byte length (file size ${buf.length})`);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + Number(n))));
   } catch (err) {
     throw fail(`header is not JSON (${(err as Error).message})`);
   }
-  const data = buf.subarray(8 + n);
+  const data = buf.subarray(8 + Number(n));
+  const { entries, metadata } = validateHeader(header, data.length, fail);
   const tensors = new Map<string, StTensor>();
-  let metadata: Record<string, string> = {};
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      metadata = info as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets } = info as { dtype: Dtype; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw fail(`tensor ${name} has unknown dtype ${dtype}`);
-    const [start, end] = data_offsets;
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (end - start !== count * BYTES[dtype] || end > data.length) throw fail(`tensor ${name}: offsets [${start}, ${end}] do not hold ${dtype}[${shape}]`);
-    tensors.set(name, { dtype, shape, bytes: data.subarray(start, end) });
-  }
+  for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.begin, e.end) });
   return { tensors, metadata };
 }
 
@@ -56,17 +47,81 @@ export function readSafetensors(path: string): StFile {
   try {
     buf = readFileSync(path);
   } catch (err) {
-    throw new ArtifactError(`cannot read ${path}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new ArtifactError(e.code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${e.message}`);
   }
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
-/** Values of an F32 tensor as a Float32Array (copied, so alignment does not matter). */
-export function f32(t: StTensor, name: string): Float32Array {
-  if (t.dtype !== 'F32') throw new ArtifactError(`tensor ${name} is ${t.dtype}; expected F32`);
-  const out = new Float32Array(t.bytes.length / 4);
-  new Uint8Array(out.buffer).set(t.bytes);
-  return out;
+/** A float tensor's values as float32, and the largest relative change of rounding (0 unless F64). */
+export interface Float32Values {
+  values: Float32Array;
+  maxRelativeChange: number;
+}
+
+/**
+ * Values of a float tensor as a Float32Array (copied, so alignment does not matter). Integer and
+ * 8-bit float dtypes are refused; an F64 value beyond float32's range is refused, naming it.
+ */
+export function toFloat32(t: StTensor, name: string, source: string): Float32Values {
+  const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  const bits = new Uint32Array(1);
+  const asFloat = new Float32Array(bits.buffer);
+  switch (t.dtype) {
+    case 'F32': {
+      const values = new Float32Array(t.bytes.length / 4);
+      new Uint8Array(values.buffer).set(t.bytes);
+      return { values, maxRelativeChange: 0 };
+    }
+    case 'F64': {
+      const values = new Float32Array(t.bytes.length / 8);
+      let maxRelativeChange = 0;
+      for (let i = 0; i < values.length; i++) {
+        const x = view.getFloat64(8 * i, true);
+        values[i] = x;
+        if (Number.isFinite(x) && !Number.isFinite(values[i])) {
+          throw new ArtifactError(`${source}: ${name} holds ${x} (F64) at index ${i} (${multiIndex(i, t.shape)}), beyond the float32 range ±3.4028e38; expected values that fit float32`);
+        }
+        if (x !== 0 && Number.isFinite(x)) maxRelativeChange = Math.max(maxRelativeChange, Math.abs(values[i] - x) / Math.abs(x));
+      }
+      return { values, maxRelativeChange };
+    }
+    case 'BF16': {
+      const values = new Float32Array(t.bytes.length / 2);
+      for (let i = 0; i < values.length; i++) {
+        bits[0] = view.getUint16(2 * i, true) << 16; // bfloat16 is the top half of a float32
+        values[i] = asFloat[0];
+      }
+      return { values, maxRelativeChange: 0 };
+    }
+    case 'F16': {
+      const values = new Float32Array(t.bytes.length / 2);
+      for (let i = 0; i < values.length; i++) values[i] = halfToFloat(view.getUint16(2 * i, true));
+      return { values, maxRelativeChange: 0 };
+    }
+    default:
+      throw new ArtifactError(`${source}: ${name} is ${t.dtype}; expected a float tensor (F32, or F64, F16, BF16 converted to float32)`);
+  }
+}
+
+/** IEEE 754 half precision → number (exact: every half is a float32). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Flat row-major index → "[i, j, k]". */
+export function multiIndex(flat: number, shape: number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(flat % shape[d]);
+    flat = Math.floor(flat / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
 }
 
 export function serializeSafetensors(file: StFile): Uint8Array {

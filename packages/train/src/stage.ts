@@ -1,15 +1,16 @@
 /**
  * The train stage's declaration and its I/O wrapper: read the dataset, train with checkpoints
- * (resuming from artifacts/train/<key>/partial/ when an earlier run was interrupted), then write
+ * (resuming from artifacts/train/<key>/partial/ when an earlier run was interrupted: partial.ts), then write
  * checkpoints.arrow, metrics-steps.arrow, metrics-checkpoints.arrow and final.safetensors.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertFiniteResult, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { headAblationLossIncrease, evaluateTokens, summarize } from './eval.ts';
 import { initParams } from './init.ts';
-import { writeCheckpointMetrics, writeCheckpoints, writeResume, writeStepMetrics, readResume, readCheckpoints } from './io.ts';
+import { writeCheckpointMetrics, writeCheckpoints, writeResume, writeStepMetrics } from './io.ts';
+import { ckptFile, collectCheckpoints, resumeFile, resumePoint } from './partial.ts';
 import { type ModelConfig, modelConfig } from './model-config.ts';
 import type { Engine } from './engine.ts';
 import { adamState } from './optimizer.ts';
@@ -65,17 +66,15 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   const inputs = { train: train.sha256, validation: validation.sha256 };
   const base = { stage: trainStage.name, stageVersion: trainStage.version, config, seed: config.seed, inputs, extra: {} };
   const partial = join(opts.outDir, 'partial');
-  const resumePath = join(partial, 'resume.arrow');
+  const configHash = hashJson(config);
   let state: TrainState = { step: 0, params: initParams(cfg, engine.layout, config.seed), adam: adamState(engine.layout.size), logs: [], checkpoints: [] };
   if (opts.fresh) rmSync(partial, { recursive: true, force: true });
-  else if (existsSync(resumePath)) {
-    const saved = readResume(resumePath, hashJson(config), inputs);
-    if ('state' in saved) {
-      state = saved.state;
-      log(`train: resuming from step ${state.step} (${resumePath})`, opts.quiet);
-    } else {
-      log(`train: not resuming from ${resumePath}: ${saved.reason}; starting afresh`, opts.quiet);
-      rmSync(partial, { recursive: true, force: true });
+  else {
+    const found = resumePoint(partial, plan.checkpointSteps, configHash, inputs);
+    for (const note of found.notes) log(`train: ${note}; recomputing from the last sound checkpoint`, opts.quiet);
+    if (found.state) {
+      state = found.state;
+      log(`train: resuming from step ${state.step} (${resumeFile(partial, state.step)})`, opts.quiet);
     }
   }
   mkdirSync(partial, { recursive: true });
@@ -94,8 +93,8 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
     progress,
     onCheckpoint(s) {
       // the checkpoint's parameters, then the resume state (both atomic): a crash between them only repeats work
-      writeCheckpoints(join(partial, `ckpt-${String(s.step).padStart(9, '0')}.arrow`), cfg, [s.step], plan.stepsPerEpoch, [s.params], base);
-      writeResume(resumePath, s, base);
+      writeCheckpoints(ckptFile(partial, s.step), cfg, [s.step], plan.stepsPerEpoch, [s.params], base);
+      writeResume(resumeFile(partial, s.step), s, base);
     },
   });
   progress.finish(`final train loss ${state.logs.at(-1)?.loss.toFixed(4) ?? '?'}`);
@@ -106,8 +105,7 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   const ablationRows = Math.min(validation.rows, config.eval.validation_rows);
   const ablation = headAblationLossIncrease(engine, state.params, validation.tokens, ablationRows, config.eval.batch_size);
   assertFiniteResult([finalValidation.loss, ...ablation.flat()], 'train: final validation loss and head ablations');
-  const steps = readdirSync(partial).filter((f) => f.startsWith('ckpt-')).sort();
-  const loaded = steps.map((f) => readCheckpoints(join(partial, f)));
+  const loaded = collectCheckpoints(partial, plan.checkpointSteps, configHash, inputs);
   const extra = { engine: engine.name, bayes_loss: train.bayes, final_validation: finalValidation, head_ablation_loss_increase: ablation, steps_per_epoch: plan.stepsPerEpoch, total_steps: plan.totalSteps };
   const files = {
     checkpoints: join(opts.outDir, TRAIN_FILES.checkpoints),
@@ -118,7 +116,7 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   writeCheckpoints(files.checkpoints, cfg, loaded.map((c) => c.steps[0]), plan.stepsPerEpoch, loaded.map((c) => c.params), { ...base, extra });
   writeStepMetrics(files.steps, state.logs, { ...base, extra: { engine: engine.name } });
   writeCheckpointMetrics(files.checkpointMetrics, state.checkpoints, n, { ...base, extra });
-  saveWeights(files.weights, state.params, cfg, { 'sortscope.step': String(state.step), 'sortscope.config_hash': hashJson(config) });
+  saveWeights(files.weights, state.params, cfg, { 'sortscope.step': String(state.step), 'sortscope.config_hash': configHash });
   const seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(opts.outDir, TRAIN_FILES.runInfo), `${JSON.stringify({ engine: engine.name, seconds, steps: plan.totalSteps }, null, 2)}\n`);
   rmSync(partial, { recursive: true, force: true });

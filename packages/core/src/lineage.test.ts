@@ -1,0 +1,78 @@
+/**
+ * Lineage: a finished folder verifies; every way of feeding a stage something it did not compute
+ * from — a changed file, a file copied from another run, a folder of another key or stage, a
+ * missing or damaged manifest, an upstream folder changed since — is refused with a message that
+ * names the file and how to regenerate it.
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArtifactError } from './errors.ts';
+import { clearManifest, MANIFEST, verifyStageDir, writeManifest } from './lineage.ts';
+import { useTempDirs } from './testing.ts';
+
+const tmp = useTempDirs('lineage');
+
+function folder(root: string, stage: string, key: string, files: Record<string, string>): string {
+  const dir = join(root, stage, key);
+  mkdirSync(dir, { recursive: true });
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+describe('stage folder lineage', () => {
+  it('records every file and its inputs, and a finished folder verifies', () => {
+    const root = tmp();
+    const ds = folder(root, 'dataset', 'aaaaaaaaaaaaaaaa', { 'train.arrow': 'T', 'validation.arrow': 'V' });
+    writeManifest(ds, 'dataset', 'aaaaaaaaaaaaaaaa', {});
+    const tr = folder(root, 'train', 'bbbbbbbbbbbbbbbb', { 'checkpoints.arrow': 'C', '.lock': 'x', '.c.tmp-1-abc': 'y' });
+    const m = writeManifest(tr, 'train', 'bbbbbbbbbbbbbbbb', { dataset: ds });
+    expect(Object.keys(m.files)).toEqual(['checkpoints.arrow']);
+    expect(m.inputs.dataset.key).toBe('aaaaaaaaaaaaaaaa');
+    expect(() => verifyStageDir(tr, 'train', { upstreamDirs: { dataset: ds } })).not.toThrow();
+  });
+
+  it('refuses a changed file, a file copied from another run, another key or stage, and a missing or damaged manifest', () => {
+    const root = tmp();
+    const a = folder(root, 'dataset', 'aaaaaaaaaaaaaaaa', { 'train.arrow': 'T', 'validation.arrow': 'V' });
+    writeManifest(a, 'dataset', 'aaaaaaaaaaaaaaaa', {});
+    const b = folder(root, 'dataset', 'cccccccccccccccc', { 'train.arrow': 'T2', 'validation.arrow': 'V2' });
+    writeManifest(b, 'dataset', 'cccccccccccccccc', {});
+
+    copyFileSync(join(a, 'validation.arrow'), join(a, 'train.arrow'));
+    expect(() => verifyStageDir(a, 'dataset')).toThrow(/train\.arrow was changed after the dataset stage wrote it \(sha256 [0-9a-f]{12}… recorded, [0-9a-f]{12}… now\)/);
+    writeFileSync(join(a, 'train.arrow'), 'T');
+    copyFileSync(join(b, 'train.arrow'), join(a, 'train.arrow'));
+    expect(() => verifyStageDir(a, 'dataset')).toThrow(ArtifactError);
+    writeFileSync(join(a, 'train.arrow'), 'T');
+    expect(() => verifyStageDir(a, 'dataset')).not.toThrow();
+
+    const moved = join(root, 'dataset', 'dddddddddddddddd');
+    mkdirSync(moved);
+    for (const f of ['train.arrow', 'validation.arrow', MANIFEST]) copyFileSync(join(a, f), join(moved, f));
+    expect(() => verifyStageDir(moved, 'dataset')).toThrow(/holds the artifacts of dataset aaaaaaaaaaaaaaaa, not of dddddddddddddddd/);
+    expect(() => verifyStageDir(a, 'train')).toThrow(/holds dataset artifacts, expected train/);
+
+    writeFileSync(join(a, MANIFEST), '{"stage": "dataset", "key"');
+    expect(() => verifyStageDir(a, 'dataset')).toThrow(/manifest\.json is not valid JSON/);
+    writeFileSync(join(a, MANIFEST), '[1, 2]');
+    expect(() => verifyStageDir(a, 'dataset')).toThrow(/is not a sortscope manifest/);
+    clearManifest(a);
+    expect(() => verifyStageDir(a, 'dataset', { regenerate: 'npx sortscope dataset --config e.json' })).toThrow(
+      /has no manifest\.json: the dataset stage did not finish there .*rerun it: npx sortscope dataset --config e\.json/,
+    );
+    expect(() => verifyStageDir(join(root, 'nope'), 'dataset')).toThrow(/does not exist/);
+  });
+
+  it('refuses a folder computed from an upstream folder that has changed since', () => {
+    const root = tmp();
+    const ds = folder(root, 'dataset', 'aaaaaaaaaaaaaaaa', { 'train.arrow': 'T' });
+    writeManifest(ds, 'dataset', 'aaaaaaaaaaaaaaaa', {});
+    const tr = folder(root, 'train', 'bbbbbbbbbbbbbbbb', { 'checkpoints.arrow': 'C' });
+    writeManifest(tr, 'train', 'bbbbbbbbbbbbbbbb', { dataset: ds });
+    writeFileSync(join(ds, 'train.arrow'), 'T, regenerated differently');
+    writeManifest(ds, 'dataset', 'aaaaaaaaaaaaaaaa', {});
+    expect(() => verifyStageDir(ds, 'dataset')).not.toThrow();
+    expect(() => verifyStageDir(tr, 'train', { upstreamDirs: { dataset: ds } })).toThrow(/was computed from dataset aaaaaaaaaaaaaaaa as it was then, but .* now holds other artifacts/);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Lineage of a stage's artifact folder: `manifest.json`, written last when a stage finishes, records
+ *   stage, key          which stage wrote the folder, and the key of its resolved config + upstream
+ *   files               name → sha256 of every artifact in the folder (its content hash)
+ *   inputs              upstream stage → { key, manifest: sha256 of that folder's manifest.json }
+ * so one hash per input pins every byte the stage read. `verifyStageDir` checks a folder before
+ * anything reads it: the manifest exists and is this stage's with the expected key, every listed
+ * file hashes to its recorded value, and (given the upstream folders) every input still has the
+ * manifest it was computed from. A folder without a manifest is a stage that did not finish (or a
+ * sortscope from before lineage): it is refused, never computed on.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { writeFileAtomic } from './atomic.ts';
+import { sha256Hex } from './canonical.ts';
+import { ArtifactError } from './errors.ts';
+
+export const MANIFEST = 'manifest.json';
+
+export interface Manifest {
+  stage: string;
+  key: string;
+  files: Record<string, string>;
+  inputs: Record<string, { key: string; manifest: string }>;
+}
+
+/** the artifacts of a folder: its regular top-level files, except dotfiles (locks, temporaries) and the manifest */
+function artifactFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith('.') && f !== MANIFEST && statSync(join(dir, f)).isFile())
+    .sort();
+}
+
+const fileSha = (path: string) => sha256Hex(readFileSync(path));
+
+/** Remove a folder's manifest: from now until `writeManifest`, the folder is incomplete. */
+export function clearManifest(dir: string): void {
+  rmSync(join(dir, MANIFEST), { force: true });
+}
+
+/** Record the folder's files and its inputs' manifests (call after every artifact is written). */
+export function writeManifest(dir: string, stage: string, key: string, upstreamDirs: Record<string, string>): Manifest {
+  const files = Object.fromEntries(artifactFiles(dir).map((f) => [f, fileSha(join(dir, f))]));
+  const inputs = Object.fromEntries(
+    Object.entries(upstreamDirs)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([s, d]) => [s, { key: readManifest(d, s).key, manifest: fileSha(join(d, MANIFEST)) }]),
+  );
+  const manifest: Manifest = { stage, key, files, inputs };
+  writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function readManifest(dir: string, stage: string, regenerate = `npx sortscope ${stage} --config <experiment.json>`): Manifest {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(dir)) throw new ArtifactError(`${dir} does not exist; create it with: ${regenerate}`);
+  if (!existsSync(path)) {
+    throw new ArtifactError(`${dir} has no ${MANIFEST}: the ${stage} stage did not finish there (or it was written before artifacts recorded their lineage); rerun it: ${regenerate}`);
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ArtifactError(`${path} is not valid JSON (${(err as Error).message}); rerun the stage: ${regenerate}`);
+  }
+  const ok = isRecord(m) && typeof m.stage === 'string' && typeof m.key === 'string' && isRecord(m.files) && isRecord(m.inputs) && Object.values(m.files).every((v) => typeof v === 'string');
+  if (!ok) throw new ArtifactError(`${path} is not a sortscope manifest (expected {stage, key, files, inputs}); rerun the stage: ${regenerate}`);
+  return m as unknown as Manifest;
+}
+
+export interface VerifyOptions {
+  /** the key the folder must hold (default: its name, when that looks like a key) */
+  key?: string;
+  /** upstream stage → folder: each must still hold the manifest this folder was computed from */
+  upstreamDirs?: Record<string, string>;
+  /** how to regenerate the folder */
+  regenerate?: string;
+}
+
+/** Refuse a stage folder whose lineage or content does not check out; return its manifest. */
+export function verifyStageDir(dir: string, stage: string, opts: VerifyOptions = {}): Manifest {
+  const regenerate = opts.regenerate ?? `npx sortscope ${stage} --config <experiment.json>`;
+  const m = readManifest(dir, stage, regenerate);
+  if (m.stage !== stage) throw new ArtifactError(`${dir} holds ${m.stage} artifacts, expected ${stage}; rerun: ${regenerate}`);
+  const key = opts.key ?? (/^[0-9a-f]{16}$/.test(basename(dir)) ? basename(dir) : undefined);
+  if (key !== undefined && m.key !== key) {
+    throw new ArtifactError(`${dir} holds the artifacts of ${stage} ${m.key}, not of ${key} (copied from another run?); delete it and rerun: ${regenerate}`);
+  }
+  for (const [file, sha] of Object.entries(m.files)) {
+    const path = join(dir, file);
+    if (!existsSync(path)) throw new ArtifactError(`${path} is missing (the ${MANIFEST} beside it lists it); rerun: ${regenerate}`);
+    const now = fileSha(path);
+    if (now !== sha) {
+      throw new ArtifactError(`${path} was changed after the ${stage} stage wrote it (sha256 ${sha.slice(0, 12)}… recorded, ${now.slice(0, 12)}… now); delete the folder and rerun: ${regenerate}`);
+    }
+  }
+  for (const [s, d] of Object.entries(opts.upstreamDirs ?? {})) {
+    const rec = m.inputs[s];
+    if (!rec) throw new ArtifactError(`${dir} does not record a ${s} input; rerun: ${regenerate}`);
+    const up = readManifest(d, s);
+    if (up.key !== rec.key || fileSha(join(d, MANIFEST)) !== rec.manifest) {
+      throw new ArtifactError(`${dir} was computed from ${s} ${rec.key} as it was then, but ${d} now holds other artifacts; rerun: ${regenerate}`);
+    }
+  }
+  return m;
+}

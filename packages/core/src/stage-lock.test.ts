@@ -1,0 +1,48 @@
+/**
+ * The per-folder lock: a second holder is refused with the first one's pid; a lock left by a dead
+ * process is taken over; taking the lock removes temporaries of interrupted atomic writes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './errors.ts';
+import { lockStageDir } from './stage-lock.ts';
+import { useTempDirs } from './testing.ts';
+
+const tmp = useTempDirs('lock');
+
+describe('lockStageDir', () => {
+  it('refuses a second holder, naming the first one, until it is released', () => {
+    const dir = join(tmp(), 'train', 'k');
+    const lock = lockStageDir(dir, 'the train stage');
+    expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8')).pid).toBe(process.pid);
+    let err: unknown;
+    try {
+      lockStageDir(dir, 'the train stage');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(new RegExp(`another process is running the train stage in .*k \\(pid ${process.pid}\\)`));
+    lock.release();
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    lockStageDir(dir, 'the train stage').release();
+  });
+
+  it('takes over a lock whose process is gone, and removes stale temporaries', () => {
+    const dir = tmp();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: Number(dead), host: hostname() }));
+    mkdirSync(join(dir, 'partial'));
+    writeFileSync(join(dir, '.checkpoints.arrow.tmp-123-abc'), 'half');
+    writeFileSync(join(dir, 'partial', '.ckpt-000000001.arrow.tmp-123-def'), 'half');
+    writeFileSync(join(dir, 'keep.arrow'), 'whole');
+    const lock = lockStageDir(dir, 'the train stage');
+    expect(existsSync(join(dir, '.checkpoints.arrow.tmp-123-abc'))).toBe(false);
+    expect(existsSync(join(dir, 'partial', '.ckpt-000000001.arrow.tmp-123-def'))).toBe(false);
+    expect(existsSync(join(dir, 'keep.arrow'))).toBe(true);
+    lock.release();
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * What every stage run goes through, around the stage itself (CLI and Nx alike):
+ *   1. each upstream folder is verified (manifest, key, content hashes, and that it was computed
+ *      from the other upstream folders as they are now): nothing damaged or mismatched is read;
+ *   2. the output folder is locked (one process per folder) and cleared of stale temporaries;
+ *   3. its manifest is removed, so a run cut short leaves a folder that downstream stages refuse;
+ *   4. the stage runs; then the manifest records its files' hashes and its inputs.
+ */
+import { basename } from 'node:path';
+import { clearManifest, lockStageDir, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
+
+/** each stage's upstream stages (the StageDefs' `upstream`) */
+const UPSTREAM: Record<StageName, StageName[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'], report: [] };
+
+export interface GuardedRun {
+  stage: StageName;
+  key: string;
+  outDir: string;
+  upstreamDirs: Partial<Record<StageName, string>>;
+  /** the experiment file, for "rerun …" hints */
+  experimentFile?: string;
+}
+
+/** Verify every upstream folder given, each against the ones it was computed from. */
+export function verifyUpstream(upstreamDirs: Partial<Record<StageName, string>>, experimentFile?: string): void {
+  for (const [stage, dir] of Object.entries(upstreamDirs) as [StageName, string][]) {
+    const own = Object.fromEntries(UPSTREAM[stage].filter((s) => upstreamDirs[s]).map((s) => [s, upstreamDirs[s]!]));
+    const regenerate = `npx sortscope ${stage}${experimentFile ? ` --config ${experimentFile}` : ' --config <experiment.json>'} (or npx nx run-many -t analyze)`;
+    verifyStageDir(dir, stage, { key: basename(dir), upstreamDirs: own, regenerate });
+  }
+}
+
+export async function runGuarded<T>(g: GuardedRun, run: () => Promise<T> | T): Promise<T> {
+  verifyUpstream(g.upstreamDirs, g.experimentFile);
+  const lock = lockStageDir(g.outDir, `the ${g.stage} stage`);
+  try {
+    clearManifest(g.outDir);
+    const result = await run();
+    writeManifest(g.outDir, g.stage, g.key, g.upstreamDirs as Record<string, string>);
+    return result;
+  } finally {
+    lock.release();
+  }
+}
