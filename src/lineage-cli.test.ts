@@ -4,14 +4,14 @@
  * trace), and `plan` telling a finished stage from a started one.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+const cli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
 
 // a config of its own (n_train 700): no other test file writes these artifact folders
 const tiny = (seed: number) => ({
@@ -53,6 +53,20 @@ describe('lineage (CLI)', () => {
     expect(existsSync(join(ROOT, plan[0].train.dir, 'checkpoints.arrow'))).toBe(false);
     expect(cli(['dataset', '--config', a, '--quiet']).status).toBe(0);
     expect(cli(['train', '--config', a, '--quiet']).status).toBe(0);
+  }, 120_000);
+
+  it('SORTSCOPE_REUSE=1 reuses a finished folder of the same key, and recomputes one that does not verify', () => {
+    const tr = join(ROOT, plan[0].train.dir);
+    const before = statSync(join(tr, 'checkpoints.arrow')).mtimeMs;
+    const again = cli(['train', '--config', a], { SORTSCOPE_REUSE: '1' });
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/train: .* already holds this key's finished artifacts \(SORTSCOPE_REUSE=1\): reusing them/);
+    expect(statSync(join(tr, 'checkpoints.arrow')).mtimeMs).toBe(before);
+    writeFileSync(join(tr, 'metrics-steps.arrow'), 'damaged');
+    const redo = cli(['train', '--config', a, '--quiet'], { SORTSCOPE_REUSE: '1' });
+    expect(redo.status).toBe(0);
+    expect(redo.stderr).not.toMatch(/reusing/);
+    expect(cli(['train', '--config', a], { SORTSCOPE_REUSE: '1' }).stderr).toMatch(/reusing/);
   }, 120_000);
 
   it("refuses another run's checkpoints.arrow copied into this run's folder", () => {

@@ -6,11 +6,11 @@
  * Paths on the command line (--config, --out-dir) are relative to the current folder.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { type CommandSpec, ConfigError, type GlobalOption, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
+import { dirname, join, resolve } from 'node:path';
+import { type CommandSpec, ConfigError, type GlobalOption, log, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
 import { configRefFromCwd, type Experiment, loadExperiment } from './experiment.ts';
 import { experimentKeys, taskDir } from './plan.ts';
-import { runGuarded } from './stage-guard.ts';
+import { reusable, runGuarded } from './stage-guard.ts';
 
 export interface StageContext {
   config: unknown;
@@ -81,7 +81,14 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
   const run = () => runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
   // on a training run: verify the upstream folders, lock the output folder, write its manifest at the end (stage-guard.ts);
   // --weights FILE reads only that file and writes no stage folder
-  const result = args.globals.weights ? await run() : await runGuarded({ stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file }, run);
+  const guard = { stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file };
+  const reused = args.globals.weights ? null : reusable(guard);
+  if (reused) log(`${runner.def.name}: ${outDir} already holds this key's finished artifacts (SORTSCOPE_REUSE=1): reusing them`, quiet);
+  const result = reused
+    ? { files: Object.fromEntries(Object.keys(reused.files).map((f) => [f, join(outDir, f)])), summary: { reused: true } }
+    : args.globals.weights
+      ? await run()
+      : await runGuarded(guard, run);
   if (args.globals.json) process.stdout.write(`${JSON.stringify({ stage: runner.def.name, key, experiment: experiment.name, ...result }, null, 2)}\n`);
   return 0;
 }

@@ -6,8 +6,9 @@
  *   3. its manifest is removed, so a run cut short leaves a folder that downstream stages refuse;
  *   4. the stage runs; then the manifest records its files' hashes and its inputs.
  */
-import { basename } from 'node:path';
-import { clearManifest, lockStageDir, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { clearManifest, lockStageDir, MANIFEST, type Manifest, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
 
 /** each stage's upstream stages (the StageDefs' `upstream`) */
 const UPSTREAM: Record<StageName, StageName[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'], report: [] };
@@ -27,6 +28,21 @@ export function verifyUpstream(upstreamDirs: Partial<Record<StageName, string>>,
     const own = Object.fromEntries(UPSTREAM[stage].filter((s) => upstreamDirs[s]).map((s) => [s, upstreamDirs[s]!]));
     const regenerate = `npx sortscope ${stage}${experimentFile ? ` --config ${experimentFile}` : ' --config <experiment.json>'} (or npx nx run-many -t analyze)`;
     verifyStageDir(dir, stage, { key: basename(dir), upstreamDirs: own, regenerate });
+  }
+}
+
+/**
+ * With SORTSCOPE_REUSE=1: the output folder's manifest, if it verifies for this key and against the
+ * upstream folders as they are now (the key already hashes the stage version, the config and the
+ * upstream keys). Lets a study spanning sessions survive code edits that change Nx's task hashes
+ * but not the stage's results; bump the stage's `version` when a change does alter them.
+ */
+export function reusable(g: GuardedRun): Manifest | null {
+  if (process.env.SORTSCOPE_REUSE !== '1' || !existsSync(join(g.outDir, MANIFEST))) return null;
+  try {
+    return verifyStageDir(g.outDir, g.stage, { key: g.key, upstreamDirs: g.upstreamDirs as Record<string, string> });
+  } catch {
+    return null;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bayesLoss, mixtureEntropy, permuteEntropy, replaceMixture, tokenNoiseEntropy } from './bayes.ts';
+import { bayesLoss, insertMixture, mixtureEntropy, permuteEntropy, replaceMixture, tokenNoiseEntropy } from './bayes.ts';
 import { generateDataset } from './dataset.ts';
 import { vocabOf } from './schema.ts';
 import { config, empiricalConditionalEntropy } from './testing.ts';
@@ -86,4 +86,18 @@ describe('Bayes loss against Monte Carlo (the plug-in conditional entropy of gen
       });
     });
   }
+});
+
+describe('insert-sorted Bayes loss', () => {
+  it('at p = 1, k = 1 the targets are the m numbers below the maximum, equally likely: Σ_t H_t = ln m', () => {
+    const c = config({ noise: { kind: 'insert-sorted', p: 1, k: 1 } });
+    const set = Uint8Array.from([1, 5, 9, 13, 17, 21, 25, 29, 33, 37]); // 37 − 10 + 1 − … : numbers 0..36 not in the set
+    const m = 37 - 9; // 0..36 has 37 numbers, 9 of them in the set
+    const { seqs, weights } = insertMixture(set, 1, 1, vocabOf(c));
+    const H = mixtureEntropy(seqs, weights, 10);
+    expect(H.reduce((a, b) => a + b, 0)).toBeCloseTo(Math.log(m), 10);
+    // a list with no gap below its maximum cannot be corrupted: entropy 0
+    const full = insertMixture(Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 1, 1, vocabOf(c));
+    expect(mixtureEntropy(full.seqs, full.weights, 10).every((h) => h === 0)).toBe(true);
+  });
 });

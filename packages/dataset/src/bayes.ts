@@ -21,6 +21,9 @@
  *   holds when every set is equally likely, i.e. uniform gaps.) No closed form over x: the
  *   conditional entropy of this finite mixture is computed exactly per row (`mixtureEntropy`)
  *   and averaged over a seeded sample of training rows, reported with its standard error.
+ * - insert-sorted(p, k): the target is sorted(x) w.p. 1 − p, and the first n of sorted(x + O)
+ *   w.p. p / C(m, k) for each k-subset O of the m numbers outside x below its maximum (m < k:
+ *   sorted(x) w.p. 1); computed per row the same way.
  */
 import { lnChoose } from './gaps.ts';
 import type { DatasetConfig, Vocab } from './schema.ts';
@@ -120,6 +123,23 @@ export function replaceMixture(set: Uint8Array, p: number, k: number, vocab: Voc
   return { seqs, weights: Float64Array.from(weights) };
 }
 
+/** The insert-sorted mixture's target distribution for one visible set (sorted ascending). */
+export function insertMixture(set: Uint8Array, p: number, k: number, vocab: Vocab): { seqs: Uint8Array[]; weights: Float64Array } {
+  const { n, min_number } = vocab;
+  const inSet = new Set(set);
+  const below: number[] = [];
+  for (let v = min_number; v < set[n - 1]; v++) if (!inSet.has(v)) below.push(v);
+  if (below.length < k) return { seqs: [Uint8Array.from(set)], weights: Float64Array.of(1) };
+  const additions = combinations(below.length, k);
+  const seqs: Uint8Array[] = [Uint8Array.from(set)];
+  const weights: number[] = [1 - p];
+  for (const O of additions) {
+    seqs.push(Uint8Array.from([...set, ...O.map((i) => below[i])].sort((a, b) => a - b).slice(0, n)));
+    weights.push(p / additions.length);
+  }
+  return { seqs, weights: Float64Array.from(weights) };
+}
+
 function combinations(m: number, k: number): number[][] {
   const out: number[][] = [];
   const cur: number[] = [];
@@ -161,20 +181,22 @@ export function bayesLoss(config: DatasetConfig, vocab: Vocab, visibleSets: Uint
     if (!config.distinct) return { method: 'unavailable', per_position: [], mean: null, note: 'permute with repeated numbers has no closed form here' };
     return constant((t) => permuteEntropy(noise.p, n, t), `permute w.p. ${noise.p}: posterior over clean vs permuted given the prefix`);
   }
-  // replace-sorted
-  if (noise.side === 'input' && config.gaps.kind !== 'uniform') {
+  // replace-sorted, insert-sorted
+  if (noise.kind === 'replace-sorted' && noise.side === 'input' && config.gaps.kind !== 'uniform') {
     return { method: 'unavailable', per_position: [], mean: null, note: 'input-side replacement: the posterior needs every set equally likely (uniform gaps)' };
   }
-  const perRow = Math.exp(lnChoose(n, noise.k) + lnChoose(range - n, noise.k)) + 1;
+  const perRow = (noise.kind === 'insert-sorted' ? Math.exp(lnChoose(range - n, noise.k)) : Math.exp(lnChoose(n, noise.k) + lnChoose(range - n, noise.k))) + 1;
   if (perRow > MAX_MIXTURE) {
-    return { method: 'unavailable', per_position: [], mean: null, note: `replace-sorted with k=${noise.k}: ${Math.round(perRow)} possible targets per row, too many to enumerate` };
+    return { method: 'unavailable', per_position: [], mean: null, note: `${noise.kind} with k=${noise.k}: ${Math.round(perRow)} possible targets per row, too many to enumerate` };
   }
+  const mixture = (set: Uint8Array) => (noise.kind === 'insert-sorted' ? insertMixture(set, noise.p, noise.k, vocab) : replaceMixture(set, noise.p, noise.k, vocab));
+  const what = noise.kind === 'insert-sorted' ? `insert-sorted (k=${noise.k}, p=${noise.p})` : `replace-sorted (${noise.side} side, k=${noise.k}, p=${noise.p})`;
   const rows = Math.max(1, Math.min(2000, sampleOrder.length, Math.floor(ENUMERATION_BUDGET / perRow)));
   const sum = new Float64Array(n);
   const sumSq = new Float64Array(n);
   for (let r = 0; r < rows; r++) {
     const row = sampleOrder[r];
-    const { seqs, weights } = replaceMixture(visibleSets.subarray(row * n, row * n + n), noise.p, noise.k, vocab);
+    const { seqs, weights } = mixture(visibleSets.subarray(row * n, row * n + n));
     const H = mixtureEntropy(seqs, weights, n);
     for (let t = 0; t < n; t++) {
       sum[t] += H[t];
@@ -189,6 +211,6 @@ export function bayesLoss(config: DatasetConfig, vocab: Vocab, visibleSets: Uint
     mean: per.reduce((a, b) => a + b, 0) / n,
     stderr,
     rows_sampled: rows,
-    note: `replace-sorted (${noise.side} side, k=${noise.k}, p=${noise.p}): exact conditional entropy of each sampled row's ${Math.round(perRow)} possible targets, averaged over ${rows} training rows`,
+    note: `${what}: exact conditional entropy of each sampled row's (at most) ${Math.round(perRow)} possible targets, averaged over ${rows} training rows`,
   };
 }

@@ -98,3 +98,36 @@ describe('noise', () => {
     }
   });
 });
+
+describe('insert-sorted noise', () => {
+  it('inserts k numbers from outside the list below its maximum at their sorted places, keeps the first n, and leaves the rest clean', () => {
+    for (const k of [1, 2]) {
+      const p = 0.4;
+      const { splits } = generateDataset(config({ n_train: 5000, noise: { kind: 'insert-sorted', p, k } }));
+      const t = splits.train;
+      let selected = 0;
+      for (let r = 0; r < t.rows; r++) {
+        const row = rowsOf(t.tokens, r);
+        const clean = rowsOf(t.clean, r);
+        expect(Array.from(row.subarray(0, n + 1))).toEqual(Array.from(clean.subarray(0, n + 1)));
+        const output = Array.from(row.subarray(n + 1));
+        expect(output).toEqual(sortedCopy(row.subarray(n + 1))); // order kept
+        if (!t.noiseApplied[r]) {
+          expect(Array.from(row)).toEqual(Array.from(clean));
+          continue;
+        }
+        selected++;
+        const input = new Set(clean.subarray(0, n));
+        const inserted = output.filter((v) => !input.has(v));
+        // the smallest inserted number always stays; with k > 1 a later one can be pushed out with the list's largest
+        expect(inserted.length).toBeGreaterThanOrEqual(1);
+        expect(inserted.length).toBeLessThanOrEqual(k);
+        const max = Math.max(...input);
+        expect(inserted.every((v) => v < max)).toBe(true);
+        // what remains of the list is its smallest n − k numbers
+        expect(output.filter((v) => input.has(v))).toEqual(sortedCopy(clean.subarray(0, n)).slice(0, n - inserted.length));
+      }
+      expect(withinBinomial(selected, t.rows, p)).toBe(true);
+    }
+  });
+});

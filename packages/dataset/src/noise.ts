@@ -8,6 +8,10 @@
  *   output is re-sorted: the order is kept, the content is wrong.
  * - replace-sorted(p, k, side='input'): with probability p, k input numbers are replaced in
  *   place by k distinct numbers not in the list; the output stays the sorted original list.
+ * - insert-sorted(p, k): with probability p, k distinct numbers not in the list and below its
+ *   largest number (chosen uniformly) are inserted into the sorted output at their sorted places,
+ *   and the output keeps its first n numbers: the order is kept, the largest numbers are pushed
+ *   out (with k > 1, an inserted number can be pushed out too; the smallest one always stays). A list with fewer than k such numbers (no gaps below its maximum) is left clean.
  * - token(p): each output token independently, with probability p, is replaced by a number
  *   drawn uniformly from the whole range (it may redraw the right one).
  */
@@ -40,6 +44,32 @@ export function corrupter(noise: NoiseConfig, vocab: Vocab): Corrupt {
         }
         return hit;
       };
+    case 'insert-sorted': {
+      const { k, p } = noise;
+      const present = new Uint8Array(256);
+      const below = new Uint8Array(range);
+      const merged = new Uint8Array(n + k);
+      return (rng, seq) => {
+        if (!rng.bernoulli(p)) return false;
+        const sorted = seq.subarray(out, out + n); // the clean output, ascending
+        present.fill(0);
+        for (let i = 0; i < n; i++) present[sorted[i]] = 1;
+        let m = 0;
+        for (let v = min_number; v < sorted[n - 1]; v++) if (!present[v]) below[m++] = v;
+        if (m < k) return false;
+        for (let i = 0; i < k; i++) {
+          const j = i + rng.int(m - i);
+          const t = below[i];
+          below[i] = below[j];
+          below[j] = t;
+        }
+        merged.set(sorted);
+        merged.set(below.subarray(0, k), n);
+        merged.sort();
+        sorted.set(merged.subarray(0, n));
+        return true;
+      };
+    }
     case 'replace-sorted': {
       const { k, p, side } = noise;
       const present = new Uint8Array(256);

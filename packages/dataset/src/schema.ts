@@ -22,9 +22,18 @@ export const NoiseSchema = z
         side: z.enum(['output', 'input']).default('output').describe('replace numbers of the sorted output (kept sorted) or of the input list'),
       })
       .strict(),
+    z
+      .object({
+        kind: z.literal('insert-sorted'),
+        p: Prob,
+        k: z.int().min(1).default(1).describe('how many numbers not in the list are inserted into the sorted output (at their sorted places; the output keeps its first n numbers)'),
+      })
+      .strict(),
     z.object({ kind: z.literal('token'), p: Prob }).strict(),
   ])
-  .describe('noise on the training split only: none, permute (output is a random permutation of the input), replace-sorted, token (each output token resampled uniformly)')
+  .describe(
+    'noise on the training split only: none, permute (output is a random permutation of the input), replace-sorted, insert-sorted (numbers inserted into the sorted output, order kept), token (each output token resampled uniformly)',
+  )
   // any noise at level 0 is no noise: resolve it to none, so those experiments share the clean dataset and its runs
   .transform((n) => (n.kind !== 'none' && n.p === 0 ? { kind: 'none' as const } : n));
 
@@ -77,6 +86,10 @@ export const DatasetConfigSchema = z
           });
         }
       }
+    }
+    if (c.noise.kind === 'insert-sorted') {
+      if (!c.distinct) ctx.addIssue({ code: 'custom', path: ['noise', 'kind'], input: c.noise.kind, message: 'expected distinct = true (insertion draws numbers not in the list)' });
+      if (c.noise.k > range - c.list_length) ctx.addIssue({ code: 'custom', path: ['noise', 'k'], input: c.noise.k, message: `expected k <= ${range - c.list_length} (numbers outside a list)` });
     }
     if (c.noise.kind === 'replace-sorted') {
       if (!c.distinct) ctx.addIssue({ code: 'custom', path: ['noise', 'kind'], input: c.noise.kind, message: 'expected distinct = true (replacement draws numbers not in the list)' });

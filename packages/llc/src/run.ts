@@ -76,13 +76,15 @@ export class LlcRunner {
     // phase 2: init_loss and the chains
     const jobs: WorkerJob[] = [];
     const inits = new Map<string, number>(); // (method, batch size, seed, chains) → job index
-    const initKey = (c: LlcConfig) => `${c.method}/${c.batch_size}/${c.seed}/${c.chains}`;
+    // L(w0) on init_batches minibatches (canonical: 32 by default; sgld: one per chain, as devinterp)
+    const initBatches = (c: LlcConfig) => c.init_batches ?? (c.method === 'sgld' ? c.chains : 32);
+    const initKey = (c: LlcConfig) => `${c.method}/${c.batch_size}/${c.seed}/${initBatches(c)}`;
     const chainJobs: { config: number; chain: number; job: number }[] = [];
     const norms: number[] = [];
     plans.forEach(({ config, target, p, indices }, k) => {
       if (!inits.has(initKey(config))) {
         inits.set(initKey(config), jobs.length);
-        jobs.push({ kind: 'init', cfg: p.cfg, w0: p.w0, batchSize: config.batch_size, seed: config.seed, batches: config.chains });
+        jobs.push({ kind: 'init', cfg: p.cfg, w0: p.w0, batchSize: config.batch_size, seed: config.seed, batches: initBatches(config) });
       }
       const settings = chainSettings(config, indices, samplers[k]);
       norms.push(sampledNorm(p.w0, settings.indices));

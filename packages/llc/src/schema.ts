@@ -33,6 +33,12 @@ export const LlcConfigSchema = z
     nbeta: z.number().positive().optional().describe('inverse temperature nβ [default: canonical → n/ln n of the training set; sgld → B/ln B of batch_size]'),
     batch_size: z.int().min(2).default(128).describe('SGLD minibatch size B (from the training set, reshuffled each epoch)'),
     chains: z.int().min(1).default(4).describe('independent chains per checkpoint'),
+    init_batches: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('minibatches of batch_size rows on which L(w0) is measured; its error is shared by every chain and moves λ̂ by nβ times it [default: canonical → 32; sgld → chains, as devinterp]'),
     draws: z.int().min(2).default(500).describe('draws per chain'),
     burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
     steps_between_draws: z.int().min(1).default(1).describe('SGLD steps between draws'),
