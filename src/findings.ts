@@ -13,6 +13,7 @@
  */
 import { copierFromRecords } from '@sortscope/circuits';
 import type { LoadedExperiment } from '@sortscope/report';
+import type { CompactExperiment } from './findings-data.ts';
 
 export interface HeadFacts {
   head: string;
@@ -207,5 +208,17 @@ export function factsMarkdown(facts: readonly ExperimentFacts[]): string {
   }
   out.push('', '| experiment | head | tokens copied | regions | ablation Δloss | copy suppression | QK EV z | QK T_norm | OV T_norm |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const f of facts) for (const h of f.heads) out.push(`| ${f.experiment} | ${h.head} | ${h.n_copied} | ${h.regions} | ${fmt(h.ablation)} | ${fmt(h.copy_suppression)} | ${fmt(h.qk_ev_z)} | ${fmt(h.qk_t_norm)} | ${fmt(h.ov_t_norm)} |`);
+  return `${out.join('\n')}\n`;
+}
+
+/** One experiment's compact curve (findings-data.ts) as a Markdown table. */
+export function compactCurveMarkdown(e: CompactExperiment): string {
+  const targets = [...new Set(e.curve.flatMap((r) => Object.keys(r.llc)))];
+  const head = ['step', 'val loss', 'val tok acc', 'overlap', 'co-copied', 'regions', 'split agreement', ...targets.map((t) => `LLC ${t} (± std, flagged)`)];
+  const out = [e.experiment, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---:').join('|')}|`];
+  for (const r of e.curve) {
+    const llc = targets.map((t) => (r.llc[t] ? `${fmt(r.llc[t].mean)} ± ${fmt(r.llc[t].std, 2)}${r.llc[t].flagged ? ` (${r.llc[t].flagged})` : ''}` : ''));
+    out.push(`| ${[r.step, fmt(r.val_loss), fmt(r.val_token_acc, 4), fmt(r.overlap, 2), r.co_copied ?? '–', r.regions.join('/') || '–', fmt(r.split_agreement, 2), ...llc].join(' | ')} |`);
+  }
   return `${out.join('\n')}\n`;
 }
