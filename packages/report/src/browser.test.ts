@@ -70,7 +70,7 @@ describe('report in Chromium', () => {
   });
 
   it('renders every chart as a non-empty SVG', async () => {
-    expect(specIds.length).toBeGreaterThanOrEqual(2 * 10 + 3 + 2); // two full experiments, three overlays, the partial one's training charts
+    expect(specIds.length).toBeGreaterThanOrEqual(2 * 12 + 3 + 2); // two full experiments, three overlays, the partial one's training charts
     const drawn = (await page.evaluate(`Array.from(document.querySelectorAll('div.chart')).map((d) => {
       const svg = d.querySelector('svg');
       const marks = svg ? svg.querySelectorAll('g[class*="mark-"] path, g[class*="mark-"] line').length : 0;
@@ -87,7 +87,7 @@ describe('report in Chromium', () => {
     const notices = await page.locator('#exp-no-circuits-no-llc .notice').allTextContents();
     expect(notices.join('\n')).toMatch(/circuits missing: no circuits artifacts given/);
     expect(notices.join('\n')).toMatch(/llc missing: llc\/not-run does not exist/);
-    expect(await page.locator('#exp-no-circuits-no-llc figure.unavailable').count()).toBe(8);
+    expect(await page.locator('#exp-no-circuits-no-llc figure.unavailable').count()).toBe(10);
     expect(await page.locator('#exp-no-circuits-no-llc').textContent()).toMatch(/no LLC estimates: stage boundaries .* cannot be marked/);
   });
 

@@ -72,6 +72,12 @@ export function regionsSpec(c: CircuitsModel, boundaries: StageBoundary[] | null
   });
 }
 
+export function overlapSpec(c: CircuitsModel, boundaries: StageBoundary[] | null, maxStep: number): VlSpec {
+  return topLevel('Overlap of the heads’ copy ranges', ['Jaccard overlap of {t : OV_h[t, t] > 0} with the other heads’ (mean); 1: the heads copy the same tokens, falls as they split the vocabulary'], {
+    ...headLines(c.specialisation.filter((r) => r.overlap !== null), 'overlap', 'Jaccard overlap', [{ field: 'overlap', type: 'quantitative', format: '.3f' }, { field: 'regions', type: 'quantitative' }], boundaries, maxStep, { scale: { domain: [0, 1] } }),
+  });
+}
+
 export function ablationSpec(c: CircuitsModel, boundaries: StageBoundary[] | null, maxStep: number): VlSpec {
   return topLevel('Head importance', ['loss increase when the head is mean-ablated (clean validation sequences)'], {
     ...headLines(c.specialisation, 'ablation', 'loss increase (nats)', [{ field: 'ablation', type: 'quantitative', title: 'loss increase', format: '.4~g' }, { field: 'copy_suppression', type: 'quantitative', title: 'copy suppression', format: '.3f' }], boundaries, maxStep),

@@ -120,3 +120,22 @@ export function normsSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxSt
     ],
   });
 }
+
+export function tracesSpec(l: LlcModel): VlSpec {
+  const step = l.traces[0]?.step;
+  const init = l.rows.filter((r) => r.step === step);
+  return topLevel('SGLD loss traces', [`minibatch loss of every chain at each draw, checkpoint at step ${step} (devinterp's plot_trace); a healthy chain rises from L(w*) and flattens`], {
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: l.traces },
+    mark: { type: 'line', opacity: 0.8, strokeWidth: 1 },
+    encoding: {
+      x: { field: 'draw', type: 'quantitative', title: 'draw' },
+      y: { field: 'loss', type: 'quantitative', title: 'minibatch loss (nats)', scale: { zero: false } },
+      color: { field: 'chain', type: 'nominal', title: 'chain' },
+      strokeDash: { field: 'target', type: 'nominal', title: 'target', legend: init.length > 1 ? {} : null },
+      detail: [{ field: 'target' }],
+      tooltip: [{ field: 'target', type: 'nominal' }, { field: 'chain', type: 'nominal' }, { field: 'draw', type: 'quantitative' }, { field: 'loss', type: 'quantitative', format: '.4~g' }],
+    },
+  });
+}

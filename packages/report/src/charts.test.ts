@@ -32,7 +32,7 @@ function views(spec: Any): Any[] {
 describe('chart specs', () => {
   it('every chart of the study compiles to Vega without a Vega-Lite warning', () => {
     const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
-    expect(all.length).toBe(2 * 10 + 2 + 3);
+    expect(all.length).toBe(2 * 12 + 2 + 3);
     for (const c of all) expect(() => toVega(c.spec!, c.id)).not.toThrow();
   });
 
@@ -46,7 +46,7 @@ describe('chart specs', () => {
       { step_before: 9, step_after: 12, step_mid: mid(9, 12), slope_change: -2 },
     ];
     const e = { ...base, stages: { ...base.stages!, boundaries: b } };
-    for (const c of experimentCharts(e).filter((x) => x.spec && x.file !== 'circuits')) {
+    for (const c of experimentCharts(e).filter((x) => x.spec && x.file !== 'circuits' && x.file !== 'llc-traces')) { // traces run over draws, not steps
       const vs = views(c.spec!);
       const timeAxes = vs.filter((v) => v.encoding?.x?.scale?.type === 'symlog' && v.encoding.x.field === 'step');
       expect(timeAxes.length, c.id).toBeGreaterThan(0);
@@ -85,6 +85,16 @@ describe('chart specs', () => {
     expect(rows.filter((r) => r.flagged > 0).every((r) => r.chains === 'some flagged' && /chain \d+: /.test(r.flags))).toBe(true);
     expect(rows.filter((r) => r.flagged === 0).every((r) => r.chains === 'none flagged' && r.flags === 'none')).toBe(true);
     expect(views(c).find((v) => v.mark?.type === 'area')!.encoding.y2.field).toBe('hi');
+  });
+
+  it('draws every chain\'s SGLD loss trace at the last estimated checkpoint', () => {
+    const l = study.experiments[0].llc!;
+    const c = charts[0].find((x) => x.file === 'llc-traces')!.spec as Any;
+    const last = Math.max(...l.rows.map((r) => r.step));
+    expect(new Set(l.traces.map((t) => t.step))).toEqual(new Set([last]));
+    expect(new Set(l.traces.map((t) => `${t.target}/${t.chain}`)).size).toBe(l.rows.filter((r) => r.step === last).length * study.experiments[0].llc!.config.chains);
+    expect(c.encoding.x.field).toBe('draw');
+    expect(c.data.values.length).toBe(l.traces.length);
   });
 
   it('draws the norm of every tensor of every estimated checkpoint on a log axis', () => {

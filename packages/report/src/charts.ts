@@ -3,9 +3,9 @@
  * under figures/, a caption, and either a spec or the reason it cannot be drawn (a missing stage).
  */
 import { maxStepOf, type VlSpec } from './chart-common.ts';
-import { ablationSpec, attentionSpec, measuresSpec, regionsSpec } from './chart-circuits.ts';
+import { ablationSpec, attentionSpec, measuresSpec, overlapSpec, regionsSpec } from './chart-circuits.ts';
 import { heatmapSpec } from './chart-heatmap.ts';
-import { acceptanceSpec, llcSpec, normsSpec } from './chart-llc.ts';
+import { acceptanceSpec, llcSpec, normsSpec, tracesSpec } from './chart-llc.ts';
 import { studyAccuracySpec, studyLlcSpec, studyLossSpec } from './chart-study.ts';
 import { accuracySpec, lossSpec } from './chart-training.ts';
 import type { ExperimentModel, StudyModel } from './model.ts';
@@ -60,9 +60,11 @@ export function experimentCharts(e: ExperimentModel): ChartEntry[] {
     entry('accuracy', 'Accuracy', 'Token and sequence accuracy of each evaluation set at the checkpoints.', t && accuracySpec(t, b), noTrain),
     entry('llc', 'LLC', 'Local learning coefficient per checkpoint and target, with the SGLD settings used; crosses mark checkpoints where a chain was flagged.', l && llcSpec(l, b, maxStep), noLlc),
     entry('llc-acceptance', 'SGLD acceptance', 'Mean MALA acceptance probability of the SGLD chains (a diagnostic of the step size).', l && acceptanceSpec(l, b, maxStep), noLlc),
+    entry('llc-traces', 'SGLD traces', 'Minibatch loss of every SGLD chain at the last estimated checkpoint.', l && l.traces.length ? tracesSpec(l) : null, l ? 'No traces recorded' : noLlc),
     entry('llc-norms', 'Weight norms', 'L2 norm of every tensor at the checkpoints the LLC was estimated at.', l && l.norms.length ? normsSpec(l, b, maxStep) : null, l ? 'The LLC artifacts predate per-tensor norms (rerun the llc stage)' : noLlc),
     entry('circuit-symmetry', 'Circuit symmetry', 'Translational symmetry of each head’s QK and OV circuit (per-head values fall when heads split the vocabulary; docs/circuits.md).', c && measuresSpec(c, b, maxStep), noCircuits),
     entry('regions', 'Vocabulary regions', 'Contiguous runs of tokens each head copies most.', c && regionsSpec(c, b, maxStep), noCircuits),
+    entry('overlap', 'Head overlap', 'Jaccard overlap of the heads’ copy ranges: the head-overlap stage and the split.', c && c.specialisation.some((r) => r.overlap !== null) ? overlapSpec(c, b, maxStep) : null, c ? 'One head: nothing to overlap' : noCircuits),
     entry('ablation', 'Head importance', 'Loss increase when each head is mean-ablated.', c && hasAblation ? ablationSpec(c, b, maxStep) : null, c ? 'Not measured (the circuits stage ran with ablation_rows = 0)' : noCircuits),
     entry('attention', 'Attention', 'Attention each head pays to the token that should be output next.', c && c.attention.length ? attentionSpec(c, b, maxStep) : null, c ? 'Not measured (the circuits stage ran with probe_rows = 0)' : noCircuits),
     entry('circuits', 'Circuits developing', 'QK and OV circuit of every head over training: drag the slider or press Play.', h && heatmapSpec(h, { title: e.name, subtitle }), c?.heatmap_note ?? noCircuits, {

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { type AttentionSummary, CIRCUITS_FILES, type Convention, type MatrixRecord, type MeasureRecord, readAttention, readMatrices, readMeasures, readSpecialisation, type SpecialisationRecord, type Stepped } from '@sortscope/circuits';
 import { readArtifact, verifyStageDir } from '@sortscope/core';
 import { type BayesLoss, type DatasetConfig, SPLIT_KIND, SPLIT_SCHEMA_VERSION, splitFile, type Vocab } from '@sortscope/dataset';
-import { LLC_FILES, readChains, readEstimates } from '@sortscope/llc';
+import { LLC_FILES, readChains, readEstimates, readTraces } from '@sortscope/llc';
 import { type ModelConfig, readCheckpointMetrics, readStepMetrics, TRAIN_FILES } from '@sortscope/train';
 
 export interface ReportExperiment {
@@ -63,6 +63,8 @@ export interface LoadedLlc {
   config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma: number; nbeta?: number; batch_size: number; chains: number; draws: number; burnin: number; steps_between_draws: number; seed: number };
   estimates: ReturnType<typeof readEstimates>['rows'];
   chains: ReturnType<typeof readChains>['rows'];
+  /** the SGLD loss traces of every chain at the last estimated checkpoint (devinterp's plot_trace) */
+  traces: { step: number; target: string; chain: number; loss: Float32Array }[];
 }
 
 export interface MissingStage {
@@ -139,7 +141,10 @@ function loadCircuits(dir: string, want: Convention, notes: string[]): LoadedCir
 function loadLlc(dir: string): LoadedLlc {
   const est = readEstimates(join(dir, LLC_FILES.estimates));
   const chains = readChains(join(dir, LLC_FILES.chains));
-  return { source: sourceName(dir), config: est.meta.config as LoadedLlc['config'], estimates: est.rows, chains: chains.rows };
+  const all = readTraces(join(dir, LLC_FILES.traces)).rows;
+  const lastStep = Math.max(...all.map((r) => r.step));
+  const traces = all.filter((r) => r.step === lastStep).map((r) => ({ step: r.step, target: r.target, chain: r.chain, loss: r.loss }));
+  return { source: sourceName(dir), config: est.meta.config as LoadedLlc['config'], estimates: est.rows, chains: chains.rows, traces };
 }
 
 /** each stage's upstream stages: a folder is read only if it still matches the ones it was computed from */

@@ -36,6 +36,8 @@ export interface TrainingModel {
 export interface LlcModel {
   config: LoadedLlc['config'];
   rows: { step: number; target: string; mean: number; std: number; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; epsilon: number | null }[];
+  /** SGLD minibatch loss per draw of every chain at the last estimated checkpoint (at most 200 points per chain) */
+  traces: { step: number; target: string; chain: string; draw: number; loss: number }[];
   /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
   norms: { step: number; tensor: string; norm: number }[];
   flagged_chains: number;
@@ -46,7 +48,7 @@ export interface CircuitsModel {
   convention: string;
   specialisation_convention: string;
   measures: { step: number; head: string; circuit: string; t_norm: number | null; t_std_norm: number | null; ev: number | null; ev_z: number | null; ev_p: number | null }[];
-  specialisation: { step: number; head: string; regions: number; n_copied: number; ablation: number | null; copy_suppression: number | null }[];
+  specialisation: { step: number; head: string; regions: number; n_copied: number; ablation: number | null; copy_suppression: number | null; overlap: number | null }[];
   attention: { step: number; head: string; mean: number }[];
   heatmap: HeatmapData | null;
   /** why there is no heatmap although there are circuits */
@@ -72,6 +74,12 @@ export interface ExperimentModel {
 }
 
 const finite = (v: number) => Number.isFinite(v);
+
+/** mean Jaccard overlap of a head's copy range with the other heads' (null with one head) */
+function meanOverlap(overlap: ArrayLike<number>, head: number): number | null {
+  const others = Array.from(overlap).filter((_, h) => h !== head);
+  return others.length ? S(others.reduce((a, b) => a + b, 0) / others.length) : null;
+}
 const orNull = (v: number) => (finite(v) ? S(v) : null);
 
 function trainingModel(t: LoadedTrain, datasetBayes: LoadedExperiment['dataset']): TrainingModel {
@@ -134,7 +142,12 @@ function llcModel(l: LoadedLlc): LlcModel {
     seen.add(r.step);
     for (const [tensor, norm] of Object.entries(r.norms)) if (finite(norm) && norm > 0) norms.push({ step: r.step, tensor, norm: S(norm) });
   }
-  return { config: l.config, rows, norms, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
+  const traces: LlcModel['traces'] = [];
+  for (const t of l.traces) {
+    const every = Math.max(1, Math.ceil(t.loss.length / 200));
+    for (let d = 0; d < t.loss.length; d += every) if (finite(t.loss[d])) traces.push({ step: t.step, target: t.target, chain: `chain ${t.chain}`, draw: d, loss: S(t.loss[d]) });
+  }
+  return { config: l.config, rows, norms, traces, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
 }
 
 function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: boolean): CircuitsModel | null {
@@ -152,7 +165,7 @@ function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: bool
     measures: c.measures
       .filter((r) => r.circuit === 'QK' || r.circuit === 'OV')
       .map((r) => ({ step: r.step, head: headName(r.layer, r.head), circuit: r.circuit, t_norm: orNull(r.all.t_norm), t_std_norm: orNull(r.all.t_std_norm), ev: orNull(r.all.ev), ev_z: orNull(r.all.ev_z), ev_p: orNull(r.all.ev_p) })),
-    specialisation: c.specialisation.map((r) => ({ step: r.step, head: headName(r.layer, r.head), regions: r.regions, n_copied: r.n_copied, ablation: orNull(r.ablation_loss_increase), copy_suppression: orNull(r.copy_suppression) })),
+    specialisation: c.specialisation.map((r) => ({ step: r.step, head: headName(r.layer, r.head), regions: r.regions, n_copied: r.n_copied, ablation: orNull(r.ablation_loss_increase), copy_suppression: orNull(r.copy_suppression), overlap: meanOverlap(r.overlap, r.head) })),
     attention: c.attention.filter((r) => finite(r.mean)).map((r) => ({ step: r.step, head: headName(r.layer, r.head), mean: S(r.mean) })),
     heatmap,
     heatmap_note: heatmapNote,
