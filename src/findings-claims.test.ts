@@ -25,7 +25,7 @@ const row = (step: number, acc: number, overlap: number, llc?: number, flagged =
   regions: [4, 4],
   n_copied: [25, 25],
   split_agreement: null,
-  llc: llc === undefined ? {} : { all: { mean: llc, std: 1, flagged, n_ok: 4, init_loss: 0.1 }, L0H0: { mean: llc / 4, std: 1, flagged: 0, n_ok: 4, init_loss: 0.1 } },
+  llc: llc === undefined ? {} : { all: { mean: llc, std: 1, se: 0.6, flagged, n_ok: 4, init_loss: 0.1 }, L0H0: { mean: llc / 4, std: 1, se: 0.6, flagged: 0, n_ok: 4, init_loss: 0.1 } },
   norms: {},
 });
 

@@ -11,7 +11,7 @@
  *   co_copied                        number tokens in at least two heads' copy ranges
  *   regions[h], n_copied[h]          contiguous runs of tokens head h wins, and how many it wins
  *   split_agreement                  fraction of tokens whose copier is the final checkpoint's
- *   llc[target] = {mean, std, flagged, n_ok, init_loss}
+ *   llc[target] = {mean, std (over chains), se (with L(w*)'s error), flagged, n_ok, init_loss}
  *   norms                            the L2 norm of every tensor of the checkpoint as trained (as the
  *                                    llc stage recorded it, at the checkpoints it estimated)
  */
@@ -21,7 +21,10 @@ import { type ExperimentFacts, experimentFacts } from './findings.ts';
 
 export interface LlcPoint {
   mean: number;
+  /** spread over chains */
   std: number;
+  /** standard error of λ̂, including the error of L(w*) that every chain shares */
+  se: number;
   flagged: number;
   n_ok: number;
   init_loss: number;
@@ -102,7 +105,7 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     const llc: Record<string, LlcPoint> = {};
     let norms: Record<string, number> = {};
     for (const r of (e.llc?.estimates ?? []).filter((x) => x.step === step)) {
-      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), flagged: r.flagged_chains, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss) };
+      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged: r.flagged_chains, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss) };
       norms = Object.fromEntries(Object.entries(r.norms).map(([k, v]) => [k, r6(v)]));
     }
     return {

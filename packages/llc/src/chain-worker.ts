@@ -9,7 +9,7 @@ import { serveJobs } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/train';
 import { createEngine, type Engine } from '@sortscope/train';
 import { type ChainSettings, runChain, type ChainTrace } from './chain.ts';
-import { estimateInitLoss } from './estimate.ts';
+import { estimateInitLoss, type InitLoss } from './estimate.ts';
 import { topEigenvalue } from './hessian.ts';
 import { curvatureBatch, engineProblem, tokenStreams } from './problem.ts';
 
@@ -38,7 +38,7 @@ async function engineFor(cfg: ModelConfig, backend?: string): Promise<Engine> {
   return e;
 }
 
-serveJobs<WorkerJob, number | ChainTrace, WorkerInit>(async (job, init, progress) => {
+serveJobs<WorkerJob, number | ChainTrace | InitLoss, WorkerInit>(async (job, init, progress) => {
   const problem = engineProblem(await engineFor(job.cfg, init.backend));
   if (job.kind === 'init') {
     return estimateInitLoss(problem, job.w0, tokenStreams(init.tokens, init.rows, job.cfg.n_ctx, job.batchSize, job.seed, 'all'), job.batches);

@@ -40,6 +40,18 @@ describe('runChain', () => {
   });
 });
 
+describe('the standard error of λ̂', () => {
+  it('adds the error of init_loss, shared by every chain, to the chains\' spread: se² = std²/n + (nβ·se_init)²', () => {
+    const settings = { sgld, draws: 20, burnin: 0, stepsBetweenDraws: 1, indices: null, acceptanceEvery: 0 };
+    const chains = [0, 1, 2, 3].map((c) => chainResult(c, runChain(quadratic([1, 1]), new Float32Array(2), settings, () => null, Rng.derive(c, 'se')), 0, 10, 0));
+    const alone = combineChains(0, chains, 10);
+    expect(alone.se).toBeCloseTo(alone.std / 2, 12); // no init error given: std/√4
+    const shared = combineChains({ mean: 0, se: 0.01 }, chains, 10);
+    expect(shared.se).toBeCloseTo(Math.sqrt((alone.std / 2) ** 2 + (10 * 0.01) ** 2), 12);
+    expect(shared.init_loss_se).toBe(0.01);
+  });
+});
+
 describe('MALA acceptance on the same minibatch', () => {
   // L_b(w) = ½‖w‖² + c_b: a minibatch-dependent constant, as real minibatch losses have
   const noisy = (spread: number): SgldProblem<number> => ({ size: 50, lossAndGrad: (w, b) => ({ loss: 0.5 * w.reduce((a, x) => a + x * x, 0) + spread * b, grad: Float32Array.from(w) }) });

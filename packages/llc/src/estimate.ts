@@ -7,7 +7,7 @@
 import type { Rng } from '@sortscope/core';
 import { type ChainSettings, type ChainTrace, runChain, type SgldProblem } from './chain.ts';
 import { type ChainFlags, chainFlags } from './diagnostics.ts';
-import { chainLlc, initLoss, meanStd } from './estimator.ts';
+import { chainLlc, initLossStats, meanStd } from './estimator.ts';
 import type { SamplerSettings } from './prepare.ts';
 
 export interface Streams<B> {
@@ -31,16 +31,26 @@ export interface LlcEstimate {
   /** the step size, temperature and preparation actually used (set by the runner) */
   sampler?: SamplerSettings;
   init_loss: number;
+  /** standard error of init_loss over its batches (NaN: one batch) */
+  init_loss_se: number;
   mean: number;
+  /** spread of λ_c over chains (sample std) */
   std: number;
+  /** standard error of λ̂: the chains' spread and the error of init_loss shared by every chain */
+  se: number;
   /** chains that finished (no NaN) */
   n_ok: number;
   acceptance_mean: number;
   chains: ChainResult[];
 }
 
-export function estimateInitLoss<B>(problem: SgldProblem<B>, w0: Float32Array, streams: Streams<B>, chains: number): number {
-  return initLoss((b: B) => problem.lossAndGrad(w0, b).loss, streams.init(), chains);
+export function estimateInitLoss<B>(problem: SgldProblem<B>, w0: Float32Array, streams: Streams<B>, batches: number): InitLoss {
+  return initLossStats((b: B) => problem.lossAndGrad(w0, b).loss, streams.init(), batches);
+}
+
+export interface InitLoss {
+  mean: number;
+  se: number;
 }
 
 /** ‖w0‖ over the sampled coordinates. */
@@ -64,16 +74,19 @@ export function runOneChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: Cha
   return chainResult(chain, trace, init, s.sgld.nbeta, sampledNorm(w0, s.indices));
 }
 
-export function combineChains(init: number, results: ChainResult[]): LlcEstimate {
+export function combineChains(init: number | InitLoss, results: ChainResult[], nbeta = NaN): LlcEstimate {
+  const { mean: initMean, se: initSe } = typeof init === 'number' ? { mean: init, se: NaN } : init;
   const sorted = [...results].sort((a, b) => a.chain - b.chain);
   const { mean, std, n } = meanStd(sorted.map((r) => r.llc));
   const acc = meanStd(sorted.map((r) => r.trace.acceptanceMean)).mean;
-  return { init_loss: init, mean, std, n_ok: n, acceptance_mean: acc, chains: sorted };
+  const initPart = Number.isFinite(initSe) && Number.isFinite(nbeta) ? (nbeta * initSe) ** 2 : 0;
+  const se = n > 1 ? Math.sqrt((std * std) / n + initPart) : NaN;
+  return { init_loss: initMean, init_loss_se: initSe, mean, std, se, n_ok: n, acceptance_mean: acc, chains: sorted };
 }
 
 /** All chains in this thread. */
 export function estimateLlc<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, streams: Streams<B>, chains: number, onDraw?: (chain: number, draw: number) => void): LlcEstimate {
   const init = estimateInitLoss(problem, w0, streams, chains);
-  const results = Array.from({ length: chains }, (_, c) => runOneChain(problem, w0, s, streams, c, init, onDraw && ((d) => onDraw(c, d))));
-  return combineChains(init, results);
+  const results = Array.from({ length: chains }, (_, c) => runOneChain(problem, w0, s, streams, c, init.mean, onDraw && ((d) => onDraw(c, d))));
+  return combineChains(init, results, s.sgld.nbeta);
 }

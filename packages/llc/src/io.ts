@@ -1,7 +1,9 @@
 /**
  * Arrow I/O of the llc stage (docs/artifacts.md):
  *   estimates.arrow  'llc/estimates' v2  one row per checkpoint × target: step, target, llc_mean,
- *                    llc_std, n_chains_ok, init_loss, acceptance_mean, flagged_chains; the sampler
+ *                    llc_std (spread over chains), llc_se (standard error: the chains' spread and the
+ *                    error of init_loss, which every chain shares), n_chains_ok, init_loss,
+ *                    init_loss_se, acceptance_mean, flagged_chains; the sampler
  *                    used: method, nbeta, epsilon, epsilon_limit and lambda_max (NaN where not
  *                    measured), residual_scale; and the L2 norm of every tensor of the checkpoint
  *                    as trained (norm:<TransformerLens name>, e.g. norm:embed.W_E)
@@ -51,6 +53,8 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     llc_std: numberVector(Float64Array.from(rows, (r) => r.estimate.std)),
     n_chains_ok: numberVector(Int32Array.from(rows, (r) => r.estimate.n_ok)),
     init_loss: numberVector(Float64Array.from(rows, (r) => r.estimate.init_loss)),
+    init_loss_se: numberVector(Float64Array.from(rows, (r) => r.estimate.init_loss_se)),
+    llc_se: numberVector(Float64Array.from(rows, (r) => r.estimate.se)),
     acceptance_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.acceptance_mean)),
     flagged_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.chains.filter((c) => Object.values(c.flags).some(Boolean)).length)),
     method: stringVector(rows.map((r) => r.estimate.sampler?.method ?? '')),
@@ -119,7 +123,7 @@ export function readEstimates(path: string) {
   const { table, meta } = readArtifact(path, { ...LLC_KINDS.estimates, regenerate: REGENERATE });
   const col = (n: string) => readNumbers(table, n);
   const [step, mean, std, ok, init, acc, flagged] = ['step', 'llc_mean', 'llc_std', 'n_chains_ok', 'init_loss', 'acceptance_mean', 'flagged_chains'].map(col);
-  const [nbeta, epsilon, epsLimit, lambdaMax, scale] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale'].map(col);
+  const [nbeta, epsilon, epsLimit, lambdaMax, scale, initSe, se] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale', 'init_loss_se', 'llc_se'].map(col);
   const method = readStrings(table, 'method');
   const normCols = table.schema.fields.map((f) => f.name).filter((n) => n.startsWith('norm:'));
   const normValues = normCols.map(col);
@@ -130,6 +134,8 @@ export function readEstimates(path: string) {
     llc_std: std[i],
     n_chains_ok: ok[i],
     init_loss: init[i],
+    init_loss_se: initSe[i],
+    llc_se: se[i],
     acceptance_mean: acc[i],
     flagged_chains: flagged[i],
     method: method[i],

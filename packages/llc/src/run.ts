@@ -8,7 +8,7 @@ import { log, Progress, WorkerPool } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/train';
 import type { ChainSettings, ChainTrace } from './chain.ts';
 import type { WorkerInit, WorkerJob } from './chain-worker.ts';
-import { chainResult, combineChains, type LlcEstimate, sampledNorm } from './estimate.ts';
+import { chainResult, combineChains, type InitLoss, type LlcEstimate, sampledNorm } from './estimate.ts';
 import { needsCurvature, prepare, type Prepared, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
 import { type LlcConfig, targetName } from './schema.ts';
 
@@ -93,13 +93,13 @@ export class LlcRunner {
         jobs.push({ kind: 'chain', cfg: p.cfg, w0: p.w0, batchSize: config.batch_size, seed: config.seed, target: targetName(target), chain: c, settings });
       }
     });
-    const results = await this.pool.run<WorkerJob, number | ChainTrace>(jobs, (d) => progress?.update(progress.done + (d as number)));
+    const results = await this.pool.run<WorkerJob, InitLoss | ChainTrace>(jobs, (d) => progress?.update(progress.done + (d as number)));
     return plans.map(({ config }, k) => {
-      const init = results[inits.get(initKey(config))!] as number;
+      const init = results[inits.get(initKey(config))!] as InitLoss;
       const chains = chainJobs
         .filter((j) => j.config === k)
-        .map((j) => chainResult(j.chain, results[j.job] as ChainTrace, init, samplers[k].nbeta, norms[k]));
-      return { ...combineChains(init, chains), sampler: samplers[k] };
+        .map((j) => chainResult(j.chain, results[j.job] as ChainTrace, init.mean, samplers[k].nbeta, norms[k]));
+      return { ...combineChains(init, chains, samplers[k].nbeta), sampler: samplers[k] };
     });
   }
 

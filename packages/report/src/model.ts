@@ -35,7 +35,7 @@ export interface TrainingModel {
 
 export interface LlcModel {
   config: LoadedLlc['config'];
-  rows: { step: number; target: string; mean: number; std: number; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; epsilon: number | null }[];
+  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; epsilon: number | null }[];
   /** SGLD minibatch loss per draw of every chain at the last estimated checkpoint (at most 200 points per chain) */
   traces: { step: number; target: string; chain: string; draw: number; loss: number }[];
   /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
@@ -124,6 +124,7 @@ function llcModel(l: LoadedLlc): LlcModel {
         target: r.target,
         mean: S(r.llc_mean),
         std: S(std),
+        se: orNull(r.llc_se),
         lo: S(r.llc_mean - std),
         hi: S(r.llc_mean + std),
         n_ok: r.n_chains_ok,
