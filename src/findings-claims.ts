@@ -115,7 +115,7 @@ export interface CellSummary {
   llc_change: Spread | null;
   head_llc_final: Record<string, Spread | null>;
   ed_pc12_explained: Spread | null;
-  /** per seed: PC1 and PC2 turning points, e.g. "s1: 125 | 419, 1100" */
+  /** per seed: PC1 and PC2 turning points, e.g. "s1: 125 / 419, 1100" */
   ed_turns: string[];
   entropy: Spread | null;
   confidence: Spread | null;
@@ -144,7 +144,7 @@ export function cellSummaries(experiments: readonly CompactExperiment[]): CellSu
       llc_change: spread(m.map((x) => x.llc_change)),
       head_llc_final: Object.fromEntries(heads.map((h) => [h, spread(m.map((x) => x.head_llc_final[h] ?? null))])),
       ed_pc12_explained: spread(m.map((x) => (x.ed_explained.length >= 2 ? x.ed_explained[0] + x.ed_explained[1] : null))),
-      ed_turns: m.map((x, i) => `s${runs[i].seed ?? '?'}: ${x.ed_turns.map((t) => t.join(', ') || '–').join(' | ')}`),
+      ed_turns: m.map((x, i) => `s${runs[i].seed ?? '?'}: ${x.ed_turns.map((t) => t.join(', ') || '–').join(' / ')}`),
       entropy: spread(m.map((x) => x.entropy)),
       confidence: spread(m.map((x) => x.confidence)),
       d_entropy: perHead(m.map((x) => x.d_entropy)),
@@ -182,7 +182,7 @@ export function cellsMarkdown(cells: readonly CellSummary[]): string {
 export function behaviourMarkdown(cells: readonly CellSummary[]): string {
   const heads = (r: Record<string, Spread | null>) => Object.entries(r).map(([h, s]) => `${h} ${fmt(s, 2)}`).join('; ') || '–';
   const out = [
-    '| cell | PC1+PC2 explained | PC1 \| PC2 turning points, per seed | entropy | confidence | Δentropy, head ablated | Δconfidence, head ablated |',
+    '| cell | PC1+PC2 explained | PC1 / PC2 turning points, per seed | entropy | confidence | Δentropy, head ablated | Δconfidence, head ablated |',
     '|---|---:|---|---:|---:|---|---|',
   ];
   for (const c of cells) out.push(`| ${c.cell} | ${fmt(c.ed_pc12_explained, 3)} | ${c.ed_turns.join('; ')} | ${fmt(c.entropy)} | ${fmt(c.confidence)} | ${heads(c.d_entropy)} | ${heads(c.d_confidence)} |`);

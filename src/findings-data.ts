@@ -4,7 +4,8 @@
  * printed and checked on a clone that has none of the artifacts. Built from the artifacts by
  * `compactExperiment`; every table of `sortscope findings` is computed from this form only.
  *
- * Per checkpoint (the circuits' steps; LLC columns where the llc stage estimated):
+ * Per checkpoint (the training run's; circuit columns where the circuits stage ran, LLC columns where
+ * the llc stage estimated):
  *   val_loss, val_token_acc          clean validation set (train stage's checkpoint metrics)
  *   overlap                          mean Jaccard overlap of the heads' copy ranges {t : OV_h[t,t] > 0}
  *                                    over head pairs (1 head: null)
@@ -80,7 +81,7 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     return i < 0 ? null : finiteOrNull(ck[col]?.[i]);
   };
   const spec = (e.circuits?.specialisation ?? []).filter((r) => r.layer === 0);
-  const steps = [...new Set([...spec.map((r) => r.step), ...(e.llc?.estimates ?? []).map((r) => r.step)])].sort((a, b) => a - b);
+  const steps = [...new Set([...ckSteps, ...spec.map((r) => r.step), ...(e.llc?.estimates ?? []).map((r) => r.step)])].sort((a, b) => a - b);
   const finalStep = spec.length ? Math.max(...spec.map((r) => r.step)) : null;
   const copierAt = (step: number) => {
     const heads = spec.filter((r) => r.step === step).sort((a, b) => a.head - b.head);
