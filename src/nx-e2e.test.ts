@@ -42,7 +42,7 @@ function analyze(ws: string): { out: string; ran: string[] } {
     }),
   );
   // tasks that ran their command (not replayed from the cache)
-  const ran = [...out.matchAll(/^> nx run ([a-z]+-[0-9a-f]{16}):analyze\s*$/gm)].map((m) => m[1].split('-')[0]);
+  const ran = [...out.matchAll(/^> nx run ([a-z]+)--\S+:analyze\s*$/gm)].map((m) => m[1]);
   return { out, ran: ran.sort() };
 }
 

@@ -25,8 +25,9 @@ describe('Nx project inference', () => {
     const results = createNodesFromExperiments(['experiments/a.json', 'experiments/b.json', 'experiments/noise/p1.json'], root);
     const projects = Object.assign({}, ...results.map(([, r]) => r.projects));
     const names = Object.values(projects).map((p) => (p as { name: string }).name).sort();
-    const stageProjects = names.filter((n) => n.startsWith('dataset-'));
-    expect(stageProjects).toHaveLength(2);
+    const stageProjects = names.filter((n) => n.startsWith('dataset--'));
+    // readable: the stage and the first experiment using the task (a and b share one dataset)
+    expect(stageProjects).toEqual(['dataset--a', 'dataset--noise.p1']);
     expect(names).toEqual(expect.arrayContaining(['a', 'b', 'noise.p1']));
     const task = Object.values(projects).find((p) => (p as { name: string }).name === stageProjects[0]) as Record<string, any>;
     const analyze = task.targets.analyze;
@@ -36,8 +37,10 @@ describe('Nx project inference', () => {
     const exp = Object.values(projects).find((p) => (p as { name: string }).name === 'a') as Record<string, any>;
     expect(exp.targets.dataset.dependsOn[0].target).toBe('analyze');
     expect(exp.targets.analyze.dependsOn).toHaveLength(STAGES.length);
-    const train = Object.values(projects).find((p) => (p as { name: string }).name.startsWith('train-')) as Record<string, any>;
-    expect(train.implicitDependencies).toEqual([expect.stringMatching(/^dataset-[0-9a-f]{16}$/)]);
+    const train = Object.values(projects).find((p) => (p as { name: string }).name === 'train--a') as Record<string, any>;
+    expect(train.implicitDependencies).toEqual(['dataset--a']);
+    expect(train.tags).toEqual(expect.arrayContaining(['stage:train', 'experiment:a', 'experiment:b', expect.stringMatching(/^key:[0-9a-f]{16}$/)]));
+    expect(train.targets.analyze.metadata.description).toMatch(/^train of a, b → artifacts\/train\/[0-9a-f]{16}$/);
     expect(train.targets.analyze.inputs).toContainEqual({ dependentTasksOutputFiles: '**/*.arrow', transitive: true });
   });
 
@@ -72,10 +75,11 @@ describe('the shell commands of the Nx targets', () => {
     const root = workspace({ [name]: { dataset: {} } });
     const results = createNodesFromExperiments([`experiments/${name}`], root);
     const projects = Object.values(Object.assign({}, ...results.map(([, r]) => r.projects))) as Record<string, any>[];
-    const task = projects.find((p) => p.name.startsWith('dataset-'))!;
+    const task = projects.find((p) => p.name.startsWith('dataset--'))!;
+    const key = (task.tags as string[]).find((t) => t.startsWith('key:'))!.slice('key:'.length);
     const command: string = task.targets.analyze.options.command;
-    expect(command).toBe(stageCommand({ stage: 'dataset', file: `experiments/${name}`, key: task.name.slice('dataset-'.length) }));
-    expect(words(command, root)).toEqual(['dataset', '--config', `experiments/${name}`, '--expect-key', task.name.slice('dataset-'.length)]);
+    expect(command).toBe(stageCommand({ stage: 'dataset', file: `experiments/${name}`, key }));
+    expect(words(command, root)).toEqual(['dataset', '--config', `experiments/${name}`, '--expect-key', key]);
     expect(existsSync(join(root, 'PWNED'))).toBe(false);
   });
 });

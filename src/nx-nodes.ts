@@ -2,7 +2,8 @@
  * The Nx side of the pipeline (loaded by tools/nx-plugin.mjs): one Nx project per distinct stage
  * task, and one per experiment.
  *
- * - `<stage>-<key>` (e.g. `dataset-3f2a9c1b0d4e5f67`): target `analyze` runs exactly the CLI a
+ * - `<stage>--<experiment>` (e.g. `train--baseline`: the stage and the first experiment, in file
+ *   order, that uses the task; the key is in its tags and description): target `analyze` runs exactly the CLI a
  *   user would run, `node bin/sortscope.mjs <stage> --config <experiment file> --expect-key <key>`.
  *   It runs from the workspace root, the file name shell-quoted (shellQuote). Its cache inputs are
  *   the stage's code, the lockfile's versions of its npm dependencies and the upstream artifacts;
@@ -37,8 +38,22 @@ const EXTERNAL_DEPS: Record<StageName, string[]> = {
   report: ['apache-arrow', 'zod', 'tsx', 'vega', 'vega-lite', 'vega-embed', '@resvg/resvg-js', 'gifenc', 'dejavu-fonts-ttf'],
 };
 
-export const taskProjectName = (stage: StageName, key: string): string => `${stage}-${key}`;
 export const experimentProjectName = (name: string): string => name.replaceAll('/', '.');
+
+/** A stage task's project name: the stage and the first experiment that uses it (`train--baseline`). */
+export const taskProjectName = (stage: StageName, firstExperiment: string): string => `${stage}--${experimentProjectName(firstExperiment)}`;
+
+/** stage + key → the task's project name, for the tasks of one study */
+export type Namer = (stage: StageName, key: string) => string;
+
+export function taskNamer(tasks: readonly StageTask[]): Namer {
+  const names = new Map(tasks.map((t) => [`${t.stage}/${t.key}`, taskProjectName(t.stage, t.experiments[0])]));
+  return (stage, key) => {
+    const n = names.get(`${stage}/${key}`);
+    if (!n) throw new Error(`no ${stage} task with key ${key} in this study`);
+    return n;
+  };
+}
 
 type ProjectConfig = Record<string, unknown>;
 type NodesResult = [string, { projects: Record<string, ProjectConfig> }][];
@@ -58,6 +73,7 @@ export function createNodesFromExperiments(files: readonly string[], workspaceRo
     }
   }
   const tasks = planTasks(experiments);
+  const name = taskNamer(tasks);
   const byFile = new Map<string, Record<string, ProjectConfig>>();
   const add = (file: string, root: string, project: ProjectConfig): void => {
     const projects = byFile.get(file) ?? {};
@@ -65,9 +81,9 @@ export function createNodesFromExperiments(files: readonly string[], workspaceRo
     byFile.set(file, projects);
   };
   const fileOf = (ref: string) => ref.split('#')[0];
-  for (const task of tasks) add(fileOf(task.file), `artifacts/${task.stage}/${task.key}`, taskProject(task));
-  for (const exp of experiments) add(fileOf(exp.file), `.sortscope/${study}/${experimentProjectName(exp.name)}`, experimentProject(exp));
-  if (experiments.length) add(fileOf(experiments[0].file), `.sortscope/${study}/report`, reportProject(study, tasks));
+  for (const task of tasks) add(fileOf(task.file), `artifacts/${task.stage}/${task.key}`, taskProject(task, name));
+  for (const exp of experiments) add(fileOf(exp.file), `.sortscope/${study}/${experimentProjectName(exp.name)}`, experimentProject(exp, name));
+  if (experiments.length) add(fileOf(experiments[0].file), `.sortscope/${study}/report`, reportProject(study, tasks, name));
   for (const [file, projects] of byFile) results.push([file, { projects }]);
   return results;
 }
@@ -82,13 +98,13 @@ export function stageCommand(task: Pick<StageTask, 'stage' | 'file' | 'key'>): s
   return `node bin/sortscope.mjs ${task.stage} --config ${shellQuote(task.file)} --expect-key ${task.key}`;
 }
 
-function taskProject(task: StageTask): ProjectConfig {
+function taskProject(task: StageTask, name: Namer): ProjectConfig {
   const def = stageDef(task.stage);
-  const upstream = def.upstream.map((u) => taskProjectName(u, task.upstream[u]!));
+  const upstream = def.upstream.map((u) => name(u, task.upstream[u]!));
   const codeInputs = STAGE_PACKAGES[task.stage].flatMap((p) => [`{workspaceRoot}/packages/${p}/src/**/*`, `!{workspaceRoot}/packages/${p}/src/**/*.test.ts`]);
   return {
-    name: taskProjectName(task.stage, task.key),
-    tags: ['type:stage-task', `stage:${task.stage}`, ...task.experiments.map((e) => `experiment:${e}`)],
+    name: name(task.stage, task.key),
+    tags: ['type:stage-task', `stage:${task.stage}`, `key:${task.key}`, ...task.experiments.map((e) => `experiment:${e}`)],
     implicitDependencies: upstream,
     targets: {
       analyze: {
@@ -105,19 +121,19 @@ function taskProject(task: StageTask): ProjectConfig {
         ],
         outputs: [`{workspaceRoot}/artifacts/${task.stage}/${task.key}`],
         dependsOn: ['^analyze'],
-        metadata: { description: `${task.stage} of ${task.experiments.join(', ')}` },
+        metadata: { description: `${task.stage} of ${task.experiments.join(', ')} → artifacts/${task.stage}/${task.key}` },
       },
     },
   };
 }
 
 /** The study's report: after every stage task of every experiment; reruns when any of their artifacts or the study's files change. */
-function reportProject(study: string, tasks: StageTask[]): ProjectConfig {
+function reportProject(study: string, tasks: StageTask[], name: Namer): ProjectConfig {
   const codeInputs = STAGE_PACKAGES.report.flatMap((p) => [`{workspaceRoot}/packages/${p}/src/**/*`, `!{workspaceRoot}/packages/${p}/src/**/*.test.ts`]);
   return {
     name: 'report',
     tags: ['type:report', `study:${study}`],
-    implicitDependencies: tasks.map((t) => taskProjectName(t.stage, t.key)),
+    implicitDependencies: tasks.map((t) => name(t.stage, t.key)),
     targets: {
       analyze: {
         executor: 'nx:run-commands',
@@ -139,21 +155,21 @@ function reportProject(study: string, tasks: StageTask[]): ProjectConfig {
   };
 }
 
-function experimentProject(exp: Experiment): ProjectConfig {
+function experimentProject(exp: Experiment, name: Namer): ProjectConfig {
   const keys = experimentKeys(exp.config);
   const stageTarget = (stage: StageName) => ({
     executor: 'nx:noop',
     inputs: [],
     cache: true,
-    dependsOn: [{ projects: [taskProjectName(stage, keys[stage].key)], target: 'analyze' }],
+    dependsOn: [{ projects: [name(stage, keys[stage].key)], target: 'analyze' }],
   });
   return {
     name: experimentProjectName(exp.name),
     tags: ['type:experiment'],
-    implicitDependencies: STAGES.map((s) => taskProjectName(s.name, keys[s.name].key)),
+    implicitDependencies: STAGES.map((s) => name(s.name, keys[s.name].key)),
     targets: {
       ...Object.fromEntries(STAGES.map((s) => [s.name, stageTarget(s.name)])),
-      analyze: { executor: 'nx:noop', inputs: [], cache: true, dependsOn: STAGES.map((s) => ({ projects: [taskProjectName(s.name, keys[s.name].key)], target: 'analyze' })) },
+      analyze: { executor: 'nx:noop', inputs: [], cache: true, dependsOn: STAGES.map((s) => ({ projects: [name(s.name, keys[s.name].key)], target: 'analyze' })) },
     },
   };
 }

@@ -67,10 +67,10 @@ describe('a study split across machines with a shared cache', () => {
     const [m1, m2, m3] = [machine(), machine(), machine()];
     const s1 = study(m1, a.url, '--shard', '1/2');
     const s2 = study(m2, a.url, '--shard', '2/2');
-    const ran = (out: string) => [...out.matchAll(/^> nx run ([a-z]+-[0-9a-f]{16}):analyze\s*$/gm)].map((x) => x[1]);
+    const ran = (out: string) => [...out.matchAll(/^> nx run ([a-z]+--\S+):analyze\s*$/gm)].map((x) => x[1]);
     const both = [...ran(s1), ...ran(s2)];
     expect(new Set(both).size).toBe(both.length); // no stage task computed on both machines
-    expect(both.filter((t) => t.startsWith('train-'))).toHaveLength(4);
+    expect(both.filter((t) => t.startsWith('train--'))).toHaveLength(4);
     expect(readdirSync(shared).length).toBeGreaterThan(0);
 
     const full = study(m1, a.url);
