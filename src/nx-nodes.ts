@@ -159,7 +159,7 @@ function experimentProject(exp: Experiment, name: Namer): ProjectConfig {
   const keys = experimentKeys(exp.config);
   const stageTarget = (stage: StageName) => ({
     executor: 'nx:noop',
-    inputs: [],
+    inputs: [`{workspaceRoot}/${exp.file.split('#')[0]}`],
     cache: true,
     dependsOn: [{ projects: [name(stage, keys[stage].key)], target: 'analyze' }],
   });
@@ -169,7 +169,9 @@ function experimentProject(exp: Experiment, name: Namer): ProjectConfig {
     implicitDependencies: STAGES.map((s) => name(s.name, keys[s.name].key)),
     targets: {
       ...Object.fromEntries(STAGES.map((s) => [s.name, stageTarget(s.name)])),
-      analyze: { executor: 'nx:noop', inputs: [], cache: true, dependsOn: STAGES.map((s) => ({ projects: [name(s.name, keys[s.name].key)], target: 'analyze' })) },
+      // the experiment's file is its input: `nx affected -t analyze` after an edit selects this task, and with it its stage tasks
+      // (the unchanged ones replay from the cache; a changed section has a new key and runs)
+      analyze: { executor: 'nx:noop', inputs: [`{workspaceRoot}/${exp.file.split('#')[0]}`], cache: true, dependsOn: STAGES.map((s) => ({ projects: [name(s.name, keys[s.name].key)], target: 'analyze' })) },
     },
   };
 }
