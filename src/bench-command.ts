@@ -30,7 +30,7 @@ export const benchCommand: Command = {
       { name: 'weights', type: 'string', value: 'init|arena', description: "initial weights (seed 0) or the ARENA fixture's trained weights [default: init]" },
       { name: 'engines', type: 'string', value: 'LIST', description: 'engines to measure [default: fused-wasm×2,fused-wasm×1,tfjs-wasm]' },
     ],
-    notes: ['Reference (../shared/reference/performance.md, same machine class): PyTorch CPU 11.7 ms (batch 64), 95.5 ms (batch 512) per training step.'],
+    notes: ['Reference (packages/train/src/fused/README.md, "Other implementations"; same 2-core machine class): PyTorch 2.13 CPU 6.8–7.2 ms (batch 64), 31.6–34.6 ms (batch 512) per training step; PyTorch 1.13 + OpenBLAS 11.7 and 95.5 ms.'],
   },
   async run(args) {
     const batches = String(args.globals.batch ?? '64,512').split(',').map(Number);

@@ -1,5 +1,5 @@
 /**
- * A head's circuits in the vocabulary basis (science.md §3), for head h of layer L:
+ * A head's circuits in the vocabulary basis (docs/science.md §3), for head h of layer L:
  *
  *   QK_h     = E · W_Q[h] · W_K[h]ᵀ · Eᵀ   [d_vocab, d_vocab]  rows = query token,    cols = key token
  *   OV_h     = E · W_V[h] · W_O[h] · U     [d_vocab, d_vocab]  rows = attended token, cols = output logit

@@ -1,6 +1,6 @@
 /**
  * The two conventions for "the embeddings as the attention layer sees them and the unembedding
- * as the output sees it" (science.md §3). Symbols → code:
+ * as the output sees it" (docs/science.md §3). Symbols → code:
  *
  *   E [d_vocab, d_model]   token embeddings seen by layer L        LayerInputs.E
  *   P [2n, d_model]        position embeddings of the fed positions LayerInputs.P

@@ -1,5 +1,5 @@
 /**
- * Translational-symmetry measures of a circuit M [r, c] (science.md §3). The stage applies them to
+ * Translational-symmetry measures of a circuit M [r, c] (docs/science.md §3). The stage applies them to
  * the number tokens only (SEP excluded), and again without the edge tokens (circuit-measures.ts).
  *
  * The authors' measure (sums of absolute neighbour differences over all valid i, j):

@@ -1,5 +1,5 @@
 /**
- * Head specialisation of one layer at one checkpoint (science.md §3), from the OV diagonals and the
+ * Head specialisation of one layer at one checkpoint (docs/science.md §3), from the OV diagonals and the
  * QK rows of its heads on the number tokens t = 0 … n_num − 1 (SEP excluded):
  *
  *   copier[t]   = argmax_h OV_h[t, t] if that value is > 0, else −1   (ties: the lower head index)

@@ -5,7 +5,7 @@
  * the t output tokens before it, so the best achievable mean cross-entropy at position t is the
  * conditional entropy H(Y_t | X, Y_<t) of the generated data (in nats).
  *
- * Closed forms (science.md §5), with n numbers per list and V numbers in the range:
+ * Closed forms (docs/science.md §5), with n numbers per list and V numbers in the range:
  * - clean data: 0 at every position (the output is a function of the input).
  * - token(p): each target is the right number w.p. 1 − p + p/V and each other number w.p. p/V,
  *     H = −(1 − p + p/V) ln(1 − p + p/V) − (V − 1)(p/V) ln(p/V)    at every position.

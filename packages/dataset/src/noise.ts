@@ -1,5 +1,5 @@
 /**
- * Noise on the training split (science.md §5). Each function corrupts one sequence in place,
+ * Noise on the training split (docs/science.md §5). Each function corrupts one sequence in place,
  * given its clean version, and returns whether the noise process selected it.
  *
  * - permute(p): with probability p the output is a uniformly random permutation of the input.

@@ -1,7 +1,7 @@
 /**
  * `sortscope llc calibrate`: sweep ε × γ (× nβ) on one checkpoint with short chains and report the
- * LLC surface with its health, then recommend a setting (science.md §4: "look for a region where
- * the estimate is flat and acceptance is healthy").
+ * LLC surface with its health, then recommend a setting (docs/science.md §4: a region of the grid
+ * where the estimate barely moves and every health check passes).
  *
  * The step axis is ε itself, or, for the canonical estimator, the fraction of the drift-stability
  * limit (ε = fraction · 4/(nβ·λ_max + γ)). A grid point is healthy when no chain is flagged (NaN,

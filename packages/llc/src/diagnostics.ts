@@ -1,6 +1,6 @@
 /**
- * Trace-health flags for one chain (science.md §4: "a healthy chain rises then flattens and stays
- * above init_loss; a negative LLC means the chain kept training"):
+ * Trace-health flags for one chain (docs/science.md §4: a healthy chain's loss rises from init_loss,
+ * then levels off above it; a negative LLC means the chain kept training):
  *
  * - `negative`:      λ_c < 0.
  * - `not_flat`:      over the last quarter of the draws, the least-squares slope of the loss is
@@ -9,7 +9,7 @@
  * - `left_basin`:    at the last draw ‖w − w0‖ > ½‖w0‖ (over the sampled coordinates, when w0 ≠ 0):
  *                    the chain moved the weights by more than half their own size, so it is not
  *                    sampling a neighbourhood of the checkpoint (the LayerNorm + weight-decay
- *                    pitfall of science.md §4: ε too large or γ too weak for weights this small).
+ *                    pitfall of docs/science.md §4: ε too large or γ too weak for weights this small).
  * - `acceptance_low` / `acceptance_high`: mean MALA acceptance (each transition checked on its own
  *   minibatch, chain.ts) outside [0.5, 0.999]: steps too large for the posterior, or so small that
  *   the chain barely moves. The canonical estimator's default step (5% of the stability limit)

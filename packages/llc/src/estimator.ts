@@ -1,5 +1,5 @@
 /**
- * The LLC estimator, as devinterp's LLCEstimator (science.md §4):
+ * The LLC estimator, as devinterp's LLCEstimator (docs/science.md §4):
  *
  *   init_loss = mean minibatch loss at w0 over the first `num_chains` batches of a fresh stream
  *   λ_c       = nβ · ( (1/D) Σ_d L_c,d − init_loss )      per chain c over its D draws

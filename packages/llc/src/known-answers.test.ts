@@ -1,5 +1,5 @@
 /**
- * The estimator against known answers (science.md §4), seeded:
+ * The estimator against known answers (docs/science.md §4), seeded:
  * - quadratic L = ½ Σ h_i w_i² at w0 = 0: E[λ̂] = Σ ½ (nβ h_i / a_i) / (1 − ε a_i / 4), a_i = nβ h_i + γ;
  * - a regular model (linear regression, d parameters): λ ≈ d/2;
  * - normal crossings f = x · w1^k w2^k: λ = 1/(2k), so λ̂(k=1) > λ̂(k=2) > λ̂(k=3).

@@ -1,6 +1,6 @@
 /**
  * The Metropolis-adjusted Langevin (MALA) acceptance probability of one SGLD transition w → w′,
- * the diagnostic devinterp reports (science.md §4). SGLD never rejects; this says how often an
+ * the diagnostic devinterp reports (docs/science.md §4). SGLD never rejects; this says how often an
  * exact MALA sampler would have accepted the step (≈ 0.9 is healthy; low values mean ε is too big).
  *
  *   U(w) = nβ·L_B(w) + (γ/2)·‖w − w0‖²        (the potential)

@@ -1,7 +1,7 @@
 /**
  * The transformer as an SGLD problem: the engine's mean minibatch loss and gradient, and the
  * minibatch streams over the training set (reshuffled each epoch, remainder batches skipped so
- * every minibatch has exactly B rows). Stream labels (science.md §4, core/rng.ts):
+ * every minibatch has exactly B rows). Stream labels (docs/science.md §4, core/rng.ts):
  *   chain c's data   Rng.derive(seed, 'llc', target, c, 'data', epoch)
  *   chain c's noise  Rng.derive(seed, 'llc', target, c, 'noise')
  *   init_loss        Rng.derive(seed, 'llc', 'init', epoch)

@@ -1,6 +1,6 @@
 /**
  * One SGLD step on the flat parameter vector, with exactly the semantics of devinterp v1.x's
- * `SGLD` optimizer (science.md §4):
+ * `SGLD` optimizer (docs/science.md §4):
  *
  *   w ← w − (ε/2) · ( nβ·∇L_B(w) + γ·(w − w0) + λ_wd·w ) + sqrt(ε)·σ·ξ,    ξ ~ N(0, I)
  *

@@ -1,5 +1,5 @@
 /**
- * The ARENA checkpoint (../shared/fixtures/arena-sorted-list) through the float64 reference and
+ * The ARENA checkpoint (fixtures/arena-sorted-list) through the float64 reference and
  * both engines (tfjs on wasm, fused on 2 threads): golden logits, mean loss and accuracies on the
  * 10,000 evaluation sequences, and the per-head mean-ablation loss increases, all computed in
  * float64 by the fixture's author. Same tolerances for both engines.

@@ -1,6 +1,6 @@
 /**
  * Fixtures for tests: the ARENA checkpoint and its golden numbers, shipped in the repository
- * (fixtures/arena-sorted-list, a copy of ../shared/fixtures) so a clone anywhere runs the tests;
+ * (fixtures/arena-sorted-list; provenance in its README.md) so a clone anywhere runs the tests;
  * SORTSCOPE_FIXTURES overrides.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * The tfjs backend, chosen at run time: tfjs-node (TensorFlow's C library) where the optional
  * dependency installed, else tfjs-wasm with SIMD. SORTSCOPE_BACKEND (or a `--backend` flag)
  * overrides: `auto` | `tfjs-node` | `wasm`. The pure-JS `cpu` backend is never used: it is
- * 20–100× slower than either (docs: ../shared/reference/performance.md).
+ * 20–100× slower than either (packages/train/src/fused/README.md, "Other implementations").
  */
 import * as tf from '@tensorflow/tfjs-core';
 // gradients: tfjs-core registers none itself; the union package's CJS bundle registers them all

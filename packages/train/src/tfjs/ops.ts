@@ -1,6 +1,6 @@
 /**
  * The few tfjs building blocks of the model, written for the wasm backend's strengths
- * (../shared/reference/performance.md):
+ * (measured in packages/train/src/fused/README.md, "Other implementations"):
  * - `mm`: matrix product with a custom gradient that transposes explicitly and then multiplies.
  *   tfjs' own matMul gradient uses BatchMatMul with transposeA/transposeB, which wasm runs at
  *   1–2 GFLOP/s instead of 10–24: this alone makes a training step 2.7–3× faster.
