@@ -81,7 +81,7 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
   const run = () => runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
   // on a training run: verify the upstream folders, lock the output folder, write its manifest at the end (stage-guard.ts);
   // --weights FILE reads only that file and writes no stage folder
-  const guard = { stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file };
+  const guard = { stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file, experimentName: experiment.name };
   const reused = args.globals.weights ? null : reusable(guard);
   if (reused) log(`${runner.def.name}: ${outDir} already holds this key's finished artifacts (SORTSCOPE_REUSE=1): reusing them`, quiet);
   const result = reused

@@ -20,6 +20,8 @@ export interface GuardedRun {
   upstreamDirs: Partial<Record<StageName, string>>;
   /** the experiment file, for "rerun …" hints */
   experimentFile?: string;
+  /** the experiment whose run this is, recorded in the manifest */
+  experimentName?: string;
 }
 
 /** Verify every upstream folder given, each against the ones it was computed from. */
@@ -52,7 +54,7 @@ export async function runGuarded<T>(g: GuardedRun, run: () => Promise<T> | T): P
   try {
     clearManifest(g.outDir);
     const result = await run();
-    writeManifest(g.outDir, g.stage, g.key, g.upstreamDirs as Record<string, string>);
+    writeManifest(g.outDir, g.stage, g.key, g.upstreamDirs as Record<string, string>, g.experimentName);
     return result;
   } finally {
     lock.release();

@@ -64,6 +64,17 @@ describe('stage folder lineage', () => {
     expect(() => verifyStageDir(join(root, 'nope'), 'dataset')).toThrow(/does not exist/);
   });
 
+  it('records the experiment that ran the stage without making it part of the lineage', () => {
+    const root = tmp();
+    const ds = folder(root, 'dataset', 'aaaaaaaaaaaaaaaa', { 'train.arrow': 'T' });
+    writeManifest(ds, 'dataset', 'aaaaaaaaaaaaaaaa', {}, 'baseline');
+    const tr = folder(root, 'train', 'bbbbbbbbbbbbbbbb', { 'checkpoints.arrow': 'C' });
+    expect(writeManifest(tr, 'train', 'bbbbbbbbbbbbbbbb', { dataset: ds }, 'baseline').experiment).toBe('baseline');
+    // the same dataset recomputed by another experiment: identical files, so the train folder still verifies
+    writeManifest(ds, 'dataset', 'aaaaaaaaaaaaaaaa', {}, 'noise/permute-p=1');
+    expect(() => verifyStageDir(tr, 'train', { upstreamDirs: { dataset: ds } })).not.toThrow();
+  });
+
   it('refuses a folder computed from an upstream folder that has changed since', () => {
     const root = tmp();
     const ds = folder(root, 'dataset', 'aaaaaaaaaaaaaaaa', { 'train.arrow': 'T' });

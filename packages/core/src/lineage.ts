@@ -2,8 +2,10 @@
  * Lineage of a stage's artifact folder: `manifest.json`, written last when a stage finishes, records
  *   stage, key          which stage wrote the folder, and the key of its resolved config + upstream
  *   files               name → sha256 of every artifact in the folder (its content hash)
- *   inputs              upstream stage → { key, manifest: sha256 of that folder's manifest.json }
- * so one hash per input pins every byte the stage read. `verifyStageDir` checks a folder before
+ *   inputs              upstream stage → { key, manifest: that folder's fingerprint }
+ *   experiment          the experiment whose run computed the folder (informative only)
+ * where a folder's fingerprint is sha256 of canonical {stage, key, files}: one hash per input pins
+ * every byte the stage read. `verifyStageDir` checks a folder before
  * anything reads it: the manifest exists and is this stage's with the expected key, every listed
  * file hashes to its recorded value, and (given the upstream folders) every input still has the
  * manifest it was computed from. A folder without a manifest is a stage that did not finish (or a
@@ -12,7 +14,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
-import { sha256Hex } from './canonical.ts';
+import { canonicalJson, sha256Hex } from './canonical.ts';
 import { ArtifactError } from './errors.ts';
 
 export const MANIFEST = 'manifest.json';
@@ -22,6 +24,12 @@ export interface Manifest {
   key: string;
   files: Record<string, string>;
   inputs: Record<string, { key: string; manifest: string }>;
+  experiment?: string;
+}
+
+/** What a downstream folder records of an upstream one: its stage, key and files, hashed. */
+export function fingerprint(m: Manifest): string {
+  return sha256Hex(canonicalJson({ stage: m.stage, key: m.key, files: m.files }));
 }
 
 /** the artifacts of a folder: its regular top-level files, except dotfiles (locks, temporaries) and the manifest */
@@ -39,14 +47,17 @@ export function clearManifest(dir: string): void {
 }
 
 /** Record the folder's files and its inputs' manifests (call after every artifact is written). */
-export function writeManifest(dir: string, stage: string, key: string, upstreamDirs: Record<string, string>): Manifest {
+export function writeManifest(dir: string, stage: string, key: string, upstreamDirs: Record<string, string>, experiment?: string): Manifest {
   const files = Object.fromEntries(artifactFiles(dir).map((f) => [f, fileSha(join(dir, f))]));
   const inputs = Object.fromEntries(
     Object.entries(upstreamDirs)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([s, d]) => [s, { key: readManifest(d, s).key, manifest: fileSha(join(d, MANIFEST)) }]),
+      .map(([s, d]) => {
+        const up = readManifest(d, s);
+        return [s, { key: up.key, manifest: fingerprint(up) }];
+      }),
   );
-  const manifest: Manifest = { stage, key, files, inputs };
+  const manifest: Manifest = { stage, key, files, inputs, ...(experiment ? { experiment } : {}) };
   writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -100,7 +111,8 @@ export function verifyStageDir(dir: string, stage: string, opts: VerifyOptions =
     const rec = m.inputs[s];
     if (!rec) throw new ArtifactError(`${dir} does not record a ${s} input; rerun: ${regenerate}`);
     const up = readManifest(d, s);
-    if (up.key !== rec.key || fileSha(join(d, MANIFEST)) !== rec.manifest) {
+    // recorded as the fingerprint, or (folders written before fingerprints) as the manifest file's sha256
+    if (up.key !== rec.key || (fingerprint(up) !== rec.manifest && fileSha(join(d, MANIFEST)) !== rec.manifest)) {
       throw new ArtifactError(`${dir} was computed from ${s} ${rec.key} as it was then, but ${d} now holds other artifacts; rerun: ${regenerate}`);
     }
   }

@@ -5,7 +5,7 @@
  *
  * The step axis is ε itself, or, for the canonical estimator, the fraction of the drift-stability
  * limit (ε = fraction · 4/(nβ·λ_max + γ)). A grid point is healthy when no chain is flagged (NaN,
- * negative, not flat, left the basin), the mean MALA acceptance is in [0.5, 0.99], λ̂ is invariant
+ * negative, not flat, left the basin), the mean MALA acceptance is in [0.5, 0.999] (ACCEPTANCE_RANGE), λ̂ is invariant
  * under the model's symmetries — estimated again on the checkpoint transformed by each of
  * INVARIANCE_CHECKS (symmetries.ts), λ̂ may move by at most INVARIANCE (10%) of its value — and the
  * chains are long enough to feel the localization: along

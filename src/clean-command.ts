@@ -1,0 +1,77 @@
+/**
+ * `sortscope clean`: the stage folders under artifacts/ that no experiment of any study references
+ * (an edited config leaves its old folders behind; content-addressed keys never overwrite them).
+ * Dry run by default: it lists them with their sizes; `--yes` removes them. A folder another
+ * process holds (its `.lock`) is never removed. Reports (artifacts/report*) are left alone.
+ */
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ARTIFACTS_DIR, log, type ParsedArgs } from '@sortscope/core';
+import { studyRefs } from './discover.ts';
+import { loadExperiment, studyNames } from './experiment.ts';
+import type { Command } from './main.ts';
+import { experimentKeys, STAGES } from './plan.ts';
+
+function sizeOf(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((a, f) => a + sizeOf(join(path, f)), 0);
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** stage/key of every task any experiment of any study uses */
+export function referencedKeys(root: string): Set<string> {
+  const keys = new Set<string>();
+  for (const study of studyNames(root)) {
+    for (const ref of studyRefs(root, study)) {
+      const k = experimentKeys(loadExperiment(ref, root).config);
+      for (const s of STAGES) keys.add(`${s.name}/${k[s.name].key}`);
+    }
+  }
+  return keys;
+}
+
+/** Stage folders under artifacts/ whose key no experiment references. */
+export function orphanedFolders(root: string): string[] {
+  const used = referencedKeys(root);
+  const out: string[] = [];
+  for (const s of STAGES) {
+    const dir = join(root, ARTIFACTS_DIR, s.name);
+    if (!existsSync(dir)) continue;
+    for (const key of readdirSync(dir).sort()) if (!used.has(`${s.name}/${key}`)) out.push(join(dir, key));
+  }
+  return out;
+}
+
+export const cleanCommand: Command = {
+  spec: {
+    name: 'clean',
+    summary: 'List (or with --yes remove) the artifact folders that no experiment of any study references.',
+    globals: [
+      { name: 'yes', type: 'boolean', description: 'remove them (default: only list them)' },
+      { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
+    ],
+    notes: ['Every study counts (experiments/ and each folder of studies/). Folders locked by a running stage are kept.'],
+  },
+  async run(args: ParsedArgs, root: string) {
+    const quiet = Boolean(args.globals.quiet);
+    const orphans = orphanedFolders(root);
+    let total = 0;
+    let removed = 0;
+    for (const dir of orphans) {
+      const size = sizeOf(dir);
+      total += size;
+      const busy = existsSync(join(dir, '.lock'));
+      process.stdout.write(`${relative(root, dir)}  ${mb(size)}${busy ? '  (in use: kept)' : ''}\n`);
+      if (args.globals.yes && !busy) {
+        rmSync(dir, { recursive: true, force: true });
+        removed++;
+      }
+    }
+    if (orphans.length === 0) log('clean: every artifact folder is referenced by an experiment', quiet);
+    else if (args.globals.yes) log(`clean: removed ${removed} of ${orphans.length} folders (${mb(total)})`, quiet);
+    else log(`clean: ${orphans.length} folders (${mb(total)}) no experiment references; remove them with: npx sortscope clean --yes`, quiet);
+    return 0;
+  },
+};
