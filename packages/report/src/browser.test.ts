@@ -3,17 +3,20 @@
  * a browser here). Builds the report of the tiny study plus an experiment whose circuits and LLC
  * are missing, opens index.html from disk with every network request refused, and checks that
  * the page loads without console errors, that every chart draws a non-empty SVG, that moving the
- * checkpoint slider changes the heatmap and that Play animates it. Saves a screenshot to
- * test-results/report.png (repository root).
+ * checkpoint slider changes the heatmap and its label ("checkpoint N of M, step S", N from 1), that
+ * Play animates it, and the layout at 1,400 and 1,920 px (charts side by side, nothing wider than
+ * the window, the contents bar sticky). Saves a screenshot to test-results/report.png (repository
+ * root) and report-1400.png, report-1920.png to the test's output folder.
  *
  * Chromium: $SORTSCOPE_CHROMIUM, else /usr/bin/chromium (`apt-get install -y chromium`).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pngInfo } from './image-info.ts';
 import { runReport } from './stage.ts';
 
 export const CHROMIUM = process.env.SORTSCOPE_CHROMIUM ?? '/usr/bin/chromium';
@@ -26,6 +29,23 @@ const consoleErrors: string[] = [];
 const blocked: string[] = [];
 let specIds: string[] = [];
 let outDir = '';
+let html = '';
+
+/** A page showing the report at this viewport width, every chart drawn; network requests refused. */
+async function openReport(width: number): Promise<Page> {
+  const p = await browser.newPage({ viewport: { width, height: 1000 } });
+  p.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  p.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  await p.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    blocked.push(url);
+    return route.abort();
+  });
+  await p.goto(pathToFileURL(html).href);
+  await p.waitForSelector('html[data-charts]', { timeout: 60_000 });
+  return p;
+}
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -39,18 +59,9 @@ beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'ss-report-browser-'));
   const { files } = await runReport({ experiments: [...study.experiments, partial], outDir, quiet: true, figures: false, gifs: false });
 
+  html = files.html;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
-    blocked.push(url);
-    return route.abort();
-  });
-  await page.goto(pathToFileURL(files.html).href);
-  await page.waitForSelector('html[data-charts]', { timeout: 60_000 });
+  page = await openReport(1400);
   specIds = await page.evaluate('Object.keys(JSON.parse(document.getElementById("report-specs").textContent))');
 }, 180_000);
 
@@ -101,8 +112,24 @@ describe('report in Chromium', () => {
     expect(before.split(';').length).toBeGreaterThan(4 * 16 * 16);
     await slider.fill('0');
     await expect.poll(() => heatmapMarks(id)).not.toBe(before);
-    expect(await page.locator(`[id="${id}--step"]`).textContent()).toMatch(/^step 0 /);
+    expect(await page.locator(`[id="${id}--step"]`).textContent()).toMatch(/, step 0$/);
     expect(await page.locator(`[id="${id}"] svg`).first().textContent()).toMatch(/clean: step 0/);
+  });
+
+  it('labels the slider "checkpoint N of M, step S", counting from 1, and shows no 0-based index', async () => {
+    const id = 'token-noise--circuits';
+    const steps = JSON.parse((await page.locator(`button[data-player="${id}"]`).getAttribute('data-steps'))!) as number[];
+    const slider = page.locator(`[data-chart="${id}"] input[type=range]`);
+    expect(Number(await slider.getAttribute('max'))).toBe(steps.length - 1);
+    const controls = page.locator(`[data-chart="${id}"] .controls`);
+    const shown = async () => (await controls.innerText()).replace(/\s+/g, ' ').trim(); // what a reader sees: no hidden elements
+    for (const [i, n] of [[0, 1], [steps.length - 1, steps.length], [1, 2]]) {
+      await slider.fill(String(i));
+      const want = `checkpoint ${n} of ${steps.length}, step ${steps[i]}`;
+      await expect.poll(() => page.locator(`[id="${id}--step"]`).textContent()).toBe(want);
+      expect(await shown()).toBe(`\u25B6 Play ${want}`);
+      expect(await slider.getAttribute('aria-valuetext')).toBe(want);
+    }
   });
 
   it('Play steps through the checkpoints and Pause stops', async () => {
@@ -112,7 +139,7 @@ describe('report in Chromium', () => {
     const at0 = await heatmapMarks(id);
     await button.click();
     expect(await button.textContent()).toMatch(/Pause/);
-    await expect.poll(() => page.locator(`[id="${id}--step"]`).textContent(), { timeout: 10_000 }).not.toMatch(/^step 0 /);
+    await expect.poll(() => page.locator(`[id="${id}--step"]`).textContent(), { timeout: 10_000 }).not.toMatch(/^checkpoint 1 of /);
     await button.click();
     expect(await button.textContent()).toMatch(/Play/);
     expect(await heatmapMarks(id)).not.toBe(at0);
@@ -128,4 +155,73 @@ describe('report in Chromium', () => {
     expect(existsSync(SCREENSHOT)).toBe(true);
     expect(consoleErrors).toEqual([]);
   });
+});
+
+describe('report layout in Chromium', () => {
+  interface Box { id: string; left: number; top: number; width: number; svg: number; scrolls: boolean; container: boolean }
+  const figures = (p: Page) =>
+    p.evaluate(`(() => {
+      const specs = JSON.parse(document.getElementById('report-specs').textContent);
+      return Array.from(document.querySelectorAll('figure[data-chart]:not(.wide)')).filter((f) => f.querySelector('div.chart')).map((f) => {
+        const r = f.getBoundingClientRect();
+        const chart = f.querySelector('div.chart');
+        const svg = chart.querySelector('svg');
+        const scrolls = chart.scrollWidth > chart.clientWidth;
+        return { id: f.dataset.chart, left: Math.round(r.left), top: Math.round(r.top + scrollY), width: r.width, svg: svg ? svg.getBoundingClientRect().width : 0, scrolls, container: specs[f.dataset.chart].width === 'container' };
+      });
+    })()`) as Promise<Box[]>;
+
+  for (const width of [1400, 1920]) {
+    it(`at ${width} px: charts side by side, sized to their cells, nothing wider than the window, a sticky contents bar`, async () => {
+      const p = await openReport(width);
+      try {
+        expect(await p.getAttribute('html', 'data-charts')).toBe('ready');
+        // (a) charts share rows: figures with the same top offset side by side
+        const figs = await figures(p);
+        const rows = new Map<number, Box[]>();
+        for (const f of figs) rows.set(f.top, [...(rows.get(f.top) ?? []), f]);
+        const widest = Math.max(...[...rows.values()].map((r) => r.length));
+        expect(widest, JSON.stringify(figs.map((f) => [f.id, f.left, f.top]))).toBeGreaterThanOrEqual(width >= 1900 ? 3 : 2);
+        for (const r of rows.values()) expect(new Set(r.map((f) => f.left)).size).toBe(r.length);
+        // single and layered charts take their cell's width (less vega-embed's 38 px for the … menu)
+        const sized = figs.filter((f) => f.container);
+        expect(sized.length).toBeGreaterThan(20);
+        for (const f of sized) expect(Math.abs(f.width - 38 - f.svg), f.id).toBeLessThanOrEqual(2);
+        // and the fixed-size ones (concatenations) fit their cells too, without scrolling
+        for (const f of figs) expect({ id: f.id, svg: f.svg <= f.width, scrolls: f.scrolls }).toEqual({ id: f.id, svg: true, scrolls: false });
+        // (b) nothing wider than the window; the summary table fits or scrolls inside its own box
+        const table = (await p.evaluate(`(() => {
+          const wrap = document.querySelector('.summary-wrap');
+          return { page: document.documentElement.scrollWidth, right: wrap.getBoundingClientRect().right, scroll: wrap.scrollWidth, client: wrap.clientWidth, overflow: getComputedStyle(wrap).overflowX };
+        })()`)) as { page: number; right: number; scroll: number; client: number; overflow: string };
+        expect(table.page).toBeLessThanOrEqual(width);
+        expect(table.right).toBeLessThanOrEqual(width);
+        expect(table.overflow).toBe('auto');
+        // (c) the contents bar stays at the top when scrolled, and a link lands below it
+        const nav = p.locator('nav.contents');
+        expect(await nav.locator('a').allTextContents()).toEqual(['Summary', 'clean', 'token-noise', 'no-circuits-no-llc', 'How to read this report']);
+        await p.evaluate('window.scrollTo(0, 5000)');
+        expect(await p.evaluate('scrollY')).toBe(5000);
+        const bar = (await p.evaluate(`(() => { const r = document.querySelector('nav.contents').getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; })()`)) as { top: number; bottom: number };
+        expect(bar.top).toBe(0);
+        expect(bar.bottom).toBeGreaterThan(20);
+        await nav.getByRole('link', { name: 'token-noise' }).click();
+        await expect.poll(() => p.evaluate(`document.querySelector('#exp-token-noise h2').getBoundingClientRect().top`)).toBeGreaterThanOrEqual(bar.bottom);
+        expect(await p.evaluate(`document.querySelector('#exp-token-noise h2').getBoundingClientRect().top`)).toBeLessThan(200);
+        // (d) a screenshot of the whole page
+        const file = join(outDir, `report-${width}.png`);
+        await p.evaluate('window.scrollTo(0, 0)');
+        await p.screenshot({ path: file, fullPage: true });
+        const bytes = readFileSync(file);
+        const height = (await p.evaluate('document.documentElement.scrollHeight')) as number;
+        expect(pngInfo(bytes)).toEqual({ width, height });
+        expect(height).toBeGreaterThan(2000);
+        expect(bytes.length).toBeGreaterThan(200_000);
+        expect(consoleErrors).toEqual([]);
+        expect(blocked).toEqual([]);
+      } finally {
+        await p.close();
+      }
+    });
+  }
 });

@@ -9,7 +9,8 @@ import type { StageBoundary } from './changepoints.ts';
 import type { CircuitsModel } from './model.ts';
 
 const HEAD_COLOR = { field: 'head', type: 'nominal', title: 'head' };
-const HALF = Math.round(WIDTH / 2) - 20;
+// two panels side by side, narrow enough that the pair fits a 3-column grid cell of the page at 1,920 px
+const HALF = Math.round(WIDTH / 2) - 45;
 
 function measurePanel(c: CircuitsModel, field: 't_norm' | 'ev_z', title: string, boundaries: StageBoundary[] | null, maxStep: number): VlSpec {
   return {

@@ -43,12 +43,14 @@ export function calibrationLine(c: LlcModel['config'], rows: LlcModel['rows'] = 
   return `${head}: nβ = ${nbeta}, γ = ${c.gamma}, ${step}, B = ${c.batch_size}, ${c.chains} chains × ${c.draws} draws${burn}${every}`;
 }
 
-export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep: number): VlSpec {
+/** `stagesFit`: which estimates the stage boundaries were fitted through (model.ts stagesOf), said in the subtitle */
+export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep: number, stagesFit: string | null = null): VlSpec {
   const rows = l.rows.map((r) => ({ ...r, chains: r.flagged > 0 ? 'some flagged' : 'none flagged', marker_size: r.flagged > 0 ? 110 : 40 }));
   const x = timeX('step', maxStep);
   const color = { field: 'target', type: 'nominal', title: 'target' };
   const flagLine = `${l.flagged_chains} of ${l.total_chains} chains flagged (crosses; hover for the flags)`;
-  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`], {
+  const stagesLine = stagesFit ? [`stage boundaries (dashed): target all, ${stagesFit}`] : [];
+  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`, ...stagesLine], {
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepTicks, type VlSpec } from './chart-common.ts';
 import { lossSpec } from './chart-training.ts';
 import { type ChartEntry, experimentCharts, studyCharts } from './charts.ts';
+import { pageSpec } from './html.ts';
 import { loadExperiment } from './load.ts';
 import { buildReportModel, type StudyModel } from './model.ts';
 import { toVega } from './render.ts';
@@ -34,6 +35,19 @@ describe('chart specs', () => {
     const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
     expect(all.length).toBe(2 * 12 + 2 + 3);
     for (const c of all) expect(() => toVega(c.spec!, c.id)).not.toThrow();
+  });
+
+  it('the page takes single and layered charts to the width of their cell, and they compile without a warning', () => {
+    const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
+    for (const c of all) {
+      const page = pageSpec(c.spec!);
+      const concat = ['hconcat', 'concat'].some((k) => k in c.spec!);
+      expect(page.width, c.id).toBe(concat ? undefined : 'container');
+      if (!concat) expect(page.autosize).toEqual({ type: 'fit-x', contains: 'padding' });
+      expect({ ...page, width: c.spec!.width, autosize: c.spec!.autosize }).toEqual(c.spec); // nothing else changes
+      expect(() => toVega(page, c.id)).not.toThrow();
+    }
+    expect(all.filter((c) => pageSpec(c.spec!).width === 'container').length).toBe(2 * 10 + 2 + 3);
   });
 
   it('puts steps on a symlog axis with 0 and draws the stage boundaries on every time axis', () => {

@@ -6,6 +6,7 @@
  * Nothing in it depends on the time or the machine (deterministic for the same inputs).
  */
 import type { Library } from './assets.ts';
+import type { VlSpec } from './chart-common.ts';
 import type { ChartEntry } from './charts.ts';
 import { escapeHtml } from './format.ts';
 import type { ExperimentModel, StudyModel } from './model.ts';
@@ -33,6 +34,18 @@ export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/**
+ * The page's version of a chart spec: a single or layered view takes the width of its grid cell
+ * (Vega-Lite `width: 'container'`, legend and axes included, and follows it when the window is
+ * resized); concatenations (circuit symmetry, the heatmaps) keep their fixed size. The static
+ * figures keep the fixed width of the spec builders.
+ */
+export function pageSpec(spec: VlSpec): VlSpec {
+  const concat = ['hconcat', 'vconcat', 'concat', 'facet', 'repeat'].some((k) => k in spec);
+  if (concat || typeof spec.width !== 'number') return spec;
+  return { ...spec, width: 'container', autosize: { type: 'fit-x', contains: 'padding' } };
+}
+
 function figureHtml(c: ChartEntry, input: PageInput): string {
   const links: string[] = [];
   if (input.figures && c.spec) links.push(...['svg', 'png'].map((ext) => `<a href="figures/${encodeURI(c.folder)}/${c.file}.${ext}">${ext.toUpperCase()}</a>`));
@@ -40,7 +53,7 @@ function figureHtml(c: ChartEntry, input: PageInput): string {
   const caption = `<figcaption>${escapeHtml(c.caption)}${links.length ? ` ${links.join(' ')}` : ''}</figcaption>`;
   if (!c.spec) return `<figure class="unavailable" data-chart="${escapeHtml(c.id)}"><h3>${escapeHtml(c.title)}</h3><div class="notice">${escapeHtml(c.missing ?? 'unavailable')}</div></figure>`;
   const controls = c.frames
-    ? `<div class="controls"><button type="button" data-player="${escapeHtml(c.id)}" data-steps="${escapeHtml(JSON.stringify(c.frames))}" data-delay="${input.frameMs}" aria-pressed="false" disabled>&#9654; Play</button><div class="bindings" id="${escapeHtml(c.id)}--bindings"></div><span class="step" id="${escapeHtml(c.id)}--step">step ${c.frames.at(-1)}</span></div>`
+    ? `<div class="controls"><button type="button" data-player="${escapeHtml(c.id)}" data-steps="${escapeHtml(JSON.stringify(c.frames))}" data-delay="${input.frameMs}" aria-pressed="false" disabled>&#9654; Play</button><div class="bindings" id="${escapeHtml(c.id)}--bindings"></div><span class="step" id="${escapeHtml(c.id)}--step">checkpoint ${c.frames.length} of ${c.frames.length}, step ${c.frames.at(-1)}</span></div>`
     : '';
   return `<figure class="${c.frames ? 'wide' : ''}" data-chart="${escapeHtml(c.id)}">${controls}<div class="chart" id="${escapeHtml(c.id)}"></div>${caption}</figure>`;
 }
@@ -63,7 +76,7 @@ function experimentHtml(e: ExperimentModel, charts: ChartEntry[], input: PageInp
 
 const METHOD_NOTES = [
   'Time axes: training step on a symlog scale, ln(1 + step): logarithmic, with step 0 (the initialisation) included.',
-  'Stage boundaries (dashed vertical lines on every time axis of an experiment): a piecewise-linear least-squares fit of the LLC (target all) against ln(1 + step), the number of pieces chosen by BIC; a boundary lies between two estimated checkpoints and is drawn halfway between them.',
+  'Stage boundaries (dashed vertical lines on every time axis of an experiment): a piecewise-linear least-squares fit of the LLC (target all) against ln(1 + step), the number of pieces chosen by BIC; a boundary lies between two estimated checkpoints and is drawn halfway between them. Only estimates that can be read are fitted: no flagged chain and λ̂ > 0 (the note of each experiment and its LLC chart say how many were left out).',
   'Heatmaps: diverging red (positive) / blue (negative) scale centred at 0, symmetric around the largest |value| of that head and circuit over all of training, so colours compare across checkpoints; checkpoints subsampled evenly in checkpoint index, first and last kept; values rounded to the significant digits in the page.',
   'LLC: SGLD estimates as the llc stage wrote them (mean ± std over chains). A chain is flagged when its loss trace is not flat, it left the basin, its LLC is negative, its acceptance is outside 0.5–0.99, or it hit a NaN; absolute values depend on ε, γ and nβ and are comparable only between runs with the same settings.',
 ];
@@ -71,8 +84,13 @@ const METHOD_NOTES = [
 export function reportHtml(input: PageInput): string {
   const { study } = input;
   const specs: Record<string, unknown> = {};
-  for (const c of [...input.studyCharts, ...input.experimentCharts.flat()]) if (c.spec) specs[c.id] = c.spec;
-  const nav = [`<li><a href="#study">Summary</a></li>`, ...study.experiments.map((e) => `<li><a href="#exp-${escapeHtml(e.slug)}">${escapeHtml(e.name)}</a></li>`)];
+  for (const c of [...input.studyCharts, ...input.experimentCharts.flat()]) if (c.spec) specs[c.id] = pageSpec(c.spec);
+  const nav = [
+    '<li class="label">Contents:</li>',
+    `<li><a href="#study">Summary</a></li>`,
+    ...study.experiments.map((e) => `<li><a href="#exp-${escapeHtml(e.slug)}">${escapeHtml(e.name)}</a></li>`),
+    '<li><a href="#how-to-read">How to read this report</a></li>',
+  ];
   const overlays = study.experiments.length > 1 ? `<div class="charts">${input.studyCharts.map((c) => figureHtml(c, input)).join('\n')}</div>` : '';
   const versions = input.libraries.map((l) => `${l.name} ${l.version}`).join(', ');
   return [
@@ -89,8 +107,8 @@ export function reportHtml(input: PageInput): string {
     '<header>',
     `<h1>${escapeHtml(study.title)}</h1>`,
     `<p class="lead">${study.experiments.length} experiment${study.experiments.length === 1 ? '' : 's'}: training, the local learning coefficient (LLC) and the circuits of each head over training. Circuits shown in the ${escapeHtml(study.convention)} convention. This page is self-contained (works offline); hover a chart for values, use the … menu of a chart to save it.</p>`,
-    `<nav><ul>${nav.join('')}</ul></nav>`,
     '</header>',
+    `<nav class="contents" aria-label="Contents"><ul>${nav.join('')}</ul></nav>`,
     '<main>',
     '<section id="study">',
     '<h2>Summary</h2>',
@@ -99,7 +117,7 @@ export function reportHtml(input: PageInput): string {
     '</section>',
     ...study.experiments.map((e, i) => experimentHtml(e, input.experimentCharts[i], input)),
     '</main>',
-    '<footer>',
+    '<footer id="how-to-read">',
     '<h3>How to read this report</h3>',
     `<ul>${METHOD_NOTES.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
     `<p>Made by sortscope report with ${escapeHtml(versions)}.</p>`,

@@ -40,6 +40,8 @@ export interface LlcModel {
   traces: { step: number; target: string; chain: string; draw: number; loss: number }[];
   /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
   norms: { step: number; tensor: string; norm: number }[];
+  /** estimates without a finite λ̂ (left out of the rows and the charts) */
+  not_finite: { step: number; target: string }[];
   flagged_chains: number;
   total_chains: number;
 }
@@ -69,6 +71,8 @@ export interface ExperimentModel {
   /** stage boundaries from the `all` target's LLC; null without LLC */
   stages: ChangepointResult | null;
   stages_note: string;
+  /** which LLC estimates the stage fit used ('fitted through 12 of 17 estimates; …'); null without LLC */
+  stages_fit: string | null;
   circuits: CircuitsModel | null;
   summary: SummaryRow;
 }
@@ -148,7 +152,8 @@ function llcModel(l: LoadedLlc): LlcModel {
     const every = Math.max(1, Math.ceil(t.loss.length / 200));
     for (let d = 0; d < t.loss.length; d += every) if (finite(t.loss[d])) traces.push({ step: t.step, target: t.target, chain: `chain ${t.chain}`, draw: d, loss: S(t.loss[d]) });
   }
-  return { config: l.config, rows, norms, traces, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
+  const notFinite = l.estimates.filter((r) => !finite(r.llc_mean)).map((r) => ({ step: r.step, target: r.target }));
+  return { config: l.config, rows, norms, traces, not_finite: notFinite, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
 }
 
 function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: boolean): CircuitsModel | null {
@@ -173,18 +178,32 @@ function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: bool
   };
 }
 
-function stagesOf(llc: LlcModel | null, cfg: ReportConfig): { stages: ChangepointResult | null; note: string } {
-  if (!llc) return { stages: null, note: 'no LLC estimates: stage boundaries (where the LLC trend changes) cannot be marked' };
+/** An LLC estimate the stage fit can read: no chain flagged, and a finite λ̂ > 0. */
+export function readableEstimate(r: { mean: number; flagged: number }): boolean {
+  return r.flagged === 0 && finite(r.mean) && r.mean > 0;
+}
+
+/**
+ * Stage boundaries from the LLC of the target `all`, fitted only through the estimates that can be
+ * read (readableEstimate): a flagged chain or a λ̂ ≤ 0 means the sampler did not measure the
+ * basin, and such points would bend the fitted trend. The note says how many were left out.
+ */
+export function stagesOf(llc: Pick<LlcModel, 'rows' | 'not_finite'> | null, cfg: Pick<ReportConfig, 'changepoints'>): { stages: ChangepointResult | null; note: string; fit: string | null } {
+  if (!llc) return { stages: null, note: 'no LLC estimates: stage boundaries (where the LLC trend changes) cannot be marked', fit: null };
   const all = llc.rows.filter((r) => r.target === 'all').sort((a, b) => a.step - b.step);
-  if (all.length === 0) return { stages: null, note: "no LLC estimates for the target 'all': stage boundaries cannot be marked" };
-  const stages = detectStages(all.map((r) => r.step), all.map((r) => r.mean), cfg.changepoints);
+  const total = all.length + llc.not_finite.filter((r) => r.target === 'all').length;
+  if (total === 0) return { stages: null, note: "no LLC estimates for the target 'all': stage boundaries cannot be marked", fit: null };
+  const used = all.filter(readableEstimate);
+  const left = total - used.length;
+  const fit = left === 0 ? `fitted through all ${total} estimates` : `fitted through ${used.length} of ${total} estimates; ${left} flagged or negative left out`;
+  const stages = detectStages(used.map((r) => r.step), used.map((r) => r.mean), cfg.changepoints);
   const b = stages.boundaries;
-  const note =
+  const found =
     stages.note ??
     (b.length === 0
-      ? `no stage boundary: one linear trend in LLC vs log(1 + step) fits the ${stages.n} estimates best`
+      ? 'no stage boundary: one linear trend in LLC vs log(1 + step) fits best'
       : `${b.length} stage boundar${b.length === 1 ? 'y' : 'ies'} (dashed lines): ${b.map((x) => `between steps ${x.step_before} and ${x.step_after}`).join('; ')}`);
-  return { stages, note };
+  return { stages, note: `${found} (${fit})`, fit };
 }
 
 function facts(e: LoadedExperiment): { label: string; value: string }[] {
@@ -206,10 +225,10 @@ function facts(e: LoadedExperiment): { label: string; value: string }[] {
 export function experimentModel(e: LoadedExperiment, cfg: ReportConfig, opts: { heatmap?: boolean } = {}): ExperimentModel {
   const training = e.train ? trainingModel(e.train, e.dataset) : null;
   const llc = e.llc ? llcModel(e.llc) : null;
-  const { stages, note } = stagesOf(llc, cfg);
+  const { stages, note, fit } = stagesOf(llc, cfg);
   const circuits = circuitsModel(e, cfg, opts.heatmap ?? true);
   const sources = Object.fromEntries((['dataset', 'train', 'circuits', 'llc'] as const).flatMap((s) => (e[s] ? [[s, e[s]!.source]] : [])));
-  const model = { name: e.name, slug: slug(e.name), description: e.description, facts: facts(e), sources, missing: e.missing, notes: e.notes, training, llc, stages, stages_note: note, circuits };
+  const model = { name: e.name, slug: slug(e.name), description: e.description, facts: facts(e), sources, missing: e.missing, notes: e.notes, training, llc, stages, stages_note: note, stages_fit: fit, circuits };
   return { ...model, summary: summaryRow(e, model) };
 }
 

@@ -1,45 +1,57 @@
 /**
  * The page's own style sheet and script (plain CSS and JS, inlined by html.ts). The script embeds
  * every chart with vega-embed (SVG renderer; export actions only — nothing that needs a network;
- * a heatmap's checkpoint slider is bound into its controls above the chart) and wires each heatmap's Play/Pause button to the Vega-Lite checkpoint param on a timer. When
+ * a heatmap's checkpoint slider is bound into its controls above the chart, labelled "checkpoint
+ * N of M, step S" with N counted from 1) and wires each heatmap's Play/Pause button to the
+ * Vega-Lite checkpoint param on a timer. Layout: a sticky contents bar, the charts in a grid of
+ * ≥ 520 px columns, the summary table in a box of its own that scrolls sideways. When
  * every chart has rendered it sets `data-charts="ready"` on <html> ("failed" and a console error
  * otherwise); the views are on `window.reportViews` by chart id.
  */
 
 export const PAGE_CSS = `
-:root { --fg: #1b1b1b; --muted: #555; --line: #ddd; --warn-bg: #fff6e5; --warn: #8a5a00; }
+:root { --fg: #1b1b1b; --muted: #555; --line: #ddd; --warn-bg: #fff6e5; --warn: #8a5a00; --page: 1880px; }
 * { box-sizing: border-box; }
+/* a link to a section lands below the sticky contents bar */
+html { scroll-padding-top: 56px; }
 body { font-family: "DejaVu Sans", Verdana, system-ui, sans-serif; color: var(--fg); margin: 0; line-height: 1.45; }
-header, main, footer { max-width: 1560px; margin: 0 auto; padding: 0 24px; }
+header, main, footer { max-width: var(--page); margin: 0 auto; padding: 0 24px; }
 header { padding-top: 24px; }
 h1 { font-size: 26px; margin: 0 0 6px; }
 h2 { font-size: 21px; margin: 36px 0 6px; padding-top: 12px; border-top: 2px solid var(--fg); }
 h3 { font-size: 16px; margin: 20px 0 6px; }
 p.lead, p.description { color: var(--muted); margin: 4px 0 10px; max-width: 980px; }
-nav ul { list-style: none; padding: 0; margin: 8px 0; display: flex; flex-wrap: wrap; gap: 6px 16px; }
+/* the contents bar: a child of <body>, so it stays at the top of the window over the whole page */
+nav.contents { position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1px solid var(--line); box-shadow: 0 2px 4px rgba(0, 0, 0, 0.06); }
+nav.contents ul { list-style: none; max-width: var(--page); margin: 0 auto; padding: 8px 24px; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 14px; }
+nav.contents li.label { color: var(--muted); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; font-size: 14px; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
 .notice { background: var(--warn-bg); color: var(--warn); border-left: 4px solid #e0a030; padding: 8px 12px; margin: 8px 0; font-size: 14px; }
 .note { color: var(--muted); font-size: 14px; margin: 6px 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(700px, 1fr)); gap: 18px 28px; align-items: start; }
+/* charts: as many columns of at least 520 px as fit (two at 1,400 px, three at 1,920 px); a chart takes its cell's width */
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px 28px; align-items: start; }
 figure { margin: 10px 0; min-width: 0; }
 figure.wide { grid-column: 1 / -1; }
+/* a chart of fixed size (the concatenated ones) scrolls inside its cell rather than over the next */
+.chart { max-width: 100%; overflow-x: auto; }
 figcaption { font-size: 13px; color: var(--muted); max-width: 700px; margin-top: 4px; }
 figcaption a { margin-left: 6px; }
-.controls { display: flex; align-items: center; gap: 14px; margin: 4px 0 2px; font-size: 14px; }
+.controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; margin: 4px 0 2px; font-size: 14px; }
 .controls button { font: inherit; padding: 4px 14px; border: 1px solid #888; border-radius: 4px; background: #f4f4f4; cursor: pointer; min-width: 96px; }
 .controls .step { font-variant-numeric: tabular-nums; }
 .bindings { font-size: 14px; }
-.bindings input[type=range] { width: 420px; vertical-align: middle; }
-.bindings .vega-bind-name { margin-right: 6px; }
-table.summary { border-collapse: collapse; font-size: 13px; margin: 10px 0; }
+.bindings input[type=range] { width: 420px; max-width: 100%; vertical-align: middle; }
+/* the slider's own name and 0-based value are hidden: the label next to it says "checkpoint N of M, step S" */
+.bindings .vega-bind-name, .bindings input[type=range] + span { display: none; }
+/* the summary table fits, or scrolls sideways inside its own box */
+.summary-wrap { max-width: 100%; overflow-x: auto; margin: 10px 0; }
+table.summary { border-collapse: collapse; font-size: 13px; }
 table.summary th, table.summary td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; text-align: right; white-space: nowrap; }
-table.summary th { white-space: normal; }
-table.summary th { background: #f4f4f4; text-align: center; }
+table.summary th { white-space: normal; background: #f4f4f4; text-align: center; }
 table.summary td.name { text-align: left; font-weight: bold; }
 table.summary td.text { text-align: left; }
-.summary-wrap { overflow-x: auto; }
 footer { margin-top: 40px; padding-bottom: 40px; font-size: 13px; color: var(--muted); }
 footer li { margin: 4px 0; }
 `;
@@ -75,7 +87,13 @@ export const PAGE_JS = `
       var delay = Number(button.getAttribute('data-delay'));
       var label = document.getElementById(id + '--step');
       var timer = null;
-      function show(i) { label.textContent = 'step ' + steps[i] + '  (checkpoint ' + (i + 1) + ' of ' + steps.length + ')'; }
+      var slider = document.querySelector('#' + CSS.escape(id + '--bindings') + ' input[type=range]');
+      // the param is a 0-based frame index; people count checkpoints from 1
+      function show(i) {
+        var text = 'checkpoint ' + (i + 1) + ' of ' + steps.length + ', step ' + steps[i];
+        label.textContent = text;
+        if (slider) slider.setAttribute('aria-valuetext', text);
+      }
       function stop() {
         clearTimeout(timer);
         timer = null;
@@ -90,6 +108,7 @@ export const PAGE_JS = `
           else timer = setTimeout(tick, delay);
         });
       }
+      if (slider) slider.setAttribute('aria-label', 'checkpoint');
       show(view.signal('ckpt'));
       view.addSignalListener('ckpt', function (_, i) { show(i); });
       button.disabled = false;
