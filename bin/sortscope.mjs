@@ -9,4 +9,4 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), { interruptNotice: true });

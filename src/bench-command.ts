@@ -7,8 +7,7 @@
  * (packages/train/src/fused/bench.ts).
  */
 import { createRequire } from 'node:module';
-import { ConfigError } from '@sortscope/core';
-import { runBench } from '@sortscope/train/bench';
+import { ConfigError } from '@sortscope/core/errors';
 import type { Command } from './main.ts';
 
 function tfjsNodeInstalled(): boolean {
@@ -38,6 +37,7 @@ export const benchCommand: Command = {
     const weights = (args.globals.weights as string | undefined) ?? 'init';
     if (weights !== 'init' && weights !== 'arena') throw new ConfigError(`--weights: got ${JSON.stringify(weights)}; expected init or arena`);
     const engines = args.globals.engines === undefined ? undefined : String(args.globals.engines).split(',').map((e) => e.replace('x', '×'));
+    const { runBench } = await import('@sortscope/train/bench');
     await runBench({ batches, reps: args.globals.reps as number | undefined, weights, engines, print: (l) => process.stdout.write(`${l}\n`) });
     if (!tfjsNodeInstalled()) process.stdout.write('\nunavailable: tfjs-node (@tensorflow/tfjs-node did not install: its installer downloads libtensorflow)\n');
     return 0;

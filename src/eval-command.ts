@@ -5,11 +5,10 @@
  * the fixture's eval-10000x21.u8), or by default 10,000 fresh clean sequences for the model's vocabulary.
  */
 import { readFileSync } from 'node:fs';
-import { ArtifactError, ConfigError, log } from '@sortscope/core';
-import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
-import { compareEngines, createEngine, evaluateTokens, headAblationLossIncrease, loadWeights, type ModelConfig, summarize } from '@sortscope/train';
-import type { Command } from './main.ts';
-import { BACKEND_OPTION, ENGINE_OPTION } from './stage-command.ts';
+import { ArtifactError, ConfigError } from '@sortscope/core/errors';
+import { DatasetConfigSchema } from '@sortscope/dataset/schema';
+import type { loadWeights, ModelConfig } from '@sortscope/train';
+import { BACKEND_OPTION, type Command, ENGINE_OPTION } from './main.ts';
 
 /** The most fresh sequences the default data can have (the dataset schema's n_validation bound). */
 const MAX_FRESH_ROWS = 10_000_000;
@@ -21,7 +20,8 @@ export function checkRows(rows: unknown): number | undefined {
   return rows;
 }
 
-export function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rowsFlag: number | undefined): { tokens: Uint8Array; rows: number; source: string } {
+export async function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rowsFlag: number | undefined): Promise<{ tokens: Uint8Array; rows: number; source: string }> {
+  const { generateDataset, readSplit } = await import('@sortscope/dataset');
   const rows = checkRows(rowsFlag);
   if (path === undefined) {
     if (rows !== undefined && rows > MAX_FRESH_ROWS) throw new ConfigError(`--rows: got ${rows}; expected at most ${MAX_FRESH_ROWS} fresh sequences (or pass --data FILE)`);
@@ -82,8 +82,10 @@ export const evalCommand: Command = {
     if (!path) throw new ConfigError("sortscope eval: --weights FILE is required (see 'sortscope eval --help')");
     const quiet = Boolean(args.globals.quiet);
     checkRows(args.globals.rows); // before the weights are read, so a bad flag fails fast
+    const { log } = await import('@sortscope/core/progress');
+    const { createEngine, evaluateTokens, headAblationLossIncrease, loadWeights, summarize } = await import('@sortscope/train');
     const w = loadWeights(path, { quiet });
-    const data = loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
+    const data = await loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
     if (args.globals['check-engines']) return checkEngines(w, data, args.globals, quiet);
     const engine = await createEngine(w.cfg, { backend: args.globals.backend as string | undefined });
     log(`eval: ${path} (${w.layout.size} parameters) on ${data.source}, engine ${engine.name}`, quiet);
@@ -118,6 +120,8 @@ export const evalCommand: Command = {
 
 /** `eval --check-engines`: the same evaluation on both engines; exit 1 when they disagree. */
 async function checkEngines(w: ReturnType<typeof loadWeights>, data: { tokens: Uint8Array; rows: number; source: string }, globals: Record<string, unknown>, quiet: boolean): Promise<number> {
+  const { log } = await import('@sortscope/core/progress');
+  const { compareEngines, createEngine } = await import('@sortscope/train');
   const fused = await createEngine(w.cfg, { engine: 'fused' });
   const tfjs = await createEngine(w.cfg, { engine: 'tfjs', backend: globals.backend as string | undefined });
   log(`eval --check-engines: ${fused.name} against ${tfjs.name} on ${data.source}`, quiet);

@@ -3,36 +3,39 @@
  * `sortscope llc calibrate` and `sortscope llc diagnose`.
  */
 import { join } from 'node:path';
-import { ConfigError, type GlobalOption, log, Progress, writeFileAtomic } from '@sortscope/core';
-import { readSplit, splitFile } from '@sortscope/dataset';
-import { calibrate, calibrationTable, diagnose, diagnosisText, type LlcConfig, llcOfWeights, LlcRunner, llcStage, runLlcStage, type TrainingData, trainingData } from '@sortscope/llc';
+import type { GlobalOption } from '@sortscope/core/cli-args';
+import { ConfigError } from '@sortscope/core/errors';
+import { type LlcConfig, LlcConfigSchema } from '@sortscope/llc/schema';
+import type { TrainingData } from '@sortscope/llc';
 import type { ModelConfig } from '@sortscope/train';
-import { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
-import { configRefFromCwd, loadExperiment } from './experiment.ts';
-import type { Command } from './main.ts';
-import { experimentKeys, taskDir } from './plan.ts';
-import { BACKEND_OPTION, ENGINE_OPTION, STAGE_GLOBALS, type StageRunner } from './stage-command.ts';
+import { BACKEND_OPTION, type Command, ENGINE_OPTION, STAGE_GLOBALS, type StageParts } from './main.ts';
 
 const WORKERS: GlobalOption = { name: 'workers', type: 'number', value: 'N', description: 'worker threads running chains [default: 2, at most the chains]' };
 const WEIGHTS: GlobalOption = { name: 'weights', type: 'string', value: 'FILE', description: 'estimate for this TransformerLens safetensors file instead of a training run (prints the result; with --json as JSON)' };
 const DATA: GlobalOption = { name: 'data', type: 'string', value: 'FILE', description: 'with --weights: SGLD minibatches from this dataset split (.arrow) or raw rows (.u8) [default: a fresh default training set]' };
 
-export const llcRunner: StageRunner = {
-  def: llcStage,
+export const llcParts: StageParts = {
+  schema: LlcConfigSchema,
   globals: [WEIGHTS, DATA, WORKERS, ENGINE_OPTION, BACKEND_OPTION],
   notes: [
     'The default estimator (method canonical) samples the canonical form of each checkpoint at nβ = n/ln n with a step size set from the curvature; method sgld is devinterp on the raw weights (docs/llc.md).',
     '`sortscope llc diagnose` checks an estimate: invariance under the model\'s symmetries, saturation in nβ, the Gaussian-sharpness baseline.',
   ],
-  async run(ctx) {
-    const o = ctx.options;
-    const common = { quiet: ctx.quiet, backend: o.backend as string | undefined, workers: o.workers as number | undefined };
-    if (o.weights) {
-      const summary = await llcOfWeights(ctx.config as LlcConfig, { weightsPath: String(o.weights), dataPath: o.data as string | undefined, ...common });
-      if (!o.json) for (const r of summary.results) process.stdout.write(`${r.target}: llc ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (per chain ${r.per_chain.map((x) => x.toFixed(3)).join(' ')}), acceptance ${r.acceptance.toFixed(3)}, ${summary.seconds.toFixed(0)} s\n`);
-      return { files: {}, summary };
-    }
-    return runLlcStage(ctx.config as LlcConfig, { outDir: ctx.outDir, trainDir: ctx.upstreamDirs.train!, datasetDir: ctx.upstreamDirs.dataset!, ...common });
+  async runner() {
+    const { llcOfWeights, llcStage, runLlcStage } = await import('@sortscope/llc');
+    return {
+      def: llcStage,
+      async run(ctx) {
+        const o = ctx.options;
+        const common = { quiet: ctx.quiet, backend: o.backend as string | undefined, workers: o.workers as number | undefined };
+        if (o.weights) {
+          const summary = await llcOfWeights(ctx.config as LlcConfig, { weightsPath: String(o.weights), dataPath: o.data as string | undefined, ...common });
+          if (!o.json) for (const r of summary.results) process.stdout.write(`${r.target}: llc ${r.mean.toFixed(4)} ± ${r.std.toFixed(4)} (per chain ${r.per_chain.map((x) => x.toFixed(3)).join(' ')}), acceptance ${r.acceptance.toFixed(3)}, ${summary.seconds.toFixed(0)} s\n`);
+          return { files: {}, summary };
+        }
+        return runLlcStage(ctx.config as LlcConfig, { outDir: ctx.outDir, trainDir: ctx.upstreamDirs.train!, datasetDir: ctx.upstreamDirs.dataset!, ...common });
+      },
+    };
   },
 };
 
@@ -44,7 +47,12 @@ const list = (v: unknown, what: string): number[] | undefined => {
 };
 
 /** The checkpoint a calibrate/diagnose command works on: --weights FILE, or --config [--step S]. */
-function checkpointFor(g: Record<string, unknown>, root: string, overrides: Record<string, unknown>): { base: LlcConfig; w0: Float32Array; cfg: ModelConfig; data: TrainingData; where: string } {
+async function checkpointFor(g: Record<string, unknown>, root: string, overrides: Record<string, unknown>): Promise<{ base: LlcConfig; w0: Float32Array; cfg: ModelConfig; data: TrainingData; where: string }> {
+  const { configRefFromCwd, loadExperiment } = await import('./experiment.ts');
+  const { experimentKeys, taskDir } = await import('./plan.ts');
+  const { readSplit, splitFile } = await import('@sortscope/dataset');
+  const { trainingData } = await import('@sortscope/llc');
+  const { checkpointParams, loadWeights, readCheckpoints, TRAIN_FILES } = await import('@sortscope/train');
   const file = g.config === undefined ? undefined : configRefFromCwd(String(g.config), root);
   const exp = loadExperiment(file, root, { stage: 'llc', values: overrides });
   const base = exp.config.llc as LlcConfig;
@@ -67,7 +75,7 @@ export const calibrateCommand: Command = {
   spec: {
     name: 'llc calibrate',
     summary: 'Sweep the SGLD step × localization γ (× nβ) on one checkpoint; report the LLC surface, its invariance under the model\'s symmetries, and a recommendation.',
-    section: { name: 'llc', schema: llcStage.schema },
+    section: { name: 'llc', schema: LlcConfigSchema },
     globals: [
       STAGE_GLOBALS[0],
       STEP,
@@ -90,7 +98,9 @@ export const calibrateCommand: Command = {
   async run(args, root) {
     const g = args.globals;
     const quiet = Boolean(g.quiet);
-    const { base, w0, cfg, data, where } = checkpointFor(g, root, args.overrides);
+    const { base, w0, cfg, data, where } = await checkpointFor(g, root, args.overrides);
+    const { log, Progress, writeFileAtomic } = await import('@sortscope/core');
+    const { calibrate, calibrationTable, LlcRunner } = await import('@sortscope/llc');
     const canonical = base.method === 'canonical';
     const eps = list(g.epsilons, 'epsilons');
     const grid = {
@@ -106,6 +116,7 @@ export const calibrateCommand: Command = {
     const t0 = performance.now();
     const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
     const progress = new Progress({ label: 'calibrate', total: points * images * base.chains * base.draws, unit: 'draws', quiet });
+    progress.update(0); // the rate counts from here
     let cal;
     try {
       cal = await calibrate(runner, cfg, w0, base, grid, { invariance, progress });
@@ -124,7 +135,7 @@ export const diagnoseCommand: Command = {
   spec: {
     name: 'llc diagnose',
     summary: 'Check an LLC estimate on one checkpoint: invariance under the model\'s symmetries, saturation in nβ, curvature, the Gaussian-sharpness baseline.',
-    section: { name: 'llc', schema: llcStage.schema },
+    section: { name: 'llc', schema: LlcConfigSchema },
     globals: [
       STAGE_GLOBALS[0],
       STEP,
@@ -143,11 +154,14 @@ export const diagnoseCommand: Command = {
   async run(args, root) {
     const g = args.globals;
     const quiet = Boolean(g.quiet);
-    const { base, w0, cfg, data, where } = checkpointFor(g, root, args.overrides);
+    const { base, w0, cfg, data, where } = await checkpointFor(g, root, args.overrides);
+    const { log, Progress, writeFileAtomic } = await import('@sortscope/core');
+    const { diagnose, diagnosisText, LlcRunner } = await import('@sortscope/llc');
     const t0 = performance.now();
     log(`llc diagnose: ${where}; method ${base.method}; ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
     const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
     const progress = new Progress({ label: 'diagnose', total: 17 * base.chains * base.draws, unit: 'draws', quiet });
+    progress.update(0); // the rate counts from here
     let d;
     try {
       d = await diagnose(runner, cfg, w0, data, base, { progress, sweep: g.sweep as number | undefined, backend: g.backend as string | undefined });

@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
+import { ENTRIES } from './main.ts';
 
 const tmp = useTempDirs('cli', 'all');
 
@@ -29,7 +30,7 @@ describe('sortscope CLI', () => {
     expect(cli(['--help']).stdout).toMatch(/Commands:\n\s+dataset\s+Generate the sorting datasets/);
     const help = cli(['dataset', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/--noise\.kind <none\|permute\|replace-sorted\|token>/);
+    expect(help.stdout).toMatch(/--noise\.kind <none\|permute\|replace-sorted\|insert-sorted\|token>/);
   });
 
   it('exits 2 and writes nothing on a bad config file', () => {
@@ -130,4 +131,93 @@ describe('paths on the command line are relative to the current folder', () => {
     expectRefused(cli(['dataset', '--config', '../experiments/baseline.json', '--expect-key', '0000000000000000'], join(ROOT, 'packages')), found);
     expectRefused(cli(['dataset', '--config', 'experiments/baseline.json'], join(ROOT, 'packages')), /--config experiments\/baseline\.json: no such file .*packages\/experiments\/baseline\.json \(paths on the command line are relative to the current folder/);
   });
+});
+
+describe('command-line conventions', () => {
+  it('--version and -v print the version from package.json (exit 0)', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      const r = cli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`sortscope ${version}\n`);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('a group alone lists its commands (exit 2, a usage error); with --help or as `help study`, exit 0', () => {
+    const bare = cli(['study']);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toMatch(/^Usage: sortscope study <command>/);
+    for (const sub of ['run', 'list', 'jobs']) expect(bare.stdout).toMatch(new RegExp(`\\n  study ${sub} +\\S`));
+    expect(bare.stderr).toBe('');
+    for (const args of [['study', '--help'], ['help', 'study']]) {
+      const r = cli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(bare.stdout);
+    }
+  });
+
+  it('suggests the closest command for a mistyped one, and the closest option', () => {
+    const cases: [string[], string][] = [
+      [['trian'], 'unknown command "trian"; did you mean "train"?'],
+      [['evl', '--weights', 'w.safetensors'], 'unknown command "evl"; did you mean "eval"?'],
+      [['llc', 'calibrat'], 'unknown command "llc calibrat"; did you mean "llc calibrate"?'],
+      [['study', 'rn'], 'unknown command "study rn"; did you mean "study run"?'],
+      [['stduy', 'lst'], 'unknown command "stduy"; did you mean "study list"?'],
+      [['cache'], 'unknown command "cache"; did you mean "cache-server"?'],
+      [['--verison'], 'unknown option --verison; did you mean --version?'],
+      [['xyzzy'], 'unknown command "xyzzy"; see \'sortscope --help\' for the commands'],
+    ];
+    for (const [args, message] of cases) expectRefused(cli(args), new RegExp(`^sortscope: ConfigError: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    // flags: the parser suggests the closest flag of the command
+    expectRefused(cli(['train', '--quite']), /unknown flag --quite for 'sortscope train' \(did you mean --quiet\?\)/);
+  });
+
+  it('answers --help, a stage\'s --help and a mistyped command at once, without loading the stages', () => {
+    // the stages' code (tfjs, Arrow, …) took 2–3 s to import; help and argument errors need none of it
+    for (const args of [['--help'], ['train', '--help'], ['trian'], ['dataset', '--n_trian', '5']]) {
+      const t0 = performance.now();
+      const r = cli(args);
+      const ms = performance.now() - t0;
+      expect(r.code === 0 || r.code === 2).toBe(true);
+      expect(ms, `sortscope ${args.join(' ')} took ${ms.toFixed(0)} ms`).toBeLessThan(1500);
+    }
+    expect(cli(['train', '--help']).stdout).toMatch(/--lr <number>/);
+  });
+
+  it('lists each command with the summary its own help shows (and each stage with its definition\'s)', async () => {
+    const defs = {
+      dataset: (await import('@sortscope/dataset')).datasetStage,
+      train: (await import('@sortscope/train')).trainStage,
+      circuits: (await import('@sortscope/circuits')).circuitsStage,
+      llc: (await import('@sortscope/llc')).llcStage,
+    };
+    for (const e of ENTRIES) {
+      const c = await e.load();
+      expect(c.spec.name).toBe(e.name);
+      expect(c.spec.summary).toBe(e.summary);
+      const def = defs[e.name as keyof typeof defs];
+      if (def) expect(e.summary).toBe(def.summary);
+    }
+    expect(ENTRIES.map((e) => e.name)).toContain('clean');
+  });
+
+  it('Ctrl-C on a training run stops it at once (exit status 130) and says how to resume', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'e.json'), JSON.stringify({ dataset: { list_length: 4, max_number: 15, n_train: 2000, n_validation: 200, n_test: 0 }, train: { model: { d_model: 16, d_head: 8 }, batch_size: 32, epochs: 400 } }));
+    expect(cli(['dataset', '--config', 'e.json', '--quiet'], dir)).toMatchObject({ code: 0, stderr: '' });
+    // its own process group, as a terminal's foreground job: Ctrl-C sends SIGINT to the whole group
+    const child = spawn(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'train', '--config', 'e.json', '--out-dir', 'run', '--quiet', '--backend', 'wasm'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<[number | null, string | null]>((r) => child.on('close', (code, signal) => r([code, signal])));
+    const first = join(dir, 'run', 'partial', `ckpt-${'0'.repeat(9)}.arrow`);
+    while (child.exitCode === null && !existsSync(first)) await new Promise((r) => setTimeout(r, 20));
+    process.kill(-child.pid!, 'SIGINT');
+    const [code, signal] = await closed;
+    // stopped by the signal (a shell reports 128 + 2 = 130), not left running or finished
+    expect([code, signal]).toEqual([null, 'SIGINT']);
+    expect(stderr).toBe('sortscope: interrupted: rerun the same command to resume (train resumes from its last checkpoint, llc from its last finished checkpoint)\n');
+    expect(existsSync(join(dir, 'run', 'final.safetensors'))).toBe(false);
+  }, 60_000);
 });

@@ -4,11 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { MANIFEST, type ParsedArgs } from '@sortscope/core';
-import { expandRefs, studyRefs } from './discover.ts';
-import { configRefFromCwd, loadExperiment } from './experiment.ts';
+import type { ParsedArgs } from '@sortscope/core/cli-args';
 import type { Command } from './main.ts';
-import { experimentKeys, STAGES, taskDir } from './plan.ts';
 
 export const planCommand: Command = {
   spec: {
@@ -18,6 +15,10 @@ export const planCommand: Command = {
     positionals: '[experiment.json ...]',
   },
   async run(args: ParsedArgs, root: string) {
+    const { MANIFEST } = await import('@sortscope/core');
+    const { expandRefs, studyRefs } = await import('./discover.ts');
+    const { configRefFromCwd, loadExperiment } = await import('./experiment.ts');
+    const { experimentKeys, STAGES, taskDir } = await import('./plan.ts');
     const files = args.positionals.length ? expandRefs(args.positionals.map((p) => configRefFromCwd(p, root)), root) : studyRefs(root);
     const plan = files.map((file) => {
       const exp = loadExperiment(file, root);

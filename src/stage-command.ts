@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type CommandSpec, ConfigError, type GlobalOption, log, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
+import { ConfigError, log, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
 import { configRefFromCwd, type Experiment, loadExperiment } from './experiment.ts';
 import { experimentKeys, taskDir } from './plan.ts';
 import { reusable, runGuarded } from './stage-guard.ts';
@@ -25,44 +25,10 @@ export interface StageContext {
   options: Record<string, unknown>;
 }
 
+/** A stage and how to run it (its command's flags and notes: StageParts in main.ts). */
 export interface StageRunner {
   def: StageDef;
   run(ctx: StageContext): Promise<{ files: Record<string, string>; summary: unknown }> | { files: Record<string, string>; summary: unknown };
-  notes?: string[];
-  /** options of this stage's command beyond STAGE_GLOBALS (runtime choices, not part of the config) */
-  globals?: GlobalOption[];
-}
-
-export const STAGE_GLOBALS: GlobalOption[] = [
-  { name: 'config', type: 'string', value: 'FILE', description: 'experiment file (e.g. experiments/baseline.json); without it every field takes its default' },
-  { name: 'out-dir', type: 'string', value: 'DIR', description: 'write here instead of artifacts/<stage>/<key>/' },
-  { name: 'expect-key', type: 'string', value: 'KEY', description: 'fail unless the resolved config has this key (used by the Nx targets)' },
-  { name: 'json', type: 'boolean', description: 'print a JSON summary to stdout' },
-  { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
-];
-
-export const BACKEND_OPTION: GlobalOption = {
-  name: 'backend',
-  type: 'string',
-  value: 'NAME',
-  description: 'compute backend: auto (tfjs-node where installed, else wasm), tfjs-node or wasm [default: $SORTSCOPE_BACKEND or auto]',
-};
-
-export const ENGINE_OPTION: GlobalOption = {
-  name: 'engine',
-  type: 'string',
-  value: 'NAME',
-  description: 'compute engine: auto (fused WebAssembly where it supports the model, else tfjs), fused or tfjs [default: $SORTSCOPE_ENGINE or auto]',
-};
-
-export function stageSpec(runner: StageRunner): CommandSpec {
-  return {
-    name: runner.def.name,
-    summary: runner.def.summary,
-    section: { name: runner.def.name, schema: runner.def.schema },
-    globals: [...STAGE_GLOBALS, ...(runner.globals ?? [])],
-    notes: runner.notes,
-  };
 }
 
 export async function runStageCommand(runner: StageRunner, args: ParsedArgs, workspaceRoot: string): Promise<number> {

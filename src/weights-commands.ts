@@ -3,8 +3,8 @@
  * `sortscope import`: TransformerLens safetensors → a one-checkpoint 'train/checkpoints' artifact,
  * which the circuits and llc stages read like a training run's.
  */
-import { ArtifactError, ConfigError, hashFile, log } from '@sortscope/core';
-import { checkpointParams, readCheckpoints, loadWeights, saveWeights, writeCheckpoints } from '@sortscope/train';
+import { basename } from 'node:path';
+import { ArtifactError, ConfigError } from '@sortscope/core/errors';
 import type { Command } from './main.ts';
 
 export const exportCommand: Command = {
@@ -23,6 +23,8 @@ export const exportCommand: Command = {
     const from = args.globals.checkpoints as string | undefined;
     const out = args.globals.out as string | undefined;
     if (!from || !out) throw new ConfigError("sortscope export: --checkpoints FILE and --out FILE are required (see 'sortscope export --help')");
+    const { log } = await import('@sortscope/core/progress');
+    const { checkpointParams, readCheckpoints, saveWeights } = await import('@sortscope/train');
     const ck = readCheckpoints(from);
     const step = (args.globals.step as number | undefined) ?? ck.steps.at(-1)!;
     const index = ck.steps.indexOf(step);
@@ -48,6 +50,8 @@ export const importCommand: Command = {
     const path = args.globals.weights as string | undefined;
     const out = args.globals.out as string | undefined;
     if (!path || !out) throw new ConfigError("sortscope import: --weights FILE and --out FILE are required (see 'sortscope import --help')");
+    const { hashFile, log } = await import('@sortscope/core');
+    const { loadWeights, writeCheckpoints } = await import('@sortscope/train');
     const w = loadWeights(path, { quiet: Boolean(args.globals.quiet) }); // validated in full before anything is written
     const flag = args.globals.step as number | undefined;
     if (flag !== undefined && !(Number.isSafeInteger(flag) && flag >= 0)) throw new ConfigError(`--step: got ${flag}; expected an integer >= 0`);
@@ -56,7 +60,8 @@ export const importCommand: Command = {
       throw new ArtifactError(`${path}: __metadata__ sortscope.step is ${JSON.stringify(stored)}; expected an integer >= 0 (or pass --step S)`);
     }
     const step = flag ?? Number(stored ?? 0);
-    writeCheckpoints(out, w.cfg, [step], 1, [w.params], { stage: 'import', stageVersion: '1', config: {}, seed: null, inputs: { weights: await hashFile(path) }, extra: { imported_from: path } });
+    // the file's name, not its path: no absolute paths in artifacts (docs/artifacts.md); its hash identifies it
+    writeCheckpoints(out, w.cfg, [step], 1, [w.params], { stage: 'import', stageVersion: '1', config: {}, seed: null, inputs: { weights: await hashFile(path) }, extra: { imported_from: basename(path) } });
     log(`import: ${path} (${w.layout.size} parameters) → ${out}`, Boolean(args.globals.quiet));
     return 0;
   },

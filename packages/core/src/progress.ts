@@ -3,6 +3,9 @@
  * (every `everyMs`, default 5 s) when stderr is a file or a pipe (CI, Nx), each with the
  * rate and the ETA. `quiet` (or SORTSCOPE_QUIET=1) silences it.
  *   train   1200/7325 steps  [#####.........]  16.4 steps/s  ETA 6m13s  loss 0.0412
+ *
+ * The rate counts only the work done in this process, from the first update(): a resumed run
+ * reports the position it resumes from first (train: `update(state.step)`), a fresh one 0.
  */
 export interface ProgressOptions {
   label: string;
@@ -21,6 +24,8 @@ export function isQuiet(flag?: boolean): boolean {
 
 export class Progress {
   private readonly start: number;
+  /** the first update: where (and when) this process started counting work */
+  private from: { done: number; t: number } | null = null;
   private lastPrint = -Infinity;
   private readonly tty: boolean;
   private readonly opts: Required<Omit<ProgressOptions, 'stream'>> & { stream: NodeJS.WriteStream };
@@ -36,8 +41,9 @@ export class Progress {
   /** Record that `done` units are complete; print if it is time. */
   update(done: number, extra = ''): void {
     this.done = done;
-    if (this.opts.quiet) return;
     const t = this.opts.now();
+    this.from ??= { done, t };
+    if (this.opts.quiet) return;
     if (t - this.lastPrint < (this.tty ? 200 : this.opts.everyMs)) return;
     this.lastPrint = t;
     this.write(this.line(t, extra), false);
@@ -53,7 +59,9 @@ export class Progress {
   line(t: number, extra = ''): string {
     const { label, total, unit } = this.opts;
     const elapsed = (t - this.start) / 1000;
-    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const from = this.from ?? { done: 0, t: this.start };
+    const working = (t - from.t) / 1000;
+    const rate = working > 0 ? (this.done - from.done) / working : 0;
     const eta = rate > 0 ? (total - this.done) / rate : Infinity;
     const width = 20;
     const filled = total > 0 ? Math.round((width * this.done) / total) : width;
