@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError, log, writeFileAtomic } from '@sortscope/core';
-import { startCacheServer } from './cache-server.ts';
+import { DEFAULT_MAX_BYTES, startCacheServer } from './cache-server.ts';
 import { studyRefs } from './discover.ts';
 import { currentStudy, DEFAULT_STUDY, loadExperiment, requireStudy } from './experiment.ts';
 import type { Command } from './main.ts';
@@ -196,6 +196,13 @@ spec:
   };
 }
 
+/** A TCP port from --port (0: any free one), 8181 when absent. */
+function portOf(v: unknown): number {
+  if (v === undefined) return 8181;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) throw new ConfigError(`--port: got ${String(v)}; expected an integer from 0 to 65535`);
+  return v;
+}
+
 export const cacheServerCommand: Command = {
   spec: {
     name: 'cache-server',
@@ -203,9 +210,10 @@ export const cacheServerCommand: Command = {
     globals: [
       { name: 'dir', type: 'string', value: 'DIR', description: 'folder of cached task outputs, e.g. on a shared file system (required)' },
       { name: 'port', type: 'number', value: 'PORT', description: 'port [default: 8181]' },
-      { name: 'host', type: 'string', value: 'HOST', description: 'address to listen on [default: 0.0.0.0]' },
-      { name: 'token', type: 'string', value: 'TOKEN', description: 'bearer token for reading and writing (NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN) [default: none]' },
-      { name: 'read-token', type: 'string', value: 'TOKEN', description: 'bearer token for reading only' },
+      { name: 'host', type: 'string', value: 'HOST', description: 'address to listen on; any but loopback needs a token [default: 127.0.0.1]' },
+      { name: 'token', type: 'string', value: 'TOKEN', description: 'bearer token for reading and writing (clients: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN) [default: $SORTSCOPE_CACHE_TOKEN]' },
+      { name: 'read-token', type: 'string', value: 'TOKEN', description: 'bearer token for reading only [default: $SORTSCOPE_CACHE_READ_TOKEN]' },
+      { name: 'max-bytes', type: 'number', value: 'N', description: `largest archive accepted, in bytes [default: ${DEFAULT_MAX_BYTES} (1 GiB)]` },
       { name: 'quiet', type: 'boolean', description: 'do not log requests' },
     ],
   },
@@ -213,15 +221,20 @@ export const cacheServerCommand: Command = {
     const dir = args.globals.dir as string | undefined;
     if (!dir) throw new ConfigError("sortscope cache-server: --dir DIR is required (see 'sortscope cache-server --help')");
     const quiet = Boolean(args.globals.quiet);
+    // tokens from the environment stay out of the process list (`ps`) of a shared login node
+    const token = (args.globals.token as string | undefined) ?? (process.env.SORTSCOPE_CACHE_TOKEN || undefined);
+    const readToken = (args.globals['read-token'] as string | undefined) ?? (process.env.SORTSCOPE_CACHE_READ_TOKEN || undefined);
     const { url } = await startCacheServer({
       dir,
-      port: (args.globals.port as number | undefined) ?? 8181,
-      host: (args.globals.host as string | undefined) ?? '0.0.0.0',
-      token: args.globals.token as string | undefined,
-      readToken: args.globals['read-token'] as string | undefined,
+      port: portOf(args.globals.port),
+      host: (args.globals.host as string | undefined) ?? '127.0.0.1',
+      token,
+      readToken,
+      maxBytes: positiveInt(args.globals['max-bytes'], '--max-bytes', DEFAULT_MAX_BYTES),
       log: quiet ? undefined : (l) => log(l),
     });
-    log(`cache-server: serving ${dir} at ${url} (set NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${url.replace('0.0.0.0', '<this host>')})`);
+    if (token === undefined && readToken === undefined) log('cache-server: no token: every user of this machine may read and write the cache (set --token or SORTSCOPE_CACHE_TOKEN)');
+    log(`cache-server: serving ${dir} at ${url} (set NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${url.replace(/0\.0\.0\.0|\[::\]/, '<this host>')})`);
     await new Promise(() => {}); // until killed
     return 0;
   },
