@@ -16,6 +16,7 @@
  *   norms                            the L2 norm of every tensor of the checkpoint as trained (as the
  *                                    llc stage recorded it, at the checkpoints it estimated)
  */
+import { blocksReading } from '@sortscope/llc';
 import type { LoadedExperiment } from '@sortscope/report';
 import type { Behaviour } from './findings-behaviour.ts';
 import { type ExperimentFacts, experimentFacts } from './findings.ts';
@@ -106,7 +107,9 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     const llc: Record<string, LlcPoint> = {};
     let norms: Record<string, number> = {};
     for (const r of (e.llc?.estimates ?? []).filter((x) => x.step === step)) {
-      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged: r.flagged_chains, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss) };
+      // flagged: chains whose flags make λ_c unreadable (advisory ones, e.g. acceptance_high, do not count)
+      const flagged = (e.llc?.chains ?? []).filter((c) => c.step === step && c.target === r.target && blocksReading(c.flags)).length;
+      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss) };
       norms = Object.fromEntries(Object.entries(r.norms).map(([k, v]) => [k, r6(v)]));
     }
     return {

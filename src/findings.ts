@@ -12,6 +12,7 @@
  *   and against their clean targets, at the last checkpoint, next to the Bayes floor.
  */
 import { copierFromRecords } from '@sortscope/circuits';
+import { blocksReading } from '@sortscope/llc';
 import type { LoadedExperiment } from '@sortscope/report';
 import type { CompactExperiment } from './findings-data.ts';
 
@@ -132,7 +133,7 @@ export function experimentFacts(e: LoadedExperiment): ExperimentFacts {
     llc_at_split: tSplit === null ? null : nearest(all.map((r) => r.step), all.map((r) => r.llc_mean), tSplit),
     llc_final: final?.llc_mean ?? null,
     llc_drop: peak && final && peak.llc_mean > 0 ? (peak.llc_mean - final.llc_mean) / peak.llc_mean : null,
-    llc_flagged: e.llc ? e.llc.chains.filter((c) => c.target === 'all' && c.flags.length > 0).length : null,
+    llc_flagged: e.llc ? e.llc.chains.filter((c) => c.target === 'all' && blocksReading(c.flags)).length : null,
     llc_chains: e.llc ? e.llc.chains.filter((c) => c.target === 'all').length : null,
     llc_flags: flagCounts(e),
     heads,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runChain, type SgldProblem } from './chain.ts';
 import { chainFlags, slopeTest } from './diagnostics.ts';
 import { chainResult, combineChains } from './estimate.ts';
+import { blocksReading } from './diagnostics.ts';
 import { quadratic } from './testing.ts';
 
 const sgld = { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 };
@@ -37,6 +38,14 @@ describe('runChain', () => {
     expect(Number.isNaN(est.chains[0].llc)).toBe(true);
     expect(est.chains[0].flags.nan).toBe(true);
     expect(est.mean).toBe(est.chains[1].llc);
+  });
+});
+
+describe('which flags make a chain unreadable', () => {
+  it('acceptance_high is advisory (a small step); every other flag blocks reading λ_c', () => {
+    expect(blocksReading([])).toBe(false);
+    expect(blocksReading(['acceptance_high'])).toBe(false);
+    for (const f of ['negative', 'not_flat', 'left_basin', 'acceptance_low', 'nan']) expect(blocksReading(['acceptance_high', f])).toBe(true);
   });
 });
 

@@ -29,6 +29,19 @@ export interface ChainFlags {
 
 export const ACCEPTANCE_RANGE = [0.5, 0.999] as const;
 
+/**
+ * Flags that describe a chain without making its λ_c unusable: acceptance above the range says
+ * the step is small (the canonical method's ε is 0.05 of the stability limit by design), not that
+ * the estimate is wrong; slow mixing shows as not_flat. Readers (report, findings) leave out
+ * estimates with any other flag and only show these.
+ */
+export const ADVISORY_FLAGS: readonly string[] = ['acceptance_high'];
+
+/** whether a chain with these flags counts as flagged (its λ_c should not be read) */
+export function blocksReading(flags: readonly string[]): boolean {
+  return flags.some((f) => !ADVISORY_FLAGS.includes(f));
+}
+
 /** Least-squares slope of y on its index and the slope's t-statistic. */
 export function slopeTest(y: ArrayLike<number>): { slope: number; t: number } {
   const n = y.length;

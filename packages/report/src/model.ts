@@ -3,6 +3,7 @@
  * the summary table show (no I/O, no rendering). Values that are not finite are left out of the
  * chart tables (Vega-Lite would draw them as gaps or at 0); numbers keep 6 significant digits.
  */
+import { blocksReading } from '@sortscope/llc';
 import { EVAL_SETS } from '@sortscope/train';
 import { type ChangepointResult, detectStages } from './changepoints.ts';
 import { headName, sig, slug } from './format.ts';
@@ -114,10 +115,12 @@ function trainingModel(t: LoadedTrain, datasetBayes: LoadedExperiment['dataset']
 
 function llcModel(l: LoadedLlc): LlcModel {
   const flagsAt = new Map<string, string[]>();
+  const blockedAt = new Map<string, number>(); // chains whose flags make λ_c unreadable (not only advisory ones)
   for (const ch of l.chains) {
     if (ch.flags.length === 0) continue;
     const k = `${ch.step}|${ch.target}`;
     flagsAt.set(k, [...(flagsAt.get(k) ?? []), `chain ${ch.chain}: ${ch.flags.join(', ')}`]);
+    if (blocksReading(ch.flags)) blockedAt.set(k, (blockedAt.get(k) ?? 0) + 1);
   }
   const rows = l.estimates
     .filter((r) => finite(r.llc_mean))
@@ -133,7 +136,7 @@ function llcModel(l: LoadedLlc): LlcModel {
         hi: S(r.llc_mean + std),
         n_ok: r.n_chains_ok,
         acceptance: S(r.acceptance_mean),
-        flagged: r.flagged_chains,
+        flagged: blockedAt.get(`${r.step}|${r.target}`) ?? 0,
         flags: (flagsAt.get(`${r.step}|${r.target}`) ?? []).join('; ') || 'none',
         method: r.method,
         nbeta: orNull(r.nbeta),
@@ -153,7 +156,7 @@ function llcModel(l: LoadedLlc): LlcModel {
     for (let d = 0; d < t.loss.length; d += every) if (finite(t.loss[d])) traces.push({ step: t.step, target: t.target, chain: `chain ${t.chain}`, draw: d, loss: S(t.loss[d]) });
   }
   const notFinite = l.estimates.filter((r) => !finite(r.llc_mean)).map((r) => ({ step: r.step, target: r.target }));
-  return { config: l.config, rows, norms, traces, not_finite: notFinite, flagged_chains: l.chains.filter((c) => c.flags.length > 0).length, total_chains: l.chains.length };
+  return { config: l.config, rows, norms, traces, not_finite: notFinite, flagged_chains: l.chains.filter((c) => blocksReading(c.flags)).length, total_chains: l.chains.length };
 }
 
 function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: boolean): CircuitsModel | null {
