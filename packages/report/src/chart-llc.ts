@@ -50,18 +50,25 @@ export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep
   const color = { field: 'target', type: 'nominal', title: 'target' };
   const flagLine = `${l.flagged_chains} of ${l.total_chains} chains flagged (crosses; hover for the flags)`;
   const stagesLine = stagesFit ? [`stage boundaries (dashed): target all, ${stagesFit}`] : [];
-  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`, ...stagesLine], {
+  // the axis spans the readable estimates (no blocking flag, λ̂ > 0) when there are any: the
+  // negative λ̂ of checkpoints that are not minima (often −10⁴) would flatten them; those are clipped and counted
+  const readable = l.rows.filter((r) => r.flagged === 0 && r.mean > 0);
+  const yDomain = readable.length ? [Math.min(0, ...readable.map((r) => r.lo)), 1.1 * Math.max(...readable.map((r) => r.hi))] : null;
+  const outside = yDomain ? l.rows.filter((r) => r.mean < yDomain[0] || r.mean > yDomain[1]).length : 0;
+  const clipLine = outside ? [`${outside} unreadable estimate(s) below or above the axis (negative λ̂: checkpoints that are not minima; all are in estimates.arrow)`] : [];
+  const y = (field: string) => ({ field, type: 'quantitative', title: 'LLC λ̂', ...(yDomain ? { scale: { domain: yDomain } } : {}) });
+  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`, ...stagesLine, ...clipLine], {
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },
     layer: [
-      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'LLC λ̂' }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line' }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'LLC λ̂' }, color } },
+      { mark: { type: 'area', opacity: 0.2, clip: true }, encoding: { x, y: y('lo'), y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', clip: true }, encoding: { x, y: y('mean'), color } },
       {
-        mark: { type: 'point', filled: true, opacity: 1 },
+        mark: { type: 'point', filled: true, opacity: 1, clip: true },
         encoding: {
           x,
-          y: { field: 'mean', type: 'quantitative', title: 'LLC λ̂' },
+          y: y('mean'),
           color,
           shape: { field: 'chains', type: 'nominal', title: 'chains', scale: { domain: ['none flagged', 'some flagged'], range: ['circle', 'cross'] } },
           size: { field: 'marker_size', type: 'quantitative', scale: null, legend: null },

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepTicks, type VlSpec } from './chart-common.ts';
 import { lossSpec } from './chart-training.ts';
+import { llcSpec } from './chart-llc.ts';
 import { type ChartEntry, experimentCharts, studyCharts } from './charts.ts';
 import { pageSpec } from './html.ts';
 import { loadExperiment } from './load.ts';
@@ -99,6 +100,18 @@ describe('chart specs', () => {
     expect(rows.filter((r) => r.flagged > 0).every((r) => r.chains === 'some flagged' && /chain \d+: /.test(r.flags))).toBe(true);
     expect(rows.filter((r) => r.flagged === 0).every((r) => r.chains === 'none flagged' && r.flags === 'none')).toBe(true);
     expect(views(c).find((v) => v.mark?.type === 'area')!.encoding.y2.field).toBe('hi');
+  });
+
+  it('the LLC axis spans the readable estimates and says how many others it clips', () => {
+    const base = study.experiments[0].llc!;
+    const row = (step: number, mean: number, flagged: number) => ({ ...base.rows[0], step, target: 'all', mean, std: 1, lo: mean - 1, hi: mean + 1, flagged });
+    const l = { ...base, rows: [row(1, -30000, 4), row(2, -500, 2), row(3, 150, 0), row(4, 180, 0)] };
+    const spec = llcSpec(l, null, 10) as Any;
+    const points = views(spec).find((v) => v.mark?.type === 'point')!;
+    expect(points.encoding.y.scale.domain).toEqual([0, 1.1 * 181]);
+    expect(points.mark.clip).toBe(true);
+    expect(spec.title.subtitle.join(' ')).toMatch(/2 unreadable estimate\(s\) below or above the axis/);
+    expect((llcSpec({ ...base, rows: [row(1, -5, 1)] }, null, 10) as Any).layer[2].encoding.y.scale).toBeUndefined(); // nothing readable: the axis fits everything
   });
 
   it('draws every chain\'s SGLD loss trace at the last estimated checkpoint', () => {
