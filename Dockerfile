@@ -1,0 +1,31 @@
+# The image `sortscope study jobs` writes Kubernetes Jobs for (k8s-job.yaml, k8s-report-job.yaml):
+# the repository at /work with node_modules installed. UNTESTED: Docker was not available where it
+# was written (the Slurm files were run for real: scripts/slurm-local.sh).
+#
+#   docker build -t sortscope:latest .
+#   docker run --rm sortscope:latest node bin/sortscope.mjs study list --study full
+FROM node:20-bookworm-slim
+
+# the training engine's prebuilt wasm is in the repository (packages/train/src/fused/engine.wasm);
+# tfjs-node (optional, native, downloads libtensorflow in an install script) is not set up
+ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 SORTSCOPE_BACKEND=wasm
+
+WORKDIR /work
+RUN chown node:node /work
+USER node
+
+# dependencies first (a layer that survives source edits); --ignore-scripts: the only install
+# script the project allows is tfjs-node's download, which the wasm backend does not need
+COPY --chown=node:node package.json package-lock.json ./
+COPY --chown=node:node packages/circuits/package.json packages/circuits/
+COPY --chown=node:node packages/core/package.json packages/core/
+COPY --chown=node:node packages/dataset/package.json packages/dataset/
+COPY --chown=node:node packages/llc/package.json packages/llc/
+COPY --chown=node:node packages/report/package.json packages/report/
+COPY --chown=node:node packages/train/package.json packages/train/
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+COPY --chown=node:node . .
+RUN node bin/sortscope.mjs --help >/dev/null
+
+CMD ["node", "bin/sortscope.mjs", "--help"]

@@ -1,0 +1,217 @@
+#!/bin/bash
+# Run `sortscope study jobs --scheduler slurm`'s files on a real (single-node) Slurm, end to end.
+#
+#   sudo scripts/slurm-local.sh            # opt-in; a few minutes; root on a Debian/Ubuntu machine
+#
+# As root: installs munge and slurm-wlm from apt if missing; writes a one-node slurm.conf (this
+# host, its CPUs, select/cons_tres, no accounting, no cgroups) in a scratch folder; starts munged,
+# slurmctld and slurmd directly (no systemd needed) and waits for the node to be idle; starts a
+# real `sortscope cache-server` on loopback with a write token; generates the job files of the tiny
+# study studies/slurm-e2e (2 experiments sharing a dataset, in 2 shards) from a scratch copy of this
+# checkout; submits the shard array and the report job (--dependency=afterok) with sbatch, token in
+# the environment; waits for both; runs the same study locally in a second scratch copy with no
+# shared cache; compares the stage artifacts byte for byte (every *.arrow and *.safetensors of the
+# dataset, train, circuits and llc folders); prints PASS or FAIL and exits 0 or 1; stops every
+# daemon it started and removes its scratch folder (kept with KEEP=1, and on FAIL).
+#
+# Environment: STUDY (default slurm-e2e), SHARDS (2), TIMEOUT (seconds to wait for the jobs, 900),
+# KEEP=1 (keep the scratch folder), SORTSCOPE_BACKEND (default wasm).
+set -euo pipefail
+
+STUDY=${STUDY:-slurm-e2e}
+SHARDS=${SHARDS:-2}
+TIMEOUT=${TIMEOUT:-900}
+export SORTSCOPE_BACKEND=${SORTSCOPE_BACKEND:-wasm}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+T0=$(date +%s)
+say() { printf '[slurm-local %4ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
+die() { say "FAIL: $*"; exit 1; }
+
+[ "$(id -u)" = 0 ] || { echo "slurm-local.sh: run as root (sudo scripts/slurm-local.sh): it installs and starts munge and Slurm" >&2; exit 2; }
+command -v node >/dev/null || { echo "slurm-local.sh: node is not on PATH" >&2; exit 2; }
+[ -d "$REPO/node_modules" ] || { echo "slurm-local.sh: $REPO/node_modules is missing: run npm ci first" >&2; exit 2; }
+
+# --- packages ---------------------------------------------------------------------------------
+missing=()
+for p in munge slurm-wlm slurmctld slurmd slurm-client; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} from apt"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- scratch folder and cleanup -----------------------------------------------------------------
+WORK=$(mktemp -d /tmp/sortscope-slurm.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()        # daemons started here, stopped by pid at exit
+JOBS=()
+RESULT=FAIL
+cleanup() {
+  set +e
+  [ ${#JOBS[@]} -eq 0 ] || scancel "${JOBS[@]}" 2>/dev/null
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  if [ "${KEEP:-0}" = 1 ] || [ "$RESULT" != PASS ]; then say "scratch kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- munge ----------------------------------------------------------------------------------------
+if [ ! -s /etc/munge/munge.key ]; then
+  say "creating the munge key"
+  mungekey --create --keyfile=/etc/munge/munge.key 2>/dev/null || dd if=/dev/urandom of=/etc/munge/munge.key bs=1 count=1024 status=none
+  chown munge:munge /etc/munge/munge.key 2>/dev/null || true
+  chmod 400 /etc/munge/munge.key
+fi
+mkdir -p "$WORK/munge"
+MUNGE_SOCKET="$WORK/munge/munge.socket.2"
+# our own munged on our own socket, so a munged already running here is left alone
+munged --force --foreground --socket="$MUNGE_SOCKET" --pid-file="$WORK/munge/munged.pid" --log-file="$WORK/munge/munged.log" --seed-file="$WORK/munge/munged.seed" >"$WORK/munge/munged.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$MUNGE_SOCKET" ] && break; sleep 0.1; done
+[ -S "$MUNGE_SOCKET" ] || die "munged did not start (see $WORK/munge/munged.log)"
+
+# --- slurm ----------------------------------------------------------------------------------------
+HOST=$(hostname -s)
+CPUS=$(nproc)
+S="$WORK/slurm"
+mkdir -p "$S/state" "$S/spool"
+PORT0=$((17000 + RANDOM % 2000))
+export SLURM_CONF="$S/slurm.conf"
+cat >"$SLURM_CONF" <<EOF
+ClusterName=sortscope-local
+SlurmctldHost=$HOST
+SlurmctldPort=$PORT0
+SlurmdPort=$((PORT0 + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$MUNGE_SOCKET
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool
+SlurmctldPidFile=$S/slurmctld.pid
+SlurmdPidFile=$S/slurmd.pid
+SlurmctldLogFile=$S/slurmctld.log
+SlurmdLogFile=$S/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=none
+ReturnToService=2
+MinJobAge=3600
+NodeName=$HOST CPUs=$CPUS State=UNKNOWN
+PartitionName=local Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+EOF
+slurmctld -D -c -f "$SLURM_CONF" >"$S/slurmctld.out" 2>&1 &
+PIDS+=($!)
+slurmd -D -f "$SLURM_CONF" >"$S/slurmd.out" 2>&1 &
+PIDS+=($!)
+state=
+for _ in $(seq 120); do
+  state=$(sinfo -h -N -n "$HOST" -o %t 2>/dev/null || true)
+  [ "$state" = idle ] && break
+  sleep 0.5
+done
+[ "$state" = idle ] || die "node $HOST is '${state:-unreachable}', not idle (see $S/slurmctld.log, $S/slurmd.log)"
+say "slurm up: node $HOST idle ($CPUS CPUs), slurm.conf $SLURM_CONF"
+
+# --- workspaces: copies of this checkout's sources, node_modules linked ---------------------------------
+workspace() {
+  mkdir -p "$1/studies"
+  (cd "$REPO" && cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin src tools packages "$1/")
+  [ ! -f "$REPO/.env" ] || cp "$REPO/.env" "$1/"
+  if [ "$STUDY" = quick ]; then cp -R "$REPO/experiments" "$1/"; else cp -R "$REPO/studies/$STUDY" "$1/studies/"; fi
+  ln -s "$REPO/node_modules" "$1/node_modules"
+}
+CHECKOUT="$WORK/checkout"   # the "submitting checkout" the jobs run from
+LOCAL="$WORK/local"         # the reference: the same study run locally, no shared cache
+workspace "$CHECKOUT"
+workspace "$LOCAL"
+
+# --- cache server ------------------------------------------------------------------------------------
+CACHE_PORT=$((PORT0 + 2))
+TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+SORTSCOPE_CACHE_TOKEN=$TOKEN node "$REPO/bin/sortscope.mjs" cache-server --dir "$WORK/cache" --host 127.0.0.1 --port "$CACHE_PORT" >"$WORK/cache-server.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q serving "$WORK/cache-server.log" 2>/dev/null && break; sleep 0.2; done
+grep -q serving "$WORK/cache-server.log" || die "cache-server did not start: $(cat "$WORK/cache-server.log")"
+CACHE_URL="http://127.0.0.1:$CACHE_PORT"
+say "cache-server at $CACHE_URL (write token set)"
+
+# --- generate, submit, wait ----------------------------------------------------------------------------
+(cd "$CHECKOUT" && node bin/sortscope.mjs study jobs --study "$STUDY" --shards "$SHARDS" --cache-url "$CACHE_URL" --out "$WORK/jobs") 2>&1 | sed 's/^/  /' >&2
+export NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=$TOKEN
+export SORTSCOPE_SCRATCH="$WORK/scratch"
+mkdir -p "$SORTSCOPE_SCRATCH"
+cd "$WORK/jobs"
+# one CPU per task on the command line (overrides the file's 2): both shards run at once on 2 CPUs
+ARRAY=$(sbatch --parsable --cpus-per-task=1 shard.sbatch)
+ARRAY=${ARRAY%%;*}
+JOBS+=("$ARRAY")
+REPORT=$(sbatch --parsable --cpus-per-task=1 --dependency=afterok:"$ARRAY" report.sbatch)
+REPORT=${REPORT%%;*}
+JOBS+=("$REPORT")
+say "submitted: shard array $ARRAY (1-$SHARDS), report $REPORT (afterok:$ARRAY)"
+
+jobstate() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2 | sort | uniq -c | tr -s ' \n' ' '; }
+deadline=$(($(date +%s) + TIMEOUT))
+while squeue -h -j "$ARRAY,$REPORT" 2>/dev/null | grep -q .; do
+  if squeue -h -j "$REPORT" -o %r 2>/dev/null | grep -q DependencyNeverSatisfied; then
+    scancel "$REPORT"; break
+  fi
+  [ "$(date +%s)" -lt "$deadline" ] || die "jobs not done after ${TIMEOUT}s: shards [$(jobstate "$ARRAY")], report [$(jobstate "$REPORT")]"
+  sleep 2
+done
+SHARD_STATES=$(jobstate "$ARRAY")
+REPORT_STATE=$(jobstate "$REPORT")
+T_CLUSTER=$(($(date +%s) - T0))
+say "jobs done: shards [$SHARD_STATES], report [$REPORT_STATE]"
+for f in "$WORK"/jobs/slurm-*.out; do
+  echo "----- $(basename "$f")" >&2
+  grep -E '^> nx run |Successfully ran|Failed|Error|error|NX ' "$f" | head -40 | sed 's/^/  /' >&2 || true
+done
+ok=1
+[ "$(echo "$SHARD_STATES" | tr -s ' ')" = " $SHARDS COMPLETED " ] || { say "a shard did not complete"; ok=0; }
+[ "$(echo "$REPORT_STATE" | tr -s ' ')" = " 1 COMPLETED " ] || { say "the report job did not complete"; ok=0; }
+
+# --- the same study locally ------------------------------------------------------------------------------
+say "running the study locally in $LOCAL (no shared cache)"
+(cd "$LOCAL" && env -u NX_SELF_HOSTED_REMOTE_CACHE_SERVER -u NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN \
+  SORTSCOPE_STUDY="$STUDY" NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 SORTSCOPE_QUIET=1 \
+  node bin/sortscope.mjs study run --study "$STUDY") >"$WORK/local.log" 2>&1 || { say "the local run failed (see $WORK/local.log)"; ok=0; }
+
+# --- compare -------------------------------------------------------------------------------------------------
+compared=0
+differ=0
+for stage in dataset train circuits llc; do
+  for d in "$LOCAL/artifacts/$stage"/*/; do
+    [ -d "$d" ] || continue
+    key=$(basename "$d")
+    other="$CHECKOUT/artifacts/$stage/$key"
+    [ -d "$other" ] || { say "missing on the cluster side: artifacts/$stage/$key"; differ=$((differ + 1)); continue; }
+    while IFS= read -r f; do
+      compared=$((compared + 1))
+      cmp -s "$d/$f" "$other/$f" || { say "differs: artifacts/$stage/$key/$f"; differ=$((differ + 1)); }
+    done < <(cd "$d" && find . \( -name '*.arrow' -o -name '*.safetensors' \) -type f | sort)
+    extra=$(cd "$other" && find . \( -name '*.arrow' -o -name '*.safetensors' \) -type f | sort | comm -13 <(cd "$d" && find . \( -name '*.arrow' -o -name '*.safetensors' \) -type f | sort) -)
+    [ -z "$extra" ] || { say "only on the cluster side in artifacts/$stage/$key: $extra"; differ=$((differ + 1)); }
+  done
+done
+report_dir=$([ "$STUDY" = quick ] && echo report || echo "report-$STUDY")
+[ -d "$CHECKOUT/artifacts/$report_dir" ] || { say "the report job wrote no artifacts/$report_dir"; ok=0; }
+say "compared $compared Arrow/safetensors files: $differ differ or are missing"
+[ "$compared" -gt 0 ] && [ "$differ" -eq 0 ] || ok=0
+
+WALL=$(($(date +%s) - T0))
+if [ "$ok" = 1 ]; then RESULT=PASS; fi
+echo "$RESULT: slurm-local $(date -u +%Y-%m-%dT%H:%MZ) study=$STUDY shards=$SHARDS cluster=${T_CLUSTER}s wall=${WALL}s compared=$compared differ=$differ"
+[ "$RESULT" = PASS ]
