@@ -31,4 +31,11 @@ describe('sortscope circuits --weights', () => {
     expect(r.stdout).toMatch(/^L0H0: copies 28-36 \(1 region\), OV T_norm /);
     expect(r.stdout).not.toMatch(/ablation|null/);
   });
+
+  it('needs no sequences at all with ablation_rows and probe_rows 0 (was a zod stack trace)', () => {
+    const r = cli(['circuits', '--weights', ARENA_WEIGHTS, '--null_samples', '0', '--ablation_rows', '0', '--probe_rows', '0', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^L0H0: copies 28-36 \(1 region\)/);
+  });
 });

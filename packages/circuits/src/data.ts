@@ -11,6 +11,8 @@ import type { ProbeData } from './analyse.ts';
 
 export function loadProbeData(path: string | undefined, cfg: ModelConfig, rows: number): ProbeData & { source: string } {
   if (path === undefined) {
+    // no ablation and no attention probe asked for: no sequences needed
+    if (rows === 0) return { tokens: new Uint8Array(0), rows: 0, source: 'no sequences (ablation_rows and probe_rows are 0)' };
     const ds = generateDataset(DatasetConfigSchema.parse({ list_length: cfg.list_length, max_number: cfg.d_vocab - 2, n_train: 1, n_validation: rows, n_test: 0 }));
     const v = ds.splits.validation;
     return { tokens: v.tokens, rows: v.rows, source: `${v.rows} fresh clean sequences (dataset seed 0)` };
