@@ -6,13 +6,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanCommand, orphanedFolders } from './clean-command.ts';
+import { cleanCommand, orphanedFolders, STAGE_NAMES } from './clean-command.ts';
 import { loadExperiment } from './experiment.ts';
-import { experimentKeys } from './plan.ts';
+import { experimentKeys, STAGES } from './plan.ts';
 
 const tmp = useTempDirs('clean');
 
 describe('sortscope clean', () => {
+  it('knows every stage that writes artifact folders (its light list matches the pipeline)', () => {
+    expect([...STAGE_NAMES]).toEqual(STAGES.map((s) => s.name));
+  });
+
   it('finds the folders no study references, removes them only with --yes, and keeps locked ones', async () => {
     const root = tmp();
     writeFileSync(join(root, 'nx.json'), '{}');
@@ -29,7 +33,7 @@ describe('sortscope clean', () => {
       writeFileSync(join(root, 'artifacts', d, 'x.arrow'), 'data');
     }
     writeFileSync(join(root, 'artifacts', locked, '.lock'), '{}');
-    expect(orphanedFolders(root).map((d) => d.slice(join(root, 'artifacts').length + 1)).sort()).toEqual([...orphan, locked].sort());
+    expect((await orphanedFolders(root)).map((d) => d.slice(join(root, 'artifacts').length + 1)).sort()).toEqual([...orphan, locked].sort());
 
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));

@@ -6,11 +6,12 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ARTIFACTS_DIR, log, type ParsedArgs } from '@sortscope/core';
-import { studyRefs } from './discover.ts';
-import { loadExperiment, studyNames } from './experiment.ts';
+import type { ParsedArgs } from '@sortscope/core/cli-args';
 import type { Command } from './main.ts';
-import { experimentKeys, STAGES } from './plan.ts';
+
+/** artifacts/ (core's ARTIFACTS_DIR); the stages' modules load only when the command runs */
+const ARTIFACTS_DIR = 'artifacts';
+export const STAGE_NAMES = ['dataset', 'train', 'circuits', 'llc'] as const;
 
 function sizeOf(path: string): number {
   const st = statSync(path);
@@ -21,25 +22,28 @@ function sizeOf(path: string): number {
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** stage/key of every task any experiment of any study uses */
-export function referencedKeys(root: string): Set<string> {
+export async function referencedKeys(root: string): Promise<Set<string>> {
+  const { studyRefs } = await import('./discover.ts');
+  const { loadExperiment, studyNames } = await import('./experiment.ts');
+  const { experimentKeys } = await import('./plan.ts');
   const keys = new Set<string>();
   for (const study of studyNames(root)) {
     for (const ref of studyRefs(root, study)) {
       const k = experimentKeys(loadExperiment(ref, root).config);
-      for (const s of STAGES) keys.add(`${s.name}/${k[s.name].key}`);
+      for (const s of STAGE_NAMES) keys.add(`${s}/${k[s].key}`);
     }
   }
   return keys;
 }
 
 /** Stage folders under artifacts/ whose key no experiment references. */
-export function orphanedFolders(root: string): string[] {
-  const used = referencedKeys(root);
+export async function orphanedFolders(root: string): Promise<string[]> {
+  const used = await referencedKeys(root);
   const out: string[] = [];
-  for (const s of STAGES) {
-    const dir = join(root, ARTIFACTS_DIR, s.name);
+  for (const s of STAGE_NAMES) {
+    const dir = join(root, ARTIFACTS_DIR, s);
     if (!existsSync(dir)) continue;
-    for (const key of readdirSync(dir).sort()) if (!used.has(`${s.name}/${key}`)) out.push(join(dir, key));
+    for (const key of readdirSync(dir).sort()) if (!used.has(`${s}/${key}`)) out.push(join(dir, key));
   }
   return out;
 }
@@ -55,8 +59,9 @@ export const cleanCommand: Command = {
     notes: ['Every study counts (experiments/ and each folder of studies/). Folders locked by a running stage are kept.'],
   },
   async run(args: ParsedArgs, root: string) {
+    const { log } = await import('@sortscope/core');
     const quiet = Boolean(args.globals.quiet);
-    const orphans = orphanedFolders(root);
+    const orphans = await orphanedFolders(root);
     let total = 0;
     let removed = 0;
     for (const dir of orphans) {

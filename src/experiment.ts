@@ -38,7 +38,8 @@ export interface Experiment {
 
 export const EXPERIMENTS_DIR = 'experiments';
 /** The default study: the experiments under experiments/. Other studies live in studies/<name>/. */
-export const DEFAULT_STUDY = 'quick';
+export { DEFAULT_STUDY } from './defaults.ts';
+import { DEFAULT_STUDY } from './defaults.ts';
 
 export function studyDir(study: string): string {
   checkStudyName(study, 'study');

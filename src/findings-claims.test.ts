@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cellSummaries, runMarkers, spread } from './findings-claims.ts';
-import { compareCompact, readCompact } from './findings-command.ts';
+import { compareCompact, readCompact } from './findings-results.ts';
 import type { CheckpointRow, CompactExperiment } from './findings-data.ts';
 import { cellOf } from './findings-data.ts';
 

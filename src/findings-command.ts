@@ -5,74 +5,11 @@
  * recomputing; `--check` recomputes them from the artifacts and compares with the committed file.
  * Read only, except `--save`. Definitions: src/findings.ts, findings-data.ts, findings-claims.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { ArtifactError, ConfigError, log, Progress, writeFileAtomic } from '@sortscope/core';
-import { loadExperiment as loadArtifacts } from '@sortscope/report';
-import { behaviourMarkdown, cellSummaries, cellsMarkdown } from './findings-claims.ts';
-import { runBehaviour } from './findings-behaviour.ts';
-import { type CompactExperiment, type CompactStudy, compactExperiment } from './findings-data.ts';
-import { compactCurveMarkdown, factsMarkdown } from './findings.ts';
-import { currentStudy, DEFAULT_STUDY } from './experiment.ts';
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { DEFAULT_STUDY } from './defaults.ts';
+import type { CompactStudy } from './findings-data.ts';
 import type { Command } from './main.ts';
-import { studyReportExperiments } from './report-command.ts';
-
-export const resultsFile = (root: string, study: string) => join(root, 'docs', 'findings', `${study}.json`);
-
-/** The compact results of the study's experiments that have finished training artifacts. */
-export async function compactFromArtifacts(root: string, study: string, quiet = false): Promise<CompactStudy> {
-  const out: CompactExperiment[] = [];
-  const experiments = studyReportExperiments(root, study).filter((e) => e.dirs.train);
-  const progress = new Progress({ label: 'findings', total: experiments.length, unit: 'experiments', quiet });
-  for (const e of experiments) {
-    const loaded = loadArtifacts(e, 'raw-normalised');
-    progress.update(out.length);
-    // a training run still in progress has a folder but no artifacts yet: skip it
-    if (loaded.train === null) continue;
-    const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!) : null;
-    out.push(compactExperiment(loaded, behaviour));
-  }
-  progress.finish();
-  return {
-    study,
-    note: 'sortscope findings --save: per experiment, its facts, its per-checkpoint curve (circuits, LLC per target, weight norms) and its behaviour (essential dynamics, confidence under ablation); numbers to 6 significant digits',
-    experiments: out,
-  };
-}
-
-export function readCompact(path: string): CompactStudy {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ArtifactError(`${path} is not readable JSON (${(err as Error).message}); regenerate it with: npx sortscope findings --study <study> --save`);
-  }
-  const d = data as Partial<CompactStudy>;
-  if (typeof d.study !== 'string' || !Array.isArray(d.experiments)) throw new ArtifactError(`${path} is not a compact findings file (expected {study, note, experiments})`);
-  return d as CompactStudy;
-}
-
-/** Differences between two compact studies, as readable lines (empty: they agree). */
-export function compareCompact(a: CompactStudy, b: CompactStudy, rel = 1e-5): string[] {
-  const out: string[] = [];
-  const walk = (x: unknown, y: unknown, path: string) => {
-    if (out.length >= 20) return;
-    if (typeof x === 'number' && typeof y === 'number') {
-      if (!(x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)))) out.push(`${path}: ${x} vs ${y}`);
-    } else if (x && y && typeof x === 'object' && typeof y === 'object') {
-      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-      for (const k of keys) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
-    } else if (x !== y) out.push(`${path}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
-  };
-  const byName = new Map(b.experiments.map((e) => [e.experiment, e]));
-  for (const e of a.experiments) {
-    const other = byName.get(e.experiment);
-    if (!other) out.push(`${e.experiment}: only in the first`);
-    else walk(e, other, e.experiment);
-  }
-  for (const e of b.experiments) if (!a.experiments.some((x) => x.experiment === e.experiment)) out.push(`${e.experiment}: only in the second`);
-  return out;
-}
 
 export const findingsCommand: Command = {
   spec: {
@@ -91,6 +28,13 @@ export const findingsCommand: Command = {
     notes: ['Experiments without finished train artifacts are skipped. Definitions: src/findings.ts, src/findings-data.ts, src/findings-claims.ts.'],
   },
   async run(args, root) {
+    // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
+    const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
+    const { compactFromArtifacts, compareCompact, readCompact, resultsFile } = await import('./findings-results.ts');
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown } = await import('./findings-claims.ts');
+    const { compactCurveMarkdown, factsMarkdown } = await import('./findings.ts');
+    const { currentStudy } = await import('./experiment.ts');
+    const { studyReportExperiments } = await import('./report-command.ts');
     const g = args.globals;
     const quiet = Boolean(g.quiet);
     const study = (g.study as string | undefined) ?? currentStudy();

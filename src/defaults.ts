@@ -1,0 +1,2 @@
+/** Defaults the light command specs need without loading the experiment machinery. */
+export const DEFAULT_STUDY = 'quick';
