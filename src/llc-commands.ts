@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { GlobalOption } from '@sortscope/core/cli-args';
 import { ConfigError } from '@sortscope/core/errors';
 import { type LlcConfig, LlcConfigSchema } from '@sortscope/llc/schema';
-import type { TrainingData } from '@sortscope/llc';
+import type { LlcRunner, TrainingData } from '@sortscope/llc';
+import type { Progress } from '@sortscope/core/progress';
 import type { ModelConfig } from '@sortscope/train';
 import { BACKEND_OPTION, type Command, ENGINE_OPTION, STAGE_GLOBALS, type StageParts } from './main.ts';
 
@@ -71,6 +72,30 @@ async function checkpointFor(g: Record<string, unknown>, root: string, overrides
 
 const STEP: GlobalOption = { name: 'step', type: 'number', value: 'S', description: "with --config: the training run's checkpoint at step S [default: the last]" };
 
+/** Run `work` on a pool of chain workers with a progress bar over `draws`; the pool is closed whatever happens. */
+async function withRunner<T>(g: Record<string, unknown>, cfg: ModelConfig, data: TrainingData, bar: { label: string; draws: number; quiet: boolean }, work: (runner: LlcRunner, progress: Progress) => Promise<T>): Promise<T> {
+  const { Progress } = await import('@sortscope/core');
+  const { LlcRunner } = await import('@sortscope/llc');
+  const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
+  const progress = new Progress({ label: bar.label, total: bar.draws, unit: 'draws', quiet: bar.quiet });
+  progress.update(0); // the rate counts from here
+  let result: T;
+  try {
+    result = await work(runner, progress);
+  } finally {
+    await runner.close();
+  }
+  progress.finish();
+  return result;
+}
+
+/** The result as JSON to --out, and as JSON (--json) or `text` on stdout. */
+async function emit(g: Record<string, unknown>, result: object, text: string): Promise<void> {
+  const { writeFileAtomic } = await import('@sortscope/core');
+  if (g.out) writeFileAtomic(String(g.out), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(g.json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
+}
+
 export const calibrateCommand: Command = {
   spec: {
     name: 'llc calibrate',
@@ -99,8 +124,8 @@ export const calibrateCommand: Command = {
     const g = args.globals;
     const quiet = Boolean(g.quiet);
     const { base, w0, cfg, data, where } = await checkpointFor(g, root, args.overrides);
-    const { log, Progress, writeFileAtomic } = await import('@sortscope/core');
-    const { calibrate, calibrationTable, LlcRunner } = await import('@sortscope/llc');
+    const { log } = await import('@sortscope/core');
+    const { calibrate, calibrationTable, invarianceImages } = await import('@sortscope/llc');
     const canonical = base.method === 'canonical';
     const eps = list(g.epsilons, 'epsilons');
     const grid = {
@@ -111,22 +136,12 @@ export const calibrateCommand: Command = {
     };
     const invariance = !g['no-invariance'];
     const points = grid.steps.length * grid.gammas.length * grid.nbetas.length;
-    const images = invariance ? 1 + (cfg.layer_norm ? 3 : 3) : 1;
-    log(`llc calibrate: ${where}; method ${base.method}; ${points} settings × ${images} (checkpoint${invariance ? ' and 3 symmetric images' : ''}) × ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
+    const images = 1 + invarianceImages(cfg, invariance);
+    log(`llc calibrate: ${where}; method ${base.method}; ${points} settings × ${images} (checkpoint${invariance ? ` and ${images - 1} symmetric images` : ''}) × ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
     const t0 = performance.now();
-    const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
-    const progress = new Progress({ label: 'calibrate', total: points * images * base.chains * base.draws, unit: 'draws', quiet });
-    progress.update(0); // the rate counts from here
-    let cal;
-    try {
-      cal = await calibrate(runner, cfg, w0, base, grid, { invariance, progress });
-    } finally {
-      await runner.close();
-    }
-    progress.finish();
+    const cal = await withRunner(g, cfg, data, { label: 'calibrate', draws: points * images * base.chains * base.draws, quiet }, (runner, progress) => calibrate(runner, cfg, w0, base, grid, { invariance, progress }));
     const result = { where, method: base.method, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, seconds: (performance.now() - t0) / 1000, ...cal };
-    if (g.out) writeFileAtomic(String(g.out), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(g.json ? `${JSON.stringify(result, null, 2)}\n` : `${calibrationTable(cal)}\n`);
+    await emit(g, result, calibrationTable(cal));
     return 0;
   },
 };
@@ -155,23 +170,16 @@ export const diagnoseCommand: Command = {
     const g = args.globals;
     const quiet = Boolean(g.quiet);
     const { base, w0, cfg, data, where } = await checkpointFor(g, root, args.overrides);
-    const { log, Progress, writeFileAtomic } = await import('@sortscope/core');
-    const { diagnose, diagnosisText, LlcRunner } = await import('@sortscope/llc');
+    const { log } = await import('@sortscope/core');
+    const { diagnose, diagnoseEstimates, diagnosisText } = await import('@sortscope/llc');
     const t0 = performance.now();
     log(`llc diagnose: ${where}; method ${base.method}; ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
-    const runner = await LlcRunner.start(cfg, data, { workers: (g.workers as number | undefined) ?? 2, backend: g.backend as string | undefined });
-    const progress = new Progress({ label: 'diagnose', total: 17 * base.chains * base.draws, unit: 'draws', quiet });
-    progress.update(0); // the rate counts from here
-    let d;
-    try {
-      d = await diagnose(runner, cfg, w0, data, base, { progress, sweep: g.sweep as number | undefined, backend: g.backend as string | undefined });
-    } finally {
-      await runner.close();
-    }
-    progress.finish();
+    const sweep = g.sweep as number | undefined;
+    const d = await withRunner(g, cfg, data, { label: 'diagnose', draws: diagnoseEstimates(cfg, sweep) * base.chains * base.draws, quiet }, (runner, progress) =>
+      diagnose(runner, cfg, w0, data, base, { progress, sweep, backend: g.backend as string | undefined }),
+    );
     const result = { where, data_rows: data.rows, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, gamma: base.gamma, seconds: (performance.now() - t0) / 1000, ...d };
-    if (g.out) writeFileAtomic(String(g.out), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(g.json ? `${JSON.stringify(result, null, 2)}\n` : `${where}\n${diagnosisText(d)}\n`);
+    await emit(g, result, `${where}\n${diagnosisText(d)}`);
     return 0;
   },
 };

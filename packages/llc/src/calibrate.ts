@@ -63,6 +63,11 @@ export interface CalibrationPoint {
 export const INVARIANCE = 0.1;
 
 /** the symmetries calibrate checks each grid point against (those the model has), with their sizes */
+/** The symmetric images calibrate estimates at every setting besides the checkpoint (0 without the invariance check). */
+export function invarianceImages(cfg: ModelConfig, invariance: boolean): number {
+  return invariance ? INVARIANCE_CHECKS.filter((c) => symmetryApplies(c.symmetry, cfg)).length : 0;
+}
+
 export const INVARIANCE_CHECKS: { symmetry: Symmetry; size: number; label: string }[] = [
   { symmetry: 'residual-scale', size: 0.5, label: 'residual-scale' },
   { symmetry: 'residual-gl', size: 0.3, label: 'residual-gl' },

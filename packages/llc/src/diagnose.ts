@@ -49,6 +49,13 @@ export function reparametrizations(cfg: ModelConfig): { label: string; symmetry:
   return out;
 }
 
+const DEFAULT_SWEEP = 5;
+
+/** How many estimates `diagnose` runs: the checkpoint, the nβ sweep and one per reparametrization. */
+export function diagnoseEstimates(cfg: ModelConfig, sweep = DEFAULT_SWEEP): number {
+  return 1 + sweep + reparametrizations(cfg).length;
+}
+
 function summary(e: LlcEstimate) {
   return { mean: e.mean, std: e.std };
 }
@@ -79,7 +86,7 @@ export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32A
   // nβ sweep, geometric from B/ln B to n/ln n
   const lo = defaultNbeta(config.batch_size);
   const hi = data.rows / Math.log(data.rows);
-  const k = opts.sweep ?? 5;
+  const k = opts.sweep ?? DEFAULT_SWEEP;
   const nbetas = Array.from({ length: k }, (_, i) => lo * (hi / lo) ** (i / (k - 1)));
   const sweep = await runner.estimate(w0, nbetas.map((nbeta) => ({ config: { ...config, nbeta }, target })), opts.progress);
   const nbeta_sweep = nbetas.map((nbeta, i) => ({ nbeta, ...summary(sweep[i]) }));

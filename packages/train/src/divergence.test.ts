@@ -3,34 +3,17 @@
  * stops with TrainingDiverged (exit code 5), names the step and the learning rate, and never hands
  * a checkpoint past the last finite one to onCheckpoint.
  */
-import { DatasetConfigSchema, generateDataset } from '@sortscope/dataset';
+import { DatasetConfigSchema } from '@sortscope/dataset';
 import { describe, expect, it } from 'vitest';
 import { FusedEngine } from './fused/engine.ts';
 import { initParams } from './init.ts';
-import { modelConfig } from './model-config.ts';
 import { adamState } from './optimizer.ts';
 import { TrainConfigSchema } from './schema.ts';
-import { divergence, runTraining, type TrainData, TrainingDiverged, type TrainState } from './train-loop.ts';
+import { divergence, runTraining, TrainingDiverged, type TrainState } from './train-loop.ts';
+import { smallTask } from './train-testing.ts';
 
 function setup(trainOver: Record<string, unknown>) {
-  const ds = generateDataset(DatasetConfigSchema.parse({ list_length: 5, max_number: 19, n_train: 1000, n_validation: 200, n_test: 0 }));
-  const cfg = TrainConfigSchema.parse({
-    model: { d_model: 32, d_head: 16 },
-    batch_size: 50,
-    epochs: 4,
-    checkpoints: { log_spaced: 10, linear: 10 },
-    eval: { validation_rows: 200, train_rows: 200 },
-    ...trainOver,
-  });
-  const data: TrainData = {
-    trainTokens: ds.splits.train.tokens,
-    trainClean: ds.splits.train.clean,
-    noiseApplied: ds.splits.train.noiseApplied,
-    trainRows: ds.splits.train.rows,
-    validationTokens: ds.splits.validation.tokens,
-    validationRows: ds.splits.validation.rows,
-  };
-  return { mc: modelConfig(cfg.model, { d_vocab: ds.vocab.d_vocab, list_length: 5 }), cfg, data };
+  return smallTask({ n_train: 1000, n_validation: 200 }, { batch_size: 50, epochs: 4, checkpoints: { log_spaced: 10, linear: 10 }, eval: { validation_rows: 200, train_rows: 200 }, ...trainOver });
 }
 
 async function train(over: Record<string, unknown>) {

@@ -1,34 +1,16 @@
-import { DatasetConfigSchema, generateDataset } from '@sortscope/dataset';
 import { describe, expect, it } from 'vitest';
 import { initParams } from './init.ts';
-import { modelConfig } from './model-config.ts';
 import { adamState } from './optimizer.ts';
-import { TrainConfigSchema } from './schema.ts';
 import { TfjsEngine } from './tfjs/engine.ts';
-import { runTraining, type TrainData, type TrainState } from './train-loop.ts';
+import { runTraining, type TrainState } from './train-loop.ts';
+import { smallTask } from './train-testing.ts';
 
 /** A small sorting task that a small model learns in a few hundred steps. */
 function setup(trainOver: Record<string, unknown> = {}, dataOver: Record<string, unknown> = {}) {
-  const ds = generateDataset(DatasetConfigSchema.parse({ list_length: 5, max_number: 19, n_train: 4000, n_validation: 500, n_test: 0, ...dataOver }));
-  const cfg = TrainConfigSchema.parse({
-    model: { d_model: 32, d_head: 16 },
-    batch_size: 64,
-    epochs: 6,
-    lr: 3e-3,
-    lr_end: 1e-3,
-    checkpoints: { log_spaced: 8, linear: 4 },
-    eval: { validation_rows: 500, train_rows: 500 },
-    ...trainOver,
-  });
-  const data: TrainData = {
-    trainTokens: ds.splits.train.tokens,
-    trainClean: ds.splits.train.clean,
-    noiseApplied: ds.splits.train.noiseApplied,
-    trainRows: ds.splits.train.rows,
-    validationTokens: ds.splits.validation.tokens,
-    validationRows: ds.splits.validation.rows,
-  };
-  return { mc: modelConfig(cfg.model, { d_vocab: ds.vocab.d_vocab, list_length: 5 }), cfg, data };
+  return smallTask(
+    { n_train: 4000, n_validation: 500, ...dataOver },
+    { batch_size: 64, epochs: 6, lr: 3e-3, lr_end: 1e-3, checkpoints: { log_spaced: 8, linear: 4 }, eval: { validation_rows: 500, train_rows: 500 }, ...trainOver },
+  );
 }
 
 function fresh(engine: TfjsEngine, seed: number): TrainState {
