@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
-import { cellSummaries, runMarkers, spread } from './findings-claims.ts';
-import { compareCompact, readCompact } from './findings-results.ts';
+import { cellSummaries, llcSteps, runMarkers, spread } from './findings-claims.ts';
+import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact } from './findings-results.ts';
 import type { CheckpointRow, CompactExperiment } from './findings-data.ts';
 import { cellOf } from './findings-data.ts';
 
@@ -82,5 +82,37 @@ describe('findings claims', () => {
     const curve = cli('--curve', 'a/b-seed=2');
     expect(curve.stdout).toMatch(/\| 40 \| 0\.001 \| 0\.999 \| 0\.33 \| 17 \| 4\/4 \| – \| 90 ± 1 \| 22\.5 ± 1 \|/);
     expect(cli('--curve', 'nope').stderr).toMatch(/--curve: got "nope"; expected one of: a\/b-seed=1, a\/b-seed=2/);
+  });
+
+  it('llcSteps: λ̂ per estimated step, mean ± sd of the readable estimates, flagged seeds counted', () => {
+    const a = run('a/b-seed=1', 0);
+    const b = run('a/b-seed=2', 10);
+    b.curve[1].llc.all.flagged = 1; // seed 2's step-10 estimate is unreadable
+    const rows = llcSteps([a, b]);
+    expect(rows.map((r) => r.step)).toEqual([0, 10, 20, 40, 50]);
+    const at10 = rows.find((r) => r.step === 10)!;
+    expect(at10.llc.all).toEqual({ mean: 100, sd: NaN, n: 1 });
+    expect(at10.flagged).toBe(1);
+    expect(rows.find((r) => r.step === 40)!.llc.all).toEqual({ mean: 85, sd: Math.sqrt(50), n: 2 });
+    expect(rows.find((r) => r.step === 0)!.flagged).toBe(2);
+  });
+
+  it('--save merges across sessions: keeps committed runs with today\'s keys, drops stale ones, never downgrades a complete run', () => {
+    const all = ['dataset', 'train', 'circuits', 'llc'];
+    const keys = (k: string) => Object.fromEntries(all.map((s) => [s, `${s}-${k}`]));
+    const entry = (name: string, k: string, stages = all, shift = 0) => ({ ...run(name, shift), stages, keys: Object.fromEntries(stages.map((s) => [s, keys(k)[s]])) });
+    const planned = new Map([['a/b-seed=1', keys('1')], ['a/b-seed=2', keys('2')], ['a/b-seed=3', keys('3')], ['a/c-seed=1', keys('c')]]);
+    const committed = { study: 's', note: '', experiments: [entry('a/b-seed=1', '1'), entry('a/b-seed=2', 'old'), entry('a/b-seed=3', '3'), entry('gone-seed=1', 'x')] };
+    // this session: seed 3 only trained (incomplete), a/c complete
+    const fresh = { study: 's', note: 'n', experiments: [entry('a/c-seed=1', 'c'), entry('a/b-seed=3', '3', ['dataset', 'train'], 5)] };
+    const { merged, kept, dropped } = mergeCompact(committed, fresh, planned);
+    expect(merged.experiments.map((e) => e.experiment)).toEqual(['a/b-seed=1', 'a/b-seed=3', 'a/c-seed=1']);
+    expect(kept).toEqual(['a/b-seed=1', 'a/b-seed=3']);
+    expect(isComplete(merged.experiments[1])).toBe(true); // the complete committed seed 3 wins over the partial one
+    expect(dropped).toEqual(['a/b-seed=2: its stage keys differ from the config now', 'gone-seed=1: no longer in the study']);
+    expect(missingExperiments(merged, planned)).toEqual(['a/b-seed=2']);
+    expect(missingExperiments(null, planned)).toHaveLength(4);
+    // an entry without keys (an older file) counts as missing
+    expect(missingExperiments({ study: 's', note: '', experiments: [run('a/b-seed=1', 0)] }, planned)).toContain('a/b-seed=1');
   });
 });

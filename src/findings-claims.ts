@@ -188,3 +188,48 @@ export function behaviourMarkdown(cells: readonly CellSummary[]): string {
   for (const c of cells) out.push(`| ${c.cell} | ${fmt(c.ed_pc12_explained, 3)} | ${c.ed_turns.join('; ')} | ${fmt(c.entropy)} | ${fmt(c.confidence)} | ${heads(c.d_entropy)} | ${heads(c.d_confidence)} |`);
   return `${out.join('\n')}\n`;
 }
+
+export interface StepSummary {
+  cell: string;
+  step: number;
+  val_loss: Spread | null;
+  overlap: Spread | null;
+  /** readable λ̂ per target (flagged estimates left out; n tells how many seeds remain) */
+  llc: Record<string, Spread | null>;
+  /** seeds whose estimate at this step was flagged (not a minimum, or a chain diverged) */
+  flagged: number;
+}
+
+/**
+ * The LLC curve per cell: at every step where some seed has an estimate, mean ± sd over seeds of
+ * the readable λ̂ of each target, beside the heads' overlap and the loss at that step.
+ */
+export function llcSteps(experiments: readonly CompactExperiment[]): StepSummary[] {
+  const out: StepSummary[] = [];
+  for (const cell of [...new Set(experiments.map((e) => e.cell))]) {
+    const runs = experiments.filter((e) => e.cell === cell);
+    const steps = [...new Set(runs.flatMap((e) => e.curve.filter((r) => Object.keys(r.llc).length).map((r) => r.step)))].sort((a, b) => a - b);
+    for (const step of steps) {
+      const rows = runs.map((e) => e.curve.find((r) => r.step === step)).filter((r): r is CheckpointRow => r !== undefined);
+      const targets = [...new Set(rows.flatMap((r) => Object.keys(r.llc)))];
+      out.push({
+        cell,
+        step,
+        val_loss: spread(rows.map((r) => r.val_loss)),
+        overlap: spread(rows.map((r) => r.overlap)),
+        llc: Object.fromEntries(targets.map((t) => [t, spread(rows.map((r) => readable(r, t)))])),
+        flagged: rows.filter((r) => r.llc.all && readable(r) === null).length,
+      });
+    }
+  }
+  return out;
+}
+
+export function llcStepsMarkdown(rows: readonly StepSummary[]): string {
+  const out = ['| cell | step | val loss | overlap | LLC (all) | per head | seeds flagged |', '|---|---:|---:|---:|---:|---|---:|'];
+  for (const r of rows) {
+    const heads = Object.entries(r.llc).filter(([t]) => t !== 'all').map(([t, s]) => `${t} ${fmt(s)}`).join('; ') || '–';
+    out.push(`| ${r.cell} | ${r.step} | ${fmt(r.val_loss)} | ${fmt(r.overlap, 2)} | ${fmt(r.llc.all ?? null)} | ${heads} | ${r.flagged} |`);
+  }
+  return `${out.join('\n')}\n`;
+}

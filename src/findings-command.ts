@@ -20,7 +20,8 @@ export const findingsCommand: Command = {
       { name: 'cells', type: 'boolean', description: 'per cell (an experiment without its seed): mean ± sd over seeds of the stage markers and the LLC (src/findings-claims.ts)' },
       { name: 'curve', type: 'string', value: 'EXPERIMENT', description: "print one experiment's curve: loss, overlap, regions, split agreement, LLC per target" },
       { name: 'from', type: 'string', value: 'FILE', description: 'read these compact results [default: the artifacts if the study has any, else docs/findings/<study>.json]' },
-      { name: 'save', type: 'boolean', description: 'compute the compact results from the artifacts and write docs/findings/<study>.json' },
+      { name: 'save', type: 'boolean', description: "compute the compact results from the artifacts and merge them into docs/findings/<study>.json (committed experiments not here are kept while their stage keys are today's)" },
+      { name: 'missing', type: 'boolean', description: 'print, as one comma-separated list of Nx projects, the experiments the committed results do not hold complete with today\'s keys' },
       { name: 'check', type: 'boolean', description: 'recompute from the artifacts and compare with docs/findings/<study>.json (exit 3 on a difference)' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of Markdown tables' },
       { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
@@ -30,8 +31,9 @@ export const findingsCommand: Command = {
   async run(args, root) {
     // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
     const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
-    const { compactFromArtifacts, compareCompact, readCompact, resultsFile } = await import('./findings-results.ts');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown } = await import('./findings-claims.ts');
+    const { compactFromArtifacts, compareCompact, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile } = await import('./findings-results.ts');
+    const { experimentProjectName } = await import('./nx-nodes.ts');
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, llcSteps, llcStepsMarkdown } = await import('./findings-claims.ts');
     const { compactCurveMarkdown, factsMarkdown } = await import('./findings.ts');
     const { currentStudy } = await import('./experiment.ts');
     const { studyReportExperiments } = await import('./report-command.ts');
@@ -45,11 +47,20 @@ export const findingsCommand: Command = {
       return c;
     };
     let data: CompactStudy;
+    if (g.missing) {
+      const missing = missingExperiments(existsSync(committed) ? readCompact(committed) : null, plannedKeys(root, study));
+      log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}`, quiet);
+      process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
+      return 0;
+    }
     if (g.save || g.check) {
       data = await fromArtifacts();
       if (g.save) {
-        writeFileAtomic(committed, `${JSON.stringify(data)}\n`);
-        log(`findings: ${data.experiments.length} experiments → ${relative(root, committed)}`, quiet);
+        const { merged, kept, dropped } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
+        writeFileAtomic(committed, `${JSON.stringify(merged)}\n`);
+        for (const d of dropped) log(`findings: dropped ${d}`, quiet);
+        log(`findings: ${data.experiments.length} experiments from the artifacts${kept.length ? ` + ${kept.length} kept from the committed file` : ''} → ${relative(root, committed)}`, quiet);
+        data = merged;
       } else {
         if (!existsSync(committed)) throw new ArtifactError(`--check: ${relative(root, committed)} does not exist; write it with --save`);
         const diff = compareCompact(readCompact(committed), data);
@@ -70,7 +81,8 @@ export const findingsCommand: Command = {
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
     } else if (g.cells) {
       const cells = cellSummaries(data.experiments);
-      process.stdout.write(g.json ? `${JSON.stringify(cells, null, 2)}\n` : `${cellsMarkdown(cells)}\n${behaviourMarkdown(cells)}`);
+      const steps = llcSteps(data.experiments);
+      process.stdout.write(g.json ? `${JSON.stringify({ cells, llc_steps: steps }, null, 2)}\n` : `${cellsMarkdown(cells)}\n${llcStepsMarkdown(steps)}\n${behaviourMarkdown(cells)}`);
     } else {
       const facts = data.experiments.map((e) => e.facts);
       process.stdout.write(g.json ? `${JSON.stringify(facts, null, 2)}\n` : factsMarkdown(facts));

@@ -54,6 +54,10 @@ export interface CompactExperiment {
   curve: CheckpointRow[];
   /** essential dynamics and confidence under ablation (findings-behaviour.ts); null without checkpoints */
   behaviour: Behaviour | null;
+  /** the stages whose artifacts these numbers come from, and their keys (a merged `--save` keeps
+   *  a committed entry only while the study's config still gives these keys) */
+  stages?: string[];
+  keys?: Record<string, string>;
 }
 
 export interface CompactStudy {

@@ -9,14 +9,70 @@ import { ArtifactError, Progress } from '@sortscope/core';
 import { loadExperiment as loadArtifacts } from '@sortscope/report';
 import { runBehaviour } from './findings-behaviour.ts';
 import { type CompactExperiment, type CompactStudy, compactExperiment } from './findings-data.ts';
+import { studyRefs } from './discover.ts';
+import { loadExperiment } from './experiment.ts';
+import { experimentKeys, STAGES } from './plan.ts';
 import { studyReportExperiments } from './report-command.ts';
 
 
 export const resultsFile = (root: string, study: string) => join(root, 'docs', 'findings', `${study}.json`);
 
+/** Each experiment of the study and the stage keys its config gives today (name → stage → key). */
+export function plannedKeys(root: string, study: string): Map<string, Record<string, string>> {
+  return new Map(
+    studyRefs(root, study).map((ref) => {
+      const e = loadExperiment(ref, root);
+      const k = experimentKeys(e.config);
+      return [e.name, Object.fromEntries(STAGES.map((s) => [s.name, k[s.name].key]))];
+    }),
+  );
+}
+
+const STAGE_NAMES = ['dataset', 'train', 'circuits', 'llc'] as const;
+/** an experiment is complete when all four stages' results are in it */
+export const isComplete = (e: CompactExperiment) => STAGE_NAMES.every((s) => e.stages?.includes(s));
+
+/**
+ * `--save` across sessions: the artifacts here win for the experiments they hold (unless a
+ * committed entry is complete and theirs is not); committed entries of other experiments are kept
+ * only when their stage keys are still the ones the study's config gives (else their numbers came
+ * from another config and are dropped, with a line in `dropped`). Order: the study's.
+ */
+export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy, planned: Map<string, Record<string, string>>): { merged: CompactStudy; kept: string[]; dropped: string[] } {
+  const byName = new Map(fresh.experiments.map((e) => [e.experiment, e]));
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const old of committed?.experiments ?? []) {
+    const plan = planned.get(old.experiment);
+    const current = plan !== undefined && old.keys !== undefined && Object.entries(old.keys).every(([s, k]) => plan[s] === k);
+    if (!current) {
+      if (!byName.has(old.experiment)) dropped.push(`${old.experiment}: ${plan === undefined ? 'no longer in the study' : 'its stage keys differ from the config now'}`);
+      continue;
+    }
+    const mine = byName.get(old.experiment);
+    if (!mine || (isComplete(old) && !isComplete(mine))) {
+      byName.set(old.experiment, old);
+      kept.push(old.experiment);
+    }
+  }
+  const order = [...planned.keys()];
+  const experiments = [...byName.values()].sort((a, b) => order.indexOf(a.experiment) - order.indexOf(b.experiment));
+  return { merged: { ...fresh, experiments }, kept, dropped };
+}
+
+/** The study's experiments that the compact results do not hold complete and with today's keys. */
+export function missingExperiments(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
+  const have = new Map((data?.experiments ?? []).map((e) => [e.experiment, e]));
+  return [...planned].filter(([name, keys]) => {
+    const e = have.get(name);
+    return !e || !isComplete(e) || !e.keys || Object.entries(keys).some(([s, k]) => e.keys![s] !== k);
+  }).map(([name]) => name);
+}
+
 /** The compact results of the study's experiments that have finished training artifacts. */
 export async function compactFromArtifacts(root: string, study: string, quiet = false): Promise<CompactStudy> {
   const out: CompactExperiment[] = [];
+  const planned = plannedKeys(root, study);
   const experiments = studyReportExperiments(root, study).filter((e) => e.dirs.train);
   const progress = new Progress({ label: 'findings', total: experiments.length, unit: 'experiments', quiet });
   for (const e of experiments) {
@@ -25,7 +81,9 @@ export async function compactFromArtifacts(root: string, study: string, quiet = 
     // a training run still in progress has a folder but no artifacts yet: skip it
     if (loaded.train === null) continue;
     const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!) : null;
-    out.push(compactExperiment(loaded, behaviour));
+    const stages = STAGE_NAMES.filter((st) => loaded[st] !== null && loaded[st] !== undefined);
+    const keys = Object.fromEntries(stages.map((st) => [st, planned.get(e.name)![st]]));
+    out.push({ ...compactExperiment(loaded, behaviour), stages, keys });
   }
   progress.finish();
   return {
