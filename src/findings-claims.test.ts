@@ -58,6 +58,15 @@ describe('findings claims', () => {
     expect(spread([null, NaN])).toBeNull();
   });
 
+  it('cells: essential-dynamics turning points of PC1–PC3 per seed, and the PC1+PC2 share', () => {
+    const e = run('a/b-seed=7', 0);
+    const stats = { entropy: 0.2, confidence: 0.9, p_target: 0.9, loss: 0.1 };
+    e.behaviour = { ed: { steps: [0, 10], scores: [], explained: [0.8, 0.1, 0.05, 0.01], turning: [[], [125], [107, 1648], [9]] }, confidence: { step: 50, clean: stats, heads: [] } };
+    const [cell] = cellSummaries([e]);
+    expect(cell.ed_turns).toEqual(['s7: – / 125 / 107, 1648']);
+    expect(cell.ed_pc12_explained!.mean).toBeCloseTo(0.9, 12);
+  });
+
   it('compareCompact finds every differing number; readCompact refuses a damaged file', () => {
     const a = { study: 's', note: '', experiments: [run('a/b-seed=1', 0)] };
     const b = { study: 's', note: '', experiments: [run('a/b-seed=1', 0)] };

@@ -31,7 +31,7 @@ export interface RunMarkers {
   /** λ̂ of each head-restricted target at the last estimate */
   head_llc_final: Record<string, number>;
   val_loss: number | null;
-  /** essential dynamics: the turning points of PC1 and PC2 (steps) */
+  /** essential dynamics: the turning points of PC1, PC2 and PC3 (steps) */
   ed_turns: number[][];
   ed_explained: number[];
   /** entropy and confidence at the end: clean, and the change when head h is mean-ablated */
@@ -78,7 +78,7 @@ export function runMarkers(e: CompactExperiment): RunMarkers {
     llc_change: llcOverlap !== null && llcFinal !== null ? llcFinal - llcOverlap : null,
     head_llc_final: heads,
     val_loss: e.facts.val_loss,
-    ed_turns: e.behaviour?.ed.turning.slice(0, 2) ?? [],
+    ed_turns: e.behaviour?.ed.turning.slice(0, 3) ?? [],
     ed_explained: e.behaviour?.ed.explained ?? [],
     entropy: e.behaviour?.confidence.clean.entropy ?? null,
     confidence: e.behaviour?.confidence.clean.confidence ?? null,
@@ -115,7 +115,7 @@ export interface CellSummary {
   llc_change: Spread | null;
   head_llc_final: Record<string, Spread | null>;
   ed_pc12_explained: Spread | null;
-  /** per seed: PC1 and PC2 turning points, e.g. "s1: 125 / 419, 1100" */
+  /** per seed: PC1, PC2 and PC3 turning points, e.g. "s1: – / 125 / 419, 1100" */
   ed_turns: string[];
   entropy: Spread | null;
   confidence: Spread | null;
@@ -182,7 +182,7 @@ export function cellsMarkdown(cells: readonly CellSummary[]): string {
 export function behaviourMarkdown(cells: readonly CellSummary[]): string {
   const heads = (r: Record<string, Spread | null>) => Object.entries(r).map(([h, s]) => `${h} ${fmt(s, 2)}`).join('; ') || '–';
   const out = [
-    '| cell | PC1+PC2 explained | PC1 / PC2 turning points, per seed | entropy | confidence | Δentropy, head ablated | Δconfidence, head ablated |',
+    '| cell | PC1+PC2 explained | PC1 / PC2 / PC3 turning points, per seed | entropy | confidence | Δentropy, head ablated | Δconfidence, head ablated |',
     '|---|---:|---|---:|---:|---|---|',
   ];
   for (const c of cells) out.push(`| ${c.cell} | ${fmt(c.ed_pc12_explained, 3)} | ${c.ed_turns.join('; ')} | ${fmt(c.entropy)} | ${fmt(c.confidence)} | ${heads(c.d_entropy)} | ${heads(c.d_confidence)} |`);
