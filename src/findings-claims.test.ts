@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
-import { cellSummaries, llcSteps, runMarkers, spread } from './findings-claims.ts';
+import { cellSummaries, fmt, llcSteps, runMarkers, spread } from './findings-claims.ts';
 import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact } from './findings-results.ts';
 import type { CheckpointRow, CompactExperiment } from './findings-data.ts';
 import { cellOf } from './findings-data.ts';
@@ -56,6 +56,13 @@ describe('findings claims', () => {
     expect(cells[0].llc_change!.mean).toBeCloseTo(-35, 12);
     expect(cells[1].llc_final!.n).toBe(1);
     expect(spread([null, NaN])).toBeNull();
+  });
+
+  it('fmt: mean ± sd, and the count of seeds whenever fewer than the cell\'s have a value', () => {
+    expect(fmt(spread([1, 2, 3]), 3, 3)).toBe('2 ± 1');
+    expect(fmt(spread([1, 3, null]), 3, 3)).toBe('2 ± 1.41 (n 2)');
+    expect(fmt(spread([5, null, null]), 3, 3)).toBe('5 (n 1)');
+    expect(fmt(null, 3, 3)).toBe('–');
   });
 
   it('cells: essential-dynamics turning points of PC1–PC3 per seed, and the PC1+PC2 share', () => {

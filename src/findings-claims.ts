@@ -158,10 +158,12 @@ function perHead(values: number[][]): Record<string, Spread | null> {
   return Object.fromEntries(Array.from({ length: H }, (_, h) => [`L0H${h}`, spread(values.map((v) => v[h] ?? null))]));
 }
 
-const fmt = (s: Spread | null, digits = 3): string => {
+/** mean ± sd; "(n k)" when only k of the cell's `of` seeds have a value (k = 1: no sd) */
+export const fmt = (s: Spread | null, digits = 3, of = 0): string => {
   if (!s) return '–';
   const p = (v: number) => Number(v.toPrecision(digits)).toString();
-  return Number.isFinite(s.sd) ? `${p(s.mean)} ± ${p(s.sd)}` : `${p(s.mean)} (n 1)`;
+  if (!Number.isFinite(s.sd)) return `${p(s.mean)} (n 1)`;
+  return s.n < of ? `${p(s.mean)} ± ${p(s.sd)} (n ${s.n})` : `${p(s.mean)} ± ${p(s.sd)}`;
 };
 
 export function cellsMarkdown(cells: readonly CellSummary[]): string {
@@ -170,9 +172,10 @@ export function cellsMarkdown(cells: readonly CellSummary[]): string {
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const c of cells) {
-    const heads = Object.entries(c.head_llc_final).map(([h, s]) => `${h} ${fmt(s)}`).join('; ') || '–';
+    const n = c.seeds.length;
+    const heads = Object.entries(c.head_llc_final).map(([h, s]) => `${h} ${fmt(s, 3, n)}`).join('; ') || '–';
     out.push(
-      `| ${c.cell} | ${c.seeds.join(',')} | ${fmt(c.val_loss)} | ${fmt(c.t_acc99)} | ${fmt(c.t_overlap)} | ${fmt(c.t_split)} | ${fmt(c.overlap_final, 2)} | ${fmt(c.regions_final, 2)} | ${fmt(c.llc_overlap)} | ${fmt(c.llc_final)} | ${fmt(c.llc_change)} | ${heads} |`,
+      `| ${c.cell} | ${c.seeds.join(',')} | ${fmt(c.val_loss, 3, n)} | ${fmt(c.t_acc99, 3, n)} | ${fmt(c.t_overlap, 3, n)} | ${fmt(c.t_split, 3, n)} | ${fmt(c.overlap_final, 2, n)} | ${fmt(c.regions_final, 2, n)} | ${fmt(c.llc_overlap, 3, n)} | ${fmt(c.llc_final, 3, n)} | ${fmt(c.llc_change, 3, n)} | ${heads} |`,
     );
   }
   return `${out.join('\n')}\n`;
@@ -180,12 +183,15 @@ export function cellsMarkdown(cells: readonly CellSummary[]): string {
 
 /** The behavioural view per cell: essential dynamics and confidence under ablation. */
 export function behaviourMarkdown(cells: readonly CellSummary[]): string {
-  const heads = (r: Record<string, Spread | null>) => Object.entries(r).map(([h, s]) => `${h} ${fmt(s, 2)}`).join('; ') || '–';
+  const heads = (r: Record<string, Spread | null>, n: number) => Object.entries(r).map(([h, s]) => `${h} ${fmt(s, 2, n)}`).join('; ') || '–';
   const out = [
     '| cell | PC1+PC2 explained | PC1 / PC2 / PC3 turning points, per seed | entropy | confidence | Δentropy, head ablated | Δconfidence, head ablated |',
     '|---|---:|---|---:|---:|---|---|',
   ];
-  for (const c of cells) out.push(`| ${c.cell} | ${fmt(c.ed_pc12_explained, 3)} | ${c.ed_turns.join('; ')} | ${fmt(c.entropy)} | ${fmt(c.confidence)} | ${heads(c.d_entropy)} | ${heads(c.d_confidence)} |`);
+  for (const c of cells) {
+    const n = c.seeds.length;
+    out.push(`| ${c.cell} | ${fmt(c.ed_pc12_explained, 3, n)} | ${c.ed_turns.join('; ')} | ${fmt(c.entropy, 3, n)} | ${fmt(c.confidence, 3, n)} | ${heads(c.d_entropy, n)} | ${heads(c.d_confidence, n)} |`);
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -198,6 +204,8 @@ export interface StepSummary {
   llc: Record<string, Spread | null>;
   /** seeds whose estimate at this step was flagged (not a minimum, or a chain diverged) */
   flagged: number;
+  /** seeds of the cell with a checkpoint at this step */
+  seeds: number;
 }
 
 /**
@@ -219,6 +227,7 @@ export function llcSteps(experiments: readonly CompactExperiment[]): StepSummary
         overlap: spread(rows.map((r) => r.overlap)),
         llc: Object.fromEntries(targets.map((t) => [t, spread(rows.map((r) => readable(r, t)))])),
         flagged: rows.filter((r) => r.llc.all && readable(r) === null).length,
+        seeds: rows.length,
       });
     }
   }
@@ -228,8 +237,8 @@ export function llcSteps(experiments: readonly CompactExperiment[]): StepSummary
 export function llcStepsMarkdown(rows: readonly StepSummary[]): string {
   const out = ['| cell | step | val loss | overlap | LLC (all) | per head | seeds flagged |', '|---|---:|---:|---:|---:|---|---:|'];
   for (const r of rows) {
-    const heads = Object.entries(r.llc).filter(([t]) => t !== 'all').map(([t, s]) => `${t} ${fmt(s)}`).join('; ') || '–';
-    out.push(`| ${r.cell} | ${r.step} | ${fmt(r.val_loss)} | ${fmt(r.overlap, 2)} | ${fmt(r.llc.all ?? null)} | ${heads} | ${r.flagged} |`);
+    const heads = Object.entries(r.llc).filter(([t]) => t !== 'all').map(([t, s]) => `${t} ${fmt(s, 3, r.seeds)}`).join('; ') || '–';
+    out.push(`| ${r.cell} | ${r.step} | ${fmt(r.val_loss, 3, r.seeds)} | ${fmt(r.overlap, 2, r.seeds)} | ${fmt(r.llc.all ?? null, 3, r.seeds)} | ${heads} | ${r.flagged} |`);
   }
   return `${out.join('\n')}\n`;
 }
