@@ -172,10 +172,10 @@ export function cellsMarkdown(cells: readonly CellSummary[]): string {
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const c of cells) {
-    const n = c.seeds.length;
-    const heads = Object.entries(c.head_llc_final).map(([h, s]) => `${h} ${fmt(s, 3, n)}`).join('; ') || '–';
+    const f = (s: Spread | null, digits = 3) => fmt(s, digits, c.seeds.length);
+    const heads = Object.entries(c.head_llc_final).map(([h, s]) => `${h} ${f(s)}`).join('; ') || '–';
     out.push(
-      `| ${c.cell} | ${c.seeds.join(',')} | ${fmt(c.val_loss, 3, n)} | ${fmt(c.t_acc99, 3, n)} | ${fmt(c.t_overlap, 3, n)} | ${fmt(c.t_split, 3, n)} | ${fmt(c.overlap_final, 2, n)} | ${fmt(c.regions_final, 2, n)} | ${fmt(c.llc_overlap, 3, n)} | ${fmt(c.llc_final, 3, n)} | ${fmt(c.llc_change, 3, n)} | ${heads} |`,
+      `| ${c.cell} | ${c.seeds.join(',')} | ${f(c.val_loss)} | ${f(c.t_acc99)} | ${f(c.t_overlap)} | ${f(c.t_split)} | ${f(c.overlap_final, 2)} | ${f(c.regions_final, 2)} | ${f(c.llc_overlap)} | ${f(c.llc_final)} | ${f(c.llc_change)} | ${heads} |`,
     );
   }
   return `${out.join('\n')}\n`;
@@ -183,14 +183,14 @@ export function cellsMarkdown(cells: readonly CellSummary[]): string {
 
 /** The behavioural view per cell: essential dynamics and confidence under ablation. */
 export function behaviourMarkdown(cells: readonly CellSummary[]): string {
-  const heads = (r: Record<string, Spread | null>, n: number) => Object.entries(r).map(([h, s]) => `${h} ${fmt(s, 2, n)}`).join('; ') || '–';
   const out = [
     '| cell | PC1+PC2 explained | PC1 / PC2 / PC3 turning points, per seed | entropy | confidence | Δentropy, head ablated | Δconfidence, head ablated |',
     '|---|---:|---|---:|---:|---|---|',
   ];
   for (const c of cells) {
-    const n = c.seeds.length;
-    out.push(`| ${c.cell} | ${fmt(c.ed_pc12_explained, 3, n)} | ${c.ed_turns.join('; ')} | ${fmt(c.entropy, 3, n)} | ${fmt(c.confidence, 3, n)} | ${heads(c.d_entropy, n)} | ${heads(c.d_confidence, n)} |`);
+    const f = (s: Spread | null, digits = 3) => fmt(s, digits, c.seeds.length);
+    const heads = (r: Record<string, Spread | null>) => Object.entries(r).map(([h, s]) => `${h} ${f(s, 2)}`).join('; ') || '–';
+    out.push(`| ${c.cell} | ${f(c.ed_pc12_explained)} | ${c.ed_turns.join('; ')} | ${f(c.entropy)} | ${f(c.confidence)} | ${heads(c.d_entropy)} | ${heads(c.d_confidence)} |`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -237,8 +237,9 @@ export function llcSteps(experiments: readonly CompactExperiment[]): StepSummary
 export function llcStepsMarkdown(rows: readonly StepSummary[]): string {
   const out = ['| cell | step | val loss | overlap | LLC (all) | per head | seeds flagged |', '|---|---:|---:|---:|---:|---|---:|'];
   for (const r of rows) {
-    const heads = Object.entries(r.llc).filter(([t]) => t !== 'all').map(([t, s]) => `${t} ${fmt(s, 3, r.seeds)}`).join('; ') || '–';
-    out.push(`| ${r.cell} | ${r.step} | ${fmt(r.val_loss, 3, r.seeds)} | ${fmt(r.overlap, 2, r.seeds)} | ${fmt(r.llc.all ?? null, 3, r.seeds)} | ${heads} | ${r.flagged} |`);
+    const f = (s: Spread | null, digits = 3) => fmt(s, digits, r.seeds);
+    const heads = Object.entries(r.llc).filter(([t]) => t !== 'all').map(([t, s]) => `${t} ${f(s)}`).join('; ') || '–';
+    out.push(`| ${r.cell} | ${r.step} | ${f(r.val_loss)} | ${f(r.overlap, 2)} | ${f(r.llc.all ?? null)} | ${heads} | ${r.flagged} |`);
   }
   return `${out.join('\n')}\n`;
 }
