@@ -95,4 +95,16 @@ describe('Rng', () => {
     expect(allPermutations).toBe(true);
     for (const c of firstCounts) expect(Math.abs(c - 10_000)).toBeLessThan(4 * Math.sqrt(50_000 * 0.2 * 0.8));
   });
+
+  it('normals() gives exactly the values of successive normal() calls, spare value included', () => {
+    const [a, b] = [Rng.derive(5, 'normals'), Rng.derive(5, 'normals')];
+    for (const len of [1, 2, 3, 0, 4097, 7, 1, 2]) {
+      const out = new Float64Array(len);
+      a.normals(out);
+      const want = Float64Array.from({ length: len }, () => b.normal());
+      expect(Buffer.from(out.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      expect(a.nextU32()).toBe(b.nextU32()); // the same state afterwards (a pending spare is kept)
+    }
+    expect(a.normal()).toBe(b.normal());
+  });
 });

@@ -88,6 +88,50 @@ export class Rng {
   }
 
   /**
+   * `out.length` successive normal() values, bit for bit (Box–Muller, the spare value carried
+   * over exactly as normal() does), with the generator inlined: ≈ 2× faster than calling normal()
+   * (the SGLD chains of the llc stage draw ~50,000 per step from this stream).
+   */
+  normals(out: Float64Array): void {
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.spareNormal !== null) {
+      out[i++] = this.spareNormal;
+      this.spareNormal = null;
+    }
+    if (i >= n) return;
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    const TWO_PI = 2 * Math.PI;
+    while (i < n) {
+      // u = float() until non-zero; each float() is two nextU32() (as float())
+      let u = 0;
+      while (u === 0) {
+        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        const a = r >>> 5;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+        u = (a * 67108864 + (r >>> 6)) / TWO_POW_53;
+      }
+      let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      let t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+      const a = r >>> 5;
+      r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+      const v = (a * 67108864 + (r >>> 6)) / TWO_POW_53;
+      const rad = Math.sqrt(-2 * Math.log(u));
+      out[i++] = rad * Math.cos(TWO_PI * v);
+      if (i < n) out[i++] = rad * Math.sin(TWO_PI * v);
+      else this.spareNormal = rad * Math.sin(TWO_PI * v);
+    }
+    this.s0 = s0, this.s1 = s1, this.s2 = s2, this.s3 = s3;
+  }
+
+  /**
    * Fill `out` with independent N(0, std²) values: Marsaglia's polar method on 24-bit uniforms
    * with the generator inlined (≈ 4× faster than calling normal(); SGLD draws ~50,000 per step).
    * Its stream differs from repeated normal() calls.

@@ -14,7 +14,8 @@
  */
 import type { Rng } from '@sortscope/core';
 import { malaAcceptance } from './mala.ts';
-import { drift, type SgldParams, sgldStep } from './sgld.ts';
+import { chainBuffers, chainStep } from './chain-step.ts';
+import { drift, type SgldParams } from './sgld.ts';
 
 export interface SgldProblem<B = unknown> {
   /** number of parameters */
@@ -69,23 +70,19 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
     nan: null,
   };
   const m = s.indices ? s.indices.length : problem.size;
-  const at = (k: number) => (s.indices ? s.indices[k] : k);
+  const idx = s.indices;
   const every = s.acceptanceEvery ?? ACCEPTANCE_EVERY;
   const w = w0.slice();
-  const g = new Float64Array(m);
+  const buf = chainBuffers(m);
   const g2 = new Float64Array(m);
+  const after = new Float64Array(m);
   let accSum = 0;
   let accCount = 0;
   let intervalSum = 0;
   let intervalCount = 0;
   let lastAcc = NaN;
-  const potential = (x: Float32Array, loss: number) => {
-    let dist2 = 0;
-    for (let k = 0; k < m; k++) dist2 += (x[at(k)] - w0[at(k)]) ** 2;
-    let wd2 = 0;
-    if (s.sgld.weight_decay) for (let k = 0; k < m; k++) wd2 += x[at(k)] ** 2;
-    return { U: s.sgld.nbeta * loss + (s.sgld.gamma / 2) * dist2 + (s.sgld.weight_decay / 2) * wd2, dist2 };
-  };
+  const { nbeta, gamma, weight_decay: wd } = s.sgld;
+  const potentialOf = (loss: number, dist2: number, wd2: number) => nbeta * loss + (gamma / 2) * dist2 + (wd / 2) * wd2;
   const total = totalSteps(s);
   for (let i = 0; i < total; i++) {
     const batch = nextBatch();
@@ -96,17 +93,24 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
       trace.nan = { draw: isDraw ? draw : Math.max(0, Math.ceil((i - s.burnin) / s.stepsBetweenDraws)), step: i };
       break;
     }
-    drift(s.sgld, w, w0, grad, s.indices, g);
-    const { U, dist2 } = potential(w, loss);
     const paired = every > 0 && i % every === 0;
-    const before = paired ? Float64Array.from({ length: m }, (_, k) => w[at(k)]) : null;
-    const { driftNorm, noiseNorm } = sgldStep(s.sgld, w, g, s.indices, noise);
-    if (before) {
+    // drift at w, ‖w − w0‖² and ‖w‖² (the potential U), then the step: one pass (chain-step.ts)
+    const { dist2, wd2, driftNorm, noiseNorm } = chainStep(s.sgld, w, w0, grad, idx, noise, buf, paired);
+    const U = potentialOf(loss, dist2, wd2);
+    if (paired) {
       // the MALA acceptance of this transition, with U and its gradient at both ends on this step's batch
       const next = problem.lossAndGrad(w, batch);
       if (Number.isFinite(next.loss)) {
-        drift(s.sgld, w, w0, next.grad, s.indices, g2);
-        const a = malaAcceptance(before, g, U, Float64Array.from({ length: m }, (_, k) => w[at(k)]), g2, potential(w, next.loss).U, s.sgld.epsilon);
+        drift(s.sgld, w, w0, next.grad, idx, g2);
+        let d2 = 0;
+        let x2 = 0;
+        for (let k = 0; k < m; k++) {
+          const x = w[idx ? idx[k] : k];
+          after[k] = x;
+          d2 += (x - w0[idx ? idx[k] : k]) ** 2;
+          if (wd) x2 += x ** 2;
+        }
+        const a = malaAcceptance(buf.before, buf.g, U, after, g2, potentialOf(next.loss, d2, x2), s.sgld.epsilon);
         accSum += a;
         accCount++;
         intervalSum += a;

@@ -1,6 +1,7 @@
 export * from './sgld.ts';
 export * from './mala.ts';
 export * from './chain.ts';
+export * from './chain-step.ts';
 export * from './estimator.ts';
 export * from './estimate.ts';
 export * from './diagnostics.ts';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '@sortscope/core';
 import { adamState, adamStep } from './optimizer.ts';
 
 // PyTorch 2.13 torch.optim.Adam / AdamW, betas (0.9, 0.999), eps 1e-8, weight_decay 0.05;
@@ -30,4 +31,31 @@ describe('Adam on the flat vector', () => {
       expect(state.t).toBe(3);
     });
   }
+
+  it('is bit for bit the plain per-element formula (moments rounded to float32 before the update reads them)', () => {
+    const n = 4099;
+    const rng = Rng.derive(2, 'adam-ref');
+    const params = new Float32Array(n);
+    rng.fillNormal(params, 1);
+    const ref = params.slice();
+    for (const kind of ['adam', 'adamw'] as const) {
+      const cfg = { kind, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 };
+      const [state, m, v] = [adamState(n), new Float32Array(n), new Float32Array(n)];
+      for (let t = 1; t <= 3; t++) {
+        const grad = new Float32Array(n);
+        rng.fillNormal(grad, 0.1);
+        adamStep(cfg, params, grad, state, 1e-3);
+        const bc1 = 1 - cfg.beta1 ** t, sqrtBc2 = Math.sqrt(1 - cfg.beta2 ** t), stepSize = 1e-3 / bc1;
+        const coupled = kind === 'adam' ? cfg.weight_decay : 0, decay = kind === 'adamw' ? 1 - 1e-3 * cfg.weight_decay : 1;
+        for (let i = 0; i < n; i++) {
+          const g = grad[i] + coupled * ref[i];
+          m[i] = cfg.beta1 * m[i] + (1 - cfg.beta1) * g;
+          v[i] = cfg.beta2 * v[i] + (1 - cfg.beta2) * g * g;
+          ref[i] = ref[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + cfg.eps);
+        }
+        expect(Buffer.from(params.buffer).equals(Buffer.from(ref.buffer))).toBe(true);
+        expect(Buffer.from(state.m.buffer).equals(Buffer.from(m.buffer))).toBe(true);
+      }
+    }
+  });
 });

@@ -38,10 +38,17 @@ export function adamStep(cfg: AdamConfig, params: Float32Array, grad: Float32Arr
   const stepSize = lr / bc1;
   const coupled = cfg.kind === 'adam' ? wd : 0;
   const decay = cfg.kind === 'adamw' ? 1 - lr * wd : 1;
-  for (let i = 0; i < params.length; i++) {
-    const g = grad[i] + coupled * params[i];
-    m[i] = beta1 * m[i] + (1 - beta1) * g;
-    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-    params[i] = params[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + eps);
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  const n = params.length;
+  for (let i = 0; i < n; i++) {
+    const p = params[i];
+    const g = grad[i] + coupled * p;
+    // the moments are float32: the update reads them back rounded, as stored
+    const mi = Math.fround(beta1 * m[i] + a1 * g);
+    const vi = Math.fround(beta2 * v[i] + a2 * g * g);
+    m[i] = mi;
+    v[i] = vi;
+    params[i] = p * decay - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
   }
 }
