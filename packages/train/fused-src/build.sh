@@ -7,7 +7,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/../src/fused"
 CC=${CC:-clang}
-"$CC" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -mmutable-globals -nostdlib -ffreestanding \
+"$CC" --target=wasm32 -O3 ${PROF:+-DPROF} -msimd128 -matomics -mbulk-memory -mmutable-globals -nostdlib -ffreestanding \
   -Wall -Wextra -Wno-unused-parameter -Wno-unused-function \
   -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 \
   -Wl,--stack-first -Wl,-z,stack-size=65536 -Wl,--export=__stack_pointer -Wl,--export=__heap_base \

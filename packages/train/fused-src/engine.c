@@ -29,6 +29,21 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/*
+ * Profiling build (build.sh with PROF=1, never shipped): time per phase and thread from an
+ * imported clock (runtime.ts passes env.now = performance.now), read through prof_addr().
+ */
+#ifdef PROF
+__attribute__((import_module("env"), import_name("now"))) double prof_now(void);
+static double prof[8][16], prof_t[8];
+#define MARK(tid, slot) do { double t_ = prof_now(); prof[tid][slot] += t_ - prof_t[tid]; prof_t[tid] = t_; } while (0)
+#define MARK0(tid) (prof_t[tid] = prof_now())
+EXPORT(prof_addr) double *prof_addr(void) { return &prof[0][0]; }
+#else
+#define MARK(tid, slot) ((void)0)
+#define MARK0(tid) ((void)0)
+#endif
+
 /* ---- threads: a job is run by thread_run(tid) on every thread; barriers between phases ---- */
 
 typedef struct {
@@ -320,15 +335,18 @@ NOINLINE static void upper_grads(Ctx *c, int j, int a, int b) {
   }
 }
 
-static void phase_D(Ctx *c, int T) {
+static void phase_D(Ctx *c, int T, int tid) {
   const int n = CHUNKS * T, jobs = 2 + 4 * c->NL;
   for (int k; (k = claim(c, WORK_D)) < n * (1 + jobs);) {
     int a, b;
     if (k < n) {
       split_work(c->wbwd, c->U, k, n, &a, &b);
       if (a < b) combos_backward(c, a, b);
-    } else if (col_chunk(upper_width(c, (k - n) / n), (k - n) % n, n, &a, &b))
+      MARK(tid, 11);
+    } else if (col_chunk(upper_width(c, (k - n) / n), (k - n) % n, n, &a, &b)) {
       upper_grads(c, (k - n) / n, a, b);
+      MARK(tid, 12 + imin(3, (k - n) / n));
+    }
   }
 }
 
@@ -366,6 +384,7 @@ static void phase_E(Ctx *c, int T) {
 
 /* one loss/evaluation/forward of `io` on ctx c by threads tid of T; returns 1 if abandoned */
 static int run_call(Ctx *c, Io *io, int mode, int tid, int T) {
+  MARK0(tid);
   if (tid == 0) {
     c->rows = io->rows, c->tokens = io->tokens, c->mode = mode;
     for (int L = 0; L < c->NL; L++) c->qs[L] = L == c->NL - 1 && mode != MODE_FWD ? c->n : 0;
@@ -373,9 +392,13 @@ static int run_call(Ctx *c, Io *io, int mode, int tid, int T) {
     pack_params(c, io->params);
   }
   if (tid == (T > 1)) find_combos(c, io->tokens, io->rows, c->NL == 1 && mode != MODE_FWD ? c->n : 0); /* on thread 1 while thread 0 packs */
+  MARK(tid, 0);
   if (barrier(T, tid)) return 1;
+  MARK(tid, 1);
   phase_B(c, T);
+  MARK(tid, 2);
   if (barrier(T, tid)) return 1;
+  MARK(tid, 3);
   const int n = imin(c->rows, CHUNKS * T); /* phase C: chunks of rows */
   for (int k; (k = claim(c, WORK_C)) < n;) {
     int r0, r1;
@@ -383,18 +406,25 @@ static int run_call(Ctx *c, Io *io, int mode, int tid, int T) {
     rows_forward(c, r0, r1, c->scratch[tid]);
     if (mode == MODE_TRAIN) rows_backward(c, r0, r1, c->scratch[tid]);
   }
+  MARK(tid, 4);
   if (mode != MODE_TRAIN) return 0;
   if (barrier(T, tid)) return 1;
-  phase_D(c, T);
+  MARK(tid, 5);
+  phase_D(c, T, tid);
+  MARK(tid, 6);
   if (barrier(T, tid)) return 1;
+  MARK(tid, 7);
   phase_E(c, T);
+  MARK(tid, 8);
   if (barrier(T, tid)) return 1;
+  MARK(tid, 9);
   if (tid == 0) {
     double s = 0;
     for (int i = 0; i < c->rows * c->n; i++) s += c->nll[i];
     io->loss = s / ((double)c->rows * c->n);
     unpack_grads(c, io->grad);
   }
+  MARK(tid, 10);
   return 0;
 }
 

@@ -125,7 +125,7 @@ export class WasmRuntime {
     }
     const module = await wasmModule();
     const memory = new wasm.Memory({ initial: 32, maximum: MAX_PAGES, shared: true });
-    const instance = await wasm.instantiate(module, { env: { memory } });
+    const instance = await wasm.instantiate(module, { env: { memory, now: () => performance.now() } });
     const ex = instance.exports as unknown as FusedExports;
     const ctl = ex.ctl_addr();
     const workers: Worker[] = [];

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { module, memory, tid, ctl, stackTop, lateStartMs } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory } });
+const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
 instance.exports.__stack_pointer.value = stackTop;
 const i32 = new Int32Array(memory.buffer, ctl, 8); // [job generation, exit, abort, barrier count, barrier generation, …] (engine.c)
 let seen = Atomics.load(i32, 0);
