@@ -68,7 +68,9 @@ export const benchCommand: Command = {
       const { ratioRows, runTorchReference } = await import('@sortscope/train/torch-reference');
       const scoredOnly = Boolean(args.globals['torch-scored-only']);
       out(`PyTorch reference (${python}, packages/train/bench/torch_reference.py${scoredOnly ? ' --scored-only' : ''}), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (before)`);
-      const torch = await runTorchReference(python, { batches, reps, scoredOnly, onLine: (l) => process.stderr.write(`torch: ${l}\n`) });
+      const { ARENA_DIR } = await import('@sortscope/train/testing');
+      // the script first reproduces the ARENA checkpoint's golden loss and accuracy: the times are of the same model
+      const torch = await runTorchReference(python, { batches, reps, scoredOnly, check: ARENA_DIR || undefined, onLine: (l) => process.stderr.write(`torch: ${l}\n`) });
       out(`torch ${torch.torch}, python ${torch.python}, ${torch.threads} threads; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (after)\n`);
       const best = engines?.[0] ?? 'fused-wasm×2';
       const mine = Object.fromEntries(Object.entries(ours).map(([b, byEngine]) => [b, byEngine[best] ?? {}]));

@@ -32,13 +32,16 @@ at the scored positions only, as sortscope's engines do. --compile wraps the mod
 Progress goes to stderr; stdout gets one line of JSON at the end:
   {"torch": ..., "python": ..., "threads": N, "mkldnn": bool, "scored_only": bool, "compile": bool,
    "batches": {"64": {"train": ms, "sgld": ms, "grad": ms, "forward": ms}, ...}}
-Exit codes: 0 done, 2 bad flags, 3 torch cannot be imported.
+--check FIXTURE_DIR first evaluates the ARENA checkpoint (fixtures/arena-sorted-list) with this
+model and refuses to time anything unless it reproduces the golden loss and token accuracy.
+Exit codes: 0 done, 2 bad flags, 3 torch cannot be imported, 4 the --check failed.
 """
 import argparse
 import json
 import math
 import platform
 import statistics
+import struct
 import sys
 import time
 
@@ -86,7 +89,40 @@ def parse_args(argv):
     p.add_argument("--threads", type=positive_int, default=2, help="torch.set_num_threads [2]")
     p.add_argument("--scored-only", action="store_true", help="compute the last layer's queries and the unembedding at the scored positions only")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (PyTorch 2)")
+    p.add_argument("--check", metavar="FIXTURE_DIR", help="first check that this model reproduces the ARENA fixture's golden loss and accuracy (exit 4 if not)")
     return p.parse_args(argv)
+
+
+def load_safetensors(path):
+    """{name: float32 tensor} of a safetensors file (its F32 tensors; no other package needed)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__" or t["dtype"] != "F32" or not t["shape"]:
+            continue  # TransformerLens' mask and IGNORE buffers
+        a, b = t["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[8 + n + a : 8 + n + b]), dtype=torch.float32).reshape(t["shape"])
+    return out
+
+
+def check_golden(fixture_dir, scored_only):
+    """The ARENA checkpoint on its 10,000 evaluation sequences: mean loss and token accuracy against
+    the golden numbers sortscope's engines are tested on. Returns (ok, message)."""
+    W = load_safetensors(f"{fixture_dir}/arena-sorted-list.safetensors")
+    with open(f"{fixture_dir}/eval-10000x21.u8", "rb") as f:
+        tokens = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).reshape(-1, N_CTX).long()  # [rows, n_ctx]
+    with open(f"{fixture_dir}/arena-sorted-list.golden.json") as f:
+        golden = json.load(f)["eval_10000"]
+    with torch.no_grad():
+        logits = scored_logits(logits_of, W, tokens[:, : 2 * LIST_LENGTH], scored_only)  # [rows * n, d_vocab]
+        targets = tokens[:, LIST_LENGTH + 1 :].reshape(-1)
+        loss = F.cross_entropy(logits, targets).item()
+        acc = (logits.argmax(-1) == targets).double().mean().item()
+    ok = abs(loss - golden["mean_loss"]) < 5e-5 and abs(acc - golden["token_accuracy"]) < 5e-5
+    return ok, f"ARENA check: loss {loss:.7f} (golden {golden['mean_loss']:.7f}), token accuracy {acc:.5f} (golden {golden['token_accuracy']:.5f})"
 
 
 def param_shapes():
@@ -240,6 +276,11 @@ def main(argv):
         print(f"{NAME}: cannot import torch ({reason})", file=sys.stderr, flush=True)
         return 3
     torch.set_num_threads(args.threads)
+    if args.check:
+        ok, message = check_golden(args.check, args.scored_only)
+        log(message + ("" if ok else ": this is not sortscope's model"))
+        if not ok:
+            return 4
     torch.manual_seed(0)  # the SGLD noise
     model = logits_of
     if args.compile:

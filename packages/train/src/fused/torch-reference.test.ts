@@ -1,14 +1,16 @@
 /**
  * runTorchReference against fake interpreters (small shell scripts standing in for a Python
  * with torch: PyTorch is not installed where these tests run), the real torch_reference.py
- * through python3 where there is one, and ratioRows on known numbers.
+ * through python3 (or SORTSCOPE_TORCH_PYTHON) where there is one — with torch, it must reproduce the
+ * ARENA checkpoint's golden numbers — and ratioRows on known numbers.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '@sortscope/core/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARENA_DIR } from '../testing.ts';
 import { ratioRows, runTorchReference, TORCH_SCRIPT, type TorchTimes } from './torch-reference.ts';
 
 const CANNED: TorchTimes = {
@@ -115,6 +117,12 @@ describe('runTorchReference', () => {
     expect(err.message).toContain('RuntimeError: out of memory');
   });
 
+  it('refuses the times of a model that fails the ARENA check (exit 4)', async () => {
+    const python = fake('python-wrong-model', 'echo "torch_reference.py: ARENA check: loss 0.5000000 (golden 0.0367980), token accuracy 0.90000 (golden 0.99886): this is not sortscope\'s model" >&2\nexit 4');
+    const err = await failure(runTorchReference(python, { ...OPTS, check: '/fixtures' }));
+    expect(err.message).toMatch(/^--torch: the PyTorch reference does not reproduce the ARENA checkpoint's golden numbers.*\(ARENA check: loss 0\.5000000 \(golden 0\.0367980\)/);
+  });
+
   it('says an interpreter that does not exist is not found', async () => {
     const python = join(dir, 'no-such-python');
     const err = await failure(runTorchReference(python, OPTS));
@@ -122,27 +130,44 @@ describe('runTorchReference', () => {
   });
 });
 
-const python3 = !spawnSync('python3', ['--version']).error;
-const python3HasTorch = python3 && spawnSync('python3', ['-c', 'import torch']).status === 0;
+/** the real script runs with python3, or with SORTSCOPE_TORCH_PYTHON (e.g. /usr/bin/python3 with Debian's python3-torch) */
+const PY = process.env.SORTSCOPE_TORCH_PYTHON || 'python3';
+const python3 = !spawnSync(PY, ['--version']).error;
+const python3HasTorch = python3 && spawnSync(PY, ['-c', 'import torch']).status === 0;
 
 describe.skipIf(!python3)('torch_reference.py with python3', () => {
   it('compiles (python3 -m py_compile)', () => {
     // the bytecode goes to the temp dir, not beside the script
-    const r = spawnSync('python3', ['-m', 'py_compile', TORCH_SCRIPT], { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: join(dir, 'pycache') } });
+    const r = spawnSync(PY, ['-m', 'py_compile', TORCH_SCRIPT], { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: join(dir, 'pycache') } });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
   it.skipIf(python3HasTorch)('exits 3 with the cannot-import message where torch is missing', async () => {
-    const err = await failure(runTorchReference('python3', OPTS));
-    expect(err.message).toMatch(/^--torch: python3 has no torch \(cannot import torch: .+\)$/);
+    const err = await failure(runTorchReference(PY, OPTS));
+    expect(err.message).toMatch(/^--torch: .*python3 has no torch \(cannot import torch: .+\)$/);
   });
 
   it.skipIf(!python3HasTorch)('measures a tiny batch where torch is installed', async () => {
-    const times = await runTorchReference('python3', { batches: [4], reps: 2, threads: 1 });
+    const times = await runTorchReference(PY, { batches: [4], reps: 2, threads: 1 });
     for (const kind of ['train', 'sgld', 'grad', 'forward'] as const) expect(times.batches['4'][kind]).toBeGreaterThan(0);
     expect(times.threads).toBe(1);
   });
+
+  it.skipIf(!python3HasTorch || !ARENA_DIR)("reproduces the ARENA checkpoint's golden loss and accuracy, and refuses when they differ", async () => {
+    const lines: string[] = [];
+    await runTorchReference(PY, { batches: [4], reps: 2, threads: 1, check: ARENA_DIR, onLine: (l) => lines.push(l) });
+    expect(lines.join('\n')).toMatch(/ARENA check: loss 0\.0367980 \(golden 0\.0367980\), token accuracy 0\.99886 \(golden 0\.99886\)/);
+    // the same files with a golden loss 1e-3 off: the check must fail
+    const fixture = join(dir, 'fixture');
+    mkdirSync(fixture);
+    for (const f of ['arena-sorted-list.safetensors', 'eval-10000x21.u8']) copyFileSync(join(ARENA_DIR, f), join(fixture, f));
+    const golden = JSON.parse(readFileSync(join(ARENA_DIR, 'arena-sorted-list.golden.json'), 'utf8'));
+    golden.eval_10000.mean_loss += 1e-3;
+    writeFileSync(join(fixture, 'arena-sorted-list.golden.json'), JSON.stringify(golden));
+    const err = await failure(runTorchReference(PY, { batches: [4], reps: 2, threads: 1, check: fixture }));
+    expect(err.message).toMatch(/does not reproduce the ARENA checkpoint's golden numbers/);
+  }, 60_000);
 });
 
 describe('ratioRows', () => {

@@ -65,14 +65,18 @@ export function checkTorch(python: string): string {
  * Run torch_reference.py with `python` and return its medians (ms per step).
  * @param opts.batches batch sizes; opts.reps timed steps per median; opts.threads torch threads [2];
  *   opts.scoredOnly: the script's last layer only at the scored positions, as our engines (default: everywhere, as a
- *   PyTorch user would write it); opts.onLine gets each progress line of the script (its stderr)
+ *   PyTorch user would write it); opts.check: a fixture folder (fixtures/arena-sorted-list) on which the script
+ *   must first reproduce the golden loss and accuracy (exit 4 otherwise); opts.onLine gets each progress line of the script (its stderr)
  */
-export async function runTorchReference(python: string, opts: { batches: number[]; reps: number; threads?: number; scoredOnly?: boolean; onLine?: (s: string) => void }): Promise<TorchTimes> {
+export async function runTorchReference(
+  python: string,
+  opts: { batches: number[]; reps: number; threads?: number; scoredOnly?: boolean; check?: string; onLine?: (s: string) => void },
+): Promise<TorchTimes> {
   const { batches, reps, threads = 2 } = opts;
   if (!batches.length || batches.some((b) => !Number.isInteger(b) || b < 1)) throw new ConfigError(`--torch: batch sizes must be positive integers, got [${batches.join(', ')}]`);
   if (!Number.isInteger(reps) || reps < 1) throw new ConfigError(`--torch: reps must be a positive integer, got ${reps}`);
   if (!Number.isInteger(threads) || threads < 1) throw new ConfigError(`--torch: threads must be a positive integer, got ${threads}`);
-  const args = [TORCH_SCRIPT, '--batches', batches.join(','), '--reps', String(reps), '--threads', String(threads), ...(opts.scoredOnly ? ['--scored-only'] : [])];
+  const args = [TORCH_SCRIPT, '--batches', batches.join(','), '--reps', String(reps), '--threads', String(threads), ...(opts.scoredOnly ? ['--scored-only'] : []), ...(opts.check ? ['--check', opts.check] : [])];
 
   const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
   let stdout = '';
@@ -100,6 +104,10 @@ export async function runTorchReference(python: string, opts: { batches: number[
   if (code === 3) {
     const why = tail.map((l) => /cannot import torch \((.*)\)\s*$/.exec(l)?.[1]).find((m) => m !== undefined);
     throw new ConfigError(`--torch: ${python} has no torch (cannot import torch: ${why ?? (tail.join(' | ') || 'exit code 3')})`);
+  }
+  if (code === 4) {
+    const why = tail.find((l) => /ARENA check:/.test(l)) ?? tail.join(' | ');
+    throw new ConfigError(`--torch: the PyTorch reference does not reproduce the ARENA checkpoint's golden numbers, so its times are not of sortscope's model (${why.replace(/^torch_reference\.py: /, '')})`);
   }
   if (code !== 0) {
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
