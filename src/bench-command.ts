@@ -53,9 +53,8 @@ export const benchCommand: Command = {
     const python = args.globals.torch as string | undefined;
     const out = (l: string) => process.stdout.write(`${l}\n`);
     if (python) (await import('@sortscope/train/torch-reference')).checkTorch(python); // before minutes of benchmarking
-    const { runBench } = await import('@sortscope/train/bench');
+    const { BENCH_SGLD, runBench } = await import('@sortscope/train/bench');
     const { chainBuffers, chainStep } = await import('@sortscope/llc/chain-step');
-    const { BENCH_SGLD } = await import('@sortscope/train/bench');
     // the llc stage's SGLD update (one pass: drift, norms, step; Box–Muller noise), as in every chain
     let buf = chainBuffers(0);
     const sgldStep = (w: Float32Array, w0: Float32Array, grad: Float32Array, rng: Parameters<typeof chainStep>[5]) => {

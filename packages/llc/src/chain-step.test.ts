@@ -1,6 +1,6 @@
 import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
-import { chainBuffers, chainStep } from './chain-step.ts';
+import { chainBuffers, chainPoint, chainStep } from './chain-step.ts';
 import { drift, type SgldParams, sgldStep } from './sgld.ts';
 
 /** the reference: drift, then the potential's norms, then the step (as chain.ts did before chainStep) */
@@ -42,7 +42,10 @@ describe('chainStep', () => {
         const grad = new Float32Array(n);
         Rng.derive(5, 'grad', step).fillNormal(grad, 1);
         const want = reference(p, wa, w0, grad, idx, ra);
+        const [g, copy] = [new Float64Array(m), new Float64Array(m)];
+        const point = chainPoint(p, wb, w0, grad, idx, g, copy); // at w, before chainStep moves it
         const got = chainStep(p, wb, w0, grad, idx, rb, buf, true);
+        expect([Array.from(g), Array.from(copy), point.dist2, point.wd2]).toEqual([Array.from(buf.g), Array.from(buf.before), got.dist2, got.wd2]);
         expect(Buffer.from(wb.buffer).equals(Buffer.from(wa.buffer))).toBe(true);
         expect(Array.from(buf.g)).toEqual(Array.from(want.g));
         expect(Array.from(buf.before)).toEqual(Array.from(want.before));
@@ -58,5 +61,6 @@ describe('chainStep', () => {
     const p: SgldParams = { epsilon: 1e-3, gamma: 1, nbeta: 1, weight_decay: 0, noise_level: 1 };
     const w = new Float32Array(5);
     expect(() => chainStep(p, w, w, w, null, null, chainBuffers(4), false)).toThrow(/length 4, expected 5/);
+    expect(() => chainPoint(p, w, w, w, null, new Float64Array(4), new Float64Array(4))).toThrow(/length 4, expected 5/);
   });
 });

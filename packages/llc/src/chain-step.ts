@@ -9,6 +9,9 @@
  *   dist2 += (w[i] − w0[i])²,  wd2 += w[i]²                     (before the step)
  *   w[i]  ← w[i] − (ε/2)·g[k] + sqrt(ε)·σ·ξ_k                   (float32 store)
  *
+ * `chainPoint` gives the same three quantities at a point without stepping (the far end of a
+ * transition, for the MALA acceptance).
+ *
  * ξ comes from `noise`, drawn beforehand with Rng.normals (the same values, in the same order,
  * as the per-coordinate Rng.normal() calls of sgldStep). One pass instead of three, no closures
  * per coordinate and the generator inlined make an LLC chain step's JavaScript part about 2×
@@ -69,4 +72,25 @@ export function chainStep(p: SgldParams, w: Float32Array, w0: Float32Array, grad
     z2 += noise * noise;
   }
   return { dist2, wd2, driftNorm: Math.sqrt(d2), noiseNorm: Math.sqrt(z2) };
+}
+
+/**
+ * At w, without stepping: the drift into `g`, w at the sampled coordinates into `copy`, and the
+ * potential's norms — chainStep's numbers before its step (chain-step.test.ts holds them equal).
+ */
+export function chainPoint(p: SgldParams, w: Float32Array, w0: Float32Array, grad: Float32Array, indices: Uint32Array | null, g: Float64Array, copy: Float64Array): { dist2: number; wd2: number } {
+  const m = indices ? indices.length : w.length;
+  if (g.length !== m || copy.length !== m) throw new RangeError(`chainPoint: buffers of length ${g.length}, expected ${m}`);
+  const { nbeta, gamma, weight_decay: wd } = p;
+  let dist2 = 0;
+  let wd2 = 0;
+  for (let k = 0; k < m; k++) {
+    const i = indices ? indices[k] : k;
+    const wi = w[i];
+    g[k] = nbeta * grad[i] + gamma * (wi - w0[i]) + wd * wi;
+    copy[k] = wi;
+    dist2 += (wi - w0[i]) ** 2;
+    if (wd) wd2 += wi ** 2;
+  }
+  return { dist2, wd2 };
 }

@@ -14,8 +14,8 @@
  */
 import type { Rng } from '@sortscope/core';
 import { malaAcceptance } from './mala.ts';
-import { chainBuffers, chainStep } from './chain-step.ts';
-import { drift, type SgldParams } from './sgld.ts';
+import { chainBuffers, chainPoint, chainStep } from './chain-step.ts';
+import type { SgldParams } from './sgld.ts';
 
 export interface SgldProblem<B = unknown> {
   /** number of parameters */
@@ -101,16 +101,8 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
       // the MALA acceptance of this transition, with U and its gradient at both ends on this step's batch
       const next = problem.lossAndGrad(w, batch);
       if (Number.isFinite(next.loss)) {
-        drift(s.sgld, w, w0, next.grad, idx, g2);
-        let d2 = 0;
-        let x2 = 0;
-        for (let k = 0; k < m; k++) {
-          const x = w[idx ? idx[k] : k];
-          after[k] = x;
-          d2 += (x - w0[idx ? idx[k] : k]) ** 2;
-          if (wd) x2 += x ** 2;
-        }
-        const a = malaAcceptance(buf.before, buf.g, U, after, g2, potentialOf(next.loss, d2, x2), s.sgld.epsilon);
+        const far = chainPoint(s.sgld, w, w0, next.grad, idx, g2, after);
+        const a = malaAcceptance(buf.before, buf.g, U, after, g2, potentialOf(next.loss, far.dist2, far.wd2), s.sgld.epsilon);
         accSum += a;
         accCount++;
         intervalSum += a;

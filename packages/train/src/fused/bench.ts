@@ -113,10 +113,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const names = opts.engines ?? ['fused-wasm×2', 'fused-wasm×1', 'tfjs-wasm'];
   const log = opts.print ?? ((line: string) => console.log(line));
   const w0 = weights === 'arena' && ARENA_DIR ? loadWeights(ARENA_WEIGHTS).params : initParams(BASELINE, paramLayout(BASELINE), 0);
+  const sgld = opts.sgldStep ?? sgldUpdate();
   const runners: Runner[] = [];
   for (const name of names) {
-    if (name === 'tfjs-wasm') runners.push(runner(name, await TfjsEngine.create(BASELINE, { backend: 'wasm' }), w0, opts.sgldStep ?? sgldUpdate()));
-    else runners.push(runner(name, await FusedEngine.create(BASELINE, { threads: Number(name.split('×')[1] ?? 2) }), w0, opts.sgldStep ?? sgldUpdate()));
+    if (name === 'tfjs-wasm') runners.push(runner(name, await TfjsEngine.create(BASELINE, { backend: 'wasm' }), w0, sgld));
+    else runners.push(runner(name, await FusedEngine.create(BASELINE, { threads: Number(name.split('×')[1] ?? 2) }), w0, sgld));
   }
   log(`sortscope fused-engine bench: baseline model (${paramLayout(BASELINE).size} parameters), ${weights === 'arena' ? 'ARENA trained' : 'initial'} weights`);
   log(`${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (before)`);

@@ -47,17 +47,18 @@ function where(path: PropertyKey[]): string {
   return path.map(String).join('.');
 }
 
+/** the refusals shared by checkTorch and runTorchReference */
+const cannotRun = (python: string, err: NodeJS.ErrnoException) => new ConfigError(err.code === 'ENOENT' ? `--torch: cannot run ${python}: not found` : `--torch: cannot run ${python}: ${err.message}`);
+const noTorch = (python: string, why: string) => new ConfigError(`--torch: ${python} has no torch (cannot import torch: ${why})`);
+
 /**
  * Fail fast, before minutes of benchmarking: can `python` start and import torch? Returns torch's
  * version; throws the same ConfigErrors as runTorchReference.
  */
 export function checkTorch(python: string): string {
   const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.error) throw new ConfigError((r.error as NodeJS.ErrnoException).code === 'ENOENT' ? `--torch: cannot run ${python}: not found` : `--torch: cannot run ${python}: ${r.error.message}`);
-  if (r.status !== 0) {
-    const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
-    throw new ConfigError(`--torch: ${python} has no torch (cannot import torch: ${last || `exit code ${r.status}`})`);
-  }
+  if (r.error) throw cannotRun(python, r.error);
+  if (r.status !== 0) throw noTorch(python, (r.stderr ?? '').trim().split('\n').pop() || `exit code ${r.status}`);
   return r.stdout.trim();
 }
 
@@ -94,16 +95,14 @@ export async function runTorchReference(
     for (const l of lines) line(l.replace(/\r$/, ''));
   });
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new ConfigError(err.code === 'ENOENT' ? `--torch: cannot run ${python}: not found` : `--torch: cannot run ${python}: ${err.message}`)),
-    );
+    child.on('error', (err: NodeJS.ErrnoException) => reject(cannotRun(python, err)));
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
   if (partial) line(partial.replace(/\r$/, ''));
 
   if (code === 3) {
     const why = tail.map((l) => /cannot import torch \((.*)\)\s*$/.exec(l)?.[1]).find((m) => m !== undefined);
-    throw new ConfigError(`--torch: ${python} has no torch (cannot import torch: ${why ?? (tail.join(' | ') || 'exit code 3')})`);
+    throw noTorch(python, why ?? (tail.join(' | ') || 'exit code 3'));
   }
   if (code === 4) {
     const why = tail.find((l) => /ARENA check:/.test(l)) ?? tail.join(' | ');
