@@ -2,6 +2,7 @@ export * from './errors.ts';
 export * from './canonical.ts';
 export * from './atomic.ts';
 export * from './rng.ts';
+export * from './ziggurat.ts';
 export * from './config.ts';
 export * from './json-schema.ts';
 export * from './cli-args.ts';

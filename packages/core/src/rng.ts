@@ -50,6 +50,17 @@ export class Rng {
     return result;
   }
 
+  /** `out.length` successive nextU32() values, bit for bit, with the generator inlined. */
+  fillU32(out: Uint32Array): void {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let k = 0; k < out.length; k++) {
+      out[k] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+      const t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+    }
+    this.s0 = s0, this.s1 = s1, this.s2 = s2, this.s3 = s3;
+  }
+
   /** Uniform double in [0, 1) with 53 random bits. */
   float(): number {
     const a = this.nextU32() >>> 5;

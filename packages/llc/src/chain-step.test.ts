@@ -1,4 +1,4 @@
-import { Rng } from '@sortscope/core';
+import { Rng, zigguratNormals } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
 import { chainBuffers, chainPoint, chainStep } from './chain-step.ts';
 import { drift, type SgldParams, sgldStep } from './sgld.ts';
@@ -56,6 +56,33 @@ describe('chainStep', () => {
       expect(ra.nextU32()).toBe(rb.nextU32()); // the noise streams consumed alike
       if (idx) expect(wb[0]).toBe(init[0]); // unsampled coordinates stay at w0
     });
+
+  it("with noise_stream 'ziggurat' takes ξ from zigguratNormals of the chain's stream (and not Box–Muller's)", () => {
+    const p: SgldParams = { epsilon: 1e-3, gamma: 300, nbeta: 1234.5, weight_decay: 0.002, noise_level: 1, noise_stream: 'ziggurat' };
+    const n = 1001;
+    const init = new Float32Array(n);
+    Rng.derive(3, 'w').fillNormal(init, 0.5);
+    const w0 = init.slice();
+    const [wz, wr, wb] = [init.slice(), init.slice(), init.slice()];
+    const [rz, rr] = [Rng.derive(4, 'noise'), Rng.derive(4, 'noise')];
+    const buf = chainBuffers(n);
+    for (let step = 0; step < 3; step++) {
+      const grad = new Float32Array(n);
+      Rng.derive(5, 'grad', step).fillNormal(grad, 1);
+      // the reference: the drift, then w ← w − (ε/2)·g + sqrt(ε)·σ·ξ with ξ = zigguratNormals
+      const g = new Float64Array(n);
+      drift(p, wr, w0, grad, null, g);
+      const xi = new Float64Array(n);
+      zigguratNormals(rr, xi);
+      for (let k = 0; k < n; k++) wr[k] = wr[k] - (p.epsilon / 2) * g[k] + Math.sqrt(p.epsilon) * xi[k];
+      chainStep(p, wz, w0, grad, null, rz, buf, false);
+      expect(Buffer.from(wz.buffer).equals(Buffer.from(wr.buffer))).toBe(true);
+      expect(Array.from(buf.xi)).toEqual(Array.from(xi));
+      chainStep({ ...p, noise_stream: 'box-muller' }, wb, w0, grad, null, Rng.derive(4, 'noise', step), buf, false);
+    }
+    expect(Buffer.from(wz.buffer).equals(Buffer.from(wb.buffer))).toBe(false);
+    expect(rz.nextU32()).toBe(rr.nextU32());
+  });
 
   it('refuses buffers of the wrong length', () => {
     const p: SgldParams = { epsilon: 1e-3, gamma: 1, nbeta: 1, weight_decay: 0, noise_level: 1 };

@@ -19,31 +19,33 @@ function rowStreams(n: number, batch: number, seed: number): Streams<Uint32Array
 }
 
 describe('LLC estimator: known answers', () => {
-  it('quadratic: E[λ̂] = Σ ½ (nβ h / a) / (1 − ε a / 4) within 3 standard errors', () => {
-    const h = [0.5, 1, 2, 4, 8];
-    const sgld = { epsilon: 0.01, gamma: 5, nbeta: 10, weight_decay: 0, noise_level: 1 };
-    const expected = h.reduce((s, hi) => {
-      const a = sgld.nbeta * hi + sgld.gamma;
-      return s + (0.5 * ((sgld.nbeta * hi) / a)) / (1 - (sgld.epsilon * a) / 4);
-    }, 0);
-    const settings: ChainSettings = { sgld, draws: 4000, burnin: 300, stepsBetweenDraws: 1, indices: null };
-    const streams: Streams<null> = { batches: () => () => null, noise: (c) => Rng.derive(3, 'quad', c), init: () => () => null };
-    const est = estimateLlc(quadratic(h), new Float32Array(5), settings, streams, 12);
-    expect(est.init_loss).toBe(0);
-    const se = est.std / Math.sqrt(12);
-    expect(Math.abs(est.mean - expected)).toBeLessThan(3 * se);
-    expect(se / expected).toBeLessThan(0.05); // the test has power
-  });
+  for (const noise_stream of ['box-muller', 'ziggurat'] as const)
+    it(`quadratic: E[λ̂] = Σ ½ (nβ h / a) / (1 − ε a / 4) within 3 standard errors (${noise_stream} noise)`, () => {
+      const h = [0.5, 1, 2, 4, 8];
+      const sgld = { epsilon: 0.01, gamma: 5, nbeta: 10, weight_decay: 0, noise_level: 1, noise_stream };
+      const expected = h.reduce((s, hi) => {
+        const a = sgld.nbeta * hi + sgld.gamma;
+        return s + (0.5 * ((sgld.nbeta * hi) / a)) / (1 - (sgld.epsilon * a) / 4);
+      }, 0);
+      const settings: ChainSettings = { sgld, draws: 4000, burnin: 300, stepsBetweenDraws: 1, indices: null };
+      const streams: Streams<null> = { batches: () => () => null, noise: (c) => Rng.derive(3, 'quad', c), init: () => () => null };
+      const est = estimateLlc(quadratic(h), new Float32Array(5), settings, streams, 12);
+      expect(est.init_loss).toBe(0);
+      const se = est.std / Math.sqrt(12);
+      expect(Math.abs(est.mean - expected)).toBeLessThan(3 * se);
+      expect(se / expected).toBeLessThan(0.05); // the test has power
+    });
 
-  it('a regular model (linear regression, d = 4) gives λ̂ ≈ d/2', () => {
-    const data = regressionData(1000, 4, 11);
-    const w0 = ols(data);
-    const B = 200;
-    const settings: ChainSettings = { sgld: { epsilon: 2e-3, gamma: 0.1, nbeta: B / Math.log(B), weight_decay: 0, noise_level: 1 }, draws: 1500, burnin: 200, stepsBetweenDraws: 1, indices: null };
-    const est = estimateLlc(linearModel(data), w0, settings, rowStreams(1000, B, 5), 6);
-    expect(Math.abs(est.mean - 2)).toBeLessThan(0.25);
-    expect(est.chains.every((c) => !c.flags.negative && !c.flags.nan)).toBe(true);
-  });
+  for (const noise_stream of ['box-muller', 'ziggurat'] as const)
+    it(`a regular model (linear regression, d = 4) gives λ̂ ≈ d/2 (${noise_stream} noise)`, () => {
+      const data = regressionData(1000, 4, 11);
+      const w0 = ols(data);
+      const B = 200;
+      const settings: ChainSettings = { sgld: { epsilon: 2e-3, gamma: 0.1, nbeta: B / Math.log(B), weight_decay: 0, noise_level: 1, noise_stream }, draws: 1500, burnin: 200, stepsBetweenDraws: 1, indices: null };
+      const est = estimateLlc(linearModel(data), w0, settings, rowStreams(1000, B, 5), 6);
+      expect(Math.abs(est.mean - 2)).toBeLessThan(0.25);
+      expect(est.chains.every((c) => !c.flags.negative && !c.flags.nan)).toBe(true);
+    });
 
   it('normal crossings are ordered: λ̂(k=1) > λ̂(k=2) > λ̂(k=3) (true 1/2, 1/4, 1/6)', () => {
     const data = regressionData(1000, 1, 17);

@@ -19,7 +19,7 @@ export interface TrainingData {
 
 export function chainSettings(c: LlcConfig, indices: Uint32Array | null, sampler: SamplerSettings): ChainSettings {
   return {
-    sgld: { epsilon: sampler.epsilon, gamma: c.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level },
+    sgld: { epsilon: sampler.epsilon, gamma: c.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level, ...(c.noise_stream ? { noise_stream: c.noise_stream } : {}) },
     draws: c.draws,
     burnin: c.burnin,
     stepsBetweenDraws: c.steps_between_draws,

@@ -20,7 +20,11 @@ export interface SgldParams {
   nbeta: number;
   weight_decay: number;
   noise_level: number;
+  /** how ξ is drawn from the chain's stream: Box–Muller (Rng.normals; the default) or the ziggurat (zigguratNormals) */
+  noise_stream?: NoiseStream;
 }
+
+export type NoiseStream = 'box-muller' | 'ziggurat';
 
 export interface SgldStepResult {
   /** ‖(ε/2)·g‖ restricted to the sampled coordinates */

@@ -50,7 +50,7 @@ function describe(est: LlcEstimate): string {
 function settingsLine(config: LlcConfig): string {
   const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
   const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'n/ln n' : 'B/ln B');
-  return `method ${config.method}, ε ${eps}, γ ${config.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}`;
+  return `method ${config.method}, ε ${eps}, γ ${config.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${config.noise_stream ? `, noise ${config.noise_stream}` : ''}`;
 }
 
 export interface LlcStageOptions {
@@ -198,5 +198,5 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       sampler: e.sampler,
     };
   });
-  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: config.gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, seconds, norms: tensorNorms(w.cfg, w.params), results };
+  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: config.gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, ...(config.noise_stream ? { noise_stream: config.noise_stream } : {}), seconds, norms: tensorNorms(w.cfg, w.params), results };
 }
