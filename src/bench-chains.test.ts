@@ -17,5 +17,16 @@ describe('benchChains', () => {
     expect(stepsPerSecond.max).toBeCloseTo(rates[2], 9);
     expect(stepsPerSecond.min).toBeGreaterThan(0);
     expect([r!.batch, r!.chains, r!.draws, r!.workers]).toEqual([16, 2, 10, 1]);
+    expect(r!.byStream['box-muller']?.seconds).toEqual(seconds);
+  }, 60_000);
+
+  it('times each noise stream in turn (box-muller, then ziggurat, rep by rep)', async () => {
+    const r = await benchChains({ batch: 16, chains: 2, draws: 10, workers: 1, reps: 2, streams: ['box-muller', 'ziggurat'] });
+    expect(Object.keys(r!.byStream)).toEqual(['box-muller', 'ziggurat']);
+    for (const s of ['box-muller', 'ziggurat'] as const) {
+      expect(r!.byStream[s]!.seconds).toHaveLength(2);
+      expect(r!.byStream[s]!.stepsPerSecond.min).toBeGreaterThan(0);
+    }
+    expect(r!.seconds).toEqual(r!.byStream['box-muller']!.seconds);
   }, 60_000);
 });

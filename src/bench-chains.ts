@@ -9,44 +9,59 @@
  * class (packages/train/src/fused/README.md).
  */
 import { availableParallelism } from 'node:os';
-import { LlcConfigSchema, LlcRunner } from '@sortscope/llc';
+import { LlcConfigSchema, LlcRunner, type NoiseStream } from '@sortscope/llc';
 import { loadWeights } from '@sortscope/train';
 import { ARENA_DIR, ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/train/testing';
 
 export const DEVINTERP_MS_PER_STEP_B64 = 11.8;
 
-export interface ChainBenchResult {
-  batch: number;
-  chains: number;
-  draws: number;
-  workers: number;
+interface Rates {
   /** seconds of each timed repetition */
   seconds: number[];
   /** chain-steps per second: median, min and max over the repetitions */
   stepsPerSecond: { median: number; min: number; max: number };
 }
 
-export async function benchChains(opts: { batch?: number; chains?: number; draws?: number; workers?: number; reps?: number } = {}): Promise<ChainBenchResult | null> {
+export interface ChainBenchResult extends Rates {
+  batch: number;
+  chains: number;
+  draws: number;
+  workers: number;
+  /** per noise stream (llc `noise_stream`), timed in turn rep by rep; the top-level rates are the first stream's */
+  byStream: Partial<Record<NoiseStream, Rates>>;
+}
+
+function rates(seconds: number[], steps: number): Rates {
+  const r = seconds.map((s) => steps / s).sort((a, b) => a - b);
+  return { seconds, stepsPerSecond: { median: r[(r.length - 1) >> 1], min: r[0], max: r[r.length - 1] } };
+}
+
+export async function benchChains(
+  opts: { batch?: number; chains?: number; draws?: number; workers?: number; reps?: number; streams?: NoiseStream[] } = {},
+): Promise<ChainBenchResult | null> {
   if (!ARENA_DIR) return null;
   const batch = opts.batch ?? 64;
   const chains = opts.chains ?? 8;
   const draws = opts.draws ?? 200;
+  const streams = opts.streams ?? ['box-muller'];
   const workers = opts.workers ?? Math.min(availableParallelism(), chains);
   const { params, cfg } = loadWeights(ARENA_WEIGHTS, { quiet: true });
   const tokens = arenaEvalTokens();
   const runner = await LlcRunner.start(cfg, { tokens, rows: tokens.length / cfg.n_ctx }, { workers });
   try {
-    const config = LlcConfigSchema.parse({ method: 'sgld', batch_size: batch, chains, draws, burnin: 0 });
+    const base = { method: 'sgld', batch_size: batch, chains, draws, burnin: 0 } as const;
     // warm-up: every worker compiles and tiers up its engine
-    await runner.estimate(params, [{ config: LlcConfigSchema.parse({ method: 'sgld', batch_size: batch, chains: workers, draws: 20, burnin: 0 }), target: { kind: 'all' } }]);
-    const seconds: number[] = [];
-    for (let i = 0; i < (opts.reps ?? 3); i++) {
-      const t0 = performance.now();
-      await runner.estimate(params, [{ config, target: { kind: 'all' } }]);
-      seconds.push((performance.now() - t0) / 1000);
-    }
-    const rates = seconds.map((s) => (chains * draws) / s).sort((a, b) => a - b);
-    return { batch, chains, draws, workers, seconds, stepsPerSecond: { median: rates[(rates.length - 1) >> 1], min: rates[0], max: rates[rates.length - 1] } };
+    await runner.estimate(params, [{ config: LlcConfigSchema.parse({ ...base, chains: workers, draws: 20 }), target: { kind: 'all' } }]);
+    const seconds = streams.map(() => [] as number[]);
+    for (let i = 0; i < (opts.reps ?? 3); i++)
+      for (const [k, noise_stream] of streams.entries()) {
+        const config = LlcConfigSchema.parse({ ...base, noise_stream });
+        const t0 = performance.now();
+        await runner.estimate(params, [{ config, target: { kind: 'all' } }]);
+        seconds[k].push((performance.now() - t0) / 1000);
+      }
+    const byStream = Object.fromEntries(streams.map((s, k) => [s, rates(seconds[k], chains * draws)]));
+    return { batch, chains, draws, workers, ...rates(seconds[0], chains * draws), byStream };
   } finally {
     await runner.close();
   }

@@ -35,7 +35,7 @@ export const benchCommand: Command = {
       { name: 'engines', type: 'string', value: 'LIST', description: 'engines to measure [default: fused-wasm×2,fused-wasm×1,tfjs-wasm]' },
       { name: 'torch', type: 'string', value: 'PYTHON', description: 'also run the PyTorch reference with this Python interpreter (it needs torch) and print PyTorch/ours' },
       { name: 'torch-scored-only', type: 'boolean', description: "PyTorch computes the last layer only at the scored positions, as our engines do (default: at every position, as a user's model does)" },
-      { name: 'chains', type: 'number', value: 'N', description: 'SGLD chain-steps per second of N chains × 200 draws at batch 64 through the llc stage (ARENA checkpoint; 0: skip) [default: 0]' },
+      { name: 'chains', type: 'number', value: 'N', description: 'SGLD chain-steps per second of N chains × 200 draws at batch 64 through the llc stage, with each noise stream (ARENA checkpoint; 0: skip) [default: 0]' },
     ],
     notes: [
       'Reference (packages/train/src/fused/README.md, "Against PyTorch"; same 2-core machine class): PyTorch 2.13 CPU 6.8–7.2 ms (batch 64), 31.6–34.6 ms (batch 512) per training step; devinterp 11.8 ms per SGLD step at batch 64.',
@@ -56,12 +56,15 @@ export const benchCommand: Command = {
     const { BENCH_SGLD, runBench } = await import('@sortscope/train/bench');
     const { chainBuffers, chainStep } = await import('@sortscope/llc/chain-step');
     // the llc stage's SGLD update (one pass: drift, norms, step; Box–Muller noise), as in every chain
-    let buf = chainBuffers(0);
-    const sgldStep = (w: Float32Array, w0: Float32Array, grad: Float32Array, rng: Parameters<typeof chainStep>[5]) => {
-      if (buf.g.length !== w.length) buf = chainBuffers(w.length);
-      chainStep(BENCH_SGLD, w, w0, grad, null, rng, buf, false);
+    const stageStep = (noise_stream: 'box-muller' | 'ziggurat') => {
+      const p = { ...BENCH_SGLD, noise_stream };
+      let buf = chainBuffers(0);
+      return (w: Float32Array, w0: Float32Array, grad: Float32Array, rng: Parameters<typeof chainStep>[5]) => {
+        if (buf.g.length !== w.length) buf = chainBuffers(w.length);
+        chainStep(p, w, w0, grad, null, rng, buf, false);
+      };
     };
-    const ours = await runBench({ batches, reps, weights, engines, sgldStep, print: out });
+    const ours = await runBench({ batches, reps, weights, engines, sgldStep: stageStep('box-muller'), sgldZigStep: stageStep('ziggurat'), print: out });
     if (!tfjsNodeInstalled()) out('\nunavailable: tfjs-node (@tensorflow/tfjs-node did not install: its installer downloads libtensorflow)\n');
     if (python) {
       const { ratioRows, runTorchReference } = await import('@sortscope/train/torch-reference');
@@ -76,15 +79,18 @@ export const benchCommand: Command = {
       for (const l of ratioRows(mine, torch, best)) out(l);
     }
     if (chains > 0) {
-      const r = await benchChains({ batch: 64, chains, draws: 200 });
+      const r = await benchChains({ batch: 64, chains, draws: 200, streams: ['box-muller', 'ziggurat'] });
       if (!r) out('chains: skipped (the ARENA fixture is not in this checkout)');
       else {
         const devinterp = 1000 / DEVINTERP_MS_PER_STEP_B64;
-        const { median, min, max } = r.stepsPerSecond;
-        out(
-          `SGLD chains through the llc stage: ${r.chains} chains × ${r.draws} draws at batch ${r.batch} on ${r.workers} workers, ${r.seconds.length} runs of ${r.seconds.map((s) => s.toFixed(2)).join(' / ')} s: ` +
-            `${median.toFixed(0)} chain-steps/s (${min.toFixed(0)}–${max.toFixed(0)}); devinterp ${devinterp.toFixed(0)}/s: ${(median / devinterp).toFixed(2)}× (${(min / devinterp).toFixed(2)}–${(max / devinterp).toFixed(2)}×)`,
-        );
+        out(`SGLD chains through the llc stage: ${r.chains} chains × ${r.draws} draws at batch ${r.batch} on ${r.workers} workers (devinterp: ${devinterp.toFixed(0)} steps/s)`);
+        for (const [stream, s] of Object.entries(r.byStream)) {
+          const { median, min, max } = s.stepsPerSecond;
+          out(
+            `  noise_stream ${stream}: ${s.seconds.length} runs of ${s.seconds.map((x) => x.toFixed(2)).join(' / ')} s: ` +
+              `${median.toFixed(0)} chain-steps/s (${min.toFixed(0)}–${max.toFixed(0)}), ${(median / devinterp).toFixed(2)}× devinterp (${(min / devinterp).toFixed(2)}–${(max / devinterp).toFixed(2)}×)`,
+          );
+        }
       }
     }
     return 0;

@@ -12,6 +12,7 @@
  * engines' data); medians after warm-up:
  *   train   lossAndGrad + Adam (../optimizer.ts) on the engine's own copy of the weights
  *   sgld    lossAndGrad + one SGLD update with Gaussian noise (the llc stage's step, see SgldStepFn)
+ *   sgld-zig the same with the ziggurat noise stream (llc `noise_stream: ziggurat`)
  *   sgld×4  four chains' SGLD steps, per chain: one lossAndGradMany call on the fused engine
  *   grad    lossAndGrad alone
  *   forward evaluate (per-token loss and correctness at the scored positions)
@@ -19,7 +20,7 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { Rng } from '@sortscope/core';
+import { Rng, zigguratNormals } from '@sortscope/core';
 import type { Batch, Engine } from '../engine.ts';
 import { initParams } from '../init.ts';
 import { paramLayout } from '../layout.ts';
@@ -32,7 +33,7 @@ import { BASELINE, benchBatch } from './bench-batch.ts';
 import { FusedEngine } from './engine.ts';
 
 const ADAM: AdamConfig = { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 };
-const KINDS = ['train', 'sgld', 'sgld×4', 'grad', 'forward'] as const;
+const KINDS = ['train', 'sgld', 'sgld-zig', 'sgld×4', 'grad', 'forward'] as const;
 type Kind = (typeof KINDS)[number];
 
 export interface BenchOptions {
@@ -44,8 +45,10 @@ export interface BenchOptions {
   weights?: 'init' | 'arena';
   /** engines: 'fused-wasm×T' (T threads) and 'tfjs-wasm' */
   engines?: string[];
-  /** the SGLD update after each gradient (see SgldStepFn) [this file's sgldUpdate] */
+  /** the SGLD update after each gradient (see SgldStepFn) [this file's sgldUpdate('box-muller')] */
   sgldStep?: SgldStepFn;
+  /** the same with the ziggurat noise stream [this file's sgldUpdate('ziggurat')] */
+  sgldZigStep?: SgldStepFn;
   /** where the table goes [console.log] */
   print?: (line: string) => void;
 }
@@ -61,12 +64,13 @@ export type SgldStepFn = (w: Float32Array, w0: Float32Array, grad: Float32Array,
 /** ε, γ, nβ of a typical calibration (devinterp semantics; packages/llc/src/sgld.ts) */
 export const BENCH_SGLD = { epsilon: 1e-5, gamma: 1e4, nbeta: 100, weight_decay: 0, noise_level: 1 };
 
-function sgldUpdate(): SgldStepFn {
+function sgldUpdate(stream: 'box-muller' | 'ziggurat'): SgldStepFn {
   let xi = new Float64Array(0);
   return (w, w0, grad, rng) => {
     if (xi.length !== w.length) xi = new Float64Array(w.length);
     const { epsilon: eps, gamma, nbeta } = BENCH_SGLD;
-    rng.normals(xi);
+    if (stream === 'ziggurat') zigguratNormals(rng, xi);
+    else rng.normals(xi);
     const scale = Math.sqrt(eps);
     for (let i = 0; i < w.length; i++) w[i] = w[i] - (eps / 2) * (nbeta * grad[i] + gamma * (w[i] - w0[i])) + scale * xi[i];
   };
@@ -78,7 +82,7 @@ interface Runner {
   step(kind: Kind, batch: Batch): void;
 }
 
-function runner(label: string, engine: Engine, w0: Float32Array, sgld: SgldStepFn): Runner {
+function runner(label: string, engine: Engine, w0: Float32Array, sgld: SgldStepFn, sgldZig: SgldStepFn): Runner {
   const w = w0.slice();
   const adam = adamState(w.length);
   const chains = Array.from({ length: 4 }, () => w0.slice());
@@ -91,6 +95,7 @@ function runner(label: string, engine: Engine, w0: Float32Array, sgld: SgldStepF
       else if (kind === 'forward') engine.evaluate(w, batch);
       else if (kind === 'train') adamStep(ADAM, w, engine.lossAndGrad(w, batch).grad, adam, 1e-3);
       else if (kind === 'sgld') sgld(chains[0], w0, engine.lossAndGrad(chains[0], batch).grad, rng);
+      else if (kind === 'sgld-zig') sgldZig(chains[1], w0, engine.lossAndGrad(chains[1], batch).grad, rng);
       else {
         const batches = chains.map(() => batch);
         const out = engine instanceof FusedEngine ? engine.lossAndGradMany(chains, batches) : chains.map((c, i) => engine.lossAndGrad(c, batches[i]));
@@ -113,11 +118,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const names = opts.engines ?? ['fused-wasm×2', 'fused-wasm×1', 'tfjs-wasm'];
   const log = opts.print ?? ((line: string) => console.log(line));
   const w0 = weights === 'arena' && ARENA_DIR ? loadWeights(ARENA_WEIGHTS).params : initParams(BASELINE, paramLayout(BASELINE), 0);
-  const sgld = opts.sgldStep ?? sgldUpdate();
+  const sgld = opts.sgldStep ?? sgldUpdate('box-muller');
+  const sgldZig = opts.sgldZigStep ?? sgldUpdate('ziggurat');
   const runners: Runner[] = [];
   for (const name of names) {
-    if (name === 'tfjs-wasm') runners.push(runner(name, await TfjsEngine.create(BASELINE, { backend: 'wasm' }), w0, sgld));
-    else runners.push(runner(name, await FusedEngine.create(BASELINE, { threads: Number(name.split('×')[1] ?? 2) }), w0, sgld));
+    if (name === 'tfjs-wasm') runners.push(runner(name, await TfjsEngine.create(BASELINE, { backend: 'wasm' }), w0, sgld, sgldZig));
+    else runners.push(runner(name, await FusedEngine.create(BASELINE, { threads: Number(name.split('×')[1] ?? 2) }), w0, sgld, sgldZig));
   }
   log(`sortscope fused-engine bench: baseline model (${paramLayout(BASELINE).size} parameters), ${weights === 'arena' ? 'ARENA trained' : 'initial'} weights`);
   log(`${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (before)`);

@@ -173,12 +173,13 @@ describe.skipIf(!python3)('torch_reference.py with python3', () => {
 describe('ratioRows', () => {
   it('puts PyTorch beside ours per batch size, with PyTorch/ours', () => {
     const torch: TorchTimes = { ...CANNED, batches: { '512': { train: 31.6, sgld: 36.8, grad: 37.7, forward: 21.05 }, '64': { train: 7, sgld: 6, grad: 4.5, forward: 2.2 } } };
-    const ours = { '64': { train: 3.5, sgld: 6, 'sgld×4': 2, grad: 9, forward: 0 }, '128': { train: 1 } };
+    const ours = { '64': { train: 3.5, sgld: 6, 'sgld-zig': 4, 'sgld×4': 2, grad: 9, forward: 0 }, '128': { train: 1 } };
     expect(ratioRows(ours, torch, 'fused-wasm×2')).toEqual([
       '| batch 64 | PyTorch ms | fused-wasm×2 ms | PyTorch/fused-wasm×2 |',
       '|---|---:|---:|---:|',
       '| train | 7.00 | 3.50 | 2.00× |',
       '| sgld | 6.00 | 6.00 | 1.00× |',
+      '| sgld-zig | 6.00 | 4.00 | 1.50× |',
       '| grad | 4.50 | 9.00 | 0.50× |',
       '',
     ]);
