@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { ConfigError } from '@sortscope/core/errors';
+import { NOISE_STREAMS, type NoiseStream } from '@sortscope/llc';
 import { benchChains, DEVINTERP_MS_PER_STEP_B64 } from './bench-chains.ts';
 import type { Command } from './main.ts';
 
@@ -55,8 +56,8 @@ export const benchCommand: Command = {
     if (python) (await import('@sortscope/train/torch-reference')).checkTorch(python); // before minutes of benchmarking
     const { BENCH_SGLD, runBench } = await import('@sortscope/train/bench');
     const { chainBuffers, chainStep } = await import('@sortscope/llc/chain-step');
-    // the llc stage's SGLD update (one pass: drift, norms, step; Box–Muller noise), as in every chain
-    const stageStep = (noise_stream: 'box-muller' | 'ziggurat') => {
+    // the llc stage's SGLD update (one pass: drift, norms, step), as in every chain, with each noise stream
+    const stageStep = (noise_stream: NoiseStream) => {
       const p = { ...BENCH_SGLD, noise_stream };
       let buf = chainBuffers(0);
       return (w: Float32Array, w0: Float32Array, grad: Float32Array, rng: Parameters<typeof chainStep>[5]) => {
@@ -79,7 +80,7 @@ export const benchCommand: Command = {
       for (const l of ratioRows(mine, torch, best)) out(l);
     }
     if (chains > 0) {
-      const r = await benchChains({ batch: 64, chains, draws: 200, streams: ['box-muller', 'ziggurat'] });
+      const r = await benchChains({ batch: 64, chains, draws: 200, streams: [...NOISE_STREAMS] });
       if (!r) out('chains: skipped (the ARENA fixture is not in this checkout)');
       else {
         const devinterp = 1000 / DEVINTERP_MS_PER_STEP_B64;

@@ -24,7 +24,9 @@ export interface SgldParams {
   noise_stream?: NoiseStream;
 }
 
-export type NoiseStream = 'box-muller' | 'ziggurat';
+/** the ways a chain turns its stream into Gaussian noise (llc `noise_stream`; chain-step.ts) */
+export const NOISE_STREAMS = ['box-muller', 'ziggurat'] as const;
+export type NoiseStream = (typeof NOISE_STREAMS)[number];
 
 export interface SgldStepResult {
   /** ‖(ε/2)·g‖ restricted to the sampled coordinates */
