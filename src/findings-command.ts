@@ -18,6 +18,7 @@ export const findingsCommand: Command = {
     globals: [
       { name: 'study', type: 'string', value: 'NAME', description: `the study [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY} (experiments/)]` },
       { name: 'cells', type: 'boolean', description: 'per cell (an experiment without its seed): mean ± sd over seeds of the stage markers and the LLC (src/findings-claims.ts)' },
+      { name: 'changes', type: 'boolean', description: 'per cell: the paired change of λ̂ (target all) between consecutive estimated steps over seeds, with t and the direction (src/findings-changes.ts)' },
       { name: 'curve', type: 'string', value: 'EXPERIMENT', description: "print one experiment's curve: loss, overlap, regions, split agreement, LLC per target" },
       { name: 'from', type: 'string', value: 'FILE', description: 'read these compact results [default: the artifacts if the study has any, else docs/findings/<study>.json]' },
       { name: 'save', type: 'boolean', description: "compute the compact results from the artifacts and merge them into docs/findings/<study>.json (committed experiments not here are kept while their stage keys are today's)" },
@@ -79,6 +80,10 @@ export const findingsCommand: Command = {
       const e = data.experiments.find((x) => x.experiment === curve);
       if (!e) throw new ConfigError(`--curve: got ${JSON.stringify(curve)}; expected one of: ${data.experiments.map((x) => x.experiment).join(', ')}`);
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
+    } else if (g.changes) {
+      const { changesMarkdown, llcChanges } = await import('./findings-changes.ts');
+      const changes = llcChanges(data.experiments);
+      process.stdout.write(g.json ? `${JSON.stringify(changes, null, 2)}\n` : changesMarkdown(changes));
     } else if (g.cells) {
       const cells = cellSummaries(data.experiments);
       const steps = llcSteps(data.experiments);

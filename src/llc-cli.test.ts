@@ -51,10 +51,16 @@ describe('sortscope llc (CLI)', () => {
     expect(new Set(est.rows.map((r) => r.target))).toEqual(new Set(['all', 'L0H1']));
     expect(est.rows.every((r) => Number.isFinite(r.llc_mean) && Number.isFinite(r.llc_std))).toBe(true);
     expect(est.meta.config).toMatchObject({ method: 'canonical', gamma: 1000, epsilon_fraction: 0.05 });
-    // the canonical estimator: nβ = n/ln n of the 2,000 training rows, ε a fraction of the measured stability limit
+    // the canonical estimator: nβ = T·n/ln n of the 2,000 training rows of T = 4 scored tokens, ε a fraction of the
+    // measured stability limit, the loss tilted, the chains assessed (and lengthened from 30 draws where they did not settle)
     for (const r of est.rows) {
       expect(r.method).toBe('canonical');
-      expect(r.nbeta).toBeCloseTo(2000 / Math.log(2000), 8);
+      expect(r.nbeta).toBeCloseTo((4 * 2000) / Math.log(2000), 8);
+      expect(r).toMatchObject({ gamma: 1000, tilt: true, control_variate: true, preconditioner: 'none' });
+      expect(r.resolution).toBeCloseTo(1000 / r.nbeta, 12);
+      expect(r.draws).toBeGreaterThanOrEqual(30);
+      expect(r.draws).toBeLessThanOrEqual(240);
+      expect(Number.isFinite(r.rhat) && Number.isFinite(r.decrement) && r.gradient_norm > 0).toBe(true);
       expect(r.epsilon / r.epsilon_limit).toBeCloseTo(0.05, 8);
       expect(r.lambda_max).toBeGreaterThan(0);
       expect(Object.keys(r.norms)).toContain('embed.W_E');
@@ -88,7 +94,9 @@ describe('sortscope llc (CLI)', () => {
     expect(ok.status).toBe(0);
     const json = JSON.parse(ok.stdout);
     expect(json.summary.results[0]).toMatchObject({ target: 'all', per_chain: [expect.any(Number), expect.any(Number)], acceptance: expect.any(Number) });
-    expect(json.summary.results[0].sampler.nbeta).toBeCloseTo(150_000 / Math.log(150_000), 6); // --weights without --data: a fresh default training set
+    expect(json.summary.results[0].sampler.nbeta).toBeCloseTo((4 * 150_000) / Math.log(150_000), 6); // --weights without --data: a fresh default training set
+    expect(json.summary.results[0].convergence).toMatchObject({ draws: expect.any(Number), rhat: expect.any(Number), stable: expect.any(Boolean) });
+    expect(json.summary.results[0].stationarity).toMatchObject({ tilt: true, decrement: expect.any(Number) });
     const raw = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--method', 'sgld', '--chains', '2', '--draws', '20', '--json', '--quiet']).stdout);
     expect(raw.summary.results[0].sampler).toMatchObject({ method: 'sgld', epsilon: 1e-4 });
     expect(raw.summary.results[0].sampler.nbeta).toBeCloseTo(32 / Math.log(32), 10);

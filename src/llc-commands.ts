@@ -108,7 +108,7 @@ export const calibrateCommand: Command = {
       DATA,
       { name: 'epsilons', type: 'string', value: 'LIST', description: 'step sizes to try [default: method sgld → 1e-6,1e-5,1e-4,1e-3; method canonical → fractions of the stability limit, see --fractions]' },
       { name: 'fractions', type: 'string', value: 'LIST', description: 'method canonical: fractions of the drift-stability limit 4/(nβ·λ_max + γ) to try [default: 0.03,0.1,0.3]' },
-      { name: 'gammas', type: 'string', value: 'LIST', description: 'localizations to try [default: 30,100,300 (canonical); 100,1000,10000 (sgld)]' },
+      { name: 'gammas', type: 'string', value: 'LIST', description: 'localizations to try [default: 3000,10000,30000 (canonical); 100,1000,10000 (sgld)]' },
       { name: 'nbetas', type: 'string', value: 'LIST', description: "inverse temperatures to try [default: the config's nβ, or the method's rule]" },
       { name: 'no-invariance', type: 'boolean', description: 'skip the invariance check (4 more estimates per setting)' },
       { name: 'out', type: 'string', value: 'FILE', description: 'also write the calibration as JSON to FILE' },
@@ -131,7 +131,7 @@ export const calibrateCommand: Command = {
     const grid = {
       steps: eps ?? (canonical ? (list(g.fractions, 'fractions') ?? [0.03, 0.1, 0.3]) : [1e-6, 1e-5, 1e-4, 1e-3]),
       stepAxis: (eps || !canonical ? 'epsilon' : 'fraction') as 'epsilon' | 'fraction',
-      gammas: list(g.gammas, 'gammas') ?? (canonical ? [30, 100, 300] : [100, 1000, 10000]),
+      gammas: list(g.gammas, 'gammas') ?? (canonical ? [3000, 10000, 30000] : [100, 1000, 10000]),
       nbetas: list(g.nbetas, 'nbetas') ?? [base.nbeta],
     };
     const invariance = !g['no-invariance'];
@@ -149,14 +149,15 @@ export const calibrateCommand: Command = {
 export const diagnoseCommand: Command = {
   spec: {
     name: 'llc diagnose',
-    summary: 'Check an LLC estimate on one checkpoint: invariance under the model\'s symmetries, saturation in nβ, curvature, the Gaussian-sharpness baseline.',
+    summary: 'Check an LLC estimate on one checkpoint: stationarity, convergence, invariance under the model\'s symmetries, curvature; with --sweep, λ̂ against γ, ε, nβ and chain length, and each head against the whole model.',
     section: { name: 'llc', schema: LlcConfigSchema },
     globals: [
       STAGE_GLOBALS[0],
       STEP,
       WEIGHTS,
       DATA,
-      { name: 'sweep', type: 'number', value: 'K', description: 'nβ values in the sweep from B/ln B to n/ln n [default: 5]' },
+      { name: 'sweep', type: 'boolean', description: 'also sweep γ (×¼ … ×4), the step (0.025 … 0.2 of the stability limit), nβ (×0.3, ×1, ×3 at fixed γ and at fixed γ/nβ) and the chain length (×1 … ×8, fixed), and estimate each head restricted' },
+      { name: 'no-invariance', type: 'boolean', description: 'skip the estimates on the symmetric images (one per symmetry of the model)' },
       { name: 'out', type: 'string', value: 'FILE', description: 'also write the diagnosis as JSON to FILE' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of text' },
       { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
@@ -164,7 +165,7 @@ export const diagnoseCommand: Command = {
       ENGINE_OPTION,
       BACKEND_OPTION,
     ],
-    notes: ['Runs 1 + K + (one per symmetry of the model, about 10) estimates at the llc settings: shorten them with e.g. --chains 2 --draws 200 --burnin 100.'],
+    notes: ['Runs 1 + (one per symmetry of the model, about 10) estimates at the llc settings, and with --sweep about 20 more, each lengthened until it converges: on the ARENA checkpoint about 15 min, and 30–60 min with --sweep, on 2 cores.'],
   },
   async run(args, root) {
     const g = args.globals;
@@ -173,12 +174,14 @@ export const diagnoseCommand: Command = {
     const { log } = await import('@sortscope/core');
     const { diagnose, diagnoseEstimates, diagnosisText } = await import('@sortscope/llc');
     const t0 = performance.now();
-    log(`llc diagnose: ${where}; method ${base.method}; ${base.chains} chains × ${base.draws} draws, B ${base.batch_size}`, quiet);
-    const sweep = g.sweep as number | undefined;
-    const d = await withRunner(g, cfg, data, { label: 'diagnose', draws: diagnoseEstimates(cfg, sweep) * base.chains * base.draws, quiet }, (runner, progress) =>
-      diagnose(runner, cfg, w0, data, base, { progress, sweep, backend: g.backend as string | undefined }),
+    const sweep = Boolean(g.sweep);
+    const invariance = !g['no-invariance'];
+    const n = diagnoseEstimates(cfg, { sweep, invariance, epsilonGiven: base.epsilon !== undefined });
+    log(`llc diagnose: ${where}; method ${base.method}; ${n} estimates × ${base.chains} chains × ≥ ${base.draws} draws, B ${base.batch_size}`, quiet);
+    const d = await withRunner(g, cfg, data, { label: 'diagnose', draws: n * base.chains * base.draws, quiet }, (runner, progress) =>
+      diagnose(runner, cfg, w0, data, base, { progress, sweep, invariance, backend: g.backend as string | undefined }),
     );
-    const result = { where, data_rows: data.rows, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, gamma: base.gamma, seconds: (performance.now() - t0) / 1000, ...d };
+    const result = { where, data_rows: data.rows, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, seconds: (performance.now() - t0) / 1000, ...d };
     await emit(g, result, `${where}\n${diagnosisText(d)}`);
     return 0;
   },

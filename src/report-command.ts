@@ -50,7 +50,7 @@ export const reportCommand: Command = {
     if (experiments.length === 0) throw new ConfigError(`study '${study}' has no experiments to report on`);
     const workers = g.workers as number | undefined;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new ConfigError(`--workers: got ${workers}; expected a whole number >= 0`);
-    const { summary } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers });
+    const { summary } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers, root });
     if (g.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   },

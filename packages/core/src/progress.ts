@@ -49,6 +49,11 @@ export class Progress {
     this.write(this.line(t, extra), false);
   }
 
+  /** More work than announced (e.g. chains lengthened until they converge): the total grows by `more`. */
+  extend(more: number): void {
+    this.opts.total += more;
+  }
+
   /** Print the final line (always, unless quiet). */
   finish(extra = ''): void {
     if (this.opts.quiet) return;

@@ -13,6 +13,12 @@ import { createHash } from 'node:crypto';
 
 const TWO_POW_53 = 9007199254740992;
 
+/** A generator's state (Rng.snapshot), as plain data: it survives structured cloning and JSON. */
+export interface RngSnapshot {
+  words: [number, number, number, number];
+  spare: number | null;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -35,6 +41,21 @@ export class Rng {
   /** A generator from a raw 128-bit state (for test vectors; use `derive` everywhere else). */
   static fromState(words: [number, number, number, number]): Rng {
     return new Rng(Uint32Array.from(words));
+  }
+
+  /**
+   * The generator's whole state (the four words and Box–Muller's spare value), so that a stream can
+   * be continued in another thread or process: `Rng.restore(r.snapshot())` produces what `r` would.
+   */
+  snapshot(): RngSnapshot {
+    return { words: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spareNormal };
+  }
+
+  /** A generator continuing from a snapshot. */
+  static restore(snap: RngSnapshot): Rng {
+    const r = new Rng(Uint32Array.from(snap.words));
+    r.spareNormal = snap.spare;
+    return r;
   }
 
   /** Uniform 32-bit unsigned integer. */

@@ -23,7 +23,7 @@ import type { LlcEstimate } from './estimate.ts';
 import { Rng } from '@sortscope/core';
 import { applySymmetry, type ModelConfig, type Symmetry, symmetryApplies } from '@sortscope/train';
 import type { LlcRunner } from './run.ts';
-import type { LlcConfig } from './schema.ts';
+import { estimatorOptions, type LlcConfig } from './schema.ts';
 
 export interface CalibrationGrid {
   /** explicit step sizes, or (canonical) fractions of the drift-stability limit */
@@ -90,7 +90,9 @@ export function calibrationPoint(c: LlcConfig, e: LlcEstimate, step = c.epsilon 
   const acceptanceOk = e.acceptance_mean >= ACCEPTANCE_RANGE[0] && e.acceptance_mean <= ACCEPTANCE_RANGE[1];
   const epsilon = e.sampler?.epsilon ?? c.epsilon ?? NaN;
   const nbeta = e.sampler?.nbeta ?? c.nbeta ?? NaN;
-  const mixing = ((c.burnin + c.draws * c.steps_between_draws) * epsilon * c.gamma) / 2;
+  const gamma = e.sampler?.gamma ?? estimatorOptions(c).gamma;
+  const draws = e.convergence?.draws ?? c.draws;
+  const mixing = ((c.burnin + draws * c.steps_between_draws) * epsilon * gamma) / 2;
   if (mixing < MIN_MIXING) flags.push('unmixed');
   const all = [e.mean, ...Object.values(images)];
   const median = [...all].sort((a, b) => a - b)[Math.floor(all.length / 2)];
@@ -99,7 +101,7 @@ export function calibrationPoint(c: LlcConfig, e: LlcEstimate, step = c.epsilon 
   return {
     step,
     epsilon,
-    gamma: c.gamma,
+    gamma,
     nbeta,
     llc_mean: e.mean,
     llc_std: e.std,
@@ -108,7 +110,7 @@ export function calibrationPoint(c: LlcConfig, e: LlcEstimate, step = c.epsilon 
     loss_rise: rises.reduce((a, b) => a + b, 0) / rises.length,
     mixing,
     flags,
-    healthy: acceptanceOk && !flags.some((f) => f === 'nan' || f === 'negative' || f === 'not_flat' || f === 'left_basin' || f === 'unmixed' || f === 'not_invariant'),
+    healthy: acceptanceOk && !flags.some((f) => ['nan', 'negative', 'not_flat', 'left_basin', 'unmixed', 'not_invariant', 'not_converged', 'not_minimum'].includes(f)),
     flatness: null,
     spread,
     images,

@@ -12,6 +12,13 @@
  * `chainPoint` gives the same three quantities at a point without stepping (the far end of a
  * transition, for the MALA acceptance).
  *
+ * With a diagonal preconditioner P (pSGLD, Li et al. 2016, with P fixed for the whole chain so that
+ * the chain keeps its stationary distribution; preconditioner.ts) the step is
+ *
+ *   w[i]  ← w[i] − (ε/2)·P[k]·g[k] + sqrt(ε·P[k])·σ·ξ_k
+ *
+ * and without one (P = null) exactly the line above, bit for bit.
+ *
  * ξ comes from `noise`, drawn beforehand with Rng.normals (the same values, in the same order,
  * as the per-coordinate Rng.normal() calls of sgldStep), or with `noise_stream: 'ziggurat'` by
  * zigguratNormals (another stream of the same generator, 3–5× cheaper to draw). One pass
@@ -44,9 +51,20 @@ export function chainBuffers(m: number): ChainBuffers {
   return { g: new Float64Array(m), xi: new Float64Array(m), before: new Float64Array(m) };
 }
 
+/** A fixed diagonal preconditioner over the sampled coordinates: P and sqrt(P). */
+export interface Preconditioning {
+  p: Float64Array;
+  sqrt: Float64Array;
+}
+
+export function preconditioning(p: Float64Array): Preconditioning {
+  return { p, sqrt: p.map(Math.sqrt) };
+}
+
 /** Take the step in place; with `keepBefore`, buf.before receives w at the sampled coordinates first. */
-export function chainStep(p: SgldParams, w: Float32Array, w0: Float32Array, grad: Float32Array, indices: Uint32Array | null, rng: Rng | null, buf: ChainBuffers, keepBefore: boolean): ChainStepResult {
+export function chainStep(p: SgldParams, w: Float32Array, w0: Float32Array, grad: Float32Array, indices: Uint32Array | null, rng: Rng | null, buf: ChainBuffers, keepBefore: boolean, pre: Preconditioning | null = null): ChainStepResult {
   const m = indices ? indices.length : w.length;
+  if (pre && pre.p.length !== m) throw new RangeError(`chainStep: preconditioner of length ${pre.p.length}, expected ${m}`);
   const { g, xi, before } = buf;
   if (g.length !== m || xi.length !== m || before.length !== m) throw new RangeError(`chainStep: buffers of length ${g.length}, expected ${m}`);
   const half = p.epsilon / 2;
@@ -69,8 +87,8 @@ export function chainStep(p: SgldParams, w: Float32Array, w0: Float32Array, grad
     dist2 += (wi - w0[i]) ** 2;
     if (wd) wd2 += wi ** 2;
     if (keepBefore) before[k] = wi;
-    const step = half * gk;
-    const noise = noisy ? scale * xi[k] : 0;
+    const step = pre ? half * pre.p[k] * gk : half * gk;
+    const noise = noisy ? (pre ? scale * pre.sqrt[k] * xi[k] : scale * xi[k]) : 0;
     w[i] = wi - step + noise;
     d2 += step * step;
     z2 += noise * noise;

@@ -1,17 +1,26 @@
 /**
- * Worker thread of the llc stage: the training tokens are sent once, then jobs — `init` (init_loss
- * at a checkpoint), `curvature` (λ_max of the Hessian at a checkpoint, for the step size) and
- * `chain` (one SGLD chain's trace). Each job names the model configuration it runs on (the
- * canonical form changes ln_eps), and the worker keeps one single-threaded engine per
- * configuration: the pool already uses the cores.
+ * Worker thread of the llc stage: the training tokens are sent once, then jobs —
+ *   `full`       the mean loss and gradient over one fixed range of training rows (the whole-set
+ *                pass: L(w0) and the tilt's ∇L_n(w0), summed over ranges by the runner);
+ *   `init`       devinterp's init_loss on minibatches (method sgld);
+ *   `precond`    the rmsprop preconditioner at a checkpoint (preconditioner.ts);
+ *   `curvature`  λ_max of the Hessian (or of the preconditioned potential) for the step size;
+ *   `decrement`  the Newton decrement at the checkpoint (decrement.ts);
+ *   `chain`      one segment of one SGLD chain (chain.ts), from its start or from where it stopped.
+ * Each job names the model configuration it runs on (the canonical form changes ln_eps), and the
+ * worker keeps one single-threaded engine per configuration: the pool already uses the cores.
  */
-import { serveJobs } from '@sortscope/core';
+import { Rng, serveJobs } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/train';
 import { createEngine, type Engine } from '@sortscope/train';
-import { type ChainSettings, runChain, type ChainTrace } from './chain.ts';
+import { type ChainSettings, type ChainStart, type ChainTrace, runChain } from './chain.ts';
+import { preconditioning } from './chain-step.ts';
+import { type Decrement, newtonDecrement } from './decrement.ts';
 import { estimateInitLoss, type InitLoss } from './estimate.ts';
-import { topEigenvalue } from './hessian.ts';
-import { curvatureBatch, engineProblem, tokenStreams } from './problem.ts';
+import { hessianVector, preconditionedTopEigenvalue, topEigenvalue } from './hessian.ts';
+import { PRECONDITIONER_BATCHES, rmspropPreconditioner } from './preconditioner.ts';
+import { curvatureBatch, engineProblem, rowRange, tokenStream, tokenStreams } from './problem.ts';
+import { tiltedProblem } from './tilt.ts';
 
 export interface WorkerInit {
   cfg: ModelConfig;
@@ -20,10 +29,25 @@ export interface WorkerInit {
   backend?: string;
 }
 
+/** a chain's settings as sent to a worker: the preconditioner as P alone (sqrt(P) is rebuilt there) */
+export type ChainJobSettings = Omit<ChainSettings, 'precondition'> & { precondition: Float64Array | null };
+
 export type WorkerJob =
+  | { kind: 'full'; cfg: ModelConfig; w0: Float32Array; start: number; rows: number }
   | { kind: 'init'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; batches: number }
-  | { kind: 'curvature'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; rows: number; seed: number }
-  | { kind: 'chain'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainSettings };
+  | { kind: 'precond'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; batchSize: number; seed: number; target: string; nbeta: number; gamma: number }
+  | { kind: 'curvature'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; rows: number; seed: number; precondition?: { sqrt: Float64Array; nbeta: number; gamma: number } }
+  | { kind: 'decrement'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; g: Float64Array; rows: number; seed: number; nbeta: number; gamma: number }
+  | { kind: 'chain'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainJobSettings; tilt: Float32Array | null; start?: ChainStart };
+
+export interface FullPass {
+  /** mean loss and gradient over the range, and its rows (the runner weights ranges by rows) */
+  loss: number;
+  grad: Float64Array;
+  rows: number;
+}
+
+export type WorkerResult = FullPass | InitLoss | Float64Array | number | Decrement | ChainTrace;
 
 const engines = new Map<string, Engine>();
 
@@ -38,20 +62,49 @@ async function engineFor(cfg: ModelConfig, backend?: string): Promise<Engine> {
   return e;
 }
 
-serveJobs<WorkerJob, number | ChainTrace | InitLoss, WorkerInit>(async (job, init, progress) => {
+serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
   const problem = engineProblem(await engineFor(job.cfg, init.backend));
-  if (job.kind === 'init') {
-    return estimateInitLoss(problem, job.w0, tokenStreams(init.tokens, init.rows, job.cfg.n_ctx, job.batchSize, job.seed, 'all'), job.batches);
-  }
-  if (job.kind === 'curvature') {
-    return topEigenvalue(problem, job.w0, job.indices, curvatureBatch(init.tokens, init.rows, job.cfg.n_ctx, job.rows, job.seed), job.seed);
-  }
-  const streams = tokenStreams(init.tokens, init.rows, job.cfg.n_ctx, job.batchSize, job.seed, job.target);
-  let reported = 0;
-  return runChain(problem, job.w0, job.settings, streams.batches(job.chain), streams.noise(job.chain), (draw) => {
-    if ((draw + 1) % 10 === 0 || draw + 1 === job.settings.draws) {
-      progress(draw + 1 - reported);
-      reported = draw + 1;
+  const nCtx = job.cfg.n_ctx;
+  switch (job.kind) {
+    case 'full': {
+      const r = problem.lossAndGrad(job.w0, rowRange(init.tokens, nCtx, job.start, job.rows));
+      return { loss: r.loss, grad: Float64Array.from(r.grad), rows: job.rows };
     }
-  });
+    case 'init':
+      return estimateInitLoss(problem, job.w0, tokenStreams(init.tokens, init.rows, nCtx, job.batchSize, job.seed, 'all'), job.batches);
+    case 'precond': {
+      const batches = tokenStream(init.tokens, init.rows, nCtx, job.batchSize, (e) => Rng.derive(job.seed, 'llc', job.target, 'preconditioner', e));
+      return rmspropPreconditioner(problem, job.w0, job.indices, batches, { batches: PRECONDITIONER_BATCHES, rows: job.batchSize, tokensPerRow: job.cfg.list_length, nbeta: job.nbeta, gamma: job.gamma });
+    }
+    case 'curvature': {
+      const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
+      const p = job.precondition;
+      return p ? preconditionedTopEigenvalue(problem, job.w0, job.indices, batch, p.sqrt, p.nbeta, p.gamma, job.seed) : topEigenvalue(problem, job.w0, job.indices, batch, job.seed);
+    }
+    case 'decrement': {
+      const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
+      return newtonDecrement(job.g, (v) => hessianVector(problem, job.w0, job.indices, batch, v), job.nbeta, job.gamma);
+    }
+    case 'chain': {
+      const streams = tokenStreams(init.tokens, init.rows, nCtx, job.batchSize, job.seed, job.target);
+      const sampled = job.tilt ? tiltedProblem(problem, job.w0, job.tilt, job.settings.indices) : problem;
+      const settings: ChainSettings = { ...job.settings, precondition: job.settings.precondition ? preconditioning(job.settings.precondition) : null };
+      const noise = job.start?.rng ? Rng.restore(job.start.rng) : streams.noise(job.chain);
+      let reported = 0;
+      return runChain(
+        sampled,
+        job.w0,
+        settings,
+        streams.batches(job.chain, job.start?.step ?? 0),
+        noise,
+        (draw) => {
+          if ((draw + 1) % 10 === 0 || draw + 1 === settings.draws) {
+            progress(draw + 1 - reported);
+            reported = draw + 1;
+          }
+        },
+        job.start,
+      );
+    }
+  }
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runChain, type SgldProblem } from './chain.ts';
 import { chainFlags, slopeTest } from './diagnostics.ts';
 import { chainResult, combineChains } from './estimate.ts';
+import { increments } from './estimator.ts';
 import { blocksReading } from './diagnostics.ts';
 import { quadratic } from './testing.ts';
 
@@ -86,20 +87,23 @@ describe('trace flags', () => {
     distance: new Float64Array(loss.length).fill(distance),
     driftNorm: new Float64Array(loss.length),
     noiseNorm: new Float64Array(loss.length),
+    baseline: null,
     acceptanceMean: acceptance,
+    acceptanceSum: acceptance,
+    acceptanceCount: 1,
     nan: null,
   });
   const rising = Array.from({ length: 100 }, (_, i) => 1 + i / 100);
   const flat = Array.from({ length: 100 }, (_, i) => 1.5 + 0.01 * Math.sin(i * 7.3));
 
   it('flags a trace still climbing over its last quarter, not a flat one', () => {
-    expect(chainFlags(trace(rising), 5, 1, 10).not_flat).toBe(true);
-    expect(chainFlags(trace(flat), 5, 1, 10).not_flat).toBe(false);
+    expect(chainFlags(trace(rising), 5, increments(trace(rising), 1), 10).not_flat).toBe(true);
+    expect(chainFlags(trace(flat), 5, increments(trace(flat), 1), 10).not_flat).toBe(false);
   });
   it('flags negative LLC, acceptance outside [0.5, 0.999], and leaving the basin', () => {
-    const f = chainFlags(trace(flat, 0.3, 6), -1, 2, 10);
+    const f = chainFlags(trace(flat, 0.3, 6), -1, increments(trace(flat, 0.3, 6), 2), 10);
     expect(f).toMatchObject({ negative: true, acceptance_low: true, left_basin: true, nan: false });
-    expect(chainFlags(trace(flat, 0.9995), 1, 1, 10).acceptance_high).toBe(true);
+    expect(chainFlags(trace(flat, 0.9995), 1, increments(trace(flat, 0.9995), 1), 10).acceptance_high).toBe(true);
   });
   it('slope test: exact line has infinite t; noise has small t', () => {
     expect(slopeTest([1, 2, 3, 4]).slope).toBeCloseTo(1, 12);

@@ -11,10 +11,19 @@
  * ends on the same minibatch (every `acceptanceEvery` steps, one extra gradient): across two
  * different minibatches, as devinterp does, nβ·(L_B′ − L_B) is dominated by batch-to-batch noise
  * once nβ is large (at nβ = n/ln n ≈ 12,600 it is tens of nats) and the number says nothing.
+ *
+ * With `controlVariate`, each draw also records L_B(w0) on the draw's own minibatch (`baseline`):
+ * λ_c then averages L_B(w) − L_B(w0), whose minibatch noise is several times smaller than that of
+ * L_B(w) (the two losses share the batch), and whose mean is the same, since every training row is
+ * drawn equally often (estimate.ts).
+ *
+ * A chain can be continued: `start` gives the weights and the steps already taken (`end` of the
+ * previous segment); the caller continues the minibatch and noise streams where they stopped. Draw
+ * d of the whole chain is the same whether it was run in one segment or several.
  */
-import type { Rng } from '@sortscope/core';
+import type { Rng, RngSnapshot } from '@sortscope/core';
 import { malaAcceptance } from './mala.ts';
-import { chainBuffers, chainPoint, chainStep } from './chain-step.ts';
+import { chainBuffers, chainPoint, chainStep, type Preconditioning } from './chain-step.ts';
 import type { SgldParams } from './sgld.ts';
 
 export interface SgldProblem<B = unknown> {
@@ -22,6 +31,18 @@ export interface SgldProblem<B = unknown> {
   size: number;
   /** mean minibatch loss and its gradient (length `size`) */
   lossAndGrad(w: Float32Array, batch: B): { loss: number; grad: Float32Array };
+  /** the mean minibatch loss alone (a forward pass; the control variate); default: lossAndGrad's */
+  loss?(w: Float32Array, batch: B): number;
+}
+
+/** Where a chain segment starts: its weights and the number of SGLD steps already taken. */
+export interface ChainStart {
+  w: Float32Array;
+  step: number;
+  /** the per-draw acceptance last recorded (carried into a draw with no check since) */
+  lastAcceptance: number;
+  /** the noise stream's state (Rng.snapshot) */
+  rng?: RngSnapshot;
 }
 
 export interface ChainSettings {
@@ -33,6 +54,10 @@ export interface ChainSettings {
   indices: Uint32Array | null;
   /** every this many steps, the MALA acceptance of the step on its own batch (one extra gradient; 0: never) */
   acceptanceEvery?: number;
+  /** a fixed diagonal preconditioner over the sampled coordinates (chain-step.ts); null: none */
+  precondition?: Preconditioning | null;
+  /** record L_B(w0) at each draw, on the draw's batch (one forward pass) */
+  controlVariate?: boolean;
 }
 
 /** default of ChainSettings.acceptanceEvery: 10% more gradient evaluations */
@@ -48,31 +73,51 @@ export interface ChainTrace {
   /** [draws] ‖(ε/2)·g‖ and ‖sqrt(ε)·σ·ξ‖ of the step taken at the draw */
   driftNorm: Float64Array;
   noiseNorm: Float64Array;
-  /** mean acceptance over every transition of the chain */
+  /** [draws] L_B(w0) on each draw's minibatch (the control variate), or null */
+  baseline: Float64Array | null;
+  /** mean acceptance over every transition of the chain, and the sum and count it is made of */
   acceptanceMean: number;
-  /** where a NaN loss stopped the chain */
+  acceptanceSum: number;
+  acceptanceCount: number;
+  /** where a NaN loss stopped the chain (draw and step counted from the chain's start) */
   nan: { draw: number; step: number } | null;
+  /** where the chain stopped: what a further segment starts from */
+  end?: ChainStart;
 }
 
-export function totalSteps(s: ChainSettings): number {
-  return s.burnin + s.draws * s.stepsBetweenDraws;
+/** SGLD steps of a chain segment that starts at step `from` (the burn-in belongs to the first). */
+export function totalSteps(s: ChainSettings, from = 0): number {
+  return (from < s.burnin ? s.burnin - from : 0) + s.draws * s.stepsBetweenDraws;
 }
 
-export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, nextBatch: () => B, noise: Rng | null, onDraw?: (draw: number) => void): ChainTrace {
+/** Draws recorded before step `step` of a chain (steps taken so far). */
+export function drawsBefore(s: ChainSettings, step: number): number {
+  return step <= s.burnin ? 0 : Math.ceil((step - s.burnin) / s.stepsBetweenDraws);
+}
+
+export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, nextBatch: () => B, noise: Rng | null, onDraw?: (draw: number) => void, start?: ChainStart): ChainTrace {
   const { draws } = s;
+  const from = start?.step ?? 0;
+  const firstDraw = drawsBefore(s, from);
+  const cv = Boolean(s.controlVariate);
   const trace: ChainTrace = {
     loss: new Float64Array(draws).fill(NaN),
     acceptance: new Float64Array(draws).fill(NaN),
     distance: new Float64Array(draws).fill(NaN),
     driftNorm: new Float64Array(draws).fill(NaN),
     noiseNorm: new Float64Array(draws).fill(NaN),
+    baseline: cv ? new Float64Array(draws).fill(NaN) : null,
     acceptanceMean: NaN,
+    acceptanceSum: 0,
+    acceptanceCount: 0,
     nan: null,
   };
   const m = s.indices ? s.indices.length : problem.size;
   const idx = s.indices;
   const every = s.acceptanceEvery ?? ACCEPTANCE_EVERY;
-  const w = w0.slice();
+  const w = (start?.w ?? w0).slice();
+  const pre = s.precondition ?? null;
+  const lossOnly = problem.loss ? (x: Float32Array, b: B) => problem.loss!(x, b) : (x: Float32Array, b: B) => problem.lossAndGrad(x, b).loss;
   const buf = chainBuffers(m);
   const g2 = new Float64Array(m);
   const after = new Float64Array(m);
@@ -80,29 +125,31 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
   let accCount = 0;
   let intervalSum = 0;
   let intervalCount = 0;
-  let lastAcc = NaN;
+  let lastAcc = start?.lastAcceptance ?? NaN;
   const { nbeta, gamma, weight_decay: wd } = s.sgld;
   const potentialOf = (loss: number, dist2: number, wd2: number) => nbeta * loss + (gamma / 2) * dist2 + (wd / 2) * wd2;
-  const total = totalSteps(s);
-  for (let i = 0; i < total; i++) {
+  const total = from + totalSteps(s, from);
+  let i = from;
+  for (; i < total; i++) {
     const batch = nextBatch();
     const { loss, grad } = problem.lossAndGrad(w, batch);
     const isDraw = i >= s.burnin && (i - s.burnin) % s.stepsBetweenDraws === 0;
-    const draw = isDraw ? (i - s.burnin) / s.stepsBetweenDraws : -1;
+    const draw = isDraw ? (i - s.burnin) / s.stepsBetweenDraws - firstDraw : -1;
     if (!Number.isFinite(loss)) {
-      trace.nan = { draw: isDraw ? draw : Math.max(0, Math.ceil((i - s.burnin) / s.stepsBetweenDraws)), step: i };
+      trace.nan = { draw: firstDraw + (isDraw ? draw : Math.max(0, drawsBefore(s, i) - firstDraw)), step: i };
       break;
     }
+    const base = isDraw && cv ? lossOnly(w0, batch) : NaN;
     const paired = every > 0 && i % every === 0;
     // drift at w, ‖w − w0‖² and ‖w‖² (the potential U), then the step: one pass (chain-step.ts)
-    const { dist2, wd2, driftNorm, noiseNorm } = chainStep(s.sgld, w, w0, grad, idx, noise, buf, paired);
+    const { dist2, wd2, driftNorm, noiseNorm } = chainStep(s.sgld, w, w0, grad, idx, noise, buf, paired, pre);
     const U = potentialOf(loss, dist2, wd2);
     if (paired) {
       // the MALA acceptance of this transition, with U and its gradient at both ends on this step's batch
       const next = problem.lossAndGrad(w, batch);
       if (Number.isFinite(next.loss)) {
         const far = chainPoint(s.sgld, w, w0, next.grad, idx, g2, after);
-        const a = malaAcceptance(buf.before, buf.g, U, after, g2, potentialOf(next.loss, far.dist2, far.wd2), s.sgld.epsilon);
+        const a = malaAcceptance(buf.before, buf.g, U, after, g2, potentialOf(next.loss, far.dist2, far.wd2), s.sgld.epsilon, pre?.p ?? null);
         accSum += a;
         accCount++;
         intervalSum += a;
@@ -116,11 +163,42 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
       trace.acceptance[draw] = lastAcc;
       trace.driftNorm[draw] = driftNorm;
       trace.noiseNorm[draw] = noiseNorm;
+      if (trace.baseline) trace.baseline[draw] = base;
       intervalSum = 0;
       intervalCount = 0;
       onDraw?.(draw);
     }
   }
+  trace.acceptanceSum = accSum;
+  trace.acceptanceCount = accCount;
   trace.acceptanceMean = accCount ? accSum / accCount : NaN;
+  if (!trace.nan) trace.end = { w, step: i, lastAcceptance: lastAcc, ...(noise ? { rng: noise.snapshot() } : {}) };
   return trace;
+}
+
+/** One chain's trace from its segments, in order (a NaN stop ends it). */
+export function concatTraces(parts: ChainTrace[]): ChainTrace {
+  if (parts.length === 1) return parts[0];
+  const cat = (f: (t: ChainTrace) => Float64Array) => {
+    const out = new Float64Array(parts.reduce((n, t) => n + f(t).length, 0));
+    let o = 0;
+    for (const t of parts) (out.set(f(t), o), (o += f(t).length));
+    return out;
+  };
+  const sum = parts.reduce((a, t) => a + t.acceptanceSum, 0);
+  const count = parts.reduce((a, t) => a + t.acceptanceCount, 0);
+  const last = parts.at(-1)!;
+  return {
+    loss: cat((t) => t.loss),
+    acceptance: cat((t) => t.acceptance),
+    distance: cat((t) => t.distance),
+    driftNorm: cat((t) => t.driftNorm),
+    noiseNorm: cat((t) => t.noiseNorm),
+    baseline: parts[0].baseline ? cat((t) => t.baseline!) : null,
+    acceptanceSum: sum,
+    acceptanceCount: count,
+    acceptanceMean: count ? sum / count : NaN,
+    nan: parts.find((t) => t.nan)?.nan ?? null,
+    ...(last.end ? { end: last.end } : {}),
+  };
 }

@@ -15,6 +15,13 @@
  *   the chain barely moves. The canonical estimator's default step (5% of the stability limit)
  *   accepts ~0.99.
  * - `nan`:           a NaN loss stopped the chain (with its draw and step).
+ *
+ * Two flags describe the whole estimate and are set on each of its chains (estimate.ts):
+ * - `not_converged`: the chains reached max_draws without λ̂ becoming stable (convergence.ts).
+ * - `not_minimum`:   the checkpoint is not a minimum of the sampled potential: the loss was not
+ *                    tilted and its Newton decrement exceeds NOT_MINIMUM (10%) of |λ̂| (decrement.ts).
+ *                    A tilted potential is stationary at w0 by construction; a descent it still
+ *                    has shows as a chain that does not settle (not_converged) or a negative λ̂.
  */
 import type { ChainTrace } from './chain.ts';
 
@@ -25,7 +32,12 @@ export interface ChainFlags {
   acceptance_low: boolean;
   acceptance_high: boolean;
   nan: boolean;
+  not_converged: boolean;
+  not_minimum: boolean;
 }
+
+/** `not_minimum` when an untilted estimate's Newton decrement exceeds this fraction of |λ̂| */
+export const NOT_MINIMUM = 0.1;
 
 export const ACCEPTANCE_RANGE = [0.5, 0.999] as const;
 
@@ -64,17 +76,20 @@ export function slopeTest(y: ArrayLike<number>): { slope: number; t: number } {
 
 export const LEFT_BASIN_RATIO = 0.5;
 
-/** @param w0Norm ‖w0‖ over the sampled coordinates */
-export function chainFlags(trace: ChainTrace, llc: number, init: number, w0Norm: number): ChainFlags {
-  const flags: ChainFlags = { negative: false, not_flat: false, left_basin: false, acceptance_low: false, acceptance_high: false, nan: trace.nan !== null };
+/**
+ * @param x the chain's per-draw loss increments over w0 (estimator.ts `increments`)
+ * @param w0Norm ‖w0‖ over the sampled coordinates
+ */
+export function chainFlags(trace: ChainTrace, llc: number, x: Float64Array, w0Norm: number): ChainFlags {
+  const flags: ChainFlags = { negative: false, not_flat: false, left_basin: false, acceptance_low: false, acceptance_high: false, nan: trace.nan !== null, not_converged: false, not_minimum: false };
   if (flags.nan) return flags;
   flags.negative = llc < 0;
-  const q = trace.loss.subarray(Math.floor((3 * trace.loss.length) / 4));
+  const q = x.subarray(Math.floor((3 * x.length) / 4));
   if (q.length >= 8) {
     const { slope, t } = slopeTest(q);
     let mean = 0;
-    for (const l of trace.loss) mean += l / trace.loss.length;
-    flags.not_flat = Math.abs(t) > 3 && Math.abs(slope * q.length) > 0.05 * Math.abs(mean - init);
+    for (const v of x) mean += v / x.length;
+    flags.not_flat = Math.abs(t) > 3 && Math.abs(slope * q.length) > 0.05 * Math.abs(mean);
   }
   flags.left_basin = w0Norm > 0 && trace.distance[trace.distance.length - 1] > LEFT_BASIN_RATIO * w0Norm;
   flags.acceptance_low = trace.acceptanceMean < ACCEPTANCE_RANGE[0];

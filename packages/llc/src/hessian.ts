@@ -63,6 +63,33 @@ export function topEigenvalue<B>(problem: SgldProblem<B>, w0: Float32Array, indi
   return lambda;
 }
 
+/**
+ * The largest eigenvalue of P^½ (nβH + γ) P^½ (power iteration), P = diag(sqrtP²): the stability limit
+ * of the preconditioned SGLD drift is ε < 4 / λ_max (preconditioner.ts).
+ */
+export function preconditionedTopEigenvalue<B>(problem: SgldProblem<B>, w0: Float32Array, indices: Uint32Array | null, batch: B, sqrtP: Float64Array, nbeta: number, gamma: number, seed = 0): number {
+  const m = indices ? indices.length : w0.length;
+  if (sqrtP.length !== m) throw new RangeError(`preconditionedTopEigenvalue: preconditioner of length ${sqrtP.length}, expected ${m}`);
+  const rng = Rng.derive(seed, 'llc', 'hessian', 'power');
+  let v: Float64Array = new Float64Array(m);
+  for (let k = 0; k < m; k++) v[k] = rng.normal();
+  let lambda = 0;
+  for (let it = 0; it < POWER_ITERATIONS; it++) {
+    const n = norm(v);
+    for (let k = 0; k < m; k++) v[k] /= n;
+    const u = v.map((x, k) => sqrtP[k] * x);
+    const hu = hessianVector(problem, w0, indices, batch, u);
+    const out = new Float64Array(m);
+    lambda = 0;
+    for (let k = 0; k < m; k++) {
+      out[k] = sqrtP[k] * (nbeta * hu[k] + gamma * u[k]);
+      lambda += v[k] * out[k];
+    }
+    v = out;
+  }
+  return lambda;
+}
+
 /** Hutchinson's estimate of tr(H) restricted to `indices`, with its standard error */
 export function hessianTrace<B>(problem: SgldProblem<B>, w0: Float32Array, indices: Uint32Array | null, batch: B, probes = 16, seed = 0): { trace: number; stderr: number } {
   const m = indices ? indices.length : w0.length;

@@ -16,3 +16,8 @@ export * from './stage.ts';
 export * from './prepare.ts';
 export * from './hessian.ts';
 export * from './diagnose.ts';
+export * from './convergence.ts';
+export * from './decrement.ts';
+export * from './sampling.ts';
+export * from './tilt.ts';
+export * from './preconditioner.ts';

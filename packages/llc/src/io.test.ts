@@ -4,31 +4,70 @@ import { join } from 'node:path';
 import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
 import { runChain } from './chain.ts';
-import { chainResult, combineChains } from './estimate.ts';
-import { readChains, readEstimates, readTraces, writeChains, writeEstimates, writeTraces } from './io.ts';
+import { runningLlc } from './convergence.ts';
+import { chainResult, combineChains, markEstimate } from './estimate.ts';
+import { increments } from './estimator.ts';
+import { readChains, readEstimates, readTraces, TRACE_POINTS, writeChains, writeEstimates, writeTraces } from './io.ts';
+import type { SamplerSettings } from './prepare.ts';
 import { quadratic } from './testing.ts';
 
+const sampler: SamplerSettings = { method: 'canonical', nbeta: 12.5, gamma: 3, resolution: 0.24, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80, preconditioner: 'none', tilt: true, control_variate: true, rule: 'test' };
+const convergence = { draws: 16, first_used: 8, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, relative_drift: 0.01, stable: false };
+const stationarity = { decrement: 7.5, steepest: 1, iterations: 9, converged: true, negative_curvature: false, gradient_norm: 0.25, tilt: true };
+
 describe('llc artifacts', () => {
-  it('round-trip estimates, chains (with flags) and traces', () => {
-    const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws: 16, burnin: 0, stepsBetweenDraws: 1, indices: null };
-    const chains = [0, 1].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io')), 0, 10, 0));
-    const sampler = { method: 'canonical' as const, nbeta: 12.5, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80, rule: 'test' };
-    const rows = [{ step: 5, target: 'all', estimate: { ...combineChains(0, chains), sampler }, norms: { 'embed.W_E': 0.5, 'unembed.W_U': 2 } }];
+  it('round-trip estimates (with convergence and stationarity), chains (with flags) and traces', () => {
+    const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws: 16, burnin: 0, stepsBetweenDraws: 1, indices: null, controlVariate: true };
+    const chains = [0, 1].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io')), 0, 10, 0, 'last-half'));
+    const estimate = markEstimate({ ...combineChains(0, chains), sampler, convergence, stationarity, rounds: 2 });
+    const rows = [{ step: 5, target: 'all', estimate, norms: { 'embed.W_E': 0.5, 'unembed.W_U': 2 } }];
     const dir = mkdtempSync(join(tmpdir(), 'ss-llc-io-'));
-    const base = { stage: 'llc', stageVersion: '1', config: { draws: 16 }, seed: 0, inputs: {}, extra: {} };
-    writeEstimates(join(dir, 'e.arrow'), rows, base);
-    writeChains(join(dir, 'c.arrow'), rows, base);
-    writeTraces(join(dir, 't.arrow'), rows, 16, base);
-    const e = readEstimates(join(dir, 'e.arrow')).rows[0];
-    expect(e).toMatchObject({ step: 5, target: 'all', n_chains_ok: 2, method: 'canonical', nbeta: 12.5, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80 });
-    expect(e.norms).toEqual({ 'embed.W_E': 0.5, 'unembed.W_U': 2 });
-    expect(e.llc_mean).toBeCloseTo(rows[0].estimate.mean, 12);
-    const c = readChains(join(dir, 'c.arrow')).rows;
-    expect(c.map((r) => r.llc)).toEqual(chains.map((ch) => ch.llc));
-    expect(c[0].flags).toEqual(Object.entries(chains[0].flags).filter(([, v]) => v).map(([k]) => k));
-    const t = readTraces(join(dir, 't.arrow'));
-    expect(t.rows).toHaveLength(2);
-    expect(Array.from(t.rows[1].loss)).toEqual(Array.from(chains[1].trace.loss, Math.fround));
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      const base = { stage: 'llc', stageVersion: '1', config: { draws: 16 }, seed: 0, inputs: {}, extra: {} };
+      writeEstimates(join(dir, 'e.arrow'), rows, base);
+      writeChains(join(dir, 'c.arrow'), rows, base);
+      writeTraces(join(dir, 't.arrow'), rows, base);
+      const e = readEstimates(join(dir, 'e.arrow')).rows[0];
+      expect(e).toMatchObject({ step: 5, target: 'all', n_chains_ok: 2, method: 'canonical', nbeta: 12.5, gamma: 3, resolution: 0.24, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80, preconditioner: 'none', tilt: true, control_variate: true });
+      expect(e).toMatchObject({ decrement: 7.5, decrement_converged: true, negative_curvature: false, gradient_norm: 0.25, draws: 16, rounds: 2, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, converged: false, flagged_chains: 2 });
+      expect(e.norms).toEqual({ 'embed.W_E': 0.5, 'unembed.W_U': 2 });
+      expect(e.llc_mean).toBeCloseTo(estimate.mean, 12);
+      const c = readChains(join(dir, 'c.arrow')).rows;
+      expect(c.map((r) => r.llc)).toEqual(chains.map((ch) => ch.llc));
+      expect(c[0].flags).toContain('not_converged'); // the estimate's flag, on every chain
+      expect(c[0].flags).toEqual(Object.entries(chains[0].flags).filter(([, v]) => v).map(([k]) => k));
+      const t = readTraces(join(dir, 't.arrow'));
+      expect(t.rows).toHaveLength(2);
+      expect(t.rows[1]).toMatchObject({ draws: 16, thin: 1 });
+      expect(Array.from(t.rows[1].loss)).toEqual(Array.from(chains[1].trace.loss, Math.fround));
+      expect(Array.from(t.rows[1].baseline)).toEqual(Array.from(chains[1].trace.baseline!, Math.fround));
+      expect(Array.from(t.rows[1].running_llc)).toEqual(Array.from(runningLlc(increments(chains[1].trace, 0), 12.5), Math.fround));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it(`keeps at most ${TRACE_POINTS} points per chain: block means of the draws, the running λ̂ at each block's end`, () => {
+    const draws = 2 * TRACE_POINTS + 10;
+    const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws, burnin: 0, stepsBetweenDraws: 1, indices: null };
+    const long = chainResult(0, runChain(quadratic([1]), new Float32Array(1), settings, () => null, Rng.derive(0, 'long')), 0, 10, 0);
+    const short = chainResult(1, runChain(quadratic([1]), new Float32Array(1), { ...settings, draws: 50 }, () => null, Rng.derive(1, 'long')), 0, 10, 0);
+    const rows = [{ step: 1, target: 'all', estimate: { ...combineChains(0, [long, short]), sampler }, norms: {} }];
+    const dir = mkdtempSync(join(tmpdir(), 'ss-llc-io-'));
+    try {
+      writeTraces(join(dir, 't.arrow'), rows, { stage: 'llc', stageVersion: '1', config: {}, seed: 0, inputs: {}, extra: {} });
+      const t = readTraces(join(dir, 't.arrow'));
+      expect(t.points).toBe(Math.ceil(draws / 3));
+      expect(t.points).toBeLessThanOrEqual(TRACE_POINTS);
+      const [a, b] = t.rows;
+      expect(a).toMatchObject({ draws, thin: 3 });
+      expect(a.loss).toHaveLength(Math.ceil(draws / 3));
+      expect(a.loss[1]).toBeCloseTo((long.trace.loss[3] + long.trace.loss[4] + long.trace.loss[5]) / 3, 6);
+      expect(a.running_llc[0]).toBeCloseTo(runningLlc(increments(long.trace, 0), 12.5)[2], 4);
+      expect(b).toMatchObject({ draws: 50, thin: 1 });
+      expect(b.loss).toHaveLength(50);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

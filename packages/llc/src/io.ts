@@ -1,28 +1,42 @@
 /**
  * Arrow I/O of the llc stage (docs/artifacts.md):
- *   estimates.arrow  'llc/estimates' v2  one row per checkpoint × target: step, target, llc_mean,
+ *   estimates.arrow  'llc/estimates' v3  one row per checkpoint × target: step, target, llc_mean,
  *                    llc_std (spread over chains), llc_se (standard error: the chains' spread and the
  *                    error of init_loss, which every chain shares), n_chains_ok, init_loss,
- *                    init_loss_se, acceptance_mean, flagged_chains; the sampler
- *                    used: method, nbeta, epsilon, epsilon_limit and lambda_max (NaN where not
- *                    measured), residual_scale; and the L2 norm of every tensor of the checkpoint
+ *                    init_loss_se, acceptance_mean, flagged_chains (chains with a flag that blocks
+ *                    reading; diagnostics.ts); the sampler used: method, nbeta, gamma, resolution
+ *                    (γ/nβ), epsilon, epsilon_limit and lambda_max (NaN where not measured),
+ *                    residual_scale, preconditioner, tilt, control_variate; stationarity: decrement
+ *                    (the Newton decrement of the untilted loss at w0, in λ̂'s units), decrement_converged,
+ *                    negative_curvature, gradient_norm; convergence: draws (per chain), rounds, rhat,
+ *                    ess, drift, drift_se, converged; and the L2 norm of every tensor of the checkpoint
  *                    as trained (norm:<TransformerLens name>, e.g. norm:embed.W_E)
- *   chains.arrow     'llc/chains' v1     one row per checkpoint × target × chain: llc, mean_loss,
+ *   chains.arrow     'llc/chains' v2     one row per checkpoint × target × chain: llc, mean_loss,
  *                    acceptance_mean, final_distance, flag_* (bool), nan_draw, nan_step (−1: none)
- *   traces.arrow     'llc/traces' v1     one row per checkpoint × target × chain: loss, acceptance,
- *                    distance, drift_norm, noise_norm (FixedSizeList<float32>[draws])
+ *   traces.arrow     'llc/traces' v2     one row per checkpoint × target × chain: draws (the chain's
+ *                    length), thin (draws per trace point), loss, baseline (L_B(w0) on the draw's
+ *                    batch; NaN without the control variate), running_llc (λ̂ of the chain had it
+ *                    stopped there), acceptance, distance, drift_norm, noise_norm
+ *                    (FixedSizeList<float32>[length]: at most TRACE_POINTS points, block means of
+ *                    `thin` draws, NaN past the chain's end)
  * The resolved config (ε, γ, nβ, B, chains, draws, …), seed, engine and checkpoint steps are in
  * the metadata of every file.
  */
 import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
 import { type ModelConfig, paramLayout } from '@sortscope/train';
+import { runningLlc } from './convergence.ts';
+import { blocksReading, flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
+import { increments } from './estimator.ts';
 
 export const LLC_KINDS = {
-  estimates: { kind: 'llc/estimates', schemaVersion: 2 },
-  chains: { kind: 'llc/chains', schemaVersion: 1 },
-  traces: { kind: 'llc/traces', schemaVersion: 1 },
+  estimates: { kind: 'llc/estimates', schemaVersion: 3 },
+  chains: { kind: 'llc/chains', schemaVersion: 2 },
+  traces: { kind: 'llc/traces', schemaVersion: 2 },
 } as const;
+
+/** the most points a trace keeps per chain (longer chains are stored as block means) */
+export const TRACE_POINTS = 2000;
 
 export interface EstimateRow {
   step: number;
@@ -56,13 +70,29 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     init_loss_se: numberVector(Float64Array.from(rows, (r) => r.estimate.init_loss_se)),
     llc_se: numberVector(Float64Array.from(rows, (r) => r.estimate.se)),
     acceptance_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.acceptance_mean)),
-    flagged_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.chains.filter((c) => Object.values(c.flags).some(Boolean)).length)),
+    flagged_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.chains.filter((c) => blocksReading(flagList(c.flags))).length)),
     method: stringVector(rows.map((r) => r.estimate.sampler?.method ?? '')),
     nbeta: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.nbeta ?? NaN)),
+    gamma: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.gamma ?? NaN)),
+    resolution: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.resolution ?? NaN)),
     epsilon: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.epsilon ?? NaN)),
     epsilon_limit: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.epsilon_limit ?? NaN)),
     lambda_max: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.lambda_max ?? NaN)),
     residual_scale: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.residual_scale ?? NaN)),
+    preconditioner: stringVector(rows.map((r) => r.estimate.sampler?.preconditioner ?? '')),
+    tilt: boolVector(Uint8Array.from(rows, (r) => (r.estimate.sampler?.tilt ? 1 : 0))),
+    control_variate: boolVector(Uint8Array.from(rows, (r) => (r.estimate.sampler?.control_variate ? 1 : 0))),
+    decrement: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.decrement ?? NaN)),
+    decrement_converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.converged ? 1 : 0))),
+    negative_curvature: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.negative_curvature ? 1 : 0))),
+    gradient_norm: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.gradient_norm ?? NaN)),
+    draws: numberVector(Int32Array.from(rows, (r) => r.estimate.convergence?.draws ?? -1)),
+    rounds: numberVector(Int32Array.from(rows, (r) => r.estimate.rounds ?? 1)),
+    rhat: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.rhat ?? NaN)),
+    ess: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.ess ?? NaN)),
+    drift: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.drift ?? NaN)),
+    drift_se: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.drift_se ?? NaN)),
+    converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.convergence?.stable ? 1 : 0))),
     ...Object.fromEntries(Object.keys(rows[0]?.norms ?? {}).map((name) => [`norm:${name}`, numberVector(Float64Array.from(rows, (r) => r.norms[name]))])),
   });
   return writeArtifact(path, table, { ...base, ...LLC_KINDS.estimates });
@@ -90,20 +120,54 @@ export function writeChains(path: string, rows: EstimateRow[], base: BaseMeta): 
     flag_acceptance_low: flag('acceptance_low'),
     flag_acceptance_high: flag('acceptance_high'),
     flag_nan: flag('nan'),
+    flag_not_converged: flag('not_converged'),
+    flag_not_minimum: flag('not_minimum'),
     nan_draw: numberVector(Int32Array.from(cr, (x) => x.c.trace.nan?.draw ?? -1)),
     nan_step: numberVector(Int32Array.from(cr, (x) => x.c.trace.nan?.step ?? -1)),
   });
   return writeArtifact(path, table, { ...base, ...LLC_KINDS.chains });
 }
 
-export function writeTraces(path: string, rows: EstimateRow[], draws: number, base: BaseMeta): string {
+/** `x` as at most `points` block means of `thin` values each, padded with NaN to `points`. */
+function thinned(x: Float64Array, thin: number, points: number): Float64Array {
+  const out = new Float64Array(points).fill(NaN);
+  for (let j = 0; j * thin < x.length && j < points; j++) {
+    let s = 0;
+    const end = Math.min(x.length, (j + 1) * thin);
+    for (let d = j * thin; d < end; d++) s += x[d];
+    out[j] = s / (end - j * thin);
+  }
+  return out;
+}
+
+export function writeTraces(path: string, rows: EstimateRow[], base: BaseMeta): string {
   const cr = chainRows(rows);
-  const list = (f: (x: (typeof cr)[number]) => Float64Array) => fixedSizeListVector(Float32Array.from(cr.flatMap((x) => Array.from(f(x)))), draws);
+  const draws = cr.map((x) => x.c.trace.loss.length);
+  const thin = draws.map((n) => Math.max(1, Math.ceil(n / TRACE_POINTS)));
+  const points = Math.max(1, ...draws.map((n, i) => Math.ceil(n / thin[i])));
+  const nbeta = (x: (typeof cr)[number]) => rows.find((r) => r.step === x.step && r.target === x.target)!.estimate.sampler?.nbeta ?? NaN;
+  const list = (f: (x: (typeof cr)[number]) => Float64Array, reduce: 'mean' | 'last' = 'mean') =>
+    fixedSizeListVector(
+      Float32Array.from(
+        cr.flatMap((x, i) => {
+          const v = f(x);
+          if (reduce === 'mean') return Array.from(thinned(v, thin[i], points));
+          const out = new Float64Array(points).fill(NaN);
+          for (let j = 0; j < points && j * thin[i] < v.length; j++) out[j] = v[Math.min(v.length, (j + 1) * thin[i]) - 1];
+          return Array.from(out);
+        }),
+      ),
+      points,
+    );
   const table = tableOf({
     step: numberVector(Int32Array.from(cr, (x) => x.step)),
     target: stringVector(cr.map((x) => x.target)),
     chain: numberVector(Int32Array.from(cr, (x) => x.c.chain)),
+    draws: numberVector(Int32Array.from(draws)),
+    thin: numberVector(Int32Array.from(thin)),
     loss: list((x) => x.c.trace.loss),
+    baseline: list((x) => x.c.trace.baseline ?? new Float64Array(x.c.trace.loss.length).fill(NaN)),
+    running_llc: list((x) => runningLlc(increments(x.c.trace, x.init), nbeta(x)), 'last'),
     acceptance: list((x) => x.c.trace.acceptance),
     distance: list((x) => x.c.trace.distance),
     drift_norm: list((x) => x.c.trace.driftNorm),
@@ -124,7 +188,10 @@ export function readEstimates(path: string) {
   const col = (n: string) => readNumbers(table, n);
   const [step, mean, std, ok, init, acc, flagged] = ['step', 'llc_mean', 'llc_std', 'n_chains_ok', 'init_loss', 'acceptance_mean', 'flagged_chains'].map(col);
   const [nbeta, epsilon, epsLimit, lambdaMax, scale, initSe, se] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale', 'init_loss_se', 'llc_se'].map(col);
+  const [gamma, resolution, decrement, gradNorm, draws, rounds, rhat, ess, drift, driftSe] = ['gamma', 'resolution', 'decrement', 'gradient_norm', 'draws', 'rounds', 'rhat', 'ess', 'drift', 'drift_se'].map(col);
+  const [tilt, cv, decConverged, negCurv, converged] = ['tilt', 'control_variate', 'decrement_converged', 'negative_curvature', 'converged'].map(col);
   const method = readStrings(table, 'method');
+  const preconditioner = readStrings(table, 'preconditioner');
   const normCols = table.schema.fields.map((f) => f.name).filter((n) => n.startsWith('norm:'));
   const normValues = normCols.map(col);
   const rows = readStrings(table, 'target').map((target, i) => ({
@@ -144,6 +211,22 @@ export function readEstimates(path: string) {
     epsilon_limit: epsLimit[i],
     lambda_max: lambdaMax[i],
     residual_scale: scale[i],
+    gamma: gamma[i],
+    resolution: resolution[i],
+    preconditioner: preconditioner[i],
+    tilt: tilt[i] === 1,
+    control_variate: cv[i] === 1,
+    decrement: decrement[i],
+    decrement_converged: decConverged[i] === 1,
+    negative_curvature: negCurv[i] === 1,
+    gradient_norm: gradNorm[i],
+    draws: draws[i],
+    rounds: rounds[i],
+    rhat: rhat[i],
+    ess: ess[i],
+    drift: drift[i],
+    drift_se: driftSe[i],
+    converged: converged[i] === 1,
     norms: Object.fromEntries(normCols.map((n, k) => [n.slice('norm:'.length), normValues[k][i]])),
   }));
   return { meta, rows };
@@ -153,7 +236,7 @@ export function readChains(path: string) {
   const { table, meta } = readArtifact(path, { ...LLC_KINDS.chains, regenerate: REGENERATE });
   const num = (n: string) => readNumbers(table, n);
   const [step, chain, llc, meanLoss, init, acc, dist, nanDraw, nanStep] = ['step', 'chain', 'llc', 'mean_loss', 'init_loss', 'acceptance_mean', 'final_distance', 'nan_draw', 'nan_step'].map(num);
-  const flagNames = ['negative', 'not_flat', 'left_basin', 'acceptance_low', 'acceptance_high', 'nan'] as const;
+  const flagNames = ['negative', 'not_flat', 'left_basin', 'acceptance_low', 'acceptance_high', 'nan', 'not_converged', 'not_minimum'] as const;
   const flags = flagNames.map((f) => num(`flag_${f}`));
   const rows = readStrings(table, 'target').map((target, i) => ({
     step: step[i],
@@ -173,14 +256,15 @@ export function readChains(path: string) {
 
 export function readTraces(path: string) {
   const { table, meta } = readArtifact(path, { ...LLC_KINDS.traces, regenerate: REGENERATE });
-  const draws = (meta.config as { draws: number }).draws;
-  const list = (n: string) => readFixedSizeList(table, n, draws, Float32Array);
-  const [loss, acceptance, distance, drift, noise] = ['loss', 'acceptance', 'distance', 'drift_norm', 'noise_norm'].map(list);
-  const step = readNumbers(table, 'step');
-  const chain = readNumbers(table, 'chain');
+  const field = table.schema.fields.find((f) => f.name === 'loss');
+  const points = (field?.type as { listSize?: number } | undefined)?.listSize ?? 0;
+  const list = (n: string) => readFixedSizeList(table, n, points, Float32Array);
+  const [loss, baseline, running, acceptance, distance, drift, noise] = ['loss', 'baseline', 'running_llc', 'acceptance', 'distance', 'drift_norm', 'noise_norm'].map(list);
+  const [step, chain, draws, thin] = ['step', 'chain', 'draws', 'thin'].map((n) => readNumbers(table, n));
   const rows = readStrings(table, 'target').map((target, i) => {
-    const at = (a: Float32Array) => a.subarray(i * draws, (i + 1) * draws);
-    return { step: step[i], target, chain: chain[i], loss: at(loss), acceptance: at(acceptance), distance: at(distance), drift_norm: at(drift), noise_norm: at(noise) };
+    const n = Math.ceil(draws[i] / thin[i]);
+    const at = (a: Float32Array) => a.subarray(i * points, i * points + n);
+    return { step: step[i], target, chain: chain[i], draws: draws[i], thin: thin[i], loss: at(loss), baseline: at(baseline), running_llc: at(running), acceptance: at(acceptance), distance: at(distance), drift_norm: at(drift), noise_norm: at(noise) };
   });
-  return { meta, draws, rows };
+  return { meta, points, rows };
 }

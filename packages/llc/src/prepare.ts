@@ -3,15 +3,17 @@
  *
  *   canonical  the canonical form (train/canonical.ts): weights, model config (its ln_eps follows
  *              the residual scale) and the coordinates the form fixes, which are not sampled;
- *              nβ = n / ln n (n training sequences), ε = epsilon_fraction · 4 / (nβ·λ_max + γ)
- *   sgld       the raw weights, every coordinate; nβ = B / ln B, ε = 1e-4 (devinterp's defaults)
+ *              nβ = T·n / ln n (n training sequences of T scored tokens), γ = 10,000,
+ *              ε = epsilon_fraction · 4 / (nβ·λ_max + γ) — with a preconditioner P,
+ *              ε = epsilon_fraction · 4 / λ_max(P^½ (nβH + γ) P^½)
+ *   sgld       the raw weights, every coordinate; nβ = B / ln B, γ = 100, ε = 1e-4 (devinterp's defaults)
  *
  * Explicit epsilon / nbeta in the config override the rule. `resolveSampler` returns the values
  * actually used, recorded with every estimate.
  */
 import { canonicalForm, type ModelConfig, paramLayout } from '@sortscope/train';
 import { epsilonLimit } from './hessian.ts';
-import type { LlcConfig, Target } from './schema.ts';
+import { estimatorOptions, type LlcConfig, type Target } from './schema.ts';
 import { defaultNbeta } from './sgld.ts';
 import { targetIndices } from './targets.ts';
 
@@ -45,13 +47,25 @@ export function sampledFor(target: Target, p: Prepared): Uint32Array | null {
 export interface SamplerSettings {
   method: LlcConfig['method'];
   nbeta: number;
+  gamma: number;
+  /** γ/nβ: in the quadratic approximation a direction of curvature h counts ½·h/(h + γ/nβ) */
+  resolution: number;
   epsilon: number;
-  /** the drift-stability limit 4/(nβ·λ_max + γ), where λ_max was measured */
+  /** the drift-stability limit 4/(nβ·λ_max + γ) (with a preconditioner: 4/λ_max of P^½(nβH + γ)P^½), where measured */
   epsilon_limit: number | null;
+  /** the top eigenvalue of the Hessian (without a preconditioner) or of P^½(nβH + γ)P^½ (with one) */
   lambda_max: number | null;
   residual_scale: number;
+  preconditioner: LlcConfig['preconditioner'];
+  tilt: boolean;
+  control_variate: boolean;
   /** how ε and nβ were set */
   rule: string;
+}
+
+/** The canonical method's inverse temperature: the per-sequence likelihood (T tokens) at β = 1/ln n. */
+export function likelihoodNbeta(rows: number, tokensPerRow: number): number {
+  return (tokensPerRow * rows) / Math.log(rows);
 }
 
 /** whether the step size must come from the curvature (a λ_max measurement) */
@@ -59,14 +73,25 @@ export function needsCurvature(c: LlcConfig): boolean {
   return c.method === 'canonical' && c.epsilon === undefined;
 }
 
-export function resolveSampler(c: LlcConfig, trainRows: number, lambdaMax: number | null, residualScale: number): SamplerSettings {
-  const nbeta = c.nbeta ?? (c.method === 'canonical' ? trainRows / Math.log(trainRows) : defaultNbeta(c.batch_size));
-  const limit = lambdaMax === null ? null : epsilonLimit(nbeta, c.gamma, lambdaMax);
+/** nβ before any measurement (it does not depend on the curvature). */
+export function resolveNbeta(c: LlcConfig, trainRows: number, tokensPerRow: number): number {
+  return c.nbeta ?? (c.method === 'canonical' ? likelihoodNbeta(trainRows, tokensPerRow) : defaultNbeta(c.batch_size));
+}
+
+/**
+ * The sampler's settings. `lambdaMax` is the Hessian's top eigenvalue, or, with a preconditioner,
+ * the top eigenvalue of P^½(nβH + γ)P^½ (whose stability limit is 4/λ_max).
+ */
+export function resolveSampler(c: LlcConfig, trainRows: number, tokensPerRow: number, lambdaMax: number | null, residualScale: number): SamplerSettings {
+  const o = estimatorOptions(c);
+  const nbeta = resolveNbeta(c, trainRows, tokensPerRow);
+  const pre = c.preconditioner !== 'none';
+  const limit = lambdaMax === null ? null : pre ? 4 / Math.max(lambdaMax, 1e-300) : epsilonLimit(nbeta, o.gamma, lambdaMax);
   let epsilon = c.epsilon;
   if (epsilon === undefined) epsilon = c.method === 'canonical' ? c.epsilon_fraction * limit! : 1e-4;
   const rule = [
-    c.nbeta === undefined ? (c.method === 'canonical' ? `nβ = n/ln n (n = ${trainRows})` : `nβ = B/ln B (B = ${c.batch_size})`) : 'nβ given',
-    c.epsilon === undefined ? (c.method === 'canonical' ? `ε = ${c.epsilon_fraction} × 4/(nβ·λ_max + γ)` : 'ε = 1e-4 (devinterp default)') : 'ε given',
+    c.nbeta === undefined ? (c.method === 'canonical' ? `nβ = T·n/ln n (T = ${tokensPerRow}, n = ${trainRows})` : `nβ = B/ln B (B = ${c.batch_size})`) : 'nβ given',
+    c.epsilon === undefined ? (c.method === 'canonical' ? (pre ? `ε = ${c.epsilon_fraction} × 4/λ_max(P^½(nβH + γ)P^½)` : `ε = ${c.epsilon_fraction} × 4/(nβ·λ_max + γ)`) : 'ε = 1e-4 (devinterp default)') : 'ε given',
   ].join('; ');
-  return { method: c.method, nbeta, epsilon, epsilon_limit: limit, lambda_max: lambdaMax, residual_scale: residualScale, rule };
+  return { method: c.method, nbeta, gamma: o.gamma, resolution: o.gamma / nbeta, epsilon, epsilon_limit: limit, lambda_max: lambdaMax, residual_scale: residualScale, preconditioner: c.preconditioner, tilt: o.tilt, control_variate: o.control_variate, rule };
 }

@@ -14,14 +14,28 @@ import type { SgldProblem } from './chain.ts';
 import type { Streams } from './estimate.ts';
 
 export function engineProblem(engine: Engine): SgldProblem<Batch> {
-  return { size: engine.layout.size, lossAndGrad: (w, batch) => engine.lossAndGrad(w, batch) };
+  return {
+    size: engine.layout.size,
+    lossAndGrad: (w, batch) => engine.lossAndGrad(w, batch),
+    loss(w, batch) {
+      const { nll } = engine.evaluate(w, batch);
+      let s = 0;
+      for (const x of nll) s += x;
+      return s / nll.length;
+    },
+  };
 }
 
-export function tokenStream(tokens: Uint8Array, rows: number, nCtx: number, batchSize: number, rngFor: (epoch: number) => Rng): () => Batch {
+/**
+ * Minibatches of `batchSize` rows, the rows reshuffled each epoch; `skip` batches already drawn
+ * (a continued chain picks up where its stream stopped).
+ */
+export function tokenStream(tokens: Uint8Array, rows: number, nCtx: number, batchSize: number, rngFor: (epoch: number) => Rng, skip = 0): () => Batch {
   if (batchSize > rows) throw new RangeError(`SGLD batch size ${batchSize} exceeds the ${rows} training rows`);
-  let epoch = 0;
-  let order = rngFor(0).permutation(rows);
-  let pos = 0;
+  const perEpoch = Math.floor(rows / batchSize);
+  let epoch = Math.floor(skip / perEpoch);
+  let order = rngFor(epoch).permutation(rows);
+  let pos = (skip % perEpoch) * batchSize;
   return () => {
     if (pos + batchSize > rows) {
       order = rngFor(++epoch).permutation(rows);
@@ -39,10 +53,18 @@ export function tokenStream(tokens: Uint8Array, rows: number, nCtx: number, batc
 
 export function tokenStreams(tokens: Uint8Array, rows: number, nCtx: number, batchSize: number, seed: number, target: string): Streams<Batch> {
   return {
-    batches: (c) => tokenStream(tokens, rows, nCtx, batchSize, (e) => Rng.derive(seed, 'llc', target, c, 'data', e)),
+    batches: (c, skip = 0) => tokenStream(tokens, rows, nCtx, batchSize, (e) => Rng.derive(seed, 'llc', target, c, 'data', e), skip),
     noise: (c) => Rng.derive(seed, 'llc', target, c, 'noise'),
     init: () => tokenStream(tokens, rows, nCtx, batchSize, (e) => Rng.derive(seed, 'llc', 'init', e)),
   };
+}
+
+/** Rows per job of the pass over the whole training set (full.ts): a fixed partition, so sums do not depend on the workers. */
+export const FULL_PASS_ROWS = 4096;
+
+/** The training rows [start, start + n) as one batch. */
+export function rowRange(tokens: Uint8Array, nCtx: number, start: number, n: number): Batch {
+  return { tokens: tokens.subarray(start * nCtx, (start + n) * nCtx), rows: n };
 }
 
 /** the fixed batch curvature is measured on: `rows` training sequences chosen by the seed */

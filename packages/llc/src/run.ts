@@ -1,34 +1,69 @@
 /**
- * LLC estimates for many parameter vectors (checkpoints) and targets, on a pool of worker
- * threads: per point one init_loss job and (targets × chains) chain jobs. Each job's random
- * streams depend only on (seed, target, chain) (problem.ts), so the numbers do not depend on the
- * number of workers.
+ * LLC estimates for many parameter vectors (checkpoints) and targets, on a pool of worker threads.
+ * Per checkpoint and estimator (docs/llc.md):
+ *
+ *   1. the whole training set at w0, in fixed ranges of rows: L(w0) and ∇L_n(w0) (the tilt and the
+ *      Newton decrement); devinterp's minibatch init_loss for method sgld; the rmsprop preconditioner;
+ *   2. λ_max for the step size (canonical), and the Newton decrement of every estimate;
+ *   3. the chains, in rounds until each estimate is stable or reaches max_draws (sampling.ts).
+ *
+ * Each job's random streams depend only on (seed, target, chain) (problem.ts), and every sum over
+ * ranges is taken in a fixed order, so the numbers do not depend on the number of workers.
  */
 import { log, Progress, WorkerPool } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/train';
-import type { ChainSettings, ChainTrace } from './chain.ts';
-import type { WorkerInit, WorkerJob } from './chain-worker.ts';
-import { chainResult, combineChains, type InitLoss, type LlcEstimate, sampledNorm } from './estimate.ts';
-import { needsCurvature, prepare, type Prepared, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
-import { type LlcConfig, targetName } from './schema.ts';
+import type { ChainTrace } from './chain.ts';
+import type { ChainJobSettings, FullPass, WorkerInit, WorkerJob, WorkerResult } from './chain-worker.ts';
+import type { Decrement } from './decrement.ts';
+import { chainResult, combineChains, type InitLoss, type LlcEstimate, markEstimate, sampledNorm } from './estimate.ts';
+import { needsCurvature, prepare, type Prepared, resolveNbeta, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
+import { sampleInRounds, type SamplingPlan, type SegmentJob } from './sampling.ts';
+import { estimatorOptions, type EstimatorOptions, type LlcConfig, type Target, targetName } from './schema.ts';
+import { FULL_PASS_ROWS } from './problem.ts';
 
 export interface TrainingData {
   tokens: Uint8Array;
   rows: number;
 }
 
-export function chainSettings(c: LlcConfig, indices: Uint32Array | null, sampler: SamplerSettings): ChainSettings {
+export function chainSettings(c: LlcConfig, indices: Uint32Array | null, sampler: SamplerSettings, precondition: Float64Array | null): ChainJobSettings {
   return {
-    sgld: { epsilon: sampler.epsilon, gamma: c.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level, ...(c.noise_stream ? { noise_stream: c.noise_stream } : {}) },
+    sgld: { epsilon: sampler.epsilon, gamma: sampler.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level, ...(c.noise_stream ? { noise_stream: c.noise_stream } : {}) },
     draws: c.draws,
     burnin: c.burnin,
     stepsBetweenDraws: c.steps_between_draws,
     indices,
+    controlVariate: sampler.control_variate,
+    precondition,
   };
 }
 
-/** rows of the fixed batch λ_max is measured on */
+/** rows of the fixed batch λ_max and the Newton decrement are measured on */
 export const CURVATURE_ROWS = 512;
+
+interface Plan {
+  config: LlcConfig;
+  target: Target;
+  o: EstimatorOptions;
+  p: Prepared;
+  indices: Uint32Array | null;
+  nbeta: number;
+}
+
+/** A map from keys to job indices: each distinct job is run once. */
+class Jobs {
+  readonly list: WorkerJob[] = [];
+  private readonly index = new Map<string, number>();
+  add(key: string, job: () => WorkerJob): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.list.length;
+      this.index.set(key, i);
+      this.list.push(job());
+    }
+    return i;
+  }
+}
 
 export class LlcRunner {
   private constructor(
@@ -46,60 +81,112 @@ export class LlcRunner {
     return this.pool.size;
   }
 
+  private run(jobs: WorkerJob[], onProgress?: (d: unknown) => void): Promise<WorkerResult[]> {
+    return jobs.length ? this.pool.run<WorkerJob, WorkerResult>(jobs, onProgress) : Promise.resolve([]);
+  }
+
   /**
    * Estimates for one parameter vector under `configs` (one per target, or one per grid point):
-   * each config's estimator prepares the checkpoint (prepare.ts), measures λ_max where its step
-   * size needs it, then runs init_loss and the chains on the worker pool. `cfg` (default: the
-   * runner's) is the model configuration w0 belongs to (a symmetric image may have another ln_eps).
+   * each config's estimator prepares the checkpoint (prepare.ts) and runs the three phases above.
+   * `cfg` (default: the runner's) is the model configuration w0 belongs to (a symmetric image may
+   * have another ln_eps). The progress counts draws; it grows when chains are lengthened.
    */
-  async estimate(w0: Float32Array, configs: { config: LlcConfig; target: LlcConfig['targets'][number] }[], progress?: Progress, cfg: ModelConfig = this.cfg): Promise<LlcEstimate[]> {
+  async estimate(w0: Float32Array, configs: { config: LlcConfig; target: Target }[], progress?: Progress, cfg: ModelConfig = this.cfg): Promise<LlcEstimate[]> {
     const prepared = new Map<string, Prepared>();
-    const prep = (c: LlcConfig) => {
-      if (!prepared.has(c.method)) prepared.set(c.method, prepare(c.method, cfg, w0));
-      return prepared.get(c.method)!;
+    const plans: Plan[] = configs.map(({ config, target }) => {
+      if (!prepared.has(config.method)) prepared.set(config.method, prepare(config.method, cfg, w0));
+      const p = prepared.get(config.method)!;
+      return { config, target, o: estimatorOptions(config), p, indices: sampledFor(target, p), nbeta: resolveNbeta(config, this.trainRows, p.cfg.list_length) };
+    });
+
+    // phase 1: the whole training set at each prepared point; devinterp's init_loss; preconditioners
+    const a = new Jobs();
+    const fullJobs = new Map<string, number[]>();
+    for (const m of prepared.keys()) {
+      const p = prepared.get(m)!;
+      const idx: number[] = [];
+      for (let start = 0; start < this.trainRows; start += FULL_PASS_ROWS) {
+        const rows = Math.min(FULL_PASS_ROWS, this.trainRows - start);
+        idx.push(a.add(`full/${m}/${start}`, () => ({ kind: 'full', cfg: p.cfg, w0: p.w0, start, rows })));
+      }
+      fullJobs.set(m, idx);
+    }
+    const initBatches = (c: LlcConfig) => c.init_batches ?? c.chains;
+    const initJob = plans.map((pl) =>
+      pl.o.exact_init ? -1 : a.add(`init/${pl.config.method}/${pl.config.batch_size}/${pl.config.seed}/${initBatches(pl.config)}`, () => ({ kind: 'init', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, batches: initBatches(pl.config) })),
+    );
+    const precondKey = (pl: Plan) => `${pl.config.method}/${targetName(pl.target)}/${pl.config.seed}/${pl.config.batch_size}/${pl.nbeta}/${pl.o.gamma}`;
+    const precondJob = plans.map((pl) =>
+      pl.config.preconditioner === 'none' ? -1 : a.add(`precond/${precondKey(pl)}`, () => ({ kind: 'precond', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), nbeta: pl.nbeta, gamma: pl.o.gamma })),
+    );
+    const phase1 = await this.run(a.list);
+    const full = new Map<string, { loss: number; grad: Float64Array }>();
+    for (const [m, idx] of fullJobs) {
+      const parts = idx.map((i) => phase1[i] as FullPass);
+      const grad = new Float64Array(parts[0].grad.length);
+      let loss = 0;
+      for (const part of parts) {
+        loss += part.loss * part.rows;
+        for (let i = 0; i < grad.length; i++) grad[i] += part.grad[i] * part.rows;
+      }
+      for (let i = 0; i < grad.length; i++) grad[i] /= this.trainRows;
+      full.set(m, { loss: loss / this.trainRows, grad });
+    }
+    const precond = precondJob.map((j) => (j < 0 ? null : (phase1[j] as Float64Array)));
+
+    // phase 2: λ_max for the step size; the Newton decrement of every estimate
+    const b = new Jobs();
+    const curvJob = plans.map((pl, k) => {
+      if (!needsCurvature(pl.config)) return -1;
+      const P = precond[k];
+      const key = `${pl.config.method}/${targetName(pl.target)}/${pl.config.seed}${P ? `/P/${precondKey(pl)}` : ''}`;
+      return b.add(`curv/${key}`, () => ({ kind: 'curvature', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, rows: CURVATURE_ROWS, seed: pl.config.seed, ...(P ? { precondition: { sqrt: P.map(Math.sqrt), nbeta: pl.nbeta, gamma: pl.o.gamma } } : {}) }));
+    });
+    const restrictedGrad = (pl: Plan) => {
+      const g = full.get(pl.config.method)!.grad;
+      return pl.indices ? Float64Array.from(pl.indices, (i) => g[i]) : g.slice();
     };
-    const plans = configs.map(({ config, target }) => {
-      const p = prep(config);
-      return { config, target, p, indices: sampledFor(target, p) };
-    });
-    // phase 1: λ_max where a step size comes from the curvature (one job per distinct (method, target, seed))
-    const curvJobs: WorkerJob[] = [];
-    const curvKey = (k: number) => `${plans[k].config.method}/${targetName(plans[k].target)}/${plans[k].config.seed}`;
-    const curvIndex = new Map<string, number>();
-    plans.forEach((pl, k) => {
-      if (!needsCurvature(pl.config) || curvIndex.has(curvKey(k))) return;
-      curvIndex.set(curvKey(k), curvJobs.length);
-      curvJobs.push({ kind: 'curvature', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, rows: CURVATURE_ROWS, seed: pl.config.seed });
-    });
-    const lambdas = curvJobs.length ? ((await this.pool.run<WorkerJob, number | ChainTrace>(curvJobs)) as number[]) : [];
-    const samplers = plans.map((pl, k) => resolveSampler(pl.config, this.trainRows, needsCurvature(pl.config) ? lambdas[curvIndex.get(curvKey(k))!] : null, pl.p.residualScale));
-    // phase 2: init_loss and the chains
-    const jobs: WorkerJob[] = [];
-    const inits = new Map<string, number>(); // (method, batch size, seed, chains) → job index
-    // L(w0) on init_batches minibatches (canonical: 32 by default; sgld: one per chain, as devinterp)
-    const initBatches = (c: LlcConfig) => c.init_batches ?? (c.method === 'sgld' ? c.chains : 32);
-    const initKey = (c: LlcConfig) => `${c.method}/${c.batch_size}/${c.seed}/${initBatches(c)}`;
-    const chainJobs: { config: number; chain: number; job: number }[] = [];
-    const norms: number[] = [];
-    plans.forEach(({ config, target, p, indices }, k) => {
-      if (!inits.has(initKey(config))) {
-        inits.set(initKey(config), jobs.length);
-        jobs.push({ kind: 'init', cfg: p.cfg, w0: p.w0, batchSize: config.batch_size, seed: config.seed, batches: initBatches(config) });
-      }
-      const settings = chainSettings(config, indices, samplers[k]);
-      norms.push(sampledNorm(p.w0, settings.indices));
-      for (let c = 0; c < config.chains; c++) {
-        chainJobs.push({ config: k, chain: c, job: jobs.length });
-        jobs.push({ kind: 'chain', cfg: p.cfg, w0: p.w0, batchSize: config.batch_size, seed: config.seed, target: targetName(target), chain: c, settings });
-      }
-    });
-    const results = await this.pool.run<WorkerJob, InitLoss | ChainTrace>(jobs, (d) => progress?.update(progress.done + (d as number)));
-    return plans.map(({ config }, k) => {
-      const init = results[inits.get(initKey(config))!] as InitLoss;
-      const chains = chainJobs
-        .filter((j) => j.config === k)
-        .map((j) => chainResult(j.chain, results[j.job] as ChainTrace, init.mean, samplers[k].nbeta, norms[k]));
-      return { ...combineChains(init, chains, samplers[k].nbeta), sampler: samplers[k] };
+    const decJob = plans.map((pl) =>
+      b.add(`dec/${pl.config.method}/${targetName(pl.target)}/${pl.nbeta}/${pl.o.gamma}/${pl.config.seed}`, () => ({ kind: 'decrement', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, g: restrictedGrad(pl), rows: CURVATURE_ROWS, seed: pl.config.seed, nbeta: pl.nbeta, gamma: pl.o.gamma })),
+    );
+    const phase2 = await this.run(b.list);
+    const samplers = plans.map((pl, k) => resolveSampler(pl.config, this.trainRows, pl.p.cfg.list_length, curvJob[k] < 0 ? null : (phase2[curvJob[k]] as number), pl.p.residualScale));
+
+    // phase 3: the chains, in rounds
+    const inits: InitLoss[] = plans.map((pl, k) => (pl.o.exact_init ? { mean: full.get(pl.config.method)!.loss, se: NaN } : (phase1[initJob[k]] as InitLoss)));
+    const tilts = plans.map((pl) => (pl.o.tilt ? Float32Array.from(full.get(pl.config.method)!.grad) : null));
+    const settings = plans.map((pl, k) => chainSettings(pl.config, pl.indices, samplers[k], precond[k]));
+    const samplingPlans: SamplingPlan[] = plans.map((pl, k) => ({
+      chains: pl.config.chains,
+      settings: { ...settings[k], precondition: null }, // the driver only reads lengths; the worker gets P
+      nbeta: samplers[k].nbeta,
+      init: inits[k].mean,
+      maxDraws: pl.o.max_draws,
+      tolerance: pl.config.tolerance,
+    }));
+    const runSegments = (jobs: SegmentJob[]) =>
+      this.run(
+        jobs.map((j) => {
+          const pl = plans[j.plan];
+          return { kind: 'chain', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), chain: j.chain, settings: { ...settings[j.plan], draws: j.settings.draws }, tilt: tilts[j.plan], ...(j.start ? { start: j.start } : {}) } satisfies WorkerJob;
+        }),
+        (d) => progress?.update(progress.done + (d as number)),
+      ) as Promise<ChainTrace[]>;
+    const sampled = await sampleInRounds(samplingPlans, runSegments, (more) => progress?.extend(more));
+
+    return plans.map((pl, k) => {
+      const norm = sampledNorm(pl.p.w0, pl.indices);
+      const results = sampled.traces[k].map((t, c) => chainResult(c, t, inits[k].mean, samplers[k].nbeta, norm, pl.o.window));
+      const est = combineChains(inits[k], results, samplers[k].nbeta);
+      const dec = phase2[decJob[k]] as Decrement;
+      const g = restrictedGrad(pl);
+      let g2 = 0;
+      for (const x of g) g2 += x * x;
+      est.sampler = samplers[k];
+      est.convergence = sampled.convergence[k];
+      est.rounds = sampled.rounds[k];
+      est.stationarity = { ...dec, gradient_norm: Math.sqrt(g2), tilt: pl.o.tilt };
+      return markEstimate(est);
     });
   }
 

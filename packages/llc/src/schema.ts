@@ -3,9 +3,14 @@
  *
  *  - `canonical` (default): SGLD on the checkpoint's canonical form (train/canonical.ts: one fixed
  *    representative of its orbit under the model's symmetries), with the coordinates that form fixes
- *    left out, at the inverse temperature of the definition, nβ = n / ln n (n = training sequences),
- *    and a step size set from the curvature: ε = epsilon_fraction · 4 / (nβ·λ_max + γ), λ_max the
- *    top Hessian eigenvalue at the checkpoint. λ̂ depends on the function, not the parametrization.
+ *    left out, at the likelihood's own inverse temperature, nβ = T·n / ln n (n training sequences, T
+ *    scored tokens per sequence: the loss per sequence is T times the engine's per-token mean), and a
+ *    step size set from the curvature: ε = epsilon_fraction · 4 / (nβ·λ_max + γ), λ_max the top
+ *    Hessian eigenvalue at the checkpoint. The loss is tilted so that the checkpoint is a stationary
+ *    point of the potential (tilt.ts); L(w0) is measured on every training sequence, each draw's
+ *    loss is taken against L(w0) on its own minibatch (control_variate), λ̂ reads the last half of
+ *    the draws, and the chains are lengthened until λ̂ is stable (convergence.ts) or max_draws.
+ *    λ̂ depends on the function, not the parametrization.
  *  - `sgld`: devinterp v1.x exactly, on the raw parameters (names: epsilon = `lr`, gamma =
  *    `localization`, nbeta = `nbeta` [default B / ln B], chains = `num_chains`, draws = `num_draws`,
  *    burnin = `num_burnin_steps`, steps_between_draws = `num_steps_bw_draws`). Kept for comparison;
@@ -30,8 +35,8 @@ export const LlcConfigSchema = z
     method: z.enum(['canonical', 'sgld']).default('canonical').describe('canonical: SGLD on the canonical form, nβ = n/ln n, ε from the curvature; sgld: devinterp on the raw parameters'),
     epsilon: z.number().positive().max(1).optional().describe('SGLD step size ε (devinterp lr) [default: canonical → epsilon_fraction · 4/(nβ·λ_max + γ); sgld → 1e-4]'),
     epsilon_fraction: z.number().positive().max(1).default(0.05).describe('canonical: ε as a fraction of the drift-stability limit 4/(nβ·λ_max + γ)'),
-    gamma: z.number().min(0).default(100).describe('localization strength γ toward the checkpoint'),
-    nbeta: z.number().positive().optional().describe('inverse temperature nβ [default: canonical → n/ln n of the training set; sgld → B/ln B of batch_size]'),
+    gamma: z.number().min(0).optional().describe('localization strength γ toward the checkpoint [default: canonical → 10000; sgld → 100]'),
+    nbeta: z.number().positive().optional().describe('inverse temperature nβ, the factor on the per-token mean loss [default: canonical → T·n/ln n, n training sequences of T scored tokens (the per-sequence likelihood at β = 1/ln n); sgld → B/ln B of batch_size]'),
     batch_size: z.int().min(2).default(128).describe('SGLD minibatch size B (from the training set, reshuffled each epoch)'),
     chains: z.int().min(1).default(4).describe('independent chains per checkpoint'),
     init_batches: z
@@ -39,8 +44,13 @@ export const LlcConfigSchema = z
       .min(1)
       .max(100_000)
       .optional()
-      .describe('minibatches of batch_size rows on which L(w0) is measured; its error is shared by every chain and moves λ̂ by nβ times it [default: canonical → 32; sgld → chains, as devinterp]'),
-    draws: z.int().min(2).default(500).describe('draws per chain'),
+      .describe('sgld: minibatches of batch_size rows on which L(w0) is measured, as devinterp [default: chains] (canonical measures it on every training sequence)'),
+    draws: z.int().min(4).default(1500).describe('draws per chain in the first round (canonical: λ̂ reads the last half)'),
+    max_draws: z.int().min(4).optional().describe('lengthen the chains (doubling the draws) until λ̂ is stable, up to this many draws per chain; else flag not_converged [default: canonical → 8 × draws; sgld → draws, fixed length as devinterp]'),
+    tolerance: z.number().positive().max(1).default(0.05).describe('stable: λ̂ moves by at most this fraction between the third and fourth quarters of the draws (beyond 2 standard errors), with split-R̂ ≤ 1.1'),
+    tilt: z.boolean().optional().describe("subtract the whole training set's loss gradient at the checkpoint, so that it is a stationary point of the sampled potential [default: canonical → true; sgld → false]"),
+    control_variate: z.boolean().optional().describe('take each draw\'s loss against L(w0) on the same minibatch (one forward pass more per draw; far less minibatch noise) [default: canonical → true; sgld → false]'),
+    preconditioner: z.enum(['none', 'rmsprop']).default('none').describe('none: plain SGLD; rmsprop: a diagonal preconditioner from the squared minibatch gradients at the checkpoint, fixed for the chain (pSGLD)'),
     burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
     steps_between_draws: z.int().min(1).default(1).describe('SGLD steps between draws'),
     noise_level: z.number().min(0).default(1).describe('noise scale σ; anything but 1 breaks posterior sampling'),
@@ -66,6 +76,33 @@ export const LlcConfigSchema = z
   .strict();
 
 export type LlcConfig = z.output<typeof LlcConfigSchema>;
+
+/** Step sizes, temperature, localization and the estimator's options as a method resolves them. */
+export interface EstimatorOptions {
+  gamma: number;
+  tilt: boolean;
+  control_variate: boolean;
+  /** the first round's draws and the most a chain may reach */
+  draws: number;
+  max_draws: number;
+  /** λ̂ reads draws [first_used(N), N): the last half (canonical) or all of them (sgld, as devinterp) */
+  window: 'last-half' | 'all';
+  /** L(w0) on every training sequence (canonical) or on init_batches minibatches (sgld) */
+  exact_init: boolean;
+}
+
+export function estimatorOptions(c: LlcConfig): EstimatorOptions {
+  const canonical = c.method === 'canonical';
+  return {
+    gamma: c.gamma ?? (canonical ? 10_000 : 100),
+    tilt: c.tilt ?? canonical,
+    control_variate: c.control_variate ?? canonical,
+    draws: c.draws,
+    max_draws: Math.max(c.draws, c.max_draws ?? (canonical ? 8 * c.draws : c.draws)),
+    window: canonical ? 'last-half' : 'all',
+    exact_init: canonical,
+  };
+}
 
 export function targetName(t: Target): string {
   if (t.kind === 'all') return 'all';

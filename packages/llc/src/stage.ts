@@ -13,12 +13,12 @@ import { flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
 import { LlcRunner, nanReport, warnings } from './run.ts';
-import { type LlcConfig, LlcConfigSchema, targetName } from './schema.ts';
+import { estimatorOptions, type LlcConfig, LlcConfigSchema, targetName } from './schema.ts';
 import { targetIndices } from './targets.ts';
 
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
-  version: '3',
+  version: '4',
   summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
   schema: LlcConfigSchema,
   upstream: ['dataset', 'train'],
@@ -40,17 +40,26 @@ export function selectCheckpoints(steps: number[], sel: LlcConfig['checkpoints']
   return out;
 }
 
-function describe(est: LlcEstimate): string {
-  const flags = est.chains.flatMap((c) => flagList(c.flags).map((f) => `${f}@${c.chain}`));
+export function describe(est: LlcEstimate): string {
+  const estimateFlags = new Set(['not_converged', 'not_minimum']);
+  const flags = [...new Set(est.chains.flatMap((c) => flagList(c.flags).filter((f) => estimateFlags.has(f))))];
+  const chainFlags = est.chains.flatMap((c) => flagList(c.flags).filter((f) => !estimateFlags.has(f)).map((f) => `${f}@${c.chain}`));
   const s = est.sampler;
-  const sampler = s ? `, ε ${s.epsilon.toPrecision(3)}, nβ ${s.nbeta.toPrecision(5)}` : '';
-  return `λ̂ = ${est.mean.toFixed(3)} ± ${est.std.toFixed(3)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${sampler}${flags.length ? `, flags ${flags.join(' ')}` : ''})`;
+  const sampler = s ? `, ε ${s.epsilon.toPrecision(3)}, nβ ${s.nbeta.toPrecision(5)}, γ ${s.gamma}` : '';
+  const cv = est.convergence;
+  const conv = cv ? `, ${cv.draws} draws${est.rounds && est.rounds > 1 ? ` (${est.rounds} rounds)` : ''}, R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, drift ${cv.drift.toFixed(1)} ± ${cv.drift_se.toFixed(1)}` : '';
+  const st = est.stationarity;
+  const stat = st ? `, decrement ${Number.isFinite(st.decrement) ? st.decrement.toFixed(1) : '∞'}${st.converged ? '' : '+'}${st.tilt ? ' (tilted away)' : ''}` : '';
+  const all = [...flags, ...chainFlags];
+  return `λ̂ = ${est.mean.toFixed(3)} ± ${(Number.isFinite(est.se) ? est.se : est.std).toFixed(3)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${sampler}${conv}${stat}${all.length ? `, flags ${all.join(' ')}` : ''})`;
 }
 
 function settingsLine(config: LlcConfig): string {
+  const o = estimatorOptions(config);
   const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
-  const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'n/ln n' : 'B/ln B');
-  return `method ${config.method}, ε ${eps}, γ ${config.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${config.noise_stream ? `, noise ${config.noise_stream}` : ''}`;
+  const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'T·n/ln n' : 'B/ln B');
+  const extra = [o.tilt ? 'tilted' : '', o.control_variate ? 'control variate' : '', config.preconditioner !== 'none' ? `preconditioner ${config.preconditioner}` : '', config.noise_stream ? `noise ${config.noise_stream}` : ''].filter(Boolean);
+  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }
 
 export interface LlcStageOptions {
@@ -101,6 +110,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
         const ests = await runner.estimate(w0, config.targets.map((target) => ({ config, target })), progress);
         const norms = tensorNorms(ck.cfg, w0);
         const rows = ests.map((estimate, k) => ({ step, target: targetName(config.targets[k]), estimate, norms }));
+        for (const r of rows) for (const c of r.estimate.chains) delete c.trace.end; // a finished chain is not continued
         writeFileAtomic(join(partial, `${String(step).padStart(9, '0')}.json`), JSON.stringify(rows, replacer));
         done.set(step, rows);
         for (const r of rows) {
@@ -125,7 +135,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   const files = { estimates: join(opts.outDir, LLC_FILES.estimates), chains: join(opts.outDir, LLC_FILES.chains), traces: join(opts.outDir, LLC_FILES.traces) };
   writeEstimates(files.estimates, rows, base);
   writeChains(files.chains, rows, base);
-  writeTraces(files.traces, rows, config.draws, base);
+  writeTraces(files.traces, rows, base);
   const seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(opts.outDir, LLC_FILES.runInfo), `${JSON.stringify({ seconds, checkpoints: chosen.length }, null, 2)}\n`);
   rmSync(partial, { recursive: true, force: true });
@@ -188,6 +198,7 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       target: targetName(config.targets[k]),
       mean: e.mean,
       std: e.std,
+      se: e.se,
       per_chain: e.chains.map((c) => c.llc),
       acceptance: e.acceptance_mean,
       acceptance_per_chain: e.chains.map((c) => c.trace.acceptanceMean),
@@ -196,7 +207,10 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       flags: e.chains.map((c) => flagList(c.flags)),
       nan: e.chains.filter((c) => c.trace.nan).map((c) => ({ chain: c.chain, ...c.trace.nan })),
       sampler: e.sampler,
+      convergence: e.convergence,
+      rounds: e.rounds,
+      stationarity: e.stationarity,
     };
   });
-  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: config.gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, ...(config.noise_stream ? { noise_stream: config.noise_stream } : {}), seconds, norms: tensorNorms(w.cfg, w.params), results };
+  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: estimatorOptions(config).gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, ...(config.noise_stream ? { noise_stream: config.noise_stream } : {}), seconds, norms: tensorNorms(w.cfg, w.params), results };
 }

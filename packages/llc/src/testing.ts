@@ -38,11 +38,12 @@ export function regressionData(n: number, d: number, seed: number): Regression &
   return { x, y, n, d, wStar };
 }
 
-/** Minibatch streams over row indices, reshuffled each epoch. */
-export function rowStream(n: number, batch: number, rng: (epoch: number) => Rng): () => Uint32Array {
-  let epoch = 0;
-  let order = rng(0).permutation(n);
-  let pos = 0;
+/** Minibatch streams over row indices, reshuffled each epoch; `skip` batches already drawn. */
+export function rowStream(n: number, batch: number, rng: (epoch: number) => Rng, skip = 0): () => Uint32Array {
+  const perEpoch = Math.floor(n / batch);
+  let epoch = Math.floor(skip / perEpoch);
+  let order = rng(epoch).permutation(n);
+  let pos = (skip % perEpoch) * batch;
   return () => {
     if (pos + batch > n) {
       epoch++;

@@ -23,9 +23,10 @@ const range = (v: (number | null)[]): string => {
 /** the sampler's settings as configured (what must match for λ̂ of two experiments to be compared) */
 export function samplerSettings(c: LlcModel['config']): string {
   const method = c.method ?? 'sgld';
-  const nbeta = c.nbeta !== undefined ? sig(c.nbeta, 4) : method === 'canonical' ? 'n/ln n' : 'B/ln B';
+  const nbeta = c.nbeta !== undefined ? sig(c.nbeta, 4) : method === 'canonical' ? 'T·n/ln n' : 'B/ln B';
   const eps = c.epsilon !== undefined ? `ε ${c.epsilon}` : method === 'canonical' ? `ε ${c.epsilon_fraction} of the drift limit` : 'ε 1e-4';
-  return `${method}, ${eps}, γ ${c.gamma}, nβ ${nbeta}, B ${c.batch_size}`;
+  const gamma = c.gamma ?? (method === 'canonical' ? 10_000 : 100);
+  return `${method}, ${eps}, γ ${gamma}, nβ ${nbeta}, B ${c.batch_size}${c.preconditioner && c.preconditioner !== 'none' ? `, ${c.preconditioner}` : ''}`;
 }
 
 /**
@@ -39,8 +40,10 @@ export function calibrationLine(c: LlcModel['config'], rows: LlcModel['rows'] = 
   const eps = rows.length ? range(rows.map((r) => r.epsilon)) : String(c.epsilon ?? '?');
   const canonical = (c.method ?? 'sgld') === 'canonical';
   const step = canonical && c.epsilon === undefined ? `ε = ${c.epsilon_fraction} of the drift limit (${eps})` : `ε = ${eps}`;
-  const head = canonical ? 'SGLD on the canonical form' : 'SGLD on the raw weights (devinterp)';
-  return `${head}: nβ = ${nbeta}, γ = ${c.gamma}, ${step}, B = ${c.batch_size}, ${c.chains} chains × ${c.draws} draws${burn}${every}`;
+  const gamma = rows.length ? range(rows.map((r) => r.gamma)) : String(c.gamma ?? '?');
+  const draws = rows.length ? range(rows.map((r) => r.draws)) : String(c.draws);
+  const head = canonical ? `SGLD${c.preconditioner && c.preconditioner !== 'none' ? ` (${c.preconditioner})` : ''} on the canonical form${rows.some((r) => r.tilt) ? ', loss tilted to be stationary at the checkpoint' : ''}` : 'SGLD on the raw weights (devinterp)';
+  return `${head}: nβ = ${nbeta}, γ = ${gamma}, ${step}, B = ${c.batch_size}, ${c.chains} chains × ${draws} draws${canonical ? ' (λ̂ from the last half)' : ''}${burn}${every}`;
 }
 
 /** `stagesFit`: which estimates the stage boundaries were fitted through (model.ts stagesOf), said in the subtitle */
@@ -80,6 +83,9 @@ export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep
             { field: 'se', type: 'quantitative', title: 'λ̂ standard error (with L(w*))', format: '.3~g' },
             { field: 'n_ok', type: 'quantitative', title: 'chains without NaN' },
             { field: 'acceptance', type: 'quantitative', title: 'MALA acceptance', format: '.3f' },
+            { field: 'draws', type: 'quantitative', title: 'draws per chain' },
+            { field: 'rhat', type: 'quantitative', title: 'split-R̂', format: '.3f' },
+            { field: 'decrement', type: 'quantitative', title: 'Newton decrement of the loss at w0', format: '.4~g' },
             { field: 'flags', type: 'nominal', title: 'flags' },
           ],
         },

@@ -5,6 +5,7 @@
 import { maxStepOf, type VlSpec } from './chart-common.ts';
 import { ablationSpec, attentionSpec, measuresSpec, overlapSpec, regionsSpec } from './chart-circuits.ts';
 import { heatmapSpec } from './chart-heatmap.ts';
+import { DIAGNOSE_SWEEPS, diagnoseSpec } from './chart-diagnose.ts';
 import { acceptanceSpec, llcSpec, normsSpec, tracesSpec } from './chart-llc.ts';
 import { studyAccuracySpec, studyLlcSpec, studyLossSpec } from './chart-study.ts';
 import { accuracySpec, lossSpec } from './chart-training.ts';
@@ -72,6 +73,16 @@ export function experimentCharts(e: ExperimentModel): ChartEntry[] {
       ...(h ? { still: heatmapSpec(h, { title: e.name, subtitle, interactive: false }) } : {}),
     }),
   ];
+}
+
+/** The estimator checks (llc diagnose --sweep), when the options name any. */
+export function diagnoseCharts(s: StudyModel): ChartEntry[] {
+  if (s.diagnoses.length === 0) return [];
+  const names: Record<string, string> = { gamma: 'LLC against γ', epsilon_fraction: 'LLC against the step size', nbeta: 'LLC against nβ', length: 'LLC against chain length' };
+  return DIAGNOSE_SWEEPS.map((sweep) => {
+    const spec = diagnoseSpec(s.diagnoses, sweep);
+    return { id: `study--diagnose-${sweep}`, folder: 'study', file: `diagnose-${sweep.replace('_', '-')}`, title: names[sweep], caption: `λ̂ of ${s.diagnoses.map((d) => d.label).join('; ')} (llc diagnose --sweep).`, spec, missing: spec ? null : 'This sweep was not run' };
+  });
 }
 
 export function studyCharts(s: StudyModel): ChartEntry[] {

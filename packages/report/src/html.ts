@@ -78,7 +78,7 @@ const METHOD_NOTES = [
   'Time axes: training step on a symlog scale, ln(1 + step): logarithmic, with step 0 (the initialisation) included.',
   'Stage boundaries (dashed vertical lines on every time axis of an experiment): a piecewise-linear least-squares fit of the LLC (target all) against ln(1 + step), the number of pieces chosen by BIC; a boundary lies between two estimated checkpoints and is drawn halfway between them. Only estimates that can be read are fitted: no flagged chain and λ̂ > 0 (the note of each experiment and its LLC chart say how many were left out).',
   'Heatmaps: diverging red (positive) / blue (negative) scale centred at 0, symmetric around the largest |value| of that head and circuit over all of training, so colours compare across checkpoints; checkpoints subsampled evenly in checkpoint index, first and last kept; values rounded to the significant digits in the page.',
-  'LLC: SGLD estimates as the llc stage wrote them (mean ± std over chains). A chain is flagged when its loss trace is not flat, it left the basin, its LLC is negative, its acceptance is outside 0.5–0.99, or it hit a NaN; absolute values depend on ε, γ and nβ and are comparable only between runs with the same settings.',
+  'LLC: SGLD estimates as the llc stage wrote them (mean ± std over chains). A chain is flagged when its loss trace is not flat, it left the basin, its LLC is negative, its acceptance is below 0.5, or it hit a NaN; an estimate is flagged on all its chains when they did not converge (λ̂ still moving at max_draws) or when the checkpoint is not a minimum of the sampled potential (an untilted loss whose Newton decrement exceeds 10% of λ̂). Acceptance above 0.999 is shown, not flagged (a small step). λ̂ counts the directions whose curvature exceeds about γ/nβ, so absolute values depend on γ and nβ and are comparable only between runs with the same settings (docs/llc.md).',
 ];
 
 export function reportHtml(input: PageInput): string {
@@ -91,7 +91,7 @@ export function reportHtml(input: PageInput): string {
     ...study.experiments.map((e) => `<li><a href="#exp-${escapeHtml(e.slug)}">${escapeHtml(e.name)}</a></li>`),
     '<li><a href="#how-to-read">How to read this report</a></li>',
   ];
-  const overlays = study.experiments.length > 1 ? `<div class="charts">${input.studyCharts.map((c) => figureHtml(c, input)).join('\n')}</div>` : '';
+  const overlays = input.studyCharts.length ? `<div class="charts">${input.studyCharts.map((c) => figureHtml(c, input)).join('\n')}</div>` : '';
   const versions = input.libraries.map((l) => `${l.name} ${l.version}`).join(', ');
   return [
     '<!DOCTYPE html>',

@@ -60,7 +60,7 @@ export interface LoadedCircuits {
 
 export interface LoadedLlc {
   source: string;
-  config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma: number; nbeta?: number; batch_size: number; chains: number; draws: number; burnin: number; steps_between_draws: number; seed: number };
+  config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma?: number; nbeta?: number; batch_size: number; chains: number; draws: number; max_draws?: number; burnin: number; steps_between_draws: number; seed: number; tilt?: boolean; preconditioner?: string };
   estimates: ReturnType<typeof readEstimates>['rows'];
   chains: ReturnType<typeof readChains>['rows'];
   /** the SGLD loss traces of every chain at the last estimated checkpoint (devinterp's plot_trace) */

@@ -4,6 +4,7 @@
  * chart tables (Vega-Lite would draw them as gaps or at 0); numbers keep 6 significant digits.
  */
 import { blocksReading } from '@sortscope/llc';
+import type { DiagnosisModel } from './load-diagnoses.ts';
 import { EVAL_SETS } from '@sortscope/train';
 import { type ChangepointResult, detectStages } from './changepoints.ts';
 import { headName, sig, slug } from './format.ts';
@@ -36,7 +37,7 @@ export interface TrainingModel {
 
 export interface LlcModel {
   config: LoadedLlc['config'];
-  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; epsilon: number | null }[];
+  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; rhat: number | null; decrement: number | null; tilt: boolean }[];
   /** SGLD minibatch loss per draw of every chain at the last estimated checkpoint (at most 200 points per chain) */
   traces: { step: number; target: string; chain: string; draw: number; loss: number }[];
   /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
@@ -140,7 +141,12 @@ function llcModel(l: LoadedLlc): LlcModel {
         flags: (flagsAt.get(`${r.step}|${r.target}`) ?? []).join('; ') || 'none',
         method: r.method,
         nbeta: orNull(r.nbeta),
+        gamma: orNull(r.gamma),
         epsilon: orNull(r.epsilon),
+        draws: r.draws > 0 ? r.draws : null,
+        rhat: orNull(r.rhat),
+        decrement: orNull(r.decrement),
+        tilt: r.tilt,
       };
     });
   const norms: LlcModel['norms'] = [];
@@ -240,13 +246,15 @@ export interface StudyModel {
   convention: string;
   experiments: ExperimentModel[];
   summary: SummaryRow[];
+  /** the estimator checks named in the options (load-diagnoses.ts) */
+  diagnoses: DiagnosisModel[];
 }
 
 /**
  * The whole report: every experiment and the summary table (experiment names must be distinct);
  * heatmaps for the first `max_heatmap_experiments` experiments.
  */
-export function buildReportModel(loaded: LoadedExperiment[], cfg: ReportConfig): StudyModel {
+export function buildReportModel(loaded: LoadedExperiment[], cfg: ReportConfig, diagnoses: DiagnosisModel[] = []): StudyModel {
   const experiments = loaded.map((e, i) => experimentModel(e, cfg, { heatmap: i < cfg.max_heatmap_experiments }));
   const slugs = new Map<string, string>();
   for (const e of experiments) {
@@ -254,5 +262,5 @@ export function buildReportModel(loaded: LoadedExperiment[], cfg: ReportConfig):
     if (prev !== undefined) throw new RangeError(`report: experiments '${prev}' and '${e.name}' both map to the folder name '${e.slug}'; rename one`);
     slugs.set(e.slug, e.name);
   }
-  return { title: cfg.title, convention: cfg.convention, experiments, summary: experiments.map((e) => e.summary) };
+  return { title: cfg.title, convention: cfg.convention, experiments, summary: experiments.map((e) => e.summary), diagnoses };
 }

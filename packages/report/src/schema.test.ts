@@ -14,6 +14,7 @@ describe('ReportConfigSchema', () => {
       png_scale: 2,
       figures: true,
       gifs: true,
+      diagnoses: [],
       changepoints: { max_segments: 4, min_points: 3, penalty: 1 },
     });
   });

@@ -19,6 +19,10 @@ export const ReportConfigSchema = z
     png_scale: z.number().min(0.5).max(4).default(2).describe('pixels per SVG unit of the PNG figures'),
     figures: z.boolean().default(true).describe('write every chart as SVG and PNG under figures/'),
     gifs: z.boolean().default(true).describe("write an animated GIF of each head's QK and OV circuits over training"),
+    diagnoses: z
+      .array(z.union([z.string().min(1), z.object({ file: z.string().min(1), label: z.string().min(1).optional() }).strict()]))
+      .default([])
+      .describe('JSON files of `llc diagnose --sweep --out FILE` (paths from the repository root, optionally with a label) whose λ̂ against γ, ε, nβ and chain length the report draws'),
     changepoints: z
       .object({
         max_segments: z.int().min(1).max(10).default(4).describe('most linear pieces fitted to LLC vs log(1 + step)'),

@@ -16,7 +16,8 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { log, writeFileAtomic } from '@sortscope/core';
 import { browserLibraries } from './assets.ts';
-import { type ChartEntry, experimentCharts, studyCharts } from './charts.ts';
+import { type ChartEntry, diagnoseCharts, experimentCharts, studyCharts } from './charts.ts';
+import { loadDiagnoses } from './load-diagnoses.ts';
 import { reportHtml } from './html.ts';
 import { loadExperiment, type ReportExperiment } from './load.ts';
 import { writeGifs } from './gifs.ts';
@@ -37,6 +38,8 @@ export interface RunReportOptions {
   gifs?: boolean;
   /** worker threads for the GIFs (0: this thread) [default: the available cores] */
   workers?: number;
+  /** where the paths of `config.diagnoses` start [default: the working directory] */
+  root?: string;
 }
 
 function resolveConfig(opts: RunReportOptions): ReportConfig {
@@ -74,9 +77,9 @@ export async function runReport(opts: RunReportOptions): Promise<{ files: Record
   const t0 = performance.now();
   const config = resolveConfig(opts);
   const loaded = opts.experiments.map((e) => loadExperiment(e, config.convention));
-  const study = buildReportModel(loaded, config);
+  const study = buildReportModel(loaded, config, loadDiagnoses(config.diagnoses, opts.root ?? process.cwd()));
   const perExperiment = study.experiments.map((e) => experimentCharts(e));
-  const overlays = study.experiments.length > 1 ? studyCharts(study) : [];
+  const overlays = [...(study.experiments.length > 1 ? studyCharts(study) : []), ...diagnoseCharts(study)];
   const tLoaded = performance.now();
   for (const e of study.experiments) for (const m of e.missing) log(`report: ${e.name}: ${m.stage} missing: ${m.reason}`, opts.quiet);
 

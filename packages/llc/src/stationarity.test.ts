@@ -1,0 +1,82 @@
+/**
+ * Checkpoints that are not minima of the loss (docs/llc.md, "At a minimum"), through the stage's own
+ * runner (workers, whole-set pass, Newton decrement, flags): the ARENA checkpoint with its logits
+ * cooled (W_U, b_U × 0.9: only the temperature changes, the loss rises) and a checkpoint taken 40
+ * Adam steps into training at lr 1e-3. Untilted, both are flagged not_minimum; tilted, the decrement
+ * is reported and removed. Short chains on the 10,000 evaluation lists: this checks the mechanism.
+ */
+import { adamState, adamStep, initParams, loadWeights, paramLayout, spec } from '@sortscope/train';
+import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/train/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '@sortscope/train';
+import { engineProblem, tokenStream } from './problem.ts';
+import { LlcRunner } from './run.ts';
+import { LlcConfigSchema } from './schema.ts';
+import { Rng } from '@sortscope/core';
+
+const w = loadWeights(ARENA_WEIGHTS);
+const tokens = arenaEvalTokens();
+const data = { tokens, rows: 10_000 };
+// γ/nβ ≈ 0.09 as the default's on 150,000 lists; fixed-length short chains
+const config = LlcConfigSchema.parse({ gamma: 1000, chains: 2, draws: 60, burnin: 30, max_draws: 60 });
+
+function cooled(): Float32Array {
+  const p = w.params.slice();
+  const layout = paramLayout(w.cfg);
+  for (const name of ['unembed.W_U', 'unembed.b_U']) {
+    const s = spec(layout, name);
+    for (let i = s.offset; i < s.offset + s.size; i++) p[i] *= 0.9;
+  }
+  return p;
+}
+
+async function early(): Promise<Float32Array> {
+  const layout = paramLayout(w.cfg);
+  const p = initParams(w.cfg, layout, 3);
+  const engine = await createEngine(w.cfg, { threads: 1 });
+  try {
+    const problem = engineProblem(engine);
+    const batches = tokenStream(tokens, 10_000, w.cfg.n_ctx, 128, (e) => Rng.derive(3, 'early', e));
+    const state = adamState(layout.size);
+    for (let s = 0; s < 40; s++) adamStep({ kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.005 }, p, problem.lossAndGrad(p, batches()).grad, state, 1e-3);
+  } finally {
+    engine.dispose();
+  }
+  return p;
+}
+
+describe('checkpoints that are not minima of the loss', () => {
+  let runner: LlcRunner;
+  beforeAll(async () => {
+    runner = await LlcRunner.start(w.cfg, data, { workers: 2 });
+  });
+  afterAll(() => runner.close());
+
+  it('cooled logits and an early checkpoint: untilted → not_minimum; tilted → the decrement is reported, not flagged', async () => {
+    const points = { fixture: w.params, cooled: cooled(), early: await early() };
+    const out: Record<string, { plain: number; tilted: number; llcPlain: number; flagged: boolean; tiltFlagged: boolean }> = {};
+    for (const [name, p] of Object.entries(points)) {
+      const [plain, tilted] = await runner.estimate(p, [
+        { config: { ...config, tilt: false }, target: { kind: 'all' } },
+        { config, target: { kind: 'all' } },
+      ]);
+      out[name] = {
+        plain: plain.stationarity!.decrement,
+        tilted: tilted.stationarity!.decrement,
+        llcPlain: plain.mean,
+        flagged: plain.chains.every((c) => c.flags.not_minimum),
+        tiltFlagged: tilted.chains.some((c) => c.flags.not_minimum),
+      };
+      expect(tilted.stationarity!.tilt).toBe(true);
+      expect(plain.stationarity!.tilt).toBe(false);
+    }
+    // the same measurement whether tilted or not: the decrement is of the loss at w0
+    for (const o of Object.values(out)) expect(o.tilted).toBeCloseTo(o.plain, 6);
+    // cooling the logits moves the checkpoint further from a minimum of the loss
+    expect(out.cooled.plain).toBeGreaterThan(out.fixture.plain);
+    for (const name of ['cooled', 'early'] as const) {
+      expect(out[name].flagged, `${name} untilted: decrement ${out[name].plain} against λ̂ ${out[name].llcPlain}`).toBe(true);
+      expect(out[name].tiltFlagged).toBe(false);
+    }
+  }, 240_000);
+});
