@@ -156,7 +156,7 @@ export const diagnoseCommand: Command = {
       STEP,
       WEIGHTS,
       DATA,
-      { name: 'sweep', type: 'boolean', description: 'also sweep γ (×¼ … ×4), the step (0.025 … 0.2 of the stability limit), nβ (×0.3, ×1, ×3 at fixed γ and at fixed γ/nβ) and the chain length (×1 … ×8, fixed), and estimate each head restricted' },
+      { name: 'sweep', type: 'boolean', description: 'also sweep γ (×¼ … ×4), the step (0.025 … 0.2 of the stability limit), nβ (×0.3, ×1, ×3 at fixed γ and at fixed γ/nβ) and the chain length (×1, ×2, ×4, fixed), and estimate each head restricted' },
       { name: 'no-invariance', type: 'boolean', description: 'skip the estimates on the symmetric images (one per symmetry of the model)' },
       { name: 'out', type: 'string', value: 'FILE', description: 'also write the diagnosis as JSON to FILE' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of text' },
@@ -176,9 +176,9 @@ export const diagnoseCommand: Command = {
     const t0 = performance.now();
     const sweep = Boolean(g.sweep);
     const invariance = !g['no-invariance'];
-    const n = diagnoseEstimates(cfg, { sweep, invariance, epsilonGiven: base.epsilon !== undefined });
-    log(`llc diagnose: ${where}; method ${base.method}; ${n} estimates × ${base.chains} chains × ≥ ${base.draws} draws, B ${base.batch_size}`, quiet);
-    const d = await withRunner(g, cfg, data, { label: 'diagnose', draws: n * base.chains * base.draws, quiet }, (runner, progress) =>
+    const n = diagnoseEstimates(cfg, base, { sweep, invariance });
+    log(`llc diagnose: ${where}; method ${base.method}; ${n.estimates} estimates × ${base.chains} chains × ≥ ${base.draws} draws, B ${base.batch_size}`, quiet);
+    const d = await withRunner(g, cfg, data, { label: 'diagnose', draws: n.draws, quiet }, (runner, progress) =>
       diagnose(runner, cfg, w0, data, base, { progress, sweep, invariance, backend: g.backend as string | undefined }),
     );
     const result = { where, data_rows: data.rows, batch_size: base.batch_size, chains: base.chains, draws: base.draws, burnin: base.burnin, seconds: (performance.now() - t0) / 1000, ...d };

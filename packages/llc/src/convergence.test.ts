@@ -54,6 +54,12 @@ describe('convergence', () => {
     expect(b.stable).toBe(false);
     const exact = 2 * (5 / 1000) * Array.from({ length: 1000 }, (_, i) => Math.exp(-(2000 + i) / 1500) - Math.exp(-(3000 + i) / 1500)).reduce((s, v) => s + v, 0);
     expect(b.drift).toBeCloseTo(exact, 1);
+    // one chain of four still trending while the pooled quarters agree: not stable, and counted
+    const oneTrends = [0, 1, 2, 3].map((c) => iid(4000, 40 + c, 5).map((v, t) => (c === 0 ? v + (t > 2000 ? (t - 2000) / 400 : 0) : v)));
+    const o = assessConvergence(oneTrends, 2, 0.5);
+    expect(o.trending_chains).toBe(1);
+    expect(o.stable).toBe(false);
+    expect(a.trending_chains).toBe(0);
     // the same with noise much larger than the drift: the rule cannot tell, so it does not block
     const noisy = [0, 1, 2, 3].map((c) => iid(400, 30 + c, 0).map((v, t) => 50 * v + t * 1e-4));
     expect(assessConvergence(noisy, 1, 0.05).stable).toBe(true);

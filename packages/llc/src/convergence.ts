@@ -16,10 +16,13 @@
  *   drift           = nβ · mean_c( mean x_c[3N/4, N) − mean x_c[N/2, 3N/4) )   the change of λ̂
  *                     between the third and fourth quarters, with its standard error over chains
  *
- * Stable: |drift| ≤ tolerance · max(|λ̂|, 1) + 2 · se(drift), and split-R̂ ≤ RHAT_MAX. A chain that
+ * Stable: |drift| ≤ tolerance · max(|λ̂|, 1) + 2 · se(drift), split-R̂ ≤ RHAT_MAX, and no chain
+ * trending over its last quarter (diagnostics.ts `trending`, the chain flag not_flat). A chain that
  * still relaxes (λ̂ climbing toward its equilibrium, or a descent that the localizer does not hold)
- * moves λ̂ between the quarters by more than its noise.
+ * moves λ̂ between the quarters by more than its noise, or trends on its own.
  */
+
+import { slopeTest } from './diagnostics.ts';
 
 export const RHAT_MAX = 1.1;
 
@@ -34,6 +37,8 @@ export interface Convergence {
   drift_se: number;
   /** drift / max(|λ̂|, 1) */
   relative_drift: number;
+  /** chains whose draws still trend over their last quarter */
+  trending_chains: number;
   stable: boolean;
 }
 
@@ -84,6 +89,26 @@ export function splitRhat(chains: ArrayLike<number>[], from: number, to: number)
   return Math.sqrt((((half - 1) / half) * W + Bn) / W);
 }
 
+/**
+ * Whether a chain's draws still trend over its last quarter (the chain flag `not_flat`): the
+ * least-squares slope of x over the quarter is significant — |t| > 3, its standard error widened by
+ * sqrt(n / ESS) of the residuals about the fitted line (a stationary chain's slow fluctuations are
+ * not a trend) — and the change it implies over the quarter exceeds 5% of the mean
+ * of x over the draws read, x[from …]. The chains are lengthened while any of them trends.
+ */
+export function trending(x: Float64Array, from = 0): boolean {
+  const q = x.subarray(Math.floor((3 * x.length) / 4));
+  if (q.length < 8) return false;
+  const { slope, t } = slopeTest(q);
+  // the residuals' autocorrelation, with the fitted line taken out (a trend is not autocorrelation)
+  const n = q.length;
+  const qm = mean(q);
+  const residuals = Float64Array.from(q, (v, i) => v - qm - slope * (i - (n - 1) / 2));
+  const tEff = t * Math.sqrt(Math.min(1, effectiveSampleSize(residuals) / n));
+  const level = mean(x, from, x.length);
+  return Math.abs(tEff) > 3 && Math.abs(slope * q.length) > 0.05 * Math.abs(level);
+}
+
 /** Effective sample size of x[from, to) (Geyer's initial monotone sequence). */
 export function effectiveSampleSize(x: ArrayLike<number>, from = 0, to = x.length): number {
   const n = to - from;
@@ -126,6 +151,7 @@ export function assessConvergence(chains: ArrayLike<number>[], nbeta: number, to
   const rhat = splitRhat(chains, first, draws);
   const ess = chains.reduce((s, x) => s + effectiveSampleSize(x, first, draws), 0);
   const scale = Math.max(Math.abs(llc), 1);
-  const stable = Number.isFinite(drift) && Number.isFinite(driftSe) && Math.abs(drift) <= tolerance * scale + 2 * driftSe && rhat <= RHAT_MAX;
-  return { draws, first_used: first, rhat, ess, drift, drift_se: driftSe, relative_drift: drift / scale, stable };
+  const trendingChains = chains.filter((x) => trending(Float64Array.from(x), first)).length;
+  const stable = Number.isFinite(drift) && Number.isFinite(driftSe) && Math.abs(drift) <= tolerance * scale + 2 * driftSe && rhat <= RHAT_MAX && trendingChains === 0;
+  return { draws, first_used: first, rhat, ess, drift, drift_se: driftSe, relative_drift: drift / scale, trending_chains: trendingChains, stable };
 }

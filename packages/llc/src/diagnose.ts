@@ -93,7 +93,7 @@ export const SWEEP_GRID = {
   gamma: [0.25, 0.5, 1, 2, 4],
   epsilon_fraction: [0.025, 0.05, 0.1, 0.2],
   nbeta: [0.3, 1, 3],
-  length: [1, 2, 4, 8],
+  length: [1, 2, 4],
 } as const;
 
 /** The configs a sweep estimates (keyed by sweep and value), besides the heads. */
@@ -110,10 +110,11 @@ export function sweepConfigs(config: LlcConfig, nbeta: number): { sweep: keyof O
   return out;
 }
 
-/** How many estimates `diagnose` runs. */
-export function diagnoseEstimates(cfg: ModelConfig, opts: { sweep?: boolean; invariance?: boolean; epsilonGiven?: boolean } = {}): number {
-  const sweeps = opts.sweep ? SWEEP_GRID.gamma.length + (opts.epsilonGiven ? 0 : SWEEP_GRID.epsilon_fraction.length) + 2 * SWEEP_GRID.nbeta.length + SWEEP_GRID.length.length + cfg.n_layers * cfg.n_heads : 0;
-  return 1 + (opts.invariance === false ? 0 : reparametrizations(cfg).length) + sweeps;
+/** How many estimates `diagnose` runs, and their draws before any lengthening (the progress total). */
+export function diagnoseEstimates(cfg: ModelConfig, config: LlcConfig, opts: { sweep?: boolean; invariance?: boolean } = {}): { estimates: number; draws: number } {
+  const plain = 1 + (opts.invariance === false ? 0 : reparametrizations(cfg).length) + (opts.sweep ? cfg.n_layers * cfg.n_heads : 0);
+  const swept = opts.sweep ? sweepConfigs(config, 1) : [];
+  return { estimates: plain + swept.length, draws: config.chains * (plain * config.draws + swept.reduce((s, g) => s + g.config.draws, 0)) };
 }
 
 export function summarise(e: LlcEstimate): EstimateSummary {

@@ -3,9 +3,11 @@
  * then levels off above it; a negative LLC means the chain kept training):
  *
  * - `negative`:      λ_c < 0.
- * - `not_flat`:      over the last quarter of the draws, the least-squares slope of the loss is
- *                    significant (|t| > 3) AND the change it implies over that quarter exceeds 5%
- *                    of (mean loss − init_loss): the chain is still climbing or still training.
+ * - `not_flat`:      over the last quarter of the draws, the least-squares slope of the draws is
+ *                    significant (|t| > 3, its standard error widened for the residuals'
+ *                    autocorrelation) AND the change it implies over that quarter exceeds 5% of the
+ *                    mean draw: the chain is still climbing or still descending
+ *                    (convergence.ts `trending`; the chains are lengthened while one trends).
  * - `left_basin`:    at the last draw ‖w − w0‖ > ½‖w0‖ (over the sampled coordinates, when w0 ≠ 0):
  *                    the chain moved the weights by more than half their own size, so it is not
  *                    sampling a neighbourhood of the checkpoint (the LayerNorm + weight-decay
@@ -24,6 +26,7 @@
  *                    has shows as a chain that does not settle (not_converged) or a negative λ̂.
  */
 import type { ChainTrace } from './chain.ts';
+import { trending } from './convergence.ts';
 
 export interface ChainFlags {
   negative: boolean;
@@ -79,18 +82,13 @@ export const LEFT_BASIN_RATIO = 0.5;
 /**
  * @param x the chain's per-draw loss increments over w0 (estimator.ts `increments`)
  * @param w0Norm ‖w0‖ over the sampled coordinates
+ * @param from the first draw the estimate reads
  */
-export function chainFlags(trace: ChainTrace, llc: number, x: Float64Array, w0Norm: number): ChainFlags {
+export function chainFlags(trace: ChainTrace, llc: number, x: Float64Array, w0Norm: number, from = 0): ChainFlags {
   const flags: ChainFlags = { negative: false, not_flat: false, left_basin: false, acceptance_low: false, acceptance_high: false, nan: trace.nan !== null, not_converged: false, not_minimum: false };
   if (flags.nan) return flags;
   flags.negative = llc < 0;
-  const q = x.subarray(Math.floor((3 * x.length) / 4));
-  if (q.length >= 8) {
-    const { slope, t } = slopeTest(q);
-    let mean = 0;
-    for (const v of x) mean += v / x.length;
-    flags.not_flat = Math.abs(t) > 3 && Math.abs(slope * q.length) > 0.05 * Math.abs(mean);
-  }
+  flags.not_flat = trending(x, from);
   flags.left_basin = w0Norm > 0 && trace.distance[trace.distance.length - 1] > LEFT_BASIN_RATIO * w0Norm;
   flags.acceptance_low = trace.acceptanceMean < ACCEPTANCE_RANGE[0];
   flags.acceptance_high = trace.acceptanceMean > ACCEPTANCE_RANGE[1];

@@ -83,7 +83,7 @@ export function chainResult(chain: number, trace: ChainTrace, init: number, nbet
   const from = windowStart(trace.loss.length, window);
   let mean = 0;
   for (let d = from; d < trace.loss.length; d++) mean += trace.loss[d] / (trace.loss.length - from);
-  return { chain, llc, mean_loss: mean, flags: chainFlags(trace, llc, x, w0Norm), trace };
+  return { chain, llc, mean_loss: mean, flags: chainFlags(trace, llc, x, w0Norm, from), trace };
 }
 
 export function runOneChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainSettings, streams: Streams<B>, chain: number, init: number, onDraw?: (draw: number) => void): ChainResult {

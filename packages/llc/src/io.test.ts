@@ -12,7 +12,7 @@ import type { SamplerSettings } from './prepare.ts';
 import { quadratic } from './testing.ts';
 
 const sampler: SamplerSettings = { method: 'canonical', nbeta: 12.5, gamma: 3, resolution: 0.24, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80, preconditioner: 'none', tilt: true, control_variate: true, rule: 'test' };
-const convergence = { draws: 16, first_used: 8, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, relative_drift: 0.01, stable: false };
+const convergence = { draws: 16, first_used: 8, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, relative_drift: 0.01, trending_chains: 1, stable: false };
 const stationarity = { decrement: 7.5, steepest: 1, iterations: 9, converged: true, negative_curvature: false, gradient_norm: 0.25, tilt: true };
 
 describe('llc artifacts', () => {
@@ -29,7 +29,7 @@ describe('llc artifacts', () => {
       writeTraces(join(dir, 't.arrow'), rows, base);
       const e = readEstimates(join(dir, 'e.arrow')).rows[0];
       expect(e).toMatchObject({ step: 5, target: 'all', n_chains_ok: 2, method: 'canonical', nbeta: 12.5, gamma: 3, resolution: 0.24, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80, preconditioner: 'none', tilt: true, control_variate: true });
-      expect(e).toMatchObject({ decrement: 7.5, decrement_converged: true, negative_curvature: false, gradient_norm: 0.25, draws: 16, rounds: 2, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, converged: false, flagged_chains: 2 });
+      expect(e).toMatchObject({ decrement: 7.5, decrement_converged: true, negative_curvature: false, gradient_norm: 0.25, draws: 16, rounds: 2, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, trending_chains: 1, converged: false, flagged_chains: 2 });
       expect(e.norms).toEqual({ 'embed.W_E': 0.5, 'unembed.W_U': 2 });
       expect(e.llc_mean).toBeCloseTo(estimate.mean, 12);
       const c = readChains(join(dir, 'c.arrow')).rows;

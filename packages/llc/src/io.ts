@@ -9,7 +9,7 @@
  *                    residual_scale, preconditioner, tilt, control_variate; stationarity: decrement
  *                    (the Newton decrement of the untilted loss at w0, in λ̂'s units), decrement_converged,
  *                    negative_curvature, gradient_norm; convergence: draws (per chain), rounds, rhat,
- *                    ess, drift, drift_se, converged; and the L2 norm of every tensor of the checkpoint
+ *                    ess, drift, drift_se, trending_chains, converged; and the L2 norm of every tensor of the checkpoint
  *                    as trained (norm:<TransformerLens name>, e.g. norm:embed.W_E)
  *   chains.arrow     'llc/chains' v2     one row per checkpoint × target × chain: llc, mean_loss,
  *                    acceptance_mean, final_distance, flag_* (bool), nan_draw, nan_step (−1: none)
@@ -92,6 +92,7 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     ess: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.ess ?? NaN)),
     drift: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.drift ?? NaN)),
     drift_se: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.drift_se ?? NaN)),
+    trending_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.convergence?.trending_chains ?? -1)),
     converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.convergence?.stable ? 1 : 0))),
     ...Object.fromEntries(Object.keys(rows[0]?.norms ?? {}).map((name) => [`norm:${name}`, numberVector(Float64Array.from(rows, (r) => r.norms[name]))])),
   });
@@ -188,7 +189,7 @@ export function readEstimates(path: string) {
   const col = (n: string) => readNumbers(table, n);
   const [step, mean, std, ok, init, acc, flagged] = ['step', 'llc_mean', 'llc_std', 'n_chains_ok', 'init_loss', 'acceptance_mean', 'flagged_chains'].map(col);
   const [nbeta, epsilon, epsLimit, lambdaMax, scale, initSe, se] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale', 'init_loss_se', 'llc_se'].map(col);
-  const [gamma, resolution, decrement, gradNorm, draws, rounds, rhat, ess, drift, driftSe] = ['gamma', 'resolution', 'decrement', 'gradient_norm', 'draws', 'rounds', 'rhat', 'ess', 'drift', 'drift_se'].map(col);
+  const [gamma, resolution, decrement, gradNorm, draws, rounds, rhat, ess, drift, driftSe, trendingChains] = ['gamma', 'resolution', 'decrement', 'gradient_norm', 'draws', 'rounds', 'rhat', 'ess', 'drift', 'drift_se', 'trending_chains'].map(col);
   const [tilt, cv, decConverged, negCurv, converged] = ['tilt', 'control_variate', 'decrement_converged', 'negative_curvature', 'converged'].map(col);
   const method = readStrings(table, 'method');
   const preconditioner = readStrings(table, 'preconditioner');
@@ -226,6 +227,7 @@ export function readEstimates(path: string) {
     ess: ess[i],
     drift: drift[i],
     drift_se: driftSe[i],
+    trending_chains: trendingChains[i],
     converged: converged[i] === 1,
     norms: Object.fromEntries(normCols.map((n, k) => [n.slice('norm:'.length), normValues[k][i]])),
   }));

@@ -47,7 +47,7 @@ export function describe(est: LlcEstimate): string {
   const s = est.sampler;
   const sampler = s ? `, ε ${s.epsilon.toPrecision(3)}, nβ ${s.nbeta.toPrecision(5)}, γ ${s.gamma}` : '';
   const cv = est.convergence;
-  const conv = cv ? `, ${cv.draws} draws${est.rounds && est.rounds > 1 ? ` (${est.rounds} rounds)` : ''}, R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, drift ${cv.drift.toFixed(1)} ± ${cv.drift_se.toFixed(1)}` : '';
+  const conv = cv ? `, ${cv.draws} draws${est.rounds && est.rounds > 1 ? ` (${est.rounds} rounds)` : ''}, R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, drift ${cv.drift.toFixed(1)} ± ${cv.drift_se.toFixed(1)}${cv.trending_chains ? `, ${cv.trending_chains} chain(s) trending` : ''}` : '';
   const st = est.stationarity;
   const stat = st ? `, decrement ${Number.isFinite(st.decrement) ? st.decrement.toFixed(1) : '∞'}${st.converged ? '' : '+'}${st.tilt ? ' (tilted away)' : ''}` : '';
   const all = [...flags, ...chainFlags];
