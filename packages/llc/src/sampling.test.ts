@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { type ChainSettings, runChain, type SgldProblem } from './chain.ts';
 import { preconditioning } from './chain-step.ts';
 import type { Streams } from './estimate.ts';
+import { preconditionedTopEigenvalue } from './hessian.ts';
+import { rmspropPreconditioner } from './preconditioner.ts';
 import { estimateInThread, inThreadSegments, sampleInRounds } from './sampling.ts';
 import { linearModel, ols, quadratic, regressionData, rowStream } from './testing.ts';
 
@@ -103,7 +105,7 @@ describe('the canonical estimator on known answers', () => {
     expect(est.se / expected).toBeLessThan(0.05);
   });
 
-  it('linear regression (d = 4): λ̂ ≈ d/2 with tilt, control variate and rounds, and the control variate cuts the per-draw noise', async () => {
+  it('linear regression (d = 4): λ̂ ≈ d/2 with tilt, control variate and rounds, also preconditioned; the control variate cuts the per-draw noise', async () => {
     const data = regressionData(1000, 4, 11);
     const w0 = ols(data);
     const B = 200;
@@ -125,5 +127,13 @@ describe('the canonical estimator on known answers', () => {
       return Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length);
     };
     expect(drawSd(withCv)).toBeLessThan(0.5 * drawSd(without));
+
+    // the rmsprop preconditioner (from the minibatch gradients at w0), with ε from the preconditioned curvature
+    const P = rmspropPreconditioner(linearModel(data), w0, null, rowStreams(1000, B, 6).batches(0), { batches: 32, rows: B, tokensPerRow: 1, nbeta: settings.sgld.nbeta, gamma: settings.sgld.gamma });
+    const lmax = preconditionedTopEigenvalue(linearModel(data), w0, null, all, P.map(Math.sqrt), settings.sgld.nbeta, settings.sgld.gamma);
+    const pre = { ...settings, sgld: { ...settings.sgld, epsilon: (0.05 * 4) / lmax }, precondition: preconditioning(P) };
+    const withP = await estimateInThread(linearModel(data), w0, rowStreams(1000, B, 5), { ...opts, settings: pre, controlVariate: true });
+    expect(Math.abs(withP.mean - 2)).toBeLessThan(0.25);
+    expect(withP.convergence!.stable).toBe(true);
   }, 60_000);
 });
