@@ -98,7 +98,7 @@ describe('report in Chromium', () => {
     const notices = await page.locator('#exp-no-circuits-no-llc .notice').allTextContents();
     expect(notices.join('\n')).toMatch(/circuits missing: no circuits artifacts given/);
     expect(notices.join('\n')).toMatch(/llc missing: llc\/not-run does not exist/);
-    expect(await page.locator('#exp-no-circuits-no-llc figure.unavailable').count()).toBe(10);
+    expect(await page.locator('#exp-no-circuits-no-llc figure.unavailable').count()).toBe(11);
     expect(await page.locator('#exp-no-circuits-no-llc').textContent()).toMatch(/no LLC estimates: stage boundaries .* cannot be marked/);
   });
 

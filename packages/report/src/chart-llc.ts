@@ -137,17 +137,37 @@ export function normsSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxSt
   });
 }
 
+/** Each chain's running λ̂ (the estimate had it stopped at that draw: nβ × the mean over the last half so far). */
+export function runningSpec(l: LlcModel): VlSpec {
+  const step = l.traces[0]?.step;
+  const rows = l.traces.filter((t) => t.running !== null);
+  return topLevel('Running λ̂', [`each chain's λ̂ had it stopped at that draw (nβ × the mean of the last half of its draws so far), checkpoint at step ${step}; converged chains level off together`], {
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    mark: { type: 'line', opacity: 0.8, strokeWidth: 1 },
+    encoding: {
+      x: { field: 'draw', type: 'quantitative', title: 'draw' },
+      y: { field: 'running', type: 'quantitative', title: 'running λ̂', scale: { zero: false } },
+      color: { field: 'chain', type: 'nominal', title: 'chain' },
+      strokeDash: { field: 'target', type: 'nominal', title: 'target' },
+      detail: [{ field: 'target' }],
+      tooltip: [{ field: 'target', type: 'nominal' }, { field: 'chain', type: 'nominal' }, { field: 'draw', type: 'quantitative' }, { field: 'running', type: 'quantitative', title: 'running λ̂', format: '.4~g' }],
+    },
+  });
+}
+
 export function tracesSpec(l: LlcModel): VlSpec {
   const step = l.traces[0]?.step;
   const init = l.rows.filter((r) => r.step === step);
-  return topLevel('SGLD loss traces', [`minibatch loss of every chain at each draw, checkpoint at step ${step} (devinterp's plot_trace); a healthy chain rises from L(w*) and flattens`], {
+  return topLevel('SGLD loss traces', [`each chain's minibatch loss above L(w0) at each draw (on the draw's own minibatch where the control variate ran), checkpoint at step ${step} (devinterp's plot_trace); a healthy chain rises from 0 and flattens`], {
     width: WIDTH,
     height: HEIGHT,
     data: { values: l.traces },
     mark: { type: 'line', opacity: 0.8, strokeWidth: 1 },
     encoding: {
       x: { field: 'draw', type: 'quantitative', title: 'draw' },
-      y: { field: 'loss', type: 'quantitative', title: 'minibatch loss (nats)', scale: { zero: false } },
+      y: { field: 'loss', type: 'quantitative', title: 'loss above L(w0) (nats per token)', scale: { zero: false } },
       color: { field: 'chain', type: 'nominal', title: 'chain' },
       strokeDash: { field: 'target', type: 'nominal', title: 'target', legend: init.length > 1 ? {} : null },
       detail: [{ field: 'target' }],

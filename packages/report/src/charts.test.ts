@@ -34,7 +34,7 @@ function views(spec: Any): Any[] {
 describe('chart specs', () => {
   it('every chart of the study compiles to Vega without a Vega-Lite warning', () => {
     const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
-    expect(all.length).toBe(2 * 12 + 2 + 3);
+    expect(all.length).toBe(2 * 13 + 2 + 3);
     for (const c of all) expect(() => toVega(c.spec!, c.id)).not.toThrow();
   });
 
@@ -48,7 +48,7 @@ describe('chart specs', () => {
       expect({ ...page, width: c.spec!.width, autosize: c.spec!.autosize }).toEqual(c.spec); // nothing else changes
       expect(() => toVega(page, c.id)).not.toThrow();
     }
-    expect(all.filter((c) => pageSpec(c.spec!).width === 'container').length).toBe(2 * 10 + 2 + 3);
+    expect(all.filter((c) => pageSpec(c.spec!).width === 'container').length).toBe(2 * 11 + 2 + 3);
   });
 
   it('puts steps on a symlog axis with 0 and draws the stage boundaries on every time axis', () => {
@@ -61,7 +61,7 @@ describe('chart specs', () => {
       { step_before: 9, step_after: 12, step_mid: mid(9, 12), slope_change: -2 },
     ];
     const e = { ...base, stages: { ...base.stages!, boundaries: b } };
-    for (const c of experimentCharts(e).filter((x) => x.spec && x.file !== 'circuits' && x.file !== 'llc-traces')) { // traces run over draws, not steps
+    for (const c of experimentCharts(e).filter((x) => x.spec && x.file !== 'circuits' && x.file !== 'llc-traces' && x.file !== 'llc-running')) { // traces run over draws, not steps
       const vs = views(c.spec!);
       const timeAxes = vs.filter((v) => v.encoding?.x?.scale?.type === 'symlog' && v.encoding.x.field === 'step');
       expect(timeAxes.length, c.id).toBeGreaterThan(0);
@@ -126,6 +126,10 @@ describe('chart specs', () => {
     expect(new Set(l.traces.map((t) => `${t.target}/${t.chain}`)).size).toBe(l.rows.filter((r) => r.step === last).length * study.experiments[0].llc!.config.chains);
     expect(c.encoding.x.field).toBe('draw');
     expect(c.data.values.length).toBe(l.traces.length);
+    // the running λ̂ of each chain ends at that chain's λ_c (the last half of all its draws)
+    const running = charts[0].find((x) => x.file === 'llc-running')!.spec as Any;
+    expect(running.encoding.y.field).toBe('running');
+    expect(running.data.values.length).toBeGreaterThan(0);
   });
 
   it('draws the norm of every tensor of every estimated checkpoint on a log axis', () => {

@@ -39,7 +39,9 @@ export interface LlcModel {
   config: LoadedLlc['config'];
   rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; rhat: number | null; decrement: number | null; tilt: boolean }[];
   /** SGLD minibatch loss per draw of every chain at the last estimated checkpoint (at most 200 points per chain) */
-  traces: { step: number; target: string; chain: string; draw: number; loss: number }[];
+  /** per chain and (thinned) draw at the last estimated checkpoint: the draw's loss above L(w0)
+   *  (on its own minibatch with the control variate) and the running λ̂ */
+  traces: { step: number; target: string; chain: string; draw: number; loss: number; running: number | null }[];
   /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
   norms: { step: number; tensor: string; norm: number }[];
   /** estimates without a finite λ̂ (left out of the rows and the charts) */
@@ -158,8 +160,12 @@ function llcModel(l: LoadedLlc): LlcModel {
   }
   const traces: LlcModel['traces'] = [];
   for (const t of l.traces) {
+    const init = l.estimates.find((r) => r.step === t.step && r.target === t.target)?.init_loss ?? 0;
     const every = Math.max(1, Math.ceil(t.loss.length / 200));
-    for (let d = 0; d < t.loss.length; d += every) if (finite(t.loss[d])) traces.push({ step: t.step, target: t.target, chain: `chain ${t.chain}`, draw: d, loss: S(t.loss[d]) });
+    for (let d = 0; d < t.loss.length; d += every) {
+      const above = t.loss[d] - (finite(t.baseline[d]) ? t.baseline[d] : init);
+      if (finite(above)) traces.push({ step: t.step, target: t.target, chain: `chain ${t.chain}`, draw: d * t.thin, loss: S(above), running: orNull(t.running_llc[d]) });
+    }
   }
   const notFinite = l.estimates.filter((r) => !finite(r.llc_mean)).map((r) => ({ step: r.step, target: r.target }));
   return { config: l.config, rows, norms, traces, not_finite: notFinite, flagged_chains: l.chains.filter((c) => blocksReading(c.flags)).length, total_chains: l.chains.length };
