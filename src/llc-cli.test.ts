@@ -1,7 +1,7 @@
 /**
  * The llc stage through the CLI on a tiny training run: results do not depend on the number of
  * workers; a killed run resumes to the same files; --weights prints the estimate as JSON;
- * calibrate reports a surface and a recommendation.
+ * calibrate reports a surface and a recommendation; diagnose runs the parts of its sweep it is given.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -115,5 +115,25 @@ describe('sortscope llc (CLI)', () => {
     expect(c.points.map((p: { epsilon: number }) => p.epsilon)).toEqual([1e-5, 1e-4, 1e-3]);
     expect(c.points.every((p: { spread: number | null }) => typeof p.spread === 'number')).toBe(true);
     expect(typeof c.note).toBe('string');
+  }, 180_000);
+
+  it('diagnose --sweep --only length runs the chain-length sweep alone (fixed lengths ×1, ×2, ×4); a bad --only is refused', () => {
+    const r = cli(['llc', 'diagnose', '--config', exp, '--chains', '2', '--draws', '20', '--sweep', '--only', 'length', '--no-invariance', '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    const d = JSON.parse(r.stdout);
+    expect(d.sweeps.length.map((p: { value: number }) => p.value)).toEqual([20, 40, 80]);
+    expect(d.sweeps.length.map((p: { draws: number }) => p.draws)).toEqual([20, 40, 80]); // fixed: never lengthened
+    expect(d.sweeps).toMatchObject({ gamma: [], epsilon_fraction: [], nbeta: [], nbeta_fixed_resolution: [], restricted: [] });
+    expect(d.reparametrization).toEqual([]);
+    expect(d.verdict.some((v: string) => /^chain length: .*4× longer moves it by/.test(v))).toBe(true);
+    expect(d.verdict.some((v: string) => /γ sweep/.test(v))).toBe(false);
+
+    const bad = cli(['llc', 'diagnose', '--config', exp, '--sweep', '--only', 'length,temperature', '--quiet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--only: expected a comma-separated list of gamma, epsilon, nbeta, length, heads; got 'length,temperature'/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const alone = cli(['llc', 'diagnose', '--config', exp, '--only', 'length', '--quiet']);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(/--only chooses parts of --sweep/);
   }, 180_000);
 });

@@ -157,6 +157,7 @@ export const diagnoseCommand: Command = {
       WEIGHTS,
       DATA,
       { name: 'sweep', type: 'boolean', description: 'also sweep γ (×¼ … ×4), the step (0.025 … 0.2 of the stability limit), nβ (×0.3, ×1, ×3 at fixed γ and at fixed γ/nβ) and the chain length (×1, ×2, ×4, fixed), and estimate each head restricted' },
+      { name: 'only', type: 'string', value: 'LIST', description: 'with --sweep: only these parts of it, comma-separated, of gamma, epsilon, nbeta, length, heads (e.g. --only length,gamma)' },
       { name: 'no-invariance', type: 'boolean', description: 'skip the estimates on the symmetric images (one per symmetry of the model)' },
       { name: 'out', type: 'string', value: 'FILE', description: 'also write the diagnosis as JSON to FILE' },
       { name: 'json', type: 'boolean', description: 'print JSON instead of text' },
@@ -172,9 +173,10 @@ export const diagnoseCommand: Command = {
     const quiet = Boolean(g.quiet);
     const { base, w0, cfg, data, where } = await checkpointFor(g, root, args.overrides);
     const { log } = await import('@sortscope/core');
-    const { diagnose, diagnoseEstimates, diagnosisText } = await import('@sortscope/llc');
+    const { diagnose, diagnoseEstimates, diagnosisText, parseSweepParts } = await import('@sortscope/llc');
     const t0 = performance.now();
-    const sweep = Boolean(g.sweep);
+    if (g.only !== undefined && !g.sweep) throw new ConfigError('--only chooses parts of --sweep: give --sweep too');
+    const sweep = g.only !== undefined ? parseSweepParts(String(g.only)) : Boolean(g.sweep);
     const invariance = !g['no-invariance'];
     const n = diagnoseEstimates(cfg, base, { sweep, invariance });
     log(`llc diagnose: ${where}; method ${base.method}; ${n.estimates} estimates × ${base.chains} chains × ≥ ${base.draws} draws, B ${base.batch_size}`, quiet);

@@ -1,6 +1,6 @@
 import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
-import { assessConvergence, effectiveSampleSize, firstUsed, runningLlc, splitRhat } from './convergence.ts';
+import { assessConvergence, effectiveSampleSize, firstUsed, runningLlc, splitRhat, trending } from './convergence.ts';
 
 const iid = (n: number, seed: number, mu = 0) => {
   const r = Rng.derive(seed, 'conv-test');
@@ -63,5 +63,21 @@ describe('convergence', () => {
     // the same with noise much larger than the drift: the rule cannot tell, so it does not block
     const noisy = [0, 1, 2, 3].map((c) => iid(400, 30 + c, 0).map((v, t) => 50 * v + t * 1e-4));
     expect(assessConvergence(noisy, 1, 0.05).stable).toBe(true);
+  });
+
+  it('a stationary chain with a slow mode is not trending; a chain still relaxing across its used draws is', () => {
+    // level 5, white noise 1.6 (the minibatch), a slow AR(1) mode of sd 0.3 relaxing over 300 draws: as the
+    // llc draws at step 887 of the baseline. A t on the raw draws flagged about a third of such chains.
+    const chain = (seed: number, n: number, relax: number) => {
+      const slow = ar1(n, 1 - 1 / 300, seed);
+      const white = iid(n, seed + 1000);
+      return Float64Array.from({ length: n }, (_, t) => 5 + 0.3 * slow[t] + 1.6 * white[t] - relax * Math.exp(-t / 6000));
+    };
+    const flagged = (relax: number) => Array.from({ length: 20 }, (_, s) => trending(chain(s, 12_000, relax), 6000)).filter(Boolean).length;
+    expect(flagged(0)).toBeLessThanOrEqual(1);
+    // relaxing by 1.5 with time constant 6,000: the mean moves by 0.35 (7%) across the used draws: below
+    // TREND_MIN_CHANGE, so not a trend; by 5, it moves 23%: a trend in most chains
+    expect(flagged(1.5)).toBeLessThanOrEqual(2);
+    expect(flagged(5)).toBeGreaterThanOrEqual(15);
   });
 });

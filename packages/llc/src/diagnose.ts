@@ -13,7 +13,7 @@
  *    converged chains; and each head's weight-restricted λ̂ against the whole model's at the same
  *    settings (at equilibrium a restriction cannot raise λ̂).
  */
-import { Rng } from '@sortscope/core';
+import { ConfigError, Rng } from '@sortscope/core';
 import { applySymmetry, createEngine, type ModelConfig, SYMMETRIES, type Symmetry, symmetryApplies } from '@sortscope/train';
 import { INVARIANCE } from './calibrate.ts';
 import { blocksReading, flagList } from './diagnostics.ts';
@@ -96,24 +96,42 @@ export const SWEEP_GRID = {
   length: [1, 2, 4],
 } as const;
 
+/** The parts of a sweep that can be chosen (`--only`): 'nbeta' runs both nβ sweeps, 'heads' the restricted estimates. */
+export const SWEEP_PARTS = ['gamma', 'epsilon', 'nbeta', 'length', 'heads'] as const;
+export type SweepPart = (typeof SWEEP_PARTS)[number];
+
+/** `sweep` as given: false (no sweep), true (every part) or a list of parts */
+export type SweepChoice = boolean | readonly SweepPart[];
+const parts = (sweep: SweepChoice | undefined): readonly SweepPart[] => (sweep === true ? SWEEP_PARTS : sweep ? sweep : []);
+
+/** Parse `--only gamma,length`: every name must be one of SWEEP_PARTS. */
+export function parseSweepParts(list: string): SweepPart[] {
+  const names = list.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(SWEEP_PARTS as readonly string[]).includes(n));
+  if (!names.length || bad.length) throw new ConfigError(`--only: expected a comma-separated list of ${SWEEP_PARTS.join(', ')}; got '${list}'`);
+  return [...new Set(names)] as SweepPart[];
+}
+
 /** The configs a sweep estimates (keyed by sweep and value), besides the heads. */
-export function sweepConfigs(config: LlcConfig, nbeta: number): { sweep: keyof Omit<Sweeps, 'restricted'>; value: number; config: LlcConfig }[] {
+export function sweepConfigs(config: LlcConfig, nbeta: number, sweep: SweepChoice = true): { sweep: keyof Omit<Sweeps, 'restricted'>; value: number; config: LlcConfig }[] {
   const o = estimatorOptions(config);
+  const on = new Set(parts(sweep));
   const out: { sweep: keyof Omit<Sweeps, 'restricted'>; value: number; config: LlcConfig }[] = [];
-  for (const f of SWEEP_GRID.gamma) out.push({ sweep: 'gamma', value: o.gamma * f, config: { ...config, gamma: o.gamma * f } });
-  if (config.epsilon === undefined) for (const f of SWEEP_GRID.epsilon_fraction) out.push({ sweep: 'epsilon_fraction', value: f, config: { ...config, epsilon_fraction: f } });
-  for (const f of SWEEP_GRID.nbeta) {
-    out.push({ sweep: 'nbeta', value: nbeta * f, config: { ...config, nbeta: nbeta * f } });
-    out.push({ sweep: 'nbeta_fixed_resolution', value: nbeta * f, config: { ...config, nbeta: nbeta * f, gamma: o.gamma * f } });
-  }
-  for (const f of SWEEP_GRID.length) out.push({ sweep: 'length', value: config.draws * f, config: { ...config, draws: config.draws * f, max_draws: config.draws * f } });
+  if (on.has('gamma')) for (const f of SWEEP_GRID.gamma) out.push({ sweep: 'gamma', value: o.gamma * f, config: { ...config, gamma: o.gamma * f } });
+  if (on.has('epsilon') && config.epsilon === undefined) for (const f of SWEEP_GRID.epsilon_fraction) out.push({ sweep: 'epsilon_fraction', value: f, config: { ...config, epsilon_fraction: f } });
+  if (on.has('nbeta'))
+    for (const f of SWEEP_GRID.nbeta) {
+      out.push({ sweep: 'nbeta', value: nbeta * f, config: { ...config, nbeta: nbeta * f } });
+      out.push({ sweep: 'nbeta_fixed_resolution', value: nbeta * f, config: { ...config, nbeta: nbeta * f, gamma: o.gamma * f } });
+    }
+  if (on.has('length')) for (const f of SWEEP_GRID.length) out.push({ sweep: 'length', value: config.draws * f, config: { ...config, draws: config.draws * f, max_draws: config.draws * f } });
   return out;
 }
 
 /** How many estimates `diagnose` runs, and their draws before any lengthening (the progress total). */
-export function diagnoseEstimates(cfg: ModelConfig, config: LlcConfig, opts: { sweep?: boolean; invariance?: boolean } = {}): { estimates: number; draws: number } {
-  const plain = 1 + (opts.invariance === false ? 0 : reparametrizations(cfg).length) + (opts.sweep ? cfg.n_layers * cfg.n_heads : 0);
-  const swept = opts.sweep ? sweepConfigs(config, 1) : [];
+export function diagnoseEstimates(cfg: ModelConfig, config: LlcConfig, opts: { sweep?: SweepChoice; invariance?: boolean } = {}): { estimates: number; draws: number } {
+  const plain = 1 + (opts.invariance === false ? 0 : reparametrizations(cfg).length) + (parts(opts.sweep).includes('heads') && config.targets[0].kind === 'all' ? cfg.n_layers * cfg.n_heads : 0);
+  const swept = sweepConfigs(config, 1, opts.sweep);
   return { estimates: plain + swept.length, draws: config.chains * (plain * config.draws + swept.reduce((s, g) => s + g.config.draws, 0)) };
 }
 
@@ -139,14 +157,14 @@ export function summarise(e: LlcEstimate): EstimateSummary {
   };
 }
 
-export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32Array, data: TrainingData, config: LlcConfig, opts: { progress?: Parameters<LlcRunner['estimate']>[2]; sweep?: boolean; invariance?: boolean; backend?: string } = {}): Promise<Diagnosis> {
+export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32Array, data: TrainingData, config: LlcConfig, opts: { progress?: Parameters<LlcRunner['estimate']>[2]; sweep?: SweepChoice; invariance?: boolean; backend?: string } = {}): Promise<Diagnosis> {
   const target = config.targets[0];
-  const heads: Target[] = opts.sweep && target.kind === 'all' ? Array.from({ length: cfg.n_layers * cfg.n_heads }, (_, i) => ({ kind: 'head', layer: Math.floor(i / cfg.n_heads), head: i % cfg.n_heads })) : [];
+  const heads: Target[] = parts(opts.sweep).includes('heads') && target.kind === 'all' ? Array.from({ length: cfg.n_layers * cfg.n_heads }, (_, i) => ({ kind: 'head', layer: Math.floor(i / cfg.n_heads), head: i % cfg.n_heads })) : [];
   const nbetaOf = (e: LlcEstimate) => e.sampler!.nbeta;
   // the checkpoint first (its nβ fixes the sweeps' grid), then every sweep point and head in one batch
   const est = (await runner.estimate(w0, [{ config, target }], opts.progress))[0];
   const s = est.sampler!;
-  const grid = opts.sweep ? sweepConfigs(config, nbetaOf(est)) : [];
+  const grid = sweepConfigs(config, nbetaOf(est), opts.sweep);
   const batch = [...grid.map((g) => ({ config: g.config, target })), ...heads.map((h) => ({ config, target: h }))];
   const swept = batch.length ? await runner.estimate(w0, batch, opts.progress) : [];
 
@@ -182,7 +200,7 @@ export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32A
   const invariant = spread === null ? null : spread <= INVARIANCE;
 
   let sweeps: Sweeps | null = null;
-  if (opts.sweep) {
+  if (parts(opts.sweep).length) {
     const point = (i: number): SweepPoint => ({ value: grid[i].value, ...summarise(swept[i]) });
     const pick = (name: keyof Omit<Sweeps, 'restricted'>) => grid.flatMap((g, i) => (g.sweep === name ? [point(i)] : []));
     const restricted = heads.map((h, k) => {
@@ -237,13 +255,13 @@ export function sweepVerdicts(s: Sweeps, base: EstimateSummary): string[] {
     return r.length ? `${r[0].value.toPrecision(3)}–${r.at(-1)!.value.toPrecision(3)}` : 'none';
   };
   const lengths = s.length;
-  const l4 = lengths.find((p) => p.value === 4 * lengths[0].value);
+  const l4 = lengths.length ? lengths.find((p) => p.value === 4 * lengths[0].value) : undefined;
   const lengthLine = l4 ? `chain length: λ̂ ${lengths.map((p) => p.mean.toFixed(1)).join(' → ')} at ${lengths.map((p) => p.value).join(', ')} draws; 4× longer moves it by ${pct((l4.mean - lengths[0].mean) / Math.abs(lengths[0].mean))}` : '';
   const worst = s.restricted.filter((r) => !r.below_full);
   return [
-    `γ sweep: readable at γ ${range(s.gamma)}; log-log slope of λ̂ on γ ${slope(s.gamma).toFixed(2)} (0: flat in γ; λ̂ counts the directions with nβ·h ≳ γ)`,
+    ...(s.gamma.length ? [`γ sweep: readable at γ ${range(s.gamma)}; log-log slope of λ̂ on γ ${slope(s.gamma).toFixed(2)} (0: flat in γ; λ̂ counts the directions with nβ·h ≳ γ)`] : []),
     ...(s.epsilon_fraction.length ? [`ε sweep: λ̂ ${s.epsilon_fraction.map((p) => `${p.mean.toFixed(1)} (${p.value})`).join(', ')} at fractions of the stability limit`] : []),
-    `nβ sweep at γ ${base.gamma}: slope ${slope(s.nbeta).toFixed(2)}; at fixed γ/nβ: slope ${slope(s.nbeta_fixed_resolution).toFixed(2)} (0: λ̂ depends on γ/nβ only, as in the quadratic approximation)`,
+    ...(s.nbeta.length ? [`nβ sweep at γ ${base.gamma}: slope ${slope(s.nbeta).toFixed(2)}; at fixed γ/nβ: slope ${slope(s.nbeta_fixed_resolution).toFixed(2)} (0: λ̂ depends on γ/nβ only, as in the quadratic approximation)`] : []),
     lengthLine,
     ...(s.restricted.length ? [worst.length ? `RESTRICTION RAISES λ̂: ${worst.map((r) => `${r.target} ${r.mean.toFixed(1)}`).join(', ')} above the whole model's ${base.mean.toFixed(1)} (not at equilibrium)` : `restricted ≤ full: ${s.restricted.map((r) => `${r.target} ${r.mean.toFixed(1)}`).join(', ')} ≤ ${base.mean.toFixed(1)}`] : []),
   ].filter(Boolean);
@@ -260,11 +278,11 @@ export function diagnosisText(d: Diagnosis): string {
   if (d.reparametrization.length) lines.push('reparametrizations (λ̂ on the transformed checkpoint):', `  ${'(none)'.padEnd(18)} ${e.mean.toFixed(3).padStart(10)}`, ...d.reparametrization.map((r) => `  ${r.symmetry.padEnd(18)} ${r.mean.toFixed(3).padStart(10)} ± ${r.se.toFixed(3)}`));
   if (d.sweeps) {
     const s = d.sweeps;
-    lines.push('γ sweep:', ...s.gamma.map((p) => row(p, (v) => `γ ${v}`)));
+    if (s.gamma.length) lines.push('γ sweep:', ...s.gamma.map((p) => row(p, (v) => `γ ${v}`)));
     if (s.epsilon_fraction.length) lines.push('ε sweep (fraction of the stability limit):', ...s.epsilon_fraction.map((p) => row(p, (v) => `${v}`)));
-    lines.push(`nβ sweep at γ ${e.gamma}:`, ...s.nbeta.map((p) => row(p, (v) => `nβ ${v.toPrecision(4)}`)));
-    lines.push(`nβ sweep at γ/nβ ${e.resolution.toPrecision(3)}:`, ...s.nbeta_fixed_resolution.map((p) => row(p, (v) => `nβ ${v.toPrecision(4)}`)));
-    lines.push('chain length (fixed, λ̂ from the last half):', ...s.length.map((p) => row(p, (v) => `${v} draws`)));
+    if (s.nbeta.length) lines.push(`nβ sweep at γ ${e.gamma}:`, ...s.nbeta.map((p) => row(p, (v) => `nβ ${v.toPrecision(4)}`)));
+    if (s.nbeta_fixed_resolution.length) lines.push(`nβ sweep at γ/nβ ${e.resolution.toPrecision(3)}:`, ...s.nbeta_fixed_resolution.map((p) => row(p, (v) => `nβ ${v.toPrecision(4)}`)));
+    if (s.length.length) lines.push('chain length (fixed, λ̂ from the last half):', ...s.length.map((p) => row(p, (v) => `${v} draws`)));
     if (s.restricted.length) lines.push('weight-restricted (one head) at the same settings:', ...s.restricted.map((r) => `  ${r.target.padStart(10)}  λ̂ ${r.mean.toFixed(2).padStart(9)} ± ${r.se.toFixed(2)}${r.below_full ? '' : '  ABOVE the whole model'}`));
   }
   lines.push(...d.verdict);
