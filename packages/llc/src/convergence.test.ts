@@ -73,11 +73,17 @@ describe('convergence', () => {
       const white = iid(n, seed + 1000);
       return Float64Array.from({ length: n }, (_, t) => 5 + 0.3 * slow[t] + 1.6 * white[t] - relax * Math.exp(-t / 6000));
     };
-    const flagged = (relax: number) => Array.from({ length: 20 }, (_, s) => trending(chain(s, 12_000, relax), 6000)).filter(Boolean).length;
-    expect(flagged(0)).toBeLessThanOrEqual(1);
-    // relaxing by 1.5 with time constant 6,000: the mean moves by 0.35 (7%) across the used draws: below
-    // TREND_MIN_CHANGE, so not a trend; by 5, it moves 23%: a trend in most chains
-    expect(flagged(1.5)).toBeLessThanOrEqual(2);
-    expect(flagged(5)).toBeGreaterThanOrEqual(15);
+    const flagged = (n: number, relax: number) => Array.from({ length: 20 }, (_, s) => trending(chain(s, n, relax), n / 2)).filter(Boolean).length;
+    expect(flagged(12_000, 0)).toBeLessThanOrEqual(1);
+    // relaxing by 1.5 with time constant 6,000: the mean moves by 0.35 (7%) across the used draws of
+    // 12,000: below TREND_MIN_CHANGE, so not a trend; by 5, it moves 23%: a trend in most chains
+    expect(flagged(12_000, 1.5)).toBeLessThanOrEqual(2);
+    expect(flagged(12_000, 5)).toBeGreaterThanOrEqual(15);
+    // a chain descending by 28% across the used draws of 1,500, as chain 2 of seed 2 at step 887 (t −2.85)
+    const descending = (seed: number) => {
+      const white = iid(1500, seed + 2000);
+      return Float64Array.from({ length: 1500 }, (_, t) => 5 - (t >= 750 ? (1.4 * (t - 750)) / 750 : 0) + 1.6 * white[t]);
+    };
+    expect(Array.from({ length: 20 }, (_, s) => trending(descending(s), 750)).filter(Boolean).length).toBeGreaterThanOrEqual(18);
   });
 });

@@ -52,8 +52,8 @@ describe.each([
     const epsilon = (0.03 * 4) / (nbeta * topEigenvalue(toy.problem, w0, null, all, 0) + opts.gamma);
     // λ̂ reads the last half only, and these chains fluctuate slowly (the crossing's per-chain λ̂
     // spreads 0.40–0.65 at 4,000 draws), so the standard error must be well inside 10%: the crossing
-    // with 8 chains × 8,000 draws (0.504, 0.526, 0.507 ± 0.018 at seeds 7, 8, 9; 4 × 2,000 gave
-    // 0.463–0.603 by seed), the linear toy with 8,000 draws
+    // with 8 chains from 8,000 draws (0.525 ± 0.007 after lengthening to 32,000; 4 × 2,000 gave
+    // 0.463–0.603 by seed), the linear toy from 8,000 draws
     const draws = toy.lambda === 3.5 ? opts.draws : 8000;
     const chains = toy.lambda === 0.5 ? 8 : opts.chains;
     const settings = { sgld: { epsilon, gamma: opts.gamma, nbeta, weight_decay: 0, noise_level: 1 }, draws, burnin: 500, stepsBetweenDraws: 1, indices: null };
