@@ -18,7 +18,7 @@ import { targetIndices } from './targets.ts';
 
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
-  version: '4',
+  version: '4.1',
   summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
   schema: LlcConfigSchema,
   upstream: ['dataset', 'train'],
