@@ -5,8 +5,9 @@
  *   D = ½ · ∇U(w0)ᵀ (∇²U(w0))⁻¹ ∇U(w0) = ½ · nβ · gᵀ (H + γ/nβ · I)⁻¹ g,    g = ∇L(w0), H = ∇²L(w0),
  *
  * the drop of U from w0 to the minimum of its quadratic model, in the units of λ̂. A chain started at
- * w0 descends by about that much before it samples, so an estimate taken without removing the slope
- * (tilt: false) is low by up to D. Solved by conjugate gradients on the Hessian-vector products of
+ * w0 descends to that minimum before it samples, so an estimate taken without removing the slope
+ * (tilt: false) is low by between D (curvature well above γ/nβ) and 2D (well below): nβ·E[L − L(w0)]
+ * moves by nβ·gᵀx* + ½·nβ·x*ᵀHx*, x* = −(H + γ/nβ)⁻¹g. Solved by conjugate gradients on the Hessian-vector products of
  * hessian.ts (on the fixed curvature batch): x_k → (H + γ/nβ)⁻¹g, and ½·nβ·gᵀx_k rises monotonically
  * to D, so a truncated solve is a lower bound (`converged` says whether the residual reached
  * `CG_TOLERANCE` of ‖g‖). A direction of curvature ≤ 0 of H + γ/nβ ends the solve with the bound

@@ -215,7 +215,7 @@ export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32A
   const summary = summarise(est);
   const verdict = [
     st.tilt
-      ? `stationary by the tilt: the loss's Newton decrement at w0 is ${fmt(st.decrement)}${st.converged ? '' : ' (a lower bound)'}, ${pct(st.decrement / Math.abs(est.mean))} of λ̂, and was removed (an untilted estimate is low by up to that)`
+      ? `stationary by the tilt: the loss's Newton decrement at w0 is ${fmt(st.decrement)}${st.converged ? '' : ' (a lower bound)'}, ${pct(st.decrement / Math.abs(est.mean))} of λ̂, and was removed (untilted, λ̂ would be low by one to two times that in the quadratic approximation)`
       : `${st.negative_curvature || st.decrement > 0.1 * Math.abs(est.mean) ? 'NOT A MINIMUM' : 'near a minimum'}: the Newton decrement at w0 is ${fmt(st.decrement)}, ${pct(st.decrement / Math.abs(est.mean))} of λ̂ (untilted)`,
     `${cv.stable ? 'converged' : 'NOT CONVERGED'}: ${cv.draws} draws per chain in ${est.rounds} round(s), split-R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, λ̂ moved ${cv.drift.toFixed(1)} ± ${cv.drift_se.toFixed(1)} (${pct(cv.relative_drift)}) between the last two quarters`,
     ...(invariant === null ? [] : [invariant ? `invariant: λ̂ moves by ${pct(spread!)} under the model's ${reparametrization.length} symmetries (≤ ${100 * INVARIANCE}%)` : `NOT invariant: λ̂ moves by ${pct(spread!)} under the model's symmetries (> ${100 * INVARIANCE}%): it measures the parametrization`]),
