@@ -37,7 +37,7 @@ export interface Convergence {
   drift_se: number;
   /** drift / max(|λ̂|, 1) */
   relative_drift: number;
-  /** chains whose draws still trend over their last quarter */
+  /** chains whose used draws still trend (`trending`) */
   trending_chains: number;
   stable: boolean;
 }
@@ -107,13 +107,12 @@ export const TREND_MIN_CHANGE = 0.15;
  * separates the two on this model: slow fluctuations of a chain at equilibrium move its batch means
  * by 5–10%, the chains that were still relaxing or descending by 17–28% (the estimator study).
  */
-export function trending(x: Float64Array, from = 0): boolean {
-  const w = x.subarray(from);
-  const b = Math.floor(w.length / TREND_BATCHES);
+export function trending(x: ArrayLike<number>, from = 0): boolean {
+  const b = Math.floor((x.length - from) / TREND_BATCHES);
   if (b < 4) return false;
-  const means = Float64Array.from({ length: TREND_BATCHES }, (_, k) => mean(w, k * b, (k + 1) * b));
+  const means = Float64Array.from({ length: TREND_BATCHES }, (_, k) => mean(x, from + k * b, from + (k + 1) * b));
   const { slope, t } = slopeTest(means);
-  return Math.abs(t) > TREND_T && Math.abs(slope * TREND_BATCHES) > TREND_MIN_CHANGE * Math.abs(mean(w));
+  return Math.abs(t) > TREND_T && Math.abs(slope * TREND_BATCHES) > TREND_MIN_CHANGE * Math.abs(mean(x, from));
 }
 
 /** Effective sample size of x[from, to) (Geyer's initial monotone sequence). */
@@ -158,7 +157,7 @@ export function assessConvergence(chains: ArrayLike<number>[], nbeta: number, to
   const rhat = splitRhat(chains, first, draws);
   const ess = chains.reduce((s, x) => s + effectiveSampleSize(x, first, draws), 0);
   const scale = Math.max(Math.abs(llc), 1);
-  const trendingChains = chains.filter((x) => trending(Float64Array.from(x), first)).length;
+  const trendingChains = chains.filter((x) => trending(x, first)).length;
   const stable = Number.isFinite(drift) && Number.isFinite(driftSe) && Math.abs(drift) <= tolerance * scale + 2 * driftSe && rhat <= RHAT_MAX && trendingChains === 0;
   return { draws, first_used: first, rhat, ess, drift, drift_se: driftSe, relative_drift: drift / scale, trending_chains: trendingChains, stable };
 }

@@ -104,6 +104,12 @@ export type SweepPart = (typeof SWEEP_PARTS)[number];
 export type SweepChoice = boolean | readonly SweepPart[];
 const parts = (sweep: SweepChoice | undefined): readonly SweepPart[] => (sweep === true ? SWEEP_PARTS : sweep ? sweep : []);
 
+/** The heads estimated one at a time with the 'heads' part (when the config's target is the whole model). */
+function restrictedHeads(cfg: ModelConfig, config: LlcConfig, sweep: SweepChoice | undefined): Target[] {
+  if (!parts(sweep).includes('heads') || config.targets[0].kind !== 'all') return [];
+  return Array.from({ length: cfg.n_layers * cfg.n_heads }, (_, i) => ({ kind: 'head', layer: Math.floor(i / cfg.n_heads), head: i % cfg.n_heads }));
+}
+
 /** Parse `--only gamma,length`: every name must be one of SWEEP_PARTS. */
 export function parseSweepParts(list: string): SweepPart[] {
   const names = list.split(',').map((x) => x.trim()).filter(Boolean);
@@ -130,7 +136,7 @@ export function sweepConfigs(config: LlcConfig, nbeta: number, sweep: SweepChoic
 
 /** How many estimates `diagnose` runs, and their draws before any lengthening (the progress total). */
 export function diagnoseEstimates(cfg: ModelConfig, config: LlcConfig, opts: { sweep?: SweepChoice; invariance?: boolean } = {}): { estimates: number; draws: number } {
-  const plain = 1 + (opts.invariance === false ? 0 : reparametrizations(cfg).length) + (parts(opts.sweep).includes('heads') && config.targets[0].kind === 'all' ? cfg.n_layers * cfg.n_heads : 0);
+  const plain = 1 + (opts.invariance === false ? 0 : reparametrizations(cfg).length) + restrictedHeads(cfg, config, opts.sweep).length;
   const swept = sweepConfigs(config, 1, opts.sweep);
   return { estimates: plain + swept.length, draws: config.chains * (plain * config.draws + swept.reduce((s, g) => s + g.config.draws, 0)) };
 }
@@ -159,7 +165,7 @@ export function summarise(e: LlcEstimate): EstimateSummary {
 
 export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32Array, data: TrainingData, config: LlcConfig, opts: { progress?: Parameters<LlcRunner['estimate']>[2]; sweep?: SweepChoice; invariance?: boolean; backend?: string } = {}): Promise<Diagnosis> {
   const target = config.targets[0];
-  const heads: Target[] = parts(opts.sweep).includes('heads') && target.kind === 'all' ? Array.from({ length: cfg.n_layers * cfg.n_heads }, (_, i) => ({ kind: 'head', layer: Math.floor(i / cfg.n_heads), head: i % cfg.n_heads })) : [];
+  const heads = restrictedHeads(cfg, config, opts.sweep);
   const nbetaOf = (e: LlcEstimate) => e.sampler!.nbeta;
   // the checkpoint first (its nβ fixes the sweeps' grid), then every sweep point and head in one batch
   const est = (await runner.estimate(w0, [{ config, target }], opts.progress))[0];
@@ -278,11 +284,14 @@ export function diagnosisText(d: Diagnosis): string {
   if (d.reparametrization.length) lines.push('reparametrizations (λ̂ on the transformed checkpoint):', `  ${'(none)'.padEnd(18)} ${e.mean.toFixed(3).padStart(10)}`, ...d.reparametrization.map((r) => `  ${r.symmetry.padEnd(18)} ${r.mean.toFixed(3).padStart(10)} ± ${r.se.toFixed(3)}`));
   if (d.sweeps) {
     const s = d.sweeps;
-    if (s.gamma.length) lines.push('γ sweep:', ...s.gamma.map((p) => row(p, (v) => `γ ${v}`)));
-    if (s.epsilon_fraction.length) lines.push('ε sweep (fraction of the stability limit):', ...s.epsilon_fraction.map((p) => row(p, (v) => `${v}`)));
-    if (s.nbeta.length) lines.push(`nβ sweep at γ ${e.gamma}:`, ...s.nbeta.map((p) => row(p, (v) => `nβ ${v.toPrecision(4)}`)));
-    if (s.nbeta_fixed_resolution.length) lines.push(`nβ sweep at γ/nβ ${e.resolution.toPrecision(3)}:`, ...s.nbeta_fixed_resolution.map((p) => row(p, (v) => `nβ ${v.toPrecision(4)}`)));
-    if (s.length.length) lines.push('chain length (fixed, λ̂ from the last half):', ...s.length.map((p) => row(p, (v) => `${v} draws`)));
+    const section = (header: string, points: SweepPoint[], label: (v: number) => string) => {
+      if (points.length) lines.push(header, ...points.map((p) => row(p, label)));
+    };
+    section('γ sweep:', s.gamma, (v) => `γ ${v}`);
+    section('ε sweep (fraction of the stability limit):', s.epsilon_fraction, (v) => `${v}`);
+    section(`nβ sweep at γ ${e.gamma}:`, s.nbeta, (v) => `nβ ${v.toPrecision(4)}`);
+    section(`nβ sweep at γ/nβ ${e.resolution.toPrecision(3)}:`, s.nbeta_fixed_resolution, (v) => `nβ ${v.toPrecision(4)}`);
+    section('chain length (fixed, λ̂ from the last half):', s.length, (v) => `${v} draws`);
     if (s.restricted.length) lines.push('weight-restricted (one head) at the same settings:', ...s.restricted.map((r) => `  ${r.target.padStart(10)}  λ̂ ${r.mean.toFixed(2).padStart(9)} ± ${r.se.toFixed(2)}${r.below_full ? '' : '  ABOVE the whole model'}`));
   }
   lines.push(...d.verdict);

@@ -3,11 +3,9 @@
  * then levels off above it; a negative LLC means the chain kept training):
  *
  * - `negative`:      λ_c < 0.
- * - `not_flat`:      over the last quarter of the draws, the least-squares slope of the draws is
- *                    significant (|t| > 3, its standard error widened for the residuals'
- *                    autocorrelation) AND the change it implies over that quarter exceeds 5% of the
- *                    mean draw: the chain is still climbing or still descending
- *                    (convergence.ts `trending`; the chains are lengthened while one trends).
+ * - `not_flat`:      a line through 8 batch means of the draws the estimate reads has |t| > 2.45
+ *                    AND moves by more than 15% of their mean: the chain is still climbing or still
+ *                    descending (convergence.ts `trending`; the chains are lengthened while one trends).
  * - `left_basin`:    at the last draw ‖w − w0‖ > ½‖w0‖ (over the sampled coordinates, when w0 ≠ 0):
  *                    the chain moved the weights by more than half their own size, so it is not
  *                    sampling a neighbourhood of the checkpoint (the LayerNorm + weight-decay

@@ -31,10 +31,14 @@ function llc(toy: Toy, w0: Float32Array, opts: { draws: number; chains: number; 
   return estimateLlc(toy.problem, w0, { sgld: { epsilon, gamma: opts.gamma, nbeta, weight_decay: 0, noise_level: 1 }, draws: opts.draws, burnin: 500, stepsBetweenDraws: 1, indices: null }, streams(toy.n, 500, 7), opts.chains);
 }
 
+// `rules`: chains and starting draws under the llc stage's rules (λ̂ from the last half only, and
+// these chains fluctuate slowly, so the standard error must be well inside 10%): the crossing with 8
+// chains from 8,000 draws (0.525 ± 0.007 after lengthening to 32,000; its per-chain λ̂ spreads
+// 0.40–0.65 at 4,000 draws and 4 × 2,000 gave 0.463–0.603 by seed), the linear toy from 8,000 draws
 describe.each([
-  [crossingToy(), { draws: 2000, chains: 4, gamma: 10 }],
-  [linear2Toy(), { draws: 2000, chains: 4, gamma: 10 }],
-  [rmsnormToy(), { draws: 4000, chains: 8, gamma: 10 }],
+  [crossingToy(), { draws: 2000, chains: 4, gamma: 10, rules: { draws: 8000, chains: 8 } }],
+  [linear2Toy(), { draws: 2000, chains: 4, gamma: 10, rules: { draws: 8000, chains: 4 } }],
+  [rmsnormToy(), { draws: 4000, chains: 8, gamma: 10, rules: { draws: 4000, chains: 8 } }],
 ] as const)('%s', (toy, opts) => {
   const fitted = [0.2, 1, 5].map((c) => ({ c, w: fitToy(toy, toy.move(toy.wStar, c)) }));
 
@@ -50,12 +54,7 @@ describe.each([
     const all = Uint32Array.from({ length: toy.n }, (_, i) => i);
     const nbeta = toy.n / Math.log(toy.n);
     const epsilon = (0.03 * 4) / (nbeta * topEigenvalue(toy.problem, w0, null, all, 0) + opts.gamma);
-    // λ̂ reads the last half only, and these chains fluctuate slowly (the crossing's per-chain λ̂
-    // spreads 0.40–0.65 at 4,000 draws), so the standard error must be well inside 10%: the crossing
-    // with 8 chains from 8,000 draws (0.525 ± 0.007 after lengthening to 32,000; 4 × 2,000 gave
-    // 0.463–0.603 by seed), the linear toy from 8,000 draws
-    const draws = toy.lambda === 3.5 ? opts.draws : 8000;
-    const chains = toy.lambda === 0.5 ? 8 : opts.chains;
+    const { draws, chains } = opts.rules;
     const settings = { sgld: { epsilon, gamma: opts.gamma, nbeta, weight_decay: 0, noise_level: 1 }, draws, burnin: 500, stepsBetweenDraws: 1, indices: null };
     const est = await estimateInThread(toy.problem, w0, streams(toy.n, 500, 7), { chains, settings, all, tilt: true, controlVariate: true, window: 'last-half', maxDraws: 4 * draws, tolerance: 0.05 });
     expect(est.convergence!.stable).toBe(true);
