@@ -6,7 +6,7 @@
 #   docker run --rm sortscope:latest node bin/sortscope.mjs study list --study full
 FROM node:20-bookworm-slim
 
-# the training engine's prebuilt wasm is in the repository (packages/train/src/fused/engine.wasm);
+# the training engine's prebuilt wasm is in the repository (packages/engine/src/fused/engine.wasm);
 # tfjs-node (optional, native, downloads libtensorflow in an install script) is not set up
 ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 SORTSCOPE_BACKEND=wasm
 
@@ -17,12 +17,18 @@ USER node
 # dependencies first (a layer that survives source edits); --ignore-scripts: the only install
 # script the project allows is tfjs-node's download, which the wasm backend does not need
 COPY --chown=node:node package.json package-lock.json ./
+COPY --chown=node:node packages/cache-server/package.json packages/cache-server/
 COPY --chown=node:node packages/circuits/package.json packages/circuits/
+COPY --chown=node:node packages/cli/package.json packages/cli/
 COPY --chown=node:node packages/core/package.json packages/core/
 COPY --chown=node:node packages/dataset/package.json packages/dataset/
+COPY --chown=node:node packages/engine/package.json packages/engine/
+COPY --chown=node:node packages/findings/package.json packages/findings/
 COPY --chown=node:node packages/llc/package.json packages/llc/
+COPY --chown=node:node packages/model/package.json packages/model/
 COPY --chown=node:node packages/report/package.json packages/report/
 COPY --chown=node:node packages/train/package.json packages/train/
+COPY --chown=node:node packages/workspace/package.json packages/workspace/
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 COPY --chown=node:node . .

@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// One vitest project per package (each has its own small config) plus the CLI in src/.
+// One vitest project per package, each with its own small config; tools/ holds the layout's own checks.
 export default defineConfig({
   test: {
-    projects: ['packages/*', { test: { name: 'cli', include: ['src/**/*.test.ts'], testTimeout: 60_000 } }],
+    projects: ['packages/*', { test: { name: 'tools', include: ['tools/**/*.test.ts'], testTimeout: 60_000 } }],
   },
 });

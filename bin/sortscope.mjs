@@ -8,5 +8,5 @@ process.stdout.on('error', (err) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
-const { main } = await import('../src/main.ts');
+const { main } = await import('@sortscope/cli');
 process.exitCode = await main(process.argv.slice(2), { interruptNotice: true });

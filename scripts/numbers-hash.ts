@@ -9,11 +9,9 @@
 import { createHash } from 'node:crypto';
 import { Rng, zigguratNormals } from '@sortscope/core';
 import { LlcConfigSchema, LlcRunner } from '@sortscope/llc';
-import { loadWeights } from '@sortscope/train';
-import { ARENA_DIR, ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/train/testing';
-import { BASELINE, benchBatch } from '../packages/train/src/fused/bench-batch.ts';
-import { FusedEngine } from '../packages/train/src/fused/engine.ts';
-import { initParams } from '../packages/train/src/init.ts';
+import { BASELINE, benchBatch, FusedEngine } from '@sortscope/engine';
+import { initParams, loadWeights } from '@sortscope/model';
+import { ARENA_DIR, ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/model/testing';
 
 const hex = (h: ReturnType<typeof createHash>) => h.digest('hex').slice(0, 16);
 const bytes = (a: Float32Array | Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -127,7 +127,7 @@ say "slurm up: node $HOST idle ($CPUS CPUs), slurm.conf $SLURM_CONF"
 # --- workspaces: copies of this checkout's sources, node_modules linked ---------------------------------
 workspace() {
   mkdir -p "$1/studies"
-  (cd "$REPO" && cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin src tools packages "$1/")
+  (cd "$REPO" && cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$1/")
   [ ! -f "$REPO/.env" ] || cp "$REPO/.env" "$1/"
   if [ "$STUDY" = quick ]; then cp -R "$REPO/experiments" "$1/"; else cp -R "$REPO/studies/$STUDY" "$1/studies/"; fi
   ln -s "$REPO/node_modules" "$1/node_modules"

@@ -1,9 +1,9 @@
 // Nx plugin: infers the sortscope pipeline's projects from the experiments of the selected study:
 // experiments/**/*.json by default, studies/<name>/** when SORTSCOPE_STUDY=<name> (sweeps expanded).
-// The logic lives in src/nx-nodes.ts (TypeScript, loaded with tsx), next to the CLI it drives.
+// The logic lives in packages/workspace/src/nx-plugin.ts (TypeScript, loaded with tsx).
 import { tsImport } from 'tsx/esm/api';
 
-const impl = () => tsImport('../src/nx-nodes.ts', import.meta.url);
+const impl = () => tsImport('@sortscope/workspace', import.meta.url);
 
 export const createNodesV2 = [
   '{experiments,studies}/**/*.json',

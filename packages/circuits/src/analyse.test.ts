@@ -4,8 +4,9 @@
  * rows, and the record layout.
  */
 import { describe, expect, it } from 'vitest';
-import { loadWeights, TfjsEngine } from '@sortscope/train';
-import { ARENA_WEIGHTS, arenaEvalTokens, golden } from '@sortscope/train/testing';
+import { loadWeights } from '@sortscope/model';
+import { TfjsEngine } from '@sortscope/engine';
+import { ARENA_WEIGHTS, arenaEvalTokens, golden } from '@sortscope/model/testing';
 import { analyseCheckpoint, behaviourAnalysis } from './analyse.ts';
 import { CircuitsConfigSchema } from './schema.ts';
 

@@ -4,13 +4,14 @@
  *   measures    per circuit, on all number tokens and without the edge tokens (circuit-measures.ts)
  *   specialisation per layer × head, in config.specialisation.convention (specialisation.ts)
  *   ablation    per layer × head, mean-ablation loss increase on the first ablation_rows sequences
- *               (@sortscope/train headAblationLossIncrease, the fixture's definition)
+ *               (@sortscope/engine headAblationLossIncrease, the fixture's definition)
  *   attention   per layer × head, attention to the correct next token on the first probe_rows
  *               sequences (attention.ts)
  * The engine parts need an Engine; the circuit parts are plain float64 arithmetic.
  */
 import { assertFiniteInput, assertFiniteResult, ShapeError } from '@sortscope/core';
-import { type Engine, headAblationLossIncrease, type ModelConfig } from '@sortscope/train';
+import { type Engine, headAblationLossIncrease } from '@sortscope/engine';
+import { type ModelConfig } from '@sortscope/model';
 import { type AttentionSummary, probeAttention } from './attention.ts';
 import { type CircuitMeasures, type MeasureContext, measureCircuit, tokenSets } from './circuit-measures.ts';
 import { CIRCUIT_KINDS, type CircuitKind, headCircuits, type HeadCircuits } from './circuits.ts';

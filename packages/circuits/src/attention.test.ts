@@ -3,8 +3,9 @@
  * the default 200-sequence probe.
  */
 import { describe, expect, it } from 'vitest';
-import { loadWeights, TfjsEngine } from '@sortscope/train';
-import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/train/testing';
+import { loadWeights } from '@sortscope/model';
+import { TfjsEngine } from '@sortscope/engine';
+import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/model/testing';
 import { probeAttention, summariseAttention } from './attention.ts';
 import { SMALL_CFG } from './testing.ts';
 

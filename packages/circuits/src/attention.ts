@@ -14,7 +14,8 @@
  * in noisy data) are skipped; with repeated numbers the attention to every copy is summed.
  */
 import { ShapeError } from '@sortscope/core';
-import type { Engine, HookName, ModelConfig } from '@sortscope/train';
+import type { Engine, HookName } from '@sortscope/engine';
+import type { ModelConfig } from '@sortscope/model';
 
 export interface AttentionSummary {
   layer: number;

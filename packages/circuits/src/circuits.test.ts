@@ -4,7 +4,7 @@
  * folded's centring of U, checked in conventions.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { paramLayout, spec } from '@sortscope/train';
+import { paramLayout, spec } from '@sortscope/model';
 import { CIRCUIT_KINDS, headCircuits } from './circuits.ts';
 import { circuitInputs } from './conventions.ts';
 import { randomParams, SMALL_CFG } from './testing.ts';

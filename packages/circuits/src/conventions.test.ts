@@ -5,8 +5,9 @@
  * unembedding) and its exact relation to raw-normalised for QK.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadWeights, type ModelConfig, paramLayout, processWeights, spec, TfjsEngine } from '@sortscope/train';
-import { ARENA_WEIGHTS, arenaEvalTokens, golden } from '@sortscope/train/testing';
+import { loadWeights, type ModelConfig, paramLayout, processWeights, spec } from '@sortscope/model';
+import { TfjsEngine } from '@sortscope/engine';
+import { ARENA_WEIGHTS, arenaEvalTokens, golden } from '@sortscope/model/testing';
 import { headCircuits } from './circuits.ts';
 import { circuitInputs } from './conventions.ts';
 import { matmul, transpose } from './matrix.ts';

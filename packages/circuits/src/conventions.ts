@@ -28,11 +28,11 @@
  * layer L), with layer L's ln1 weight; contributions of earlier layers are not part of these circuits.
  */
 import { ShapeError } from '@sortscope/core';
-import { assertParamVector, type ModelConfig, paramLayout, processWeights, spec } from '@sortscope/train';
+import { assertParamVector, type ModelConfig, paramLayout, processWeights, spec } from '@sortscope/model';
 import { type Matrix, matrix, slab } from './matrix.ts';
+import { CONVENTIONS, type Convention } from './schema.ts';
 
-export const CONVENTIONS = ['folded', 'raw-normalised'] as const;
-export type Convention = (typeof CONVENTIONS)[number];
+export { CONVENTIONS, type Convention };
 
 export const CONVENTION_NOTES: Record<Convention, string> = {
   folded: 'TransformerLens process_weights: fold_layer_norm + center_writing_weights + center_unembed; E = W_E, P = W_pos, U = W_U after processing, no LayerNorm division (without LayerNorm: center_unembed only)',

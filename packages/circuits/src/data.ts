@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@sortscope/core';
 import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
-import type { ModelConfig } from '@sortscope/train';
+import type { ModelConfig } from '@sortscope/model';
 import type { ProbeData } from './analyse.ts';
 
 export function loadProbeData(path: string | undefined, cfg: ModelConfig, rows: number): ProbeData & { source: string } {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactError } from '@sortscope/core';
-import { TfjsEngine } from '@sortscope/train';
+import { TfjsEngine } from '@sortscope/engine';
 import { analyseCheckpoint, type CheckpointAnalysis } from './analyse.ts';
 import { type BaseMeta, copierFromRecords, readAttention, readMatrices, readMeasures, readSpecialisation, writeAttention, writeMatrices, writeMeasures, writeSpecialisation } from './io.ts';
 import { CircuitsConfigSchema } from './schema.ts';

@@ -6,7 +6,8 @@
  * files do not depend on the number of workers (tested).
  */
 import { defaultWorkers, type Progress, WorkerPool } from '@sortscope/core';
-import { type Engine, type ModelConfig, createEngine } from '@sortscope/train';
+import { type Engine, createEngine } from '@sortscope/engine';
+import { type ModelConfig } from '@sortscope/model';
 import { analyseCheckpoint, type CheckpointAnalysis, needsEngine, type ProbeData } from './analyse.ts';
 import type { CircuitsConfig } from './schema.ts';
 import type { WorkerInit, WorkerJob, WorkerResult } from './worker.ts';

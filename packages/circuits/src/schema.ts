@@ -7,7 +7,10 @@
  * on 2 cores; README.md).
  */
 import { z } from 'zod';
-import { CONVENTIONS } from './conventions.ts';
+
+/** The conventions the OV and QK circuits can be read in (conventions.ts). */
+export const CONVENTIONS = ['folded', 'raw-normalised'] as const;
+export type Convention = (typeof CONVENTIONS)[number];
 
 export const CircuitsConfigSchema = z
   .object({

@@ -3,8 +3,8 @@
  * docs/circuits.md, and the ARENA fixture (head 0 copies exactly tokens 28–36).
  */
 import { describe, expect, it } from 'vitest';
-import { loadWeights } from '@sortscope/train';
-import { ARENA_WEIGHTS } from '@sortscope/train/testing';
+import { loadWeights } from '@sortscope/model';
+import { ARENA_WEIGHTS } from '@sortscope/model/testing';
 import { circuitAnalysis } from './analyse.ts';
 import { fromFn } from './matrix.ts';
 import { CircuitsConfigSchema } from './schema.ts';

@@ -7,7 +7,9 @@
 import { join } from 'node:path';
 import { log, Progress, ShapeError, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
-import { checkpointParams, createEngine, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
+import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
+import { createEngine } from '@sortscope/engine';
+import { loadWeights } from '@sortscope/model';
 import { analyseCheckpoint, needsEngine, rowsUsed } from './analyse.ts';
 import { CIRCUIT_NOTES } from './circuits.ts';
 import { CONVENTION_NOTES } from './conventions.ts';

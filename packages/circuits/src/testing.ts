@@ -7,8 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '@sortscope/core';
 import { DatasetConfigSchema, runDatasetStage } from '@sortscope/dataset';
-import { loadWeights, type ModelConfig, paramLayout, TRAIN_FILES, writeCheckpoints } from '@sortscope/train';
-import { ARENA_WEIGHTS } from '@sortscope/train/testing';
+import { loadWeights, type ModelConfig, paramLayout } from '@sortscope/model';
+import { TRAIN_FILES, writeCheckpoints } from '@sortscope/train';
+import { ARENA_WEIGHTS } from '@sortscope/model/testing';
 import { fromFn, type Matrix } from './matrix.ts';
 
 /** A small model: 2 heads, d_model 16, lists of 4 numbers 0..10 (d_vocab 12). */

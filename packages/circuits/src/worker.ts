@@ -3,7 +3,8 @@
  * needs it), the probe sequences and the config sent once, then one job per checkpoint.
  */
 import { serveJobs } from '@sortscope/core';
-import { type Engine, type ModelConfig, createEngine } from '@sortscope/train';
+import { type Engine, createEngine } from '@sortscope/engine';
+import { type ModelConfig } from '@sortscope/model';
 import { analyseCheckpoint, type CheckpointAnalysis, needsEngine, type ProbeData } from './analyse.ts';
 import type { CircuitsConfig } from './schema.ts';
 

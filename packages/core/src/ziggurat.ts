@@ -18,7 +18,7 @@
  *
  * Cost: one generator call and a table lookup per deviate, against two generator calls, a log,
  * a cos and a sin per pair for Box–Muller (Rng.normals): 3–5× cheaper in V8 (0.25–0.37 against
- * 1.0–1.3 ms per 49,684 deviates on the 2-core VM of packages/train/src/fused/README.md).
+ * 1.0–1.3 ms per 49,684 deviates on the 2-core VM of packages/engine/src/fused/README.md).
  */
 import type { Rng } from './rng.ts';
 

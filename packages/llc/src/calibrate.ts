@@ -21,7 +21,7 @@
 import { ACCEPTANCE_RANGE, flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { Rng } from '@sortscope/core';
-import { applySymmetry, type ModelConfig, type Symmetry, symmetryApplies } from '@sortscope/train';
+import { applySymmetry, type ModelConfig, type Symmetry, symmetryApplies } from '@sortscope/model';
 import type { LlcRunner } from './run.ts';
 import { estimatorOptions, type LlcConfig } from './schema.ts';
 

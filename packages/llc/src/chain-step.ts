@@ -23,7 +23,7 @@
  * as the per-coordinate Rng.normal() calls of sgldStep), or with `noise_stream: 'ziggurat'` by
  * zigguratNormals (another stream of the same generator, 3–5× cheaper to draw). One pass
  * instead of three, no closures per coordinate and the generator inlined make an LLC chain
- * step's JavaScript part about 2× cheaper (packages/train/src/fused/README.md, "Measured speed").
+ * step's JavaScript part about 2× cheaper (packages/engine/src/fused/README.md, "Measured speed").
  */
 import { type Rng, zigguratNormals } from '@sortscope/core';
 import type { SgldParams } from './sgld.ts';

@@ -11,8 +11,8 @@
  * worker keeps one single-threaded engine per configuration: the pool already uses the cores.
  */
 import { Rng, serveJobs } from '@sortscope/core';
-import type { ModelConfig } from '@sortscope/train';
-import { createEngine, type Engine } from '@sortscope/train';
+import type { ModelConfig } from '@sortscope/model';
+import { createEngine, type Engine } from '@sortscope/engine';
 import { type ChainSettings, type ChainStart, type ChainTrace, runChain } from './chain.ts';
 import { preconditioning } from './chain-step.ts';
 import { type Decrement, newtonDecrement } from './decrement.ts';

@@ -1,10 +1,10 @@
 import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
 import { runChain, type SgldProblem } from './chain.ts';
-import { chainFlags, slopeTest } from './diagnostics.ts';
+import { slopeTest } from './convergence.ts';
+import { chainFlags, blocksReading } from './diagnostics.ts';
 import { chainResult, combineChains } from './estimate.ts';
 import { increments } from './estimator.ts';
-import { blocksReading } from './diagnostics.ts';
 import { quadratic } from './testing.ts';
 
 const sgld = { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 };

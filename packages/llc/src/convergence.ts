@@ -22,7 +22,6 @@
  * moves λ̂ between the quarters by more than its noise, or trends on its own.
  */
 
-import { slopeTest } from './diagnostics.ts';
 
 export const RHAT_MAX = 1.1;
 
@@ -94,6 +93,26 @@ export const TREND_BATCHES = 8;
 export const TREND_T = 2.45;
 /** A trend must also move the chain's mean draw by this fraction of its level across the used draws. */
 export const TREND_MIN_CHANGE = 0.15;
+
+/** Least-squares slope of y on its index and the slope's t-statistic. */
+export function slopeTest(y: ArrayLike<number>): { slope: number; t: number } {
+  const n = y.length;
+  if (n < 3) return { slope: 0, t: 0 };
+  const xm = (n - 1) / 2;
+  let ym = 0;
+  for (let i = 0; i < n; i++) ym += y[i] / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (i - xm) * (y[i] - ym);
+    sxx += (i - xm) ** 2;
+  }
+  const slope = sxy / sxx;
+  let rss = 0;
+  for (let i = 0; i < n; i++) rss += (y[i] - ym - slope * (i - xm)) ** 2;
+  const se = Math.sqrt(rss / (n - 2) / sxx);
+  return { slope, t: se > 0 ? slope / se : slope === 0 ? 0 : Infinity * Math.sign(slope) };
+}
 
 /**
  * Does chain x still trend over the draws the estimate reads (x[from …])? A least-squares line

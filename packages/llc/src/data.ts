@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@sortscope/core';
 import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
-import type { ModelConfig } from '@sortscope/train';
+import type { ModelConfig } from '@sortscope/model';
 import type { TrainingData } from './run.ts';
 
 export function trainingData(path: string | undefined, cfg: ModelConfig): TrainingData & { source: string; sha256?: string } {

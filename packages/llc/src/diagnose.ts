@@ -14,7 +14,8 @@
  *    settings (at equilibrium a restriction cannot raise λ̂).
  */
 import { ConfigError, Rng } from '@sortscope/core';
-import { applySymmetry, createEngine, type ModelConfig, SYMMETRIES, type Symmetry, symmetryApplies } from '@sortscope/train';
+import { applySymmetry, type ModelConfig, SYMMETRIES, type Symmetry, symmetryApplies } from '@sortscope/model';
+import { createEngine } from '@sortscope/engine';
 import { INVARIANCE } from './calibrate.ts';
 import { blocksReading, flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';

@@ -55,26 +55,6 @@ export function blocksReading(flags: readonly string[]): boolean {
   return flags.some((f) => !ADVISORY_FLAGS.includes(f));
 }
 
-/** Least-squares slope of y on its index and the slope's t-statistic. */
-export function slopeTest(y: ArrayLike<number>): { slope: number; t: number } {
-  const n = y.length;
-  if (n < 3) return { slope: 0, t: 0 };
-  const xm = (n - 1) / 2;
-  let ym = 0;
-  for (let i = 0; i < n; i++) ym += y[i] / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (i - xm) * (y[i] - ym);
-    sxx += (i - xm) ** 2;
-  }
-  const slope = sxy / sxx;
-  let rss = 0;
-  for (let i = 0; i < n; i++) rss += (y[i] - ym - slope * (i - xm)) ** 2;
-  const se = Math.sqrt(rss / (n - 2) / sxx);
-  return { slope, t: se > 0 ? slope / se : slope === 0 ? 0 : Infinity * Math.sign(slope) };
-}
-
 export const LEFT_BASIN_RATIO = 0.5;
 
 /**

@@ -6,8 +6,9 @@
  * divides its λ̂ by about 4 (docs/llc.md). Short chains: this checks the mechanism, not the value.
  */
 import { Rng } from '@sortscope/core';
-import { applySymmetry, canonicalForm, FusedEngine, loadWeights, type ModelConfig, SYMMETRIES, symmetryApplies } from '@sortscope/train';
-import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/train/testing';
+import { applySymmetry, canonicalForm, loadWeights, type ModelConfig, SYMMETRIES, symmetryApplies } from '@sortscope/model';
+import { FusedEngine } from '@sortscope/engine';
+import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/model/testing';
 import { describe, expect, it } from 'vitest';
 import { estimateLlc } from './estimate.ts';
 import { prepare, sampledFor } from './prepare.ts';

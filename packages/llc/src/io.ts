@@ -23,7 +23,7 @@
  * the metadata of every file.
  */
 import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
-import { type ModelConfig, paramLayout } from '@sortscope/train';
+import { type ModelConfig, paramLayout } from '@sortscope/model';
 import { runningLlc } from './convergence.ts';
 import { blocksReading, flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';

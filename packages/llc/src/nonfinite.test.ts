@@ -4,7 +4,8 @@
  * and unflagged.
  */
 import { DatasetConfigSchema, generateDataset } from '@sortscope/dataset';
-import { FusedEngine, initParams, modelConfig, ModelShapeSchema, paramLayout, spec } from '@sortscope/train';
+import { FusedEngine } from '@sortscope/engine';
+import { initParams, modelConfig, ModelShapeSchema, paramLayout, spec } from '@sortscope/model';
 import { describe, expect, it } from 'vitest';
 import { estimateLlc } from './estimate.ts';
 import { engineProblem, tokenStreams } from './problem.ts';

@@ -11,7 +11,7 @@
  * Explicit epsilon / nbeta in the config override the rule. `resolveSampler` returns the values
  * actually used, recorded with every estimate.
  */
-import { canonicalForm, type ModelConfig, paramLayout } from '@sortscope/train';
+import { canonicalForm, type ModelConfig, paramLayout } from '@sortscope/model';
 import { epsilonLimit } from './hessian.ts';
 import { estimatorOptions, type LlcConfig, type Target } from './schema.ts';
 import { defaultNbeta } from './sgld.ts';

@@ -9,7 +9,7 @@
  * The same at every checkpoint (common random numbers), so curves over training are smoother.
  */
 import { Rng } from '@sortscope/core';
-import type { Batch, Engine } from '@sortscope/train';
+import type { Batch, Engine } from '@sortscope/engine';
 import type { SgldProblem } from './chain.ts';
 import type { Streams } from './estimate.ts';
 

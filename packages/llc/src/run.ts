@@ -11,7 +11,7 @@
  * ranges is taken in a fixed order, so the numbers do not depend on the number of workers.
  */
 import { log, Progress, WorkerPool } from '@sortscope/core';
-import type { ModelConfig } from '@sortscope/train';
+import type { ModelConfig } from '@sortscope/model';
 import type { ChainTrace } from './chain.ts';
 import type { ChainJobSettings, FullPass, WorkerInit, WorkerJob, WorkerResult } from './chain-worker.ts';
 import type { Decrement } from './decrement.ts';

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { ConfigError, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
-import { checkpointParams, engineName, loadWeights, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
+import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
+import { engineName } from '@sortscope/engine';
+import { loadWeights } from '@sortscope/model';
 import { trainingData } from './data.ts';
 import { flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';

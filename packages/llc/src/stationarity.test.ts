@@ -5,10 +5,10 @@
  * Adam steps into training at lr 1e-3. Untilted, both are flagged not_minimum; tilted, the decrement
  * is reported and removed. Short chains on the 10,000 evaluation lists: this checks the mechanism.
  */
-import { adamState, adamStep, initParams, loadWeights, paramLayout, spec } from '@sortscope/train';
-import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/train/testing';
+import { adamState, adamStep, createEngine } from '@sortscope/engine';
+import { initParams, loadWeights, paramLayout, spec } from '@sortscope/model';
+import { ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '@sortscope/train';
 import { engineProblem, tokenStream } from './problem.ts';
 import { LlcRunner } from './run.ts';
 import { LlcConfigSchema } from './schema.ts';

@@ -7,8 +7,8 @@
  * tensors. Everything else stays at the checkpoint.
  */
 import { ConfigError } from '@sortscope/core';
-import { indicesOf, type Layout, spec } from '@sortscope/train';
-import type { ModelConfig } from '@sortscope/train';
+import { indicesOf, type Layout, spec } from '@sortscope/model';
+import type { ModelConfig } from '@sortscope/model';
 import type { Target } from './schema.ts';
 
 export function targetIndices(t: Target, layout: Layout, cfg: ModelConfig): Uint32Array | null {

@@ -15,7 +15,7 @@
  *             rank h: λ = (m·h + h·k − h²)/2 (= 4 for k = m = 3, h = 2).
  */
 import { Rng } from '@sortscope/core';
-import { balancedFactors, svdSquare } from '@sortscope/train';
+import { balancedFactors, svdSquare } from '@sortscope/model';
 import type { SgldProblem } from './chain.ts';
 import { topEigenvalue } from './hessian.ts';
 

@@ -13,7 +13,8 @@ import { type AttentionSummary, CIRCUITS_FILES, type Convention, type MatrixReco
 import { readArtifact, verifyStageDir } from '@sortscope/core';
 import { type BayesLoss, type DatasetConfig, SPLIT_KIND, SPLIT_SCHEMA_VERSION, splitFile, type Vocab } from '@sortscope/dataset';
 import { LLC_FILES, readChains, readEstimates, readTraces } from '@sortscope/llc';
-import { type ModelConfig, readCheckpointMetrics, readStepMetrics, TRAIN_FILES } from '@sortscope/train';
+import { type ModelConfig } from '@sortscope/model';
+import { readCheckpointMetrics, readStepMetrics, TRAIN_FILES } from '@sortscope/train';
 
 export interface ReportExperiment {
   name: string;

@@ -8,10 +8,13 @@ import type { DiagnosisModel } from './load-diagnoses.ts';
 import { EVAL_SETS } from '@sortscope/train';
 import { type ChangepointResult, detectStages } from './changepoints.ts';
 import { headName, sig, slug } from './format.ts';
-import { type HeatmapData, heatmapData } from './heatmap-data.ts';
-import type { LoadedExperiment, LoadedLlc, LoadedTrain, MissingStage } from './load.ts';
+import { heatmapData } from './heatmap-data.ts';
+import type { LoadedExperiment, LoadedLlc, LoadedTrain } from './load.ts';
 import type { ReportConfig } from './schema.ts';
-import { type SummaryRow, summaryRow } from './summary.ts';
+import type { CircuitsModel, ExperimentModel, LlcModel, StudyModel, TrainingModel } from './model-types.ts';
+import { summaryRow } from './summary.ts';
+
+export type { CircuitsModel, ExperimentModel, LlcModel, StudyModel, TrainingModel };
 
 const S = (v: number) => sig(v, 6);
 
@@ -25,61 +28,9 @@ export const SET_LABELS: Record<(typeof EVAL_SETS)[number], string> = {
 };
 export const MINIBATCH_LABEL = 'train minibatch';
 
-export interface TrainingModel {
-  /** minibatch loss every log_every steps, and each evaluation set's loss at the checkpoints */
-  loss: { step: number; series: string; loss: number }[];
-  accuracy: { step: number; series: string; metric: 'token' | 'sequence'; accuracy: number }[];
-  /** the Bayes (best achievable) loss of the training data, nats per token; null when unknown */
-  bayes_mean: number | null;
-  bayes_note: string;
-  last_step: number;
-}
 
-export interface LlcModel {
-  config: LoadedLlc['config'];
-  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; rhat: number | null; decrement: number | null; tilt: boolean }[];
-  /** SGLD minibatch loss per draw of every chain at the last estimated checkpoint (at most 200 points per chain) */
-  /** per chain and (thinned) draw at the last estimated checkpoint: the draw's loss above L(w0)
-   *  (on its own minibatch with the control variate) and the running λ̂ */
-  traces: { step: number; target: string; chain: string; draw: number; loss: number; running: number | null }[];
-  /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
-  norms: { step: number; tensor: string; norm: number }[];
-  /** estimates without a finite λ̂ (left out of the rows and the charts) */
-  not_finite: { step: number; target: string }[];
-  flagged_chains: number;
-  total_chains: number;
-}
 
-export interface CircuitsModel {
-  convention: string;
-  specialisation_convention: string;
-  measures: { step: number; head: string; circuit: string; t_norm: number | null; t_std_norm: number | null; ev: number | null; ev_z: number | null; ev_p: number | null }[];
-  specialisation: { step: number; head: string; regions: number; n_copied: number; ablation: number | null; copy_suppression: number | null; overlap: number | null }[];
-  attention: { step: number; head: string; mean: number }[];
-  heatmap: HeatmapData | null;
-  /** why there is no heatmap although there are circuits */
-  heatmap_note: string | null;
-}
 
-export interface ExperimentModel {
-  name: string;
-  /** folder and HTML id */
-  slug: string;
-  description: string;
-  facts: { label: string; value: string }[];
-  sources: Record<string, string>;
-  missing: MissingStage[];
-  notes: string[];
-  training: TrainingModel | null;
-  llc: LlcModel | null;
-  /** stage boundaries from the `all` target's LLC; null without LLC */
-  stages: ChangepointResult | null;
-  stages_note: string;
-  /** which LLC estimates the stage fit used ('fitted through 12 of 17 estimates; …'); null without LLC */
-  stages_fit: string | null;
-  circuits: CircuitsModel | null;
-  summary: SummaryRow;
-}
 
 const finite = (v: number) => Number.isFinite(v);
 
@@ -247,14 +198,6 @@ export function experimentModel(e: LoadedExperiment, cfg: ReportConfig, opts: { 
   return { ...model, summary: summaryRow(e, model) };
 }
 
-export interface StudyModel {
-  title: string;
-  convention: string;
-  experiments: ExperimentModel[];
-  summary: SummaryRow[];
-  /** the estimator checks named in the options (load-diagnoses.ts) */
-  diagnoses: DiagnosisModel[];
-}
 
 /**
  * The whole report: every experiment and the summary table (experiment names must be distinct);

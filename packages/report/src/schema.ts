@@ -4,7 +4,7 @@
  * options only decide what is shown and how (title, the circuit convention of the heatmaps and
  * measures, how many checkpoints the heatmaps keep, the GIF timing, the changepoint search).
  */
-import { CONVENTIONS } from '@sortscope/circuits';
+import { CONVENTIONS } from '@sortscope/circuits/schema';
 import { z } from 'zod';
 
 export const ReportConfigSchema = z

@@ -13,37 +13,11 @@
  */
 import { lastFinite, sig } from './format.ts';
 import type { LoadedExperiment } from './load.ts';
-import type { ExperimentModel } from './model.ts';
+import type { ExperimentModel, HeadSummary, SummaryRow } from './model-types.ts';
 
-export interface HeadSummary {
-  regions: number;
-  n_copied: number;
-  ablation_loss_increase: number | null;
-  qk_t_norm: number | null;
-  qk_ev_z: number | null;
-  ov_t_norm: number | null;
-  ov_ev_z: number | null;
-}
+export type { HeadSummary, SummaryRow };
 
-export interface SummaryRow {
-  experiment: string;
-  description: string;
-  noise: string | null;
-  final_step: number | null;
-  clean_token_accuracy: number | null;
-  clean_sequence_accuracy: number | null;
-  clean_loss: number | null;
-  clean_accuracy_source: string | null;
-  train_loss: number | null;
-  bayes_loss: number | null;
-  train_loss_above_bayes: number | null;
-  llc: { step: number; mean: number; std: number; flagged_chains: number; chains: number } | null;
-  stage_boundaries: { step_before: number; step_after: number }[] | null;
-  circuits_step: number | null;
-  convention: string | null;
-  heads: Record<string, HeadSummary>;
-  missing: string[];
-}
+
 
 const r6 = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : sig(v, 6));
 

@@ -5,9 +5,8 @@
  */
 import { DatasetConfigSchema } from '@sortscope/dataset';
 import { describe, expect, it } from 'vitest';
-import { FusedEngine } from './fused/engine.ts';
-import { initParams } from './init.ts';
-import { adamState } from './optimizer.ts';
+import { FusedEngine, adamState } from '@sortscope/engine';
+import { initParams } from '@sortscope/model';
 import { TrainConfigSchema } from './schema.ts';
 import { divergence, runTraining, TrainingDiverged, type TrainState } from './train-loop.ts';
 import { smallTask } from './train-testing.ts';

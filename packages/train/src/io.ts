@@ -10,10 +10,9 @@
  */
 import { type ArtifactMeta, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, ShapeError, tableOf, writeArtifact } from '@sortscope/core';
 import type { Vector } from 'apache-arrow';
-import type { EvalSummary } from './eval.ts';
-import { type Layout, paramLayout } from './layout.ts';
-import type { ModelConfig } from './model-config.ts';
-import type { AdamState } from './optimizer.ts';
+import type { EvalSummary, AdamState } from '@sortscope/engine';
+import { type Layout, paramLayout } from '@sortscope/model';
+import type { ModelConfig } from '@sortscope/model';
 import type { CheckpointMetrics, StepLog, TrainState } from './train-loop.ts';
 
 export const KINDS = {

@@ -9,8 +9,8 @@ import { hashJson } from '@sortscope/core';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
 import { writeCheckpoints, writeResume } from './io.ts';
-import { paramLayout } from './layout.ts';
-import type { ModelConfig } from './model-config.ts';
+import { paramLayout } from '@sortscope/model';
+import type { ModelConfig } from '@sortscope/model';
 import { ckptFile, collectCheckpoints, resumeFile, resumePoint } from './partial.ts';
 
 const tmp = useTempDirs('partial');

@@ -5,7 +5,7 @@
  * linearly per epoch, TransformerLens gpt2 init from seed 42.
  */
 import { z } from 'zod';
-import { ModelShapeSchema } from './model-config.ts';
+import { ModelShapeSchema } from '@sortscope/model/config';
 
 export const TrainConfigSchema = z
   .object({

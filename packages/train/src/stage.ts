@@ -7,17 +7,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertFiniteResult, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
-import { headAblationLossIncrease, evaluateTokens, summarize } from './eval.ts';
-import { initParams } from './init.ts';
+import { headAblationLossIncrease, evaluateTokens, summarize, adamState, createEngine } from '@sortscope/engine';
+import { initParams, type ModelConfig, modelConfig, saveWeights } from '@sortscope/model';
 import { writeCheckpointMetrics, writeCheckpoints, writeResume, writeStepMetrics } from './io.ts';
 import { ckptFile, collectCheckpoints, resumeFile, resumePoint } from './partial.ts';
-import { type ModelConfig, modelConfig } from './model-config.ts';
-import type { Engine } from './engine.ts';
-import { adamState } from './optimizer.ts';
+import type { Engine } from '@sortscope/engine';
 import { type TrainConfig, TrainConfigSchema } from './schema.ts';
-import { createEngine } from './select-engine.ts';
 import { runTraining, trainPlan, type TrainState } from './train-loop.ts';
-import { saveWeights } from './weights.ts';
 
 export const trainStage: StageDef<typeof TrainConfigSchema> = {
   name: 'train',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { initParams } from './init.ts';
-import { adamState } from './optimizer.ts';
-import { TfjsEngine } from './tfjs/engine.ts';
+import { initParams } from '@sortscope/model';
+import { adamState, TfjsEngine } from '@sortscope/engine';
 import { runTraining, type TrainState } from './train-loop.ts';
 import { smallTask } from './train-testing.ts';
 

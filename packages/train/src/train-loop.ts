@@ -11,9 +11,8 @@
  * steps as an uninterrupted one.
  */
 import { type Progress, Rng, SortscopeError } from '@sortscope/core';
-import type { Engine } from './engine.ts';
-import { type EvalSummary, evaluateTokens, summarize } from './eval.ts';
-import { adamStep, type AdamState } from './optimizer.ts';
+import type { Engine } from '@sortscope/engine';
+import { type EvalSummary, evaluateTokens, summarize, adamStep, type AdamState } from '@sortscope/engine';
 import { checkpointSteps, learningRate } from './schedule.ts';
 import type { TrainConfig } from './schema.ts';
 

@@ -4,7 +4,7 @@
  * what runTraining takes.
  */
 import { DatasetConfigSchema, generateDataset } from '@sortscope/dataset';
-import { type ModelConfig, modelConfig } from './model-config.ts';
+import { type ModelConfig, modelConfig } from '@sortscope/model';
 import { type TrainConfig, TrainConfigSchema } from './schema.ts';
 import type { TrainData } from './train-loop.ts';
 

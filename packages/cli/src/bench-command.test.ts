@@ -1,0 +1,69 @@
+/**
+ * `sortscope bench` through the CLI in a child process, with fake Python interpreters standing in
+ * for PyTorch (torch cannot be installed from this project's registries): the PyTorch/ours table
+ * from the reference's JSON, and clean refusals (exit 2, one line, no stack trace) for an
+ * interpreter that is missing or has no torch — before any benchmarking.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BIN = join(ROOT, 'bin/sortscope.mjs');
+const DIR = mkdtempSync(join(tmpdir(), 'ss-bench-cli-'));
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function fake(name: string, body: string): string {
+  const path = join(DIR, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+describe('sortscope bench --torch', () => {
+  it("lays PyTorch's times beside ours: ratio = PyTorch ms / ours", () => {
+    const json = JSON.stringify({ torch: '9.9.9', python: '3.0', threads: 2, batches: { '4': { train: 1000, sgld: 2000, grad: 1000, forward: 500 } } });
+    const py = fake('python-ok', `if [ "$1" = "-c" ]; then echo 9.9.9; exit 0; fi\necho "progress line" >&2\necho '${json}'`);
+    const r = cli(['bench', '--batch', '4', '--reps', '10', '--engines', 'fused-wasm×1', '--torch', py]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/torch 9\.9\.9, python 3\.0, 2 threads/);
+    const row = /\| train \| 1000\.00 \| ([\d.]+) \| ([\d.]+)× \|/.exec(r.stdout);
+    expect(row).not.toBeNull();
+    const [ours, ratio] = [Number(row![1]), Number(row![2])];
+    expect(ours).toBeGreaterThan(0);
+    expect(Math.abs((ratio * ours) / 1000 - 1)).toBeLessThan(0.15); // both printed rounded to 2 decimals
+    // ours is the bench's own median for train at batch 4
+    const benchRow = /\| train \| ([\d.]+) \| 1\.00 \|/.exec(r.stdout);
+    expect(Number(benchRow![1])).toBe(ours);
+  }, 120_000);
+
+  for (const [what, py, message] of [
+    ['a missing interpreter', join(DIR, 'no-such-python'), /--torch: cannot run .*no-such-python: not found/],
+    ['an interpreter without torch', 'NOTORCH', /--torch: .*python-notorch has no torch \(cannot import torch: ModuleNotFoundError: No module named 'torch'\)/],
+  ] as const)
+    it(`refuses ${what} at once (exit 2, one line, nothing measured)`, () => {
+      const path = py === 'NOTORCH' ? fake('python-notorch', `echo "ModuleNotFoundError: No module named 'torch'" >&2\nexit 1`) : py;
+      const t0 = performance.now();
+      const r = cli(['bench', '--batch', '4', '--reps', '10', '--engines', 'fused-wasm×1', '--torch', path]);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/^sortscope: ConfigError: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(performance.now() - t0).toBeLessThan(30_000);
+    }, 60_000);
+
+  it('refuses a negative --chains', () => {
+    const r = cli(['bench', '--chains', '-1']);
+    expect(r.stderr).toMatch(/--chains: got -1/);
+    expect(r.code).toBe(2);
+  });
+});

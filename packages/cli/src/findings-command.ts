@@ -1,0 +1,97 @@
+/**
+ * `sortscope findings`: the numbers docs/findings.md cites, for every experiment of a study.
+ * They come from the study's artifacts when it has any, else from its committed compact results
+ * (docs/findings/<study>.json, written by `--save`), so they print on a fresh clone without
+ * recomputing; `--check` recomputes them from the artifacts and compares with the committed file.
+ * Read only, except `--save`. Definitions: packages/findings/src/facts.ts, data.ts, claims.ts.
+ */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { DEFAULT_STUDY } from '@sortscope/workspace/defaults';
+import type { CompactStudy } from '@sortscope/findings';
+import type { Command } from './command.ts';
+
+export const findingsCommand: Command = {
+  spec: {
+    name: 'findings',
+    summary: "Print the numbers docs/findings.md is written from, for a study's experiments: from its artifacts, or from its committed compact results.",
+    globals: [
+      { name: 'study', type: 'string', value: 'NAME', description: `the study [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY} (experiments/)]` },
+      { name: 'cells', type: 'boolean', description: 'per cell (an experiment without its seed): mean ± sd over seeds of the stage markers and the LLC (packages/findings/src/claims.ts)' },
+      { name: 'changes', type: 'boolean', description: 'per cell: the paired change of λ̂ (target all) between consecutive estimated steps over seeds, with t and the direction (packages/findings/src/changes.ts)' },
+      { name: 'curve', type: 'string', value: 'EXPERIMENT', description: "print one experiment's curve: loss, overlap, regions, split agreement, LLC per target" },
+      { name: 'from', type: 'string', value: 'FILE', description: 'read these compact results [default: the artifacts if the study has any, else docs/findings/<study>.json]' },
+      { name: 'save', type: 'boolean', description: "compute the compact results from the artifacts and merge them into docs/findings/<study>.json (committed experiments not here are kept while their stage keys are today's)" },
+      { name: 'missing', type: 'boolean', description: 'print, as one comma-separated list of Nx projects, the experiments the committed results do not hold complete with today\'s keys' },
+      { name: 'check', type: 'boolean', description: 'recompute from the artifacts and compare with docs/findings/<study>.json (exit 3 on a difference)' },
+      { name: 'json', type: 'boolean', description: 'print JSON instead of Markdown tables' },
+      { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
+    ],
+    notes: ['Experiments without finished train artifacts are skipped. Definitions: packages/findings/src/facts.ts, packages/findings/src/data.ts, packages/findings/src/claims.ts.'],
+  },
+  async run(args, root) {
+    // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
+    const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
+    const { compactFromArtifacts, compareCompact, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile } = await import('@sortscope/findings');
+    const { experimentProjectName } = await import('@sortscope/workspace');
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, llcSteps, llcStepsMarkdown } = await import('@sortscope/findings');
+    const { compactCurveMarkdown, factsMarkdown } = await import('@sortscope/findings');
+    const { currentStudy } = await import('@sortscope/workspace');
+    const { studyReportExperiments } = await import('@sortscope/workspace');
+    const g = args.globals;
+    const quiet = Boolean(g.quiet);
+    const study = (g.study as string | undefined) ?? currentStudy();
+    const committed = resultsFile(root, study);
+    const fromArtifacts = async () => {
+      const c = await compactFromArtifacts(root, study, quiet);
+      if (c.experiments.length === 0) throw new ConfigError(`study '${study}': no experiment has been trained yet (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);
+      return c;
+    };
+    let data: CompactStudy;
+    if (g.missing) {
+      const missing = missingExperiments(existsSync(committed) ? readCompact(committed) : null, plannedKeys(root, study));
+      log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}`, quiet);
+      process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
+      return 0;
+    }
+    if (g.save || g.check) {
+      data = await fromArtifacts();
+      if (g.save) {
+        const { merged, kept, dropped } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
+        writeFileAtomic(committed, `${JSON.stringify(merged)}\n`);
+        for (const d of dropped) log(`findings: dropped ${d}`, quiet);
+        log(`findings: ${data.experiments.length} experiments from the artifacts${kept.length ? ` + ${kept.length} kept from the committed file` : ''} → ${relative(root, committed)}`, quiet);
+        data = merged;
+      } else {
+        if (!existsSync(committed)) throw new ArtifactError(`--check: ${relative(root, committed)} does not exist; write it with --save`);
+        const diff = compareCompact(readCompact(committed), data);
+        if (diff.length) throw new ArtifactError(`--check: the artifacts differ from ${relative(root, committed)}:\n  ${diff.join('\n  ')}`);
+        log(`findings: the artifacts reproduce ${relative(root, committed)} (${data.experiments.length} experiments)`, quiet);
+      }
+    } else if (g.from !== undefined) data = readCompact(String(g.from));
+    else if (studyReportExperiments(root, study).some((e) => e.dirs.train)) data = await fromArtifacts();
+    else if (existsSync(committed)) {
+      log(`findings: no artifacts of study '${study}' here; printing its committed results ${relative(root, committed)}`, quiet);
+      data = readCompact(committed);
+    } else throw new ConfigError(`study '${study}': no experiment has been trained yet and ${relative(root, committed)} does not exist (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);
+
+    const curve = g.curve as string | undefined;
+    if (curve !== undefined) {
+      const e = data.experiments.find((x) => x.experiment === curve);
+      if (!e) throw new ConfigError(`--curve: got ${JSON.stringify(curve)}; expected one of: ${data.experiments.map((x) => x.experiment).join(', ')}`);
+      process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
+    } else if (g.changes) {
+      const { changesMarkdown, llcChanges } = await import('@sortscope/findings');
+      const changes = llcChanges(data.experiments);
+      process.stdout.write(g.json ? `${JSON.stringify(changes, null, 2)}\n` : changesMarkdown(changes));
+    } else if (g.cells) {
+      const cells = cellSummaries(data.experiments);
+      const steps = llcSteps(data.experiments);
+      process.stdout.write(g.json ? `${JSON.stringify({ cells, llc_steps: steps }, null, 2)}\n` : `${cellsMarkdown(cells)}\n${llcStepsMarkdown(steps)}\n${behaviourMarkdown(cells)}`);
+    } else {
+      const facts = data.experiments.map((e) => e.facts);
+      process.stdout.write(g.json ? `${JSON.stringify(facts, null, 2)}\n` : factsMarkdown(facts));
+    }
+    return 0;
+  },
+};

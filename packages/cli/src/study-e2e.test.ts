@@ -1,0 +1,87 @@
+/**
+ * Splitting a study across two "machines" (two scratch workspaces with their own local Nx
+ * caches) that share one remote cache server backed by a folder: each runs its shard; then a
+ * full run on either machine is all cache hits, and a third machine sharing only the cache folder
+ * (through its own server) gets the same.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTempDirs } from '@sortscope/core/testing';
+
+const tmp = useTempDirs('e2e', 'all');
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const SWEEP = {
+  base: {
+    dataset: { list_length: 4, max_number: 15, n_train: 600, n_validation: 60, n_test: 0 },
+    train: { model: { d_model: 16, d_head: 8 }, batch_size: 64, epochs: 2, checkpoints: { log_spaced: 4, linear: 2 }, eval: { validation_rows: 60, train_rows: 60 } },
+    circuits: { null_samples: 10, ablation_rows: 60, probe_rows: 30 },
+    llc: { batch_size: 32, chains: 2, draws: 10, epsilon: 1e-5, gamma: 1000, checkpoints: { every: 100 } },
+  },
+  grid: { 'dataset.noise': [{ kind: 'none' }, { kind: 'token', p: 0.2 }], 'train.seed': [1, 2] },
+};
+
+function machine(): string {
+  const ws = tmp();
+  for (const f of ['package.json', 'package-lock.json', '.gitignore', 'nx.json', '.env', 'tsconfig.json', 'bin', 'tools', 'packages']) {
+    cpSync(join(ROOT, f), join(ws, f), { recursive: true, filter: (s) => !s.includes('node_modules') });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(ws, 'node_modules'));
+  mkdirSync(join(ws, 'studies', 'tiny'), { recursive: true });
+  writeFileSync(join(ws, 'studies/tiny/grid.sweep.json'), JSON.stringify(SWEEP));
+  return ws;
+}
+
+function study(ws: string, cacheUrl: string, ...args: string[]): string {
+  // CI runners force colours; strip them so the log can be parsed line by line
+  return stripVTControlCharacters(
+    execFileSync(process.execPath, [join(ws, 'bin/sortscope.mjs'), 'study', 'run', '--study', 'tiny', ...args], {
+      cwd: ws,
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0', NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cacheUrl, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SORTSCOPE_QUIET: '1', SORTSCOPE_BACKEND: 'wasm' },
+    }),
+  );
+}
+
+/** `sortscope cache-server` in a child process (the test process blocks while Nx runs). */
+const servers: ChildProcess[] = [];
+afterAll(() => servers.forEach((s) => s.kill()));
+async function cacheServer(dir: string, port: number): Promise<{ url: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'cache-server', '--dir', dir, '--port', String(port), '--host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  servers.push(child);
+  await new Promise<void>((ok, fail) => {
+    child.stderr!.on('data', (d: Buffer) => /serving/.test(String(d)) && ok());
+    child.on('exit', (c) => fail(new Error(`cache-server exited with ${c}`)));
+  });
+  return { url: `http://127.0.0.1:${port}` };
+}
+
+describe('a study split across machines with a shared cache', () => {
+  it('computes each shard once; a full run anywhere is then all cache hits', async () => {
+    const shared = tmp();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const a = await cacheServer(shared, port);
+    const [m1, m2, m3] = [machine(), machine(), machine()];
+    const s1 = study(m1, a.url, '--shard', '1/2');
+    const s2 = study(m2, a.url, '--shard', '2/2');
+    const ran = (out: string) => [...out.matchAll(/^> nx run ([a-z]+--\S+):analyze\s*$/gm)].map((x) => x[1]);
+    const both = [...ran(s1), ...ran(s2)];
+    expect(new Set(both).size).toBe(both.length); // no stage task computed on both machines
+    expect(both.filter((t) => t.startsWith('train--'))).toHaveLength(4);
+    expect(readdirSync(shared).length).toBeGreaterThan(0);
+
+    const full = study(m1, a.url);
+    expect(ran(full)).toEqual([]);
+    expect(full).toMatch(/Successfully ran target analyze for 19 projects/); // 2 datasets (seeds share them), 4 × (train, circuits, llc), 4 experiments, the report
+
+    // a third machine, with its own server over the same folder (e.g. another login node)
+    const b = await cacheServer(shared, port + 1);
+    const third = study(m3, b.url);
+    expect(ran(third)).toEqual([]);
+    const plan = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'list', '--study', 'tiny', '--json'], { cwd: m3, encoding: 'utf8' }));
+    for (const r of plan.rows) expect(existsSync(join(m3, 'artifacts', 'llc', r.keys.llc, 'estimates.arrow'))).toBe(true);
+  }, 300_000);
+});

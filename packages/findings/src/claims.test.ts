@@ -1,0 +1,134 @@
+/**
+ * The per-cell summaries from compact results: stage markers from the heads' overlap, the LLC of
+ * the overlap stage against the end (flagged estimates left out), mean ± sd over seeds; and the
+ * comparison `findings --check` uses.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { useTempDirs } from '@sortscope/core/testing';
+import { describe, expect, it } from 'vitest';
+import { cellSummaries, fmt, llcSteps, runMarkers, spread } from './claims.ts';
+import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact } from './results.ts';
+import type { CheckpointRow, CompactExperiment } from './data.ts';
+import { cellOf } from './data.ts';
+
+const tmp = useTempDirs('findings');
+const ROOT = resolve(import.meta.dirname, '../../..');
+
+const row = (step: number, acc: number, overlap: number, llc?: number, flagged = 0): CheckpointRow => ({
+  step,
+  val_loss: 1 - acc,
+  val_token_acc: acc,
+  overlap,
+  co_copied: Math.round(overlap * 50),
+  regions: [4, 4],
+  n_copied: [25, 25],
+  split_agreement: null,
+  llc: llc === undefined ? {} : { all: { mean: llc, std: 1, se: 0.6, flagged, n_ok: 4, init_loss: 0.1 }, L0H0: { mean: llc / 4, std: 1, se: 0.6, flagged: 0, n_ok: 4, init_loss: 0.1 } },
+  norms: {},
+});
+
+function run(name: string, llcShift: number): CompactExperiment {
+  const curve = [
+    row(0, 0.1, 1, -5, 2), // not a minimum: flagged, left out
+    row(10, 0.995, 1, 100 + llcShift),
+    row(20, 0.999, 0.9, 110 + llcShift),
+    row(30, 0.999, 0.5),
+    row(40, 0.999, 0.33, 80 + llcShift),
+    row(50, 0.999, 0.31, 70 + llcShift),
+  ];
+  return { experiment: name, ...cellOf(name), facts: { val_loss: 0.05 } as CompactExperiment['facts'], curve, behaviour: null };
+}
+
+describe('findings claims', () => {
+  it('stage markers: accuracy, end of the overlap stage, split; LLC of the overlap stage against the end', () => {
+    const m = runMarkers(run('a/b-seed=1', 0));
+    expect(m).toMatchObject({ t_acc99: 10, t_overlap: 20, t_split: 40, overlap_final: 0.31, llc_overlap: 105, llc_final: 70, llc_change: -35 });
+    expect(m.head_llc_final).toEqual({ L0H0: 17.5 });
+  });
+
+  it('cells: mean ± sd over seeds', () => {
+    const cells = cellSummaries([run('a/b-seed=1', 0), run('a/b-seed=2', 10), run('a/b-seed=3', 20), run('a/c-seed=1', 0)]);
+    expect(cells.map((c) => c.cell)).toEqual(['a/b', 'a/c']);
+    expect(cells[0].seeds).toEqual([1, 2, 3]);
+    expect(cells[0].llc_final).toEqual({ mean: 80, sd: 10, n: 3 });
+    expect(cells[0].llc_change!.mean).toBeCloseTo(-35, 12);
+    expect(cells[1].llc_final!.n).toBe(1);
+    expect(spread([null, NaN])).toBeNull();
+  });
+
+  it('fmt: mean ± sd, and the count of seeds whenever fewer than the cell\'s have a value', () => {
+    expect(fmt(spread([1, 2, 3]), 3, 3)).toBe('2 ± 1');
+    expect(fmt(spread([1, 3, null]), 3, 3)).toBe('2 ± 1.41 (n 2)');
+    expect(fmt(spread([5, null, null]), 3, 3)).toBe('5 (n 1)');
+    expect(fmt(null, 3, 3)).toBe('–');
+  });
+
+  it('cells: essential-dynamics turning points of PC1–PC3 per seed, and the PC1+PC2 share', () => {
+    const e = run('a/b-seed=7', 0);
+    const stats = { entropy: 0.2, confidence: 0.9, p_target: 0.9, loss: 0.1 };
+    e.behaviour = { ed: { steps: [0, 10], scores: [], explained: [0.8, 0.1, 0.05, 0.01], turning: [[], [125], [107, 1648], [9]] }, confidence: { step: 50, clean: stats, heads: [] } };
+    const [cell] = cellSummaries([e]);
+    expect(cell.ed_turns).toEqual(['s7: – / 125 / 107, 1648']);
+    expect(cell.ed_pc12_explained!.mean).toBeCloseTo(0.9, 12);
+  });
+
+  it('compareCompact finds every differing number; readCompact refuses a damaged file', () => {
+    const a = { study: 's', note: '', experiments: [run('a/b-seed=1', 0)] };
+    const b = { study: 's', note: '', experiments: [run('a/b-seed=1', 0)] };
+    expect(compareCompact(a, b)).toEqual([]);
+    b.experiments[0].curve[4].llc.all.mean = 80.5;
+    expect(compareCompact(a, b)).toEqual(['a/b-seed=1.curve.4.llc.all.mean: 80 vs 80.5']);
+    const dir = tmp();
+    writeFileSync(join(dir, 'x.json'), '{"study": "s", "exp');
+    expect(() => readCompact(join(dir, 'x.json'))).toThrow(/x\.json is not readable JSON/);
+    writeFileSync(join(dir, 'y.json'), JSON.stringify(a));
+    expect(readCompact(join(dir, 'y.json'))).toEqual(a);
+  });
+
+  it('sortscope findings --from FILE prints the facts, the cells and a curve without any artifact', () => {
+    const dir = tmp();
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ study: 's', note: '', experiments: [run('a/b-seed=1', 0), run('a/b-seed=2', 10)] }));
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'findings', '--from', file, ...args], { cwd: dir, encoding: 'utf8' });
+    const cells = cli('--cells');
+    expect(cells.status).toBe(0);
+    expect(cells.stdout).toMatch(/\| a\/b \| 1,2 \| 0\.05 ± 0 \| 10 ± 0 \| 20 ± 0 \| 40 ± 0 \| 0\.31 ± 0 \| 4 ± 0 \| 110 ± 7\.07 \| 75 ± 7\.07 \| -35 ± 0 \| L0H0 18\.8 ± 1\.77 \|/);
+    const curve = cli('--curve', 'a/b-seed=2');
+    expect(curve.stdout).toMatch(/\| 40 \| 0\.001 \| 0\.999 \| 0\.33 \| 17 \| 4\/4 \| – \| 90 ± 1 \| 22\.5 ± 1 \|/);
+    expect(cli('--curve', 'nope').stderr).toMatch(/--curve: got "nope"; expected one of: a\/b-seed=1, a\/b-seed=2/);
+  });
+
+  it('llcSteps: λ̂ per estimated step, mean ± sd of the readable estimates, flagged seeds counted', () => {
+    const a = run('a/b-seed=1', 0);
+    const b = run('a/b-seed=2', 10);
+    b.curve[1].llc.all.flagged = 1; // seed 2's step-10 estimate is unreadable
+    const rows = llcSteps([a, b]);
+    expect(rows.map((r) => r.step)).toEqual([0, 10, 20, 40, 50]);
+    const at10 = rows.find((r) => r.step === 10)!;
+    expect(at10.llc.all).toEqual({ mean: 100, sd: NaN, n: 1 });
+    expect(at10.flagged).toBe(1);
+    expect(rows.find((r) => r.step === 40)!.llc.all).toEqual({ mean: 85, sd: Math.sqrt(50), n: 2 });
+    expect(rows.find((r) => r.step === 0)!.flagged).toBe(2);
+  });
+
+  it('--save merges across sessions: keeps committed runs with today\'s keys, drops stale ones, never downgrades a complete run', () => {
+    const all = ['dataset', 'train', 'circuits', 'llc'];
+    const keys = (k: string) => Object.fromEntries(all.map((s) => [s, `${s}-${k}`]));
+    const entry = (name: string, k: string, stages = all, shift = 0) => ({ ...run(name, shift), stages, keys: Object.fromEntries(stages.map((s) => [s, keys(k)[s]])) });
+    const planned = new Map([['a/b-seed=1', keys('1')], ['a/b-seed=2', keys('2')], ['a/b-seed=3', keys('3')], ['a/c-seed=1', keys('c')]]);
+    const committed = { study: 's', note: '', experiments: [entry('a/b-seed=1', '1'), entry('a/b-seed=2', 'old'), entry('a/b-seed=3', '3'), entry('gone-seed=1', 'x')] };
+    // this session: seed 3 only trained (incomplete), a/c complete
+    const fresh = { study: 's', note: 'n', experiments: [entry('a/c-seed=1', 'c'), entry('a/b-seed=3', '3', ['dataset', 'train'], 5)] };
+    const { merged, kept, dropped } = mergeCompact(committed, fresh, planned);
+    expect(merged.experiments.map((e) => e.experiment)).toEqual(['a/b-seed=1', 'a/b-seed=3', 'a/c-seed=1']);
+    expect(kept).toEqual(['a/b-seed=1', 'a/b-seed=3']);
+    expect(isComplete(merged.experiments[1])).toBe(true); // the complete committed seed 3 wins over the partial one
+    expect(dropped).toEqual(['a/b-seed=2: its stage keys differ from the config now', 'gone-seed=1: no longer in the study']);
+    expect(missingExperiments(merged, planned)).toEqual(['a/b-seed=2']);
+    expect(missingExperiments(null, planned)).toHaveLength(4);
+    // an entry without keys (an older file) counts as missing
+    expect(missingExperiments({ study: 's', note: '', experiments: [run('a/b-seed=1', 0)] }, planned)).toContain('a/b-seed=1');
+  });
+});

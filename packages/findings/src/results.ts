@@ -1,0 +1,125 @@
+/**
+ * The compact results of a study (findings-data.ts) from its artifacts, from a committed file, and
+ * compared: the heavy half of `sortscope findings` (it loads the report's readers and an engine),
+ * imported only when the command runs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArtifactError, Progress } from '@sortscope/core';
+import { loadExperiment as loadArtifacts } from '@sortscope/report';
+import { runBehaviour } from './behaviour.ts';
+import { type CompactExperiment, type CompactStudy, compactExperiment } from './data.ts';
+import { studyRefs, loadExperiment, experimentKeys, STAGES, STAGE_NAMES, studyReportExperiments } from '@sortscope/workspace';
+
+
+export const resultsFile = (root: string, study: string) => join(root, 'docs', 'findings', `${study}.json`);
+
+/** Each experiment of the study and the stage keys its config gives today (name → stage → key). */
+export function plannedKeys(root: string, study: string): Map<string, Record<string, string>> {
+  return new Map(
+    studyRefs(root, study).map((ref) => {
+      const e = loadExperiment(ref, root);
+      const k = experimentKeys(e.config);
+      return [e.name, Object.fromEntries(STAGES.map((s) => [s.name, k[s.name].key]))];
+    }),
+  );
+}
+
+/** an experiment is complete when all four stages' results are in it */
+export const isComplete = (e: CompactExperiment) => STAGE_NAMES.every((s) => e.stages?.includes(s));
+
+/**
+ * `--save` across sessions: the artifacts here win for the experiments they hold (unless a
+ * committed entry is complete and theirs is not); committed entries of other experiments are kept
+ * only when their stage keys are still the ones the study's config gives (else their numbers came
+ * from another config and are dropped, with a line in `dropped`). Order: the study's.
+ */
+export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy, planned: Map<string, Record<string, string>>): { merged: CompactStudy; kept: string[]; dropped: string[] } {
+  const byName = new Map(fresh.experiments.map((e) => [e.experiment, e]));
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const old of committed?.experiments ?? []) {
+    const plan = planned.get(old.experiment);
+    const current = plan !== undefined && old.keys !== undefined && Object.entries(old.keys).every(([s, k]) => plan[s] === k);
+    if (!current) {
+      if (!byName.has(old.experiment)) dropped.push(`${old.experiment}: ${plan === undefined ? 'no longer in the study' : 'its stage keys differ from the config now'}`);
+      continue;
+    }
+    const mine = byName.get(old.experiment);
+    if (!mine || (isComplete(old) && !isComplete(mine))) {
+      byName.set(old.experiment, old);
+      kept.push(old.experiment);
+    }
+  }
+  const order = [...planned.keys()];
+  const experiments = [...byName.values()].sort((a, b) => order.indexOf(a.experiment) - order.indexOf(b.experiment));
+  return { merged: { ...fresh, experiments }, kept, dropped };
+}
+
+/** The study's experiments that the compact results do not hold complete and with today's keys. */
+export function missingExperiments(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
+  const have = new Map((data?.experiments ?? []).map((e) => [e.experiment, e]));
+  return [...planned].filter(([name, keys]) => {
+    const e = have.get(name);
+    return !e || !isComplete(e) || !e.keys || Object.entries(keys).some(([s, k]) => e.keys![s] !== k);
+  }).map(([name]) => name);
+}
+
+/** The compact results of the study's experiments that have finished training artifacts. */
+export async function compactFromArtifacts(root: string, study: string, quiet = false): Promise<CompactStudy> {
+  const out: CompactExperiment[] = [];
+  const planned = plannedKeys(root, study);
+  const experiments = studyReportExperiments(root, study).filter((e) => e.dirs.train);
+  const progress = new Progress({ label: 'findings', total: experiments.length, unit: 'experiments', quiet });
+  for (const e of experiments) {
+    const loaded = loadArtifacts(e, 'raw-normalised');
+    progress.update(out.length);
+    // a training run still in progress has a folder but no artifacts yet: skip it
+    if (loaded.train === null) continue;
+    const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!) : null;
+    const stages = STAGE_NAMES.filter((st) => loaded[st] !== null && loaded[st] !== undefined);
+    const keys = Object.fromEntries(stages.map((st) => [st, planned.get(e.name)![st]]));
+    out.push({ ...compactExperiment(loaded, behaviour), stages, keys });
+  }
+  progress.finish();
+  return {
+    study,
+    note: 'sortscope findings --save: per experiment, its facts, its per-checkpoint curve (circuits, LLC per target, weight norms) and its behaviour (essential dynamics, confidence under ablation); numbers to 6 significant digits',
+    experiments: out,
+  };
+}
+
+export function readCompact(path: string): CompactStudy {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ArtifactError(`${path} is not readable JSON (${(err as Error).message}); regenerate it with: npx sortscope findings --study <study> --save`);
+  }
+  const d = data as Partial<CompactStudy>;
+  if (typeof d.study !== 'string' || !Array.isArray(d.experiments)) throw new ArtifactError(`${path} is not a compact findings file (expected {study, note, experiments})`);
+  return d as CompactStudy;
+}
+
+/** Differences between two compact studies, as readable lines (empty: they agree). */
+export function compareCompact(a: CompactStudy, b: CompactStudy, rel = 1e-5): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (out.length >= 20) return;
+    if (typeof x === 'number' && typeof y === 'number') {
+      if (!(x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)))) out.push(`${path}: ${x} vs ${y}`);
+    } else if (x && y && typeof x === 'object' && typeof y === 'object') {
+      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+      for (const k of keys) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
+    } else if (x !== y) out.push(`${path}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
+  };
+  const byName = new Map(b.experiments.map((e) => [e.experiment, e]));
+  for (const e of a.experiments) {
+    const other = byName.get(e.experiment);
+    if (!other) out.push(`${e.experiment}: only in the first`);
+    else walk(e, other, e.experiment);
+  }
+  for (const e of b.experiments) if (!a.experiments.some((x) => x.experiment === e.experiment)) out.push(`${e.experiment}: only in the second`);
+  return out;
+}
+

@@ -1,0 +1,35 @@
+/**
+ * The stage folders under artifacts/ that no experiment of any study references (what
+ * `sortscope clean` lists). The stages' modules load only when asked (referencedKeys).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** artifacts/ (core's ARTIFACTS_DIR) */
+const ARTIFACTS_DIR = 'artifacts';
+export const STAGE_NAMES = ['dataset', 'train', 'circuits', 'llc'] as const;
+
+/** stage/key of every task any experiment of any study uses */
+export async function referencedKeys(root: string): Promise<Set<string>> {
+  const [{ studyRefs }, { loadExperiment, studyNames }, { experimentKeys }] = await Promise.all([import('./discover.ts'), import('./experiment.ts'), import('./plan.ts')]);
+  const keys = new Set<string>();
+  for (const study of studyNames(root)) {
+    for (const ref of studyRefs(root, study)) {
+      const k = experimentKeys(loadExperiment(ref, root).config);
+      for (const s of STAGE_NAMES) keys.add(`${s}/${k[s].key}`);
+    }
+  }
+  return keys;
+}
+
+/** Stage folders under artifacts/ whose key no experiment references. */
+export async function orphanedFolders(root: string): Promise<string[]> {
+  const used = await referencedKeys(root);
+  const out: string[] = [];
+  for (const s of STAGE_NAMES) {
+    const dir = join(root, ARTIFACTS_DIR, s);
+    if (!existsSync(dir)) continue;
+    for (const key of readdirSync(dir).sort()) if (!used.has(`${s}/${key}`)) out.push(join(dir, key));
+  }
+  return out;
+}

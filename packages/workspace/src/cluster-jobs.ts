@@ -1,0 +1,143 @@
+/**
+ * The job files of `sortscope study jobs`: a Slurm job array (one task per shard, then the report)
+ * and a Kubernetes Indexed Job, as text, for the CLI to write.
+ */
+import { DEFAULT_STUDY } from './defaults.ts';
+
+/** A word for a POSIX shell: single-quoted unless it is plain. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The job files. `repo` is the checkout the Slurm jobs run from (absolute; the jobs do not depend
+ * on the submit directory and never look `sortscope` up in the npm registry: they call
+ * `node <repo>/bin/sortscope.mjs`). Each Slurm array task runs in a scratch copy of the workspace
+ * of its own (sources copied, node_modules linked), so tasks on one node or on a shared file system
+ * never share `artifacts/` (a stage folder is locked by one process: two tasks computing the same
+ * dataset there would fail) nor `.nx/` (Nx's workspace data and local cache); the shared state is
+ * the remote cache. The report job runs in the checkout itself, after every shard succeeded, so its
+ * artifacts (all cache hits but the report) land there.
+ */
+export function clusterFiles(study: string, shards: number, cacheUrl: string, image: string, repo: string): Record<string, string> {
+  const env = [
+    `export SORTSCOPE_STUDY=${study}`,
+    `export NX_SELF_HOSTED_REMOTE_CACHE_SERVER=${cacheUrl}`,
+    'export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 SORTSCOPE_QUIET=1',
+  ].join('\n');
+  const preamble = `set -euo pipefail
+repo=\${SORTSCOPE_REPO:-${shellWord(repo)}}   # the checkout (npm ci done); override with SORTSCOPE_REPO
+# Node >= 20 must be on PATH. sbatch passes the submitting shell's environment (PATH, and
+# NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN for a cache server with a token); set Node up here
+# if the compute nodes need it (e.g. module load nodejs/20).
+command -v node >/dev/null || { echo "sortscope: node is not on PATH" >&2; exit 1; }
+${env}
+[ -n "\${NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN:-}" ] || echo "sortscope: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN is not set: a cache server with a token answers 401" >&2`;
+  const studyDir = study === DEFAULT_STUDY ? 'experiments' : `studies/${study}`;
+  const k8sName = `sortscope-${study.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 50).replace(/-+$/, '');
+  const k8sEnv = `          env:
+            - { name: SORTSCOPE_STUDY, value: "${study}" }
+            - { name: NX_SELF_HOSTED_REMOTE_CACHE_SERVER, value: "${cacheUrl}" }
+            - name: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
+              valueFrom: { secretKeyRef: { name: sortscope-cache, key: token } }
+            - { name: NX_DAEMON, value: "false" }
+            - { name: NX_NO_CLOUD, value: "true" }
+            - { name: NX_TUI, value: "false" }
+            - { name: SORTSCOPE_QUIET, value: "1" }`;
+  return {
+    'shard.sbatch': `#!/bin/bash
+#SBATCH --job-name=sortscope-${study}
+#SBATCH --array=1-${shards}
+#SBATCH --cpus-per-task=2
+#SBATCH --time=24:00:00
+# One array task per shard: sortscope study run --shard i/${shards} (experiments that share a
+# training run stay in one shard), in a scratch workspace of its own: a copy of the checkout's
+# sources with its node_modules linked, under $SORTSCOPE_SCRATCH (else $TMPDIR, else /tmp),
+# removed at the end unless SORTSCOPE_KEEP_SCRATCH=1. Tasks share only the remote cache.
+${preamble}
+ws="\${SORTSCOPE_SCRATCH:-\${TMPDIR:-/tmp}}/sortscope-${study}-\${SLURM_ARRAY_JOB_ID:-$$}-\${SLURM_ARRAY_TASK_ID}"
+rm -rf "$ws" && mkdir -p "$ws/studies"
+[ "\${SORTSCOPE_KEEP_SCRATCH:-0}" = 1 ] || trap 'rm -rf "$ws"' EXIT
+cd "$repo"
+cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$ws/"
+[ ! -f .env ] || cp .env "$ws/"
+cp -R ${studyDir} "$ws/${studyDir}"
+ln -s "$repo/node_modules" "$ws/node_modules"
+export NX_WORKSPACE_DATA_DIRECTORY="$ws/.nx/workspace-data"
+cd "$ws"
+node "$ws/bin/sortscope.mjs" study run --shard "\${SLURM_ARRAY_TASK_ID}/${shards}"
+`,
+    'report.sbatch': `#!/bin/bash
+#SBATCH --job-name=sortscope-${study}-report
+#SBATCH --cpus-per-task=2
+#SBATCH --time=02:00:00
+# After every shard (submit.sh: --dependency=afterok): the whole study in the checkout itself;
+# everything is a cache hit except the report, which lands in its artifacts/.
+${preamble}
+cd "$repo"
+node "$repo/bin/sortscope.mjs" study run
+`,
+    'submit.sh': `#!/bin/bash
+# Submit the shards, then the report once they all succeeded. Prints both job ids.
+set -euo pipefail
+cd "$(dirname "$0")"
+array=$(sbatch --parsable shard.sbatch)
+array=\${array%%;*}
+report=$(sbatch --parsable --dependency=afterok:\${array} report.sbatch)
+echo "shards: job \${array}; report: job \${report%%;*}"
+`,
+    'k8s-job.yaml': `# Kubernetes Indexed Job: completion index k runs shard k+1 of ${shards}.
+# The image (Dockerfile at the repository root) holds the repository at /work with node_modules
+# installed. The cache token comes from a Secret:
+#   kubectl create secret generic sortscope-cache --from-literal=token=<write token>
+# Run k8s-submit.sh: it applies this Job, waits for it, then applies k8s-report-job.yaml.
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${k8sName}
+spec:
+  completionMode: Indexed
+  completions: ${shards}
+  parallelism: ${shards}
+  backoffLimitPerIndex: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: shard
+          image: ${image}
+          workingDir: /work
+          resources: { requests: { cpu: "2", memory: 4Gi } }
+${k8sEnv}
+          command: ["sh", "-c", "node /work/bin/sortscope.mjs study run --shard $((JOB_COMPLETION_INDEX + 1))/${shards}"]
+`,
+    'k8s-report-job.yaml': `# The report, after every shard of ${k8sName} completed (k8s-submit.sh): all cache hits but the
+# report. Mount a volume at /work/artifacts (or copy it out) to keep what it writes.
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${k8sName}-report
+spec:
+  completions: 1
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: ${image}
+          workingDir: /work
+          resources: { requests: { cpu: "2", memory: 4Gi } }
+${k8sEnv}
+          command: ["node", "/work/bin/sortscope.mjs", "study", "run"]
+`,
+    'k8s-submit.sh': `#!/bin/bash
+# Kubernetes has no dependencies between Jobs: run the shards, wait for all of them, then the report.
+set -euo pipefail
+cd "$(dirname "$0")"
+kubectl apply -f k8s-job.yaml
+kubectl wait --for=condition=complete --timeout=-1s job/${k8sName}
+kubectl apply -f k8s-report-job.yaml
+`,
+  };
+}
