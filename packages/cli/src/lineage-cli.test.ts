@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeStageFolders } from './testing.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
@@ -34,8 +35,8 @@ beforeAll(() => {
   plan = [a, b].map((f) => JSON.parse(cli(['plan', '--json', f]).stdout)[0].stages);
 }, 60_000);
 afterAll(() => {
+  removeStageFolders(ROOT, BIN, [a, b]);
   rmSync(dir, { recursive: true, force: true });
-  for (const p of plan) for (const s of ['train', 'circuits']) rmSync(join(ROOT, p[s].dir), { recursive: true, force: true });
 });
 
 const refused = (r: ReturnType<typeof cli>, message: RegExp) => {

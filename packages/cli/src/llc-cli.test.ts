@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readEstimates } from '@sortscope/llc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeStageFolders } from './testing.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
@@ -29,7 +30,10 @@ beforeAll(() => {
   expect(cli(['dataset', '--config', exp, '--quiet']).status).toBe(0);
   expect(cli(['train', '--config', exp, '--quiet', '--backend', 'wasm']).status).toBe(0);
 }, 120_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  removeStageFolders(ROOT, BIN, [exp]);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('sortscope llc (CLI)', () => {
   it('refuses a target the model does not have before writing anything', () => {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { checkpointSteps, readCheckpoints } from '@sortscope/train';
 import { loadWeights } from '@sortscope/model';
 import { describe, expect, it } from 'vitest';
+import { removeStageFolders } from './testing.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
@@ -92,6 +93,7 @@ describe('sortscope train (CLI)', () => {
     expect(await firstDone).toBe(0);
     expect(readCheckpoints(join(both, 'checkpoints.arrow')).steps).toEqual(checkpointSteps(400 * 94, 12, 12));
     expect(existsSync(join(both, '.lock'))).toBe(false);
+    removeStageFolders(ROOT, BIN, [exp]);
     rmSync(dir, { recursive: true, force: true });
   }, 240_000);
 });
