@@ -74,9 +74,12 @@ interface PackageJson {
   dependencies?: Record<string, string>;
 }
 
+/** A package's package.json, read once per root and package (a check reads it for every import). */
+const packageJsons = new Map<string, PackageJson | null>();
 function packageJson(root: string, pkg: string): PackageJson | null {
   const p = join(root, 'packages', pkg, 'package.json');
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as PackageJson) : null;
+  if (!packageJsons.has(p)) packageJsons.set(p, existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as PackageJson) : null);
+  return packageJsons.get(p)!;
 }
 
 /** packages/<p>/… → p; anything else (scripts/, tools/, bin/) → null */

@@ -32,12 +32,9 @@ export const findingsCommand: Command = {
   async run(args, root) {
     // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
     const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
-    const { compactFromArtifacts, compareCompact, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile } = await import('@sortscope/findings');
-    const { experimentProjectName } = await import('@sortscope/workspace');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, llcSteps, llcStepsMarkdown } = await import('@sortscope/findings');
-    const { compactCurveMarkdown, factsMarkdown } = await import('@sortscope/findings');
-    const { currentStudy } = await import('@sortscope/workspace');
-    const { studyReportExperiments } = await import('@sortscope/workspace');
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, compareCompact, factsMarkdown, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile } =
+      await import('@sortscope/findings');
+    const { currentStudy, experimentProjectName, studyReportExperiments } = await import('@sortscope/workspace');
     const g = args.globals;
     const quiet = Boolean(g.quiet);
     const study = (g.study as string | undefined) ?? currentStudy();
@@ -81,7 +78,6 @@ export const findingsCommand: Command = {
       if (!e) throw new ConfigError(`--curve: got ${JSON.stringify(curve)}; expected one of: ${data.experiments.map((x) => x.experiment).join(', ')}`);
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
     } else if (g.changes) {
-      const { changesMarkdown, llcChanges } = await import('@sortscope/findings');
       const changes = llcChanges(data.experiments);
       process.stdout.write(g.json ? `${JSON.stringify(changes, null, 2)}\n` : changesMarkdown(changes));
     } else if (g.cells) {

@@ -49,8 +49,7 @@ const list = (v: unknown, what: string): number[] | undefined => {
 
 /** The checkpoint a calibrate/diagnose command works on: --weights FILE, or --config [--step S]. */
 async function checkpointFor(g: Record<string, unknown>, root: string, overrides: Record<string, unknown>): Promise<{ base: LlcConfig; w0: Float32Array; cfg: ModelConfig; data: TrainingData; where: string }> {
-  const { configRefFromCwd, loadExperiment } = await import('@sortscope/workspace');
-  const { experimentKeys, taskDir } = await import('@sortscope/workspace');
+  const { configRefFromCwd, experimentKeys, loadExperiment, taskDir } = await import('@sortscope/workspace');
   const { readSplit, splitFile } = await import('@sortscope/dataset');
   const { trainingData } = await import('@sortscope/llc');
   const { checkpointParams, readCheckpoints, TRAIN_FILES } = await import('@sortscope/train');

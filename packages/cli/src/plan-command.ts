@@ -16,9 +16,7 @@ export const planCommand: Command = {
   },
   async run(args: ParsedArgs, root: string) {
     const { MANIFEST } = await import('@sortscope/core');
-    const { expandRefs, studyRefs } = await import('@sortscope/workspace');
-    const { configRefFromCwd, loadExperiment } = await import('@sortscope/workspace');
-    const { experimentKeys, STAGES, taskDir } = await import('@sortscope/workspace');
+    const { configRefFromCwd, expandRefs, experimentKeys, loadExperiment, STAGES, studyRefs, taskDir } = await import('@sortscope/workspace');
     const files = args.positionals.length ? expandRefs(args.positionals.map((p) => configRefFromCwd(p, root)), root) : studyRefs(root);
     const plan = files.map((file) => {
       const exp = loadExperiment(file, root);

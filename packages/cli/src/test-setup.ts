@@ -5,14 +5,15 @@
  */
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ARTIFACTS_DIR } from '@sortscope/core';
+import { STAGE_NAMES } from '@sortscope/workspace';
 
-const ARTIFACTS = resolve(import.meta.dirname, '../../../artifacts');
-const STAGES = ['dataset', 'train', 'circuits', 'llc'];
+const ARTIFACTS = resolve(import.meta.dirname, '../../..', ARTIFACTS_DIR);
 
 export default function setup(): () => void {
-  const before = new Set([ARTIFACTS, ...STAGES.map((s) => join(ARTIFACTS, s))].filter((d) => existsSync(d)));
+  const before = new Set([ARTIFACTS, ...STAGE_NAMES.map((s) => join(ARTIFACTS, s))].filter((d) => existsSync(d)));
   return () => {
-    for (const d of [...STAGES.map((s) => join(ARTIFACTS, s)), ARTIFACTS]) {
+    for (const d of [...STAGE_NAMES.map((s) => join(ARTIFACTS, s)), ARTIFACTS]) {
       if (!before.has(d) && existsSync(d) && readdirSync(d).length === 0) rmdirSync(d);
     }
   };

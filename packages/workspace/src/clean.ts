@@ -1,17 +1,18 @@
 /**
  * The stage folders under artifacts/ that no experiment of any study references (what
- * `sortscope clean` lists). The stages' modules load only when asked (referencedKeys).
+ * `sortscope clean` lists).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ARTIFACTS_DIR } from '@sortscope/core';
+import { studyRefs } from './discover.ts';
+import { loadExperiment, studyNames } from './experiment.ts';
+import { experimentKeys } from './plan.ts';
 
-/** artifacts/ (core's ARTIFACTS_DIR) */
-const ARTIFACTS_DIR = 'artifacts';
 export const STAGE_NAMES = ['dataset', 'train', 'circuits', 'llc'] as const;
 
 /** stage/key of every task any experiment of any study uses */
 export async function referencedKeys(root: string): Promise<Set<string>> {
-  const [{ studyRefs }, { loadExperiment, studyNames }, { experimentKeys }] = await Promise.all([import('./discover.ts'), import('./experiment.ts'), import('./plan.ts')]);
   const keys = new Set<string>();
   for (const study of studyNames(root)) {
     for (const ref of studyRefs(root, study)) {

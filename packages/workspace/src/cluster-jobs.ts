@@ -3,10 +3,11 @@
  * and a Kubernetes Indexed Job, as text, for the CLI to write.
  */
 import { DEFAULT_STUDY } from './defaults.ts';
+import { shellQuote } from './nx-plugin.ts';
 
 /** A word for a POSIX shell: single-quoted unless it is plain. */
 export function shellWord(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : shellQuote(s);
 }
 
 /**

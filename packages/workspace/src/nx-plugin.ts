@@ -32,6 +32,8 @@ const PACKAGES_DIR = resolve(import.meta.dirname, '../..');
  * imports to those declarations); and the npm packages those depend on, plus tsx.
  */
 export function stageCode(stage: StageName): { packages: string[]; external: string[] } {
+  const known = stageCodes.get(stage);
+  if (known) return known;
   const packages = new Set<string>();
   const external = new Set<string>(['tsx']);
   const visit = (name: string): void => {
@@ -44,8 +46,13 @@ export function stageCode(stage: StageName): { packages: string[]; external: str
     }
   };
   visit(stage);
-  return { packages: [...packages].sort(), external: [...external].sort() };
+  const code = { packages: [...packages].sort(), external: [...external].sort() };
+  stageCodes.set(stage, code);
+  return code;
 }
+
+/** stageCode's answers: a study of hundreds of tasks reads the package.json files once per stage */
+const stageCodes = new Map<StageName, { packages: string[]; external: string[] }>();
 
 const codeInputs = (code: { packages: string[] }): string[] =>
   code.packages.flatMap((p) => [`{workspaceRoot}/packages/${p}/src/**/*`, `!{workspaceRoot}/packages/${p}/src/**/*.test.ts`]);
