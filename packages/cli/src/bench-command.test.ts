@@ -43,6 +43,13 @@ describe('sortscope bench --torch', () => {
     // ours is the bench's own median for train at batch 4
     const benchRow = /\| train \| ([\d.]+) \| 1\.00 \|/.exec(r.stdout);
     expect(Number(benchRow![1])).toBe(ours);
+    // the fraction of the SIMD floor: FLOP / measured peak against the bench's own grad median
+    const floor = /batch 4: ([\d.]+) MFLOP, floor ([\d.]+) ms; fused-wasm×1 grad ([\d.]+) ms = (\d+)% of the floor/.exec(r.stdout);
+    expect(floor).not.toBeNull();
+    const gradRow = /\| grad \| ([\d.]+) \| 1\.00 \|/.exec(r.stdout);
+    expect(Number(floor![3])).toBe(Number(gradRow![1]));
+    expect(Number(floor![4])).toBeGreaterThan(0);
+    expect(Number(floor![4])).toBeLessThan(100); // no step beats the machine's peak
   }, 120_000);
 
   for (const [what, py, message] of [

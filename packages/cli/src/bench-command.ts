@@ -65,6 +65,20 @@ export const benchCommand: Command = {
       };
     };
     const ours = await runBench({ batches, reps, weights, engines, sgldStep: stageStep('box-muller'), sgldZigStep: stageStep('ziggurat'), print: out });
+    const best = engines?.[0] ?? 'fused-wasm×2';
+    if (/^fused-wasm/.test(best)) {
+      // the fraction of this machine's WebAssembly SIMD floor (peak.ts, flops.ts) that lossAndGrad reaches
+      const { benchFlops, measurePeak } = await import('@sortscope/engine/peak');
+      const T = Number(best.split('×')[1] ?? 2);
+      const peak = await measurePeak({ threads: [T], relaxed: false, native: false, reps: 5 });
+      const gflops = Math.max(...peak.rows.filter((r) => /^mul_add_(8|12|16)$/.test(r.kernel)).map((r) => r.best));
+      out(`\nSIMD floor: ${gflops.toFixed(0)} GFLOP/s on ${T} thread(s) (peak.ts, f32x4 mul + add from registers); FLOP of one lossAndGrad from flops.ts`);
+      for (const { rows, flops } of benchFlops(batches).filter((f) => f.mode === 'train')) {
+        const floor = flops.total / (gflops * 1e6);
+        const grad = ours[rows]?.[best]?.grad;
+        if (grad) out(`  batch ${rows}: ${(flops.total / 1e6).toFixed(1)} MFLOP, floor ${floor.toFixed(2)} ms; ${best} grad ${grad.toFixed(2)} ms = ${((100 * floor) / grad).toFixed(0)}% of the floor`);
+      }
+    }
     if (!tfjsNodeInstalled()) out('\nunavailable: tfjs-node (@tensorflow/tfjs-node did not install: its installer downloads libtensorflow)\n');
     if (python) {
       const { ratioRows, runTorchReference } = await import('@sortscope/engine/torch-reference');
@@ -74,7 +88,6 @@ export const benchCommand: Command = {
       // the script first reproduces the ARENA checkpoint's golden loss and accuracy: the times are of the same model
       const torch = await runTorchReference(python, { batches, reps, scoredOnly, check: ARENA_DIR || undefined, onLine: (l) => process.stderr.write(`torch: ${l}\n`) });
       out(`torch ${torch.torch}, python ${torch.python}, ${torch.threads} threads; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (after)\n`);
-      const best = engines?.[0] ?? 'fused-wasm×2';
       const mine = Object.fromEntries(Object.entries(ours).map(([b, byEngine]) => [b, byEngine[best] ?? {}]));
       for (const l of ratioRows(mine, torch, best)) out(l);
     }

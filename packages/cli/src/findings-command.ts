@@ -70,6 +70,10 @@ export const findingsCommand: Command = {
     else if (existsSync(committed)) {
       log(`findings: no artifacts of study '${study}' here; printing its committed results ${relative(root, committed)}`, quiet);
       data = readCompact(committed);
+      // never silently stale: say so when the study's configs and stage versions now give other keys
+      const stale = missingExperiments(data, plannedKeys(root, study)).filter((name) => data.experiments.some((e) => e.experiment === name));
+      if (stale.length)
+        log(`findings: warning: ${stale.length} of ${data.experiments.length} experiments in ${relative(root, committed)} were computed with other stage versions or settings than the study now gives (e.g. an earlier llc version); rerunning recomputes them (findings --missing lists them)`, quiet);
     } else throw new ConfigError(`study '${study}': no experiment has been trained yet and ${relative(root, committed)} does not exist (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);
 
     const curve = g.curve as string | undefined;

@@ -58,6 +58,16 @@ export class Rng {
     return r;
   }
 
+  /** The four state words into out[at … at + 3] (a generator continued in WebAssembly: the fused engine's ziggurat). */
+  saveWords(out: Uint32Array, at = 0): void {
+    out[at] = this.s0, out[at + 1] = this.s1, out[at + 2] = this.s2, out[at + 3] = this.s3;
+  }
+
+  /** The state words back from words[at … at + 3] (after saveWords and that many outputs drawn elsewhere). */
+  loadWords(words: Uint32Array, at = 0): void {
+    this.s0 = words[at] | 0, this.s1 = words[at + 1] | 0, this.s2 = words[at + 2] | 0, this.s3 = words[at + 3] | 0;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

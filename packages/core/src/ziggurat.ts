@@ -57,8 +57,11 @@ export function zigguratTail(rng: Rng): number {
   }
 }
 
-/** One deviate after the fast test failed for draw u (layer i): the tail, a wedge, or a new draw. */
-function slowPath(rng: Rng, u: number): number {
+/**
+ * One deviate after the fast test failed for draw u (layer i): the tail, a wedge, or a new draw.
+ * Exported for the fused engine, whose fast path lists these draws for JavaScript to finish.
+ */
+export function zigguratSlowPath(rng: Rng, u: number): number {
   for (;;) {
     const i = u & 255;
     const z = (u >>> 9) * XS[i];
@@ -85,7 +88,7 @@ export function zigguratNormals(rng: Rng, out: Float64Array | Float32Array): voi
     const i = u & 255;
     const z = (u >>> 9) * XS[i];
     // the sign without a branch (a random branch mispredicts half the time): bit 8 → ±1
-    out[k] = z < X[i + 1] ? z * (1 - ((u >>> 7) & 2)) : slowPath(rng, u);
+    out[k] = z < X[i + 1] ? z * (1 - ((u >>> 7) & 2)) : zigguratSlowPath(rng, u);
   }
 }
 
@@ -93,4 +96,4 @@ export function zigguratNormals(rng: Rng, out: Float64Array | Float32Array): voi
 let draws = new Uint32Array(0);
 
 /** The tables, for the tests: layer edges X and f(X) */
-export const zigguratTables = { X, F, R, AREA, LAYERS } as const;
+export const zigguratTables = { X, F, XS, R, AREA, LAYERS } as const;

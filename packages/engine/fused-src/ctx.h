@@ -64,7 +64,7 @@ typedef struct {
   double loss;
 } Ctx;
 
-enum { MODE_TRAIN = 0, MODE_EVAL = 1, MODE_FWD = 2 };
+enum { MODE_TRAIN = 0, MODE_EVAL = 1, MODE_FWD = 2, MODE_SGLD = 3 };
 
 /* ---- memory: a bump allocator over linear memory (grown on demand; only the main thread allocates) ---- */
 

@@ -135,6 +135,8 @@ static int barrier(int T, int tid) {
   return 0;
 }
 
+#include "sgld.h"
+
 /*
  * ---- work sharing: each phase is cut into chunks (about CHUNKS per thread) that the call's
  * threads claim in turn from a counter, so that a thread the OS delays holds up little. Which
@@ -434,7 +436,9 @@ EXPORT(thread_run) void thread_run(int tid) {
   const int jid = __atomic_load_n(&ctl[0], __ATOMIC_ACQUIRE);
   if (tid == 0) job_now = jid;
   if (tid >= job.T) return;
-  if (!job.many) {
+  if (job.mode == MODE_SGLD) { /* the loss and gradient, then the SGLD step on them (sgld.h) */
+    if (run_call(job.ctx[0], &job.io[0], MODE_TRAIN, tid, job.T) || barrier(job.T, tid) || run_step(&job.io[0], tid, job.T)) goto done;
+  } else if (!job.many) {
     if (run_call(job.ctx[0], &job.io[0], job.mode, tid, job.T)) goto done;
   } else
     for (;;) { /* whole calls, taken in turn: the same numbers as one call at a time */
@@ -497,5 +501,13 @@ EXPORT(io_loss) double io_loss(int i) { return job.io[i].loss; }
 EXPORT(job_set) void job_set(int mode, int T, int many, int nio) {
   job.mode = mode, job.T = T, job.many = many, job.nio = nio, job.next = 0;
 }
+
+/* the SGLD step of the next MODE_SGLD job (sgld.h); parts: [blocks][STEP_SUMS] doubles */
+EXPORT(step_set) void step_set(const float *w0, const float *g0, const unsigned *idx, int m, const double *P, const double *Ps, const double *xi, double nbeta, double gamma, double wd, double half, double scale, double *g, double *before, double *parts) {
+  step = (Step){w0, g0, idx, m, P, Ps, xi, nbeta, gamma, wd, half, scale, g, before, parts, {0}};
+}
+EXPORT(step_sum) double step_sum(int j) { return step.sums[j]; }
+EXPORT(step_blocks_of) int step_blocks_of(int m) { return (m + SUM_BLOCK - 1) / SUM_BLOCK; }
+EXPORT(zig_normals) int zig_normals(unsigned *st, unsigned *u, double *out, int n, const double *XS, const double *X, int *slow) { return zig_fast(st, u, out, n, XS, X, slow); }
 
 EXPORT(job_ctx) void job_ctx(int t, Ctx *c) { job.ctx[t] = c; }

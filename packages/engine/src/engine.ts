@@ -7,6 +7,7 @@
  * the model is fed the first 2n tokens and its logits at positions n … 2n − 1 are scored against
  * tokens n + 1 … 2n (the sorted numbers). The loss is the mean cross-entropy over rows × n.
  */
+import type { Rng } from '@sortscope/core';
 import type { Layout, ModelConfig } from '@sortscope/model';
 
 export interface Batch {
@@ -81,6 +82,44 @@ export interface EvalResult {
   correct: Uint8Array;
 }
 
+/**
+ * One SGLD step of an LLC chain taken whole by the engine (`Engine.sgldStep`): the loss and gradient
+ * at w, then the step of packages/llc/src/chain-step.ts on them, bit for bit that reference
+ * (lossAndGrad, the tilt, then chainStep). Fields as there: the drift is
+ * nβ·(∇L_B − g0) + γ·(w − w0) + λ_wd·w, the step −(ε/2)·P·drift + sqrt(ε)·σ·sqrt(P)·ξ.
+ */
+export interface SgldStepArgs {
+  w0: Float32Array;
+  /** g0 = ∇L_n(w0) over every coordinate (the tilt), or null */
+  tilt: Float32Array | null;
+  /** the sampled coordinates, or null for all */
+  indices: Uint32Array | null;
+  /** a fixed diagonal preconditioner over the sampled coordinates and its square root, or null */
+  precondition: { p: Float64Array; sqrt: Float64Array } | null;
+  nbeta: number;
+  gamma: number;
+  weightDecay: number;
+  epsilon: number;
+  noiseLevel: number;
+  /** the chain's noise stream (advanced by the step), or null for none */
+  noise: Rng | null;
+  stream: 'box-muller' | 'ziggurat';
+  /** receives the drift and w before the step at the sampled coordinates (the MALA acceptance), or null */
+  keep: { g: Float64Array; before: Float64Array } | null;
+}
+
+export interface SgldStepResult {
+  /** the minibatch loss at w, before the step (without the tilt) */
+  loss: number;
+  /** g0ᵀ(w − w0) over the sampled coordinates (0 without a tilt): the tilted loss is loss − slope */
+  slope: number;
+  /** ‖w − w0‖² and ‖w‖² before the step, ‖(ε/2)·P·drift‖, ‖sqrt(ε)·σ·sqrt(P)·ξ‖ */
+  dist2: number;
+  wd2: number;
+  driftNorm: number;
+  noiseNorm: number;
+}
+
 export interface Engine {
   /** e.g. "tfjs-wasm" or "tfjs-node" */
   readonly name: string;
@@ -92,6 +131,10 @@ export interface Engine {
   evaluate(params: Float32Array, batch: Batch, opts?: { ablate?: HeadAblation[] }): EvalResult;
   /** logits at every fed position and the requested activations */
   forward(params: Float32Array, batch: Batch, opts?: { hooks?: readonly HookName[]; ablate?: HeadAblation[] }): ForwardResult;
+  /** lossAndGrad and the per-token losses it summed, [rows, n] as evaluate's nll (engines that have it) */
+  lossAndGradWithNll?(params: Float32Array, batch: Batch): { loss: number; grad: Float32Array; nll: Float32Array };
+  /** lossAndGrad at w and the SGLD step on it in one call, w stepped in place (engines that have it) */
+  sgldStep?(w: Float32Array, batch: Batch, a: SgldStepArgs): SgldStepResult;
   /** release backend memory held by the engine */
   dispose(): void;
 }

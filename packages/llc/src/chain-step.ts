@@ -19,6 +19,11 @@
  *
  * and without one (P = null) exactly the line above, bit for bit.
  *
+ * The sums run over fixed blocks of SUM_BLOCK sampled coordinates, each block from 0 in order, the
+ * block sums then added in block order: the engine's step (packages/engine/fused-src/sgld.h) sums
+ * its threads' blocks the same way, so it reproduces these numbers bit for bit on any number of
+ * threads. Only the sums (the trace's distance and norms, the MALA potential) depend on it, never w.
+ *
  * ξ comes from `noise`, drawn beforehand with Rng.normals (the same values, in the same order,
  * as the per-coordinate Rng.normal() calls of sgldStep), or with `noise_stream: 'ziggurat'` by
  * zigguratNormals (another stream of the same generator, 3–5× cheaper to draw). One pass
@@ -27,6 +32,9 @@
  */
 import { type Rng, zigguratNormals } from '@sortscope/core';
 import type { SgldParams } from './sgld.ts';
+
+/** coordinates per block of the sums (packages/engine/fused-src/sgld.h SUM_BLOCK) */
+export const SUM_BLOCK = 4096;
 
 export interface ChainStepResult {
   /** ‖w − w0‖² and ‖w‖² before the step, over the sampled coordinates */
@@ -79,19 +87,31 @@ export function chainStep(p: SgldParams, w: Float32Array, w0: Float32Array, grad
   let wd2 = 0;
   let d2 = 0;
   let z2 = 0;
-  for (let k = 0; k < m; k++) {
-    const i = indices ? indices[k] : k;
-    const wi = w[i];
-    const gk = nbeta * grad[i] + gamma * (wi - w0[i]) + wd * wi;
-    g[k] = gk;
-    dist2 += (wi - w0[i]) ** 2;
-    if (wd) wd2 += wi ** 2;
-    if (keepBefore) before[k] = wi;
-    const step = pre ? half * pre.p[k] * gk : half * gk;
-    const noise = noisy ? (pre ? scale * pre.sqrt[k] * xi[k] : scale * xi[k]) : 0;
-    w[i] = wi - step + noise;
-    d2 += step * step;
-    z2 += noise * noise;
+  for (let k0 = 0; k0 < m; k0 += SUM_BLOCK) {
+    const k1 = Math.min(m, k0 + SUM_BLOCK);
+    let bDist2 = 0;
+    let bWd2 = 0;
+    let bD2 = 0;
+    let bZ2 = 0;
+    for (let k = k0; k < k1; k++) {
+      const i = indices ? indices[k] : k;
+      const wi = w[i];
+      const d = wi - w0[i];
+      const gk = nbeta * grad[i] + gamma * d + wd * wi;
+      g[k] = gk;
+      bDist2 += d * d;
+      if (wd) bWd2 += wi * wi;
+      if (keepBefore) before[k] = wi;
+      const step = pre ? half * pre.p[k] * gk : half * gk;
+      const noise = noisy ? (pre ? scale * pre.sqrt[k] * xi[k] : scale * xi[k]) : 0;
+      w[i] = wi - step + noise;
+      bD2 += step * step;
+      bZ2 += noise * noise;
+    }
+    dist2 += bDist2;
+    wd2 += bWd2;
+    d2 += bD2;
+    z2 += bZ2;
   }
   return { dist2, wd2, driftNorm: Math.sqrt(d2), noiseNorm: Math.sqrt(z2) };
 }
@@ -106,13 +126,47 @@ export function chainPoint(p: SgldParams, w: Float32Array, w0: Float32Array, gra
   const { nbeta, gamma, weight_decay: wd } = p;
   let dist2 = 0;
   let wd2 = 0;
-  for (let k = 0; k < m; k++) {
-    const i = indices ? indices[k] : k;
-    const wi = w[i];
-    g[k] = nbeta * grad[i] + gamma * (wi - w0[i]) + wd * wi;
-    copy[k] = wi;
-    dist2 += (wi - w0[i]) ** 2;
-    if (wd) wd2 += wi ** 2;
+  for (let k0 = 0; k0 < m; k0 += SUM_BLOCK) {
+    const k1 = Math.min(m, k0 + SUM_BLOCK);
+    let bDist2 = 0;
+    let bWd2 = 0;
+    for (let k = k0; k < k1; k++) {
+      const i = indices ? indices[k] : k;
+      const wi = w[i];
+      const d = wi - w0[i];
+      g[k] = nbeta * grad[i] + gamma * d + wd * wi;
+      copy[k] = wi;
+      bDist2 += d * d;
+      if (wd) bWd2 += wi * wi;
+    }
+    dist2 += bDist2;
+    wd2 += bWd2;
   }
   return { dist2, wd2 };
+}
+
+/** What a whole step needs besides w and the batch (SgldProblem.step). */
+export interface StepArgs {
+  sgld: SgldParams;
+  w0: Float32Array;
+  indices: Uint32Array | null;
+  noise: Rng | null;
+  pre: Preconditioning | null;
+  buf: ChainBuffers;
+  /** fill buf.before and buf.g (the MALA acceptance of this step) */
+  keepBefore: boolean;
+}
+
+/** the sampled loss at w before the step, and chainStep's numbers */
+export type StepOutcome = { loss: number } & ChainStepResult;
+
+/**
+ * The reference of a whole chain step: the loss and gradient at w, then chainStep (no step after a
+ * non-finite loss: the chain stops there). An engine that takes the step whole (the fused engine's
+ * sgldStep, through problem.ts) gives the same numbers bit for bit (chain-step.test.ts).
+ */
+export function referenceStep<B>(problem: { lossAndGrad(w: Float32Array, batch: B): { loss: number; grad: Float32Array } }, w: Float32Array, batch: B, a: StepArgs): StepOutcome {
+  const { loss, grad } = problem.lossAndGrad(w, batch);
+  if (!Number.isFinite(loss)) return { loss, dist2: NaN, wd2: NaN, driftNorm: NaN, noiseNorm: NaN };
+  return { loss, ...chainStep(a.sgld, w, a.w0, grad, a.indices, a.noise, a.buf, a.keepBefore, a.pre) };
 }

@@ -1,7 +1,8 @@
 /**
  * Worker thread of the llc stage: the training tokens are sent once, then jobs —
  *   `full`       the mean loss and gradient over one fixed range of training rows (the whole-set
- *                pass: L(w0) and the tilt's ∇L_n(w0), summed over ranges by the runner);
+ *                pass: L(w0) and the tilt's ∇L_n(w0), summed over ranges by the runner), and
+ *                the rows' per-token losses for the control variate;
  *   `init`       devinterp's init_loss on minibatches (method sgld);
  *   `precond`    the rmsprop preconditioner at a checkpoint (preconditioner.ts);
  *   `curvature`  λ_max of the Hessian (or of the preconditioned potential) for the step size;
@@ -19,7 +20,7 @@ import { type Decrement, newtonDecrement } from './decrement.ts';
 import { estimateInitLoss, type InitLoss } from './estimate.ts';
 import { hessianVector, preconditionedTopEigenvalue, topEigenvalue } from './hessian.ts';
 import { PRECONDITIONER_BATCHES, rmspropPreconditioner } from './preconditioner.ts';
-import { curvatureBatch, engineProblem, rowRange, tokenStream, tokenStreams } from './problem.ts';
+import { curvatureBatch, engineProblem, rowBaseline, rowRange, tokenStream, tokenStreams } from './problem.ts';
 import { tiltedProblem } from './tilt.ts';
 
 export interface WorkerInit {
@@ -33,18 +34,20 @@ export interface WorkerInit {
 export type ChainJobSettings = Omit<ChainSettings, 'precondition'> & { precondition: Float64Array | null };
 
 export type WorkerJob =
-  | { kind: 'full'; cfg: ModelConfig; w0: Float32Array; start: number; rows: number }
+  | { kind: 'full'; cfg: ModelConfig; w0: Float32Array; start: number; rows: number; nll: boolean }
   | { kind: 'init'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; batches: number }
   | { kind: 'precond'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; batchSize: number; seed: number; target: string; nbeta: number; gamma: number }
   | { kind: 'curvature'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; rows: number; seed: number; precondition?: { sqrt: Float64Array; nbeta: number; gamma: number } }
   | { kind: 'decrement'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; g: Float64Array; rows: number; seed: number; nbeta: number; gamma: number }
-  | { kind: 'chain'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainJobSettings; tilt: Float32Array | null; start?: ChainStart };
+  | { kind: 'chain'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainJobSettings; tilt: Float32Array | null; nll: Float32Array | null; start?: ChainStart };
 
 export interface FullPass {
   /** mean loss and gradient over the range, and its rows (the runner weights ranges by rows) */
   loss: number;
   grad: Float64Array;
   rows: number;
+  /** [rows, n] per-token losses at w0 (the control variate's L_B(w0) without a forward pass per draw), when asked */
+  nll: Float32Array | null;
 }
 
 export type WorkerResult = FullPass | InitLoss | Float64Array | number | Decrement | ChainTrace;
@@ -67,8 +70,14 @@ serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
   const nCtx = job.cfg.n_ctx;
   switch (job.kind) {
     case 'full': {
-      const r = problem.lossAndGrad(job.w0, rowRange(init.tokens, nCtx, job.start, job.rows));
-      return { loss: r.loss, grad: Float64Array.from(r.grad), rows: job.rows };
+      const range = rowRange(init.tokens, nCtx, job.start, job.rows);
+      const engine = await engineFor(job.cfg, init.backend);
+      if (job.nll && engine.lossAndGradWithNll) {
+        const r = engine.lossAndGradWithNll(job.w0, range);
+        return { loss: r.loss, grad: Float64Array.from(r.grad), rows: job.rows, nll: r.nll };
+      }
+      const r = problem.lossAndGrad(job.w0, range);
+      return { loss: r.loss, grad: Float64Array.from(r.grad), rows: job.rows, nll: job.nll ? engine.evaluate(job.w0, range).nll : null };
     }
     case 'init':
       return estimateInitLoss(problem, job.w0, tokenStreams(init.tokens, init.rows, nCtx, job.batchSize, job.seed, 'all'), job.batches);
@@ -88,7 +97,7 @@ serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
     case 'chain': {
       const streams = tokenStreams(init.tokens, init.rows, nCtx, job.batchSize, job.seed, job.target);
       const sampled = job.tilt ? tiltedProblem(problem, job.w0, job.tilt, job.settings.indices) : problem;
-      const settings: ChainSettings = { ...job.settings, precondition: job.settings.precondition ? preconditioning(job.settings.precondition) : null };
+      const settings: ChainSettings = { ...job.settings, precondition: job.settings.precondition ? preconditioning(job.settings.precondition) : null, baseline: job.nll ? rowBaseline(job.nll, job.cfg.list_length) : null };
       const noise = job.start?.rng ? Rng.restore(job.start.rng) : streams.noise(job.chain);
       let reported = 0;
       return runChain(

@@ -23,7 +23,7 @@
  */
 import type { Rng, RngSnapshot } from '@sortscope/core';
 import { malaAcceptance } from './mala.ts';
-import { chainBuffers, chainPoint, chainStep, type Preconditioning } from './chain-step.ts';
+import { chainBuffers, chainPoint, type Preconditioning, referenceStep, type StepArgs, type StepOutcome } from './chain-step.ts';
 import type { SgldParams } from './sgld.ts';
 
 export interface SgldProblem<B = unknown> {
@@ -33,6 +33,11 @@ export interface SgldProblem<B = unknown> {
   lossAndGrad(w: Float32Array, batch: B): { loss: number; grad: Float32Array };
   /** the mean minibatch loss alone (a forward pass; the control variate); default: lossAndGrad's */
   loss?(w: Float32Array, batch: B): number;
+  /**
+   * lossAndGrad at w and the SGLD step on it in one engine call, bit for bit chain-step.ts's
+   * referenceStep (the fused engine; `tilt` = g0 of tilt.ts, which passes it); default: referenceStep
+   */
+  step?(w: Float32Array, batch: B, a: StepArgs, tilt?: Float32Array | null): StepOutcome;
 }
 
 /** Where a chain segment starts: its weights and the number of SGLD steps already taken. */
@@ -58,6 +63,8 @@ export interface ChainSettings {
   precondition?: Preconditioning | null;
   /** record L_B(w0) at each draw, on the draw's batch (one forward pass) */
   controlVariate?: boolean;
+  /** L_B(w0) of a batch without a forward pass (the per-row losses of the whole-set pass, problem.ts); bit for bit problem.loss(w0, batch) */
+  baseline?: ((batch: unknown) => number) | null;
 }
 
 /** default of ChainSettings.acceptanceEvery: 10% more gradient evaluations */
@@ -117,7 +124,7 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
   const every = s.acceptanceEvery ?? ACCEPTANCE_EVERY;
   const w = (start?.w ?? w0).slice();
   const pre = s.precondition ?? null;
-  const lossOnly = problem.loss ? (x: Float32Array, b: B) => problem.loss!(x, b) : (x: Float32Array, b: B) => problem.lossAndGrad(x, b).loss;
+  const baseline = s.baseline ?? (problem.loss ? (b: B) => problem.loss!(w0, b) : (b: B) => problem.lossAndGrad(w0, b).loss);
   const buf = chainBuffers(m);
   const g2 = new Float64Array(m);
   const after = new Float64Array(m);
@@ -129,20 +136,22 @@ export function runChain<B>(problem: SgldProblem<B>, w0: Float32Array, s: ChainS
   const { nbeta, gamma, weight_decay: wd } = s.sgld;
   const potentialOf = (loss: number, dist2: number, wd2: number) => nbeta * loss + (gamma / 2) * dist2 + (wd / 2) * wd2;
   const total = from + totalSteps(s, from);
+  const args: StepArgs = { sgld: s.sgld, w0, indices: idx, noise, pre, buf, keepBefore: false };
+  const step = problem.step ? (b: B) => problem.step!(w, b, args) : (b: B) => referenceStep(problem, w, b, args);
   let i = from;
   for (; i < total; i++) {
     const batch = nextBatch();
-    const { loss, grad } = problem.lossAndGrad(w, batch);
+    const paired = every > 0 && i % every === 0;
+    args.keepBefore = paired;
+    // the loss at w, the drift, ‖w − w0‖² and ‖w‖² (the potential U), then the step (chain-step.ts)
+    const { loss, dist2, wd2, driftNorm, noiseNorm } = step(batch);
     const isDraw = i >= s.burnin && (i - s.burnin) % s.stepsBetweenDraws === 0;
     const draw = isDraw ? (i - s.burnin) / s.stepsBetweenDraws - firstDraw : -1;
     if (!Number.isFinite(loss)) {
       trace.nan = { draw: firstDraw + (isDraw ? draw : Math.max(0, drawsBefore(s, i) - firstDraw)), step: i };
       break;
     }
-    const base = isDraw && cv ? lossOnly(w0, batch) : NaN;
-    const paired = every > 0 && i % every === 0;
-    // drift at w, ‖w − w0‖² and ‖w‖² (the potential U), then the step: one pass (chain-step.ts)
-    const { dist2, wd2, driftNorm, noiseNorm } = chainStep(s.sgld, w, w0, grad, idx, noise, buf, paired, pre);
+    const base = isDraw && cv ? baseline(batch) : NaN;
     const U = potentialOf(loss, dist2, wd2);
     if (paired) {
       // the MALA acceptance of this transition, with U and its gradient at both ends on this step's batch

@@ -59,7 +59,7 @@ describe.each([
     const est = await estimateInThread(toy.problem, w0, streams(toy.n, 500, 7), { chains, settings, all, tilt: true, controlVariate: true, window: 'last-half', maxDraws: 4 * draws, tolerance: 0.05 });
     expect(est.convergence!.stable).toBe(true);
     expect(Math.abs(est.mean - toy.lambda) / toy.lambda).toBeLessThan(0.1);
-  }, 120_000);
+  }, 900_000); // 14–50 s on 2 cores (idle … busy): far from the limit on a machine 3× slower and loaded
 });
 
 describe('without the canonical form', () => {

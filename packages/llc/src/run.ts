@@ -5,7 +5,8 @@
  *   1. the whole training set at w0, in fixed ranges of rows: L(w0) and ∇L_n(w0) (the tilt and the
  *      Newton decrement); devinterp's minibatch init_loss for method sgld; the rmsprop preconditioner;
  *   2. λ_max for the step size (canonical), and the Newton decrement of every estimate;
- *   3. the chains, in rounds until each estimate is stable or reaches max_draws (sampling.ts).
+ *   3. the chains, in rounds until each estimate is stable or reaches max_draws (sampling.ts); the
+ *      control variate's L_B(w0) comes from phase 1's per-token losses (problem.ts rowBaseline).
  *
  * Each job's random streams depend only on (seed, target, chain) (problem.ts), and every sum over
  * ranges is taken in a fixed order, so the numbers do not depend on the number of workers.
@@ -28,7 +29,7 @@ export interface TrainingData {
 
 export function chainSettings(c: LlcConfig, indices: Uint32Array | null, sampler: SamplerSettings, precondition: Float64Array | null): ChainJobSettings {
   return {
-    sgld: { epsilon: sampler.epsilon, gamma: sampler.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level, ...(c.noise_stream ? { noise_stream: c.noise_stream } : {}) },
+    sgld: { epsilon: sampler.epsilon, gamma: sampler.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level, noise_stream: c.noise_stream },
     draws: c.draws,
     burnin: c.burnin,
     stepsBetweenDraws: c.steps_between_draws,
@@ -105,9 +106,10 @@ export class LlcRunner {
     for (const m of prepared.keys()) {
       const p = prepared.get(m)!;
       const idx: number[] = [];
+      const nll = plans.some((pl) => pl.config.method === m && pl.o.control_variate);
       for (let start = 0; start < this.trainRows; start += FULL_PASS_ROWS) {
         const rows = Math.min(FULL_PASS_ROWS, this.trainRows - start);
-        idx.push(a.add(`full/${m}/${start}`, () => ({ kind: 'full', cfg: p.cfg, w0: p.w0, start, rows })));
+        idx.push(a.add(`full/${m}/${start}`, () => ({ kind: 'full', cfg: p.cfg, w0: p.w0, start, rows, nll })));
       }
       fullJobs.set(m, idx);
     }
@@ -120,17 +122,20 @@ export class LlcRunner {
       pl.config.preconditioner === 'none' ? -1 : a.add(`precond/${precondKey(pl)}`, () => ({ kind: 'precond', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), nbeta: pl.nbeta, gamma: pl.o.gamma })),
     );
     const phase1 = await this.run(a.list);
-    const full = new Map<string, { loss: number; grad: Float64Array }>();
+    const full = new Map<string, { loss: number; grad: Float64Array; nll: Float32Array | null }>();
     for (const [m, idx] of fullJobs) {
       const parts = idx.map((i) => phase1[i] as FullPass);
       const grad = new Float64Array(parts[0].grad.length);
+      const nll = parts[0].nll ? new Float32Array(this.trainRows * prepared.get(m)!.cfg.list_length) : null;
       let loss = 0;
+      let at = 0;
       for (const part of parts) {
         loss += part.loss * part.rows;
         for (let i = 0; i < grad.length; i++) grad[i] += part.grad[i] * part.rows;
+        if (nll) (nll.set(part.nll!, at), (at += part.nll!.length));
       }
       for (let i = 0; i < grad.length; i++) grad[i] /= this.trainRows;
-      full.set(m, { loss: loss / this.trainRows, grad });
+      full.set(m, { loss: loss / this.trainRows, grad, nll });
     }
     const precond = precondJob.map((j) => (j < 0 ? null : (phase1[j] as Float64Array)));
 
@@ -168,7 +173,7 @@ export class LlcRunner {
       this.run(
         jobs.map((j) => {
           const pl = plans[j.plan];
-          return { kind: 'chain', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), chain: j.chain, settings: { ...settings[j.plan], draws: j.settings.draws }, tilt: tilts[j.plan], ...(j.start ? { start: j.start } : {}) } satisfies WorkerJob;
+          return { kind: 'chain', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), chain: j.chain, settings: { ...settings[j.plan], draws: j.settings.draws }, tilt: tilts[j.plan], nll: pl.o.control_variate ? full.get(pl.config.method)!.nll : null, ...(j.start ? { start: j.start } : {}) } satisfies WorkerJob;
         }),
         (d) => progress?.update(progress.done + (d as number)),
       ) as Promise<ChainTrace[]>;

@@ -56,8 +56,8 @@ export const LlcConfigSchema = z
     noise_level: z.number().min(0).default(1).describe('noise scale σ; anything but 1 breaks posterior sampling'),
     noise_stream: z
       .enum(NOISE_STREAMS)
-      .optional()
-      .describe("how each chain draws its Gaussian noise from its stream: box-muller [default] or ziggurat (3–5× cheaper to draw; 10–13% more chain steps per second at batch 64; another stream, so other λ̂ within the Monte Carlo spread)"),
+      .default('ziggurat')
+      .describe("how each chain draws its Gaussian noise from its stream: ziggurat (the default since llc 5; drawn in the engine) or box-muller (the stream of llc ≤ 4.1; another stream, so other λ̂ within the Monte Carlo spread)"),
     weight_decay: z.number().min(0).default(0).describe('Gaussian prior toward 0 (devinterp weight_decay)'),
     seed: z.int().min(0).default(0).describe('seed of the chains (data order and noise; the same at every checkpoint)'),
     targets: z

@@ -20,7 +20,7 @@ import { targetIndices } from './targets.ts';
 
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
-  version: '4.1',
+  version: '5',
   summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
   schema: LlcConfigSchema,
   upstream: ['dataset', 'train'],
@@ -60,7 +60,7 @@ function settingsLine(config: LlcConfig): string {
   const o = estimatorOptions(config);
   const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
   const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'T·n/ln n' : 'B/ln B');
-  const extra = [o.tilt ? 'tilted' : '', o.control_variate ? 'control variate' : '', config.preconditioner !== 'none' ? `preconditioner ${config.preconditioner}` : '', config.noise_stream ? `noise ${config.noise_stream}` : ''].filter(Boolean);
+  const extra = [o.tilt ? 'tilted' : '', o.control_variate ? 'control variate' : '', config.preconditioner !== 'none' ? `preconditioner ${config.preconditioner}` : '', config.noise_stream !== 'ziggurat' ? `noise ${config.noise_stream}` : ''].filter(Boolean);
   return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }
 
@@ -214,5 +214,5 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       stationarity: e.stationarity,
     };
   });
-  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: estimatorOptions(config).gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, ...(config.noise_stream ? { noise_stream: config.noise_stream } : {}), seconds, norms: tensorNorms(w.cfg, w.params), results };
+  return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: estimatorOptions(config).gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, noise_stream: config.noise_stream, seconds, norms: tensorNorms(w.cfg, w.params), results };
 }

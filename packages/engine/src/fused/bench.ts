@@ -11,8 +11,10 @@
  * kind, as in a training loop (else every step would start with caches full of the other
  * engines' data); medians after warm-up:
  *   train   lossAndGrad + Adam (../optimizer.ts) on the engine's own copy of the weights
- *   sgld    lossAndGrad + one SGLD update with Gaussian noise (the llc stage's step, see SgldStepFn)
- *   sgld-zig the same with the ziggurat noise stream (llc `noise_stream: ziggurat`)
+ *   sgld    one SGLD step with Box–Muller noise: on the fused engine its sgldStep (gradient, noise
+ *           and update in one call, as the llc stage runs it; the tilt included), elsewhere
+ *           lossAndGrad + the llc stage's update in JavaScript (see SgldStepFn)
+ *   sgld-zig the same with the ziggurat noise stream (llc `noise_stream: ziggurat`, the default)
  *   sgld×4  four chains' SGLD steps, per chain: one lossAndGradMany call on the fused engine
  *   grad    lossAndGrad alone
  *   forward evaluate (per-token loss and correctness at the scored positions)
@@ -21,7 +23,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Rng, zigguratNormals } from '@sortscope/core';
-import type { Batch, Engine } from '../engine.ts';
+import type { Batch, Engine, SgldStepArgs } from '../engine.ts';
 import { initParams, loadWeights, paramLayout } from '@sortscope/model';
 import { type AdamConfig, adamState, adamStep } from '../optimizer.ts';
 import { ARENA_DIR, ARENA_WEIGHTS } from '@sortscope/model/testing';
@@ -84,22 +86,37 @@ function runner(label: string, engine: Engine, w0: Float32Array, sgld: SgldStepF
   const adam = adamState(w.length);
   const chains = Array.from({ length: 4 }, () => w0.slice());
   const rng = Rng.derive(1, 'bench-sgld');
-  return {
-    label,
-    engine,
-    step(kind, batch) {
-      if (kind === 'grad') engine.lossAndGrad(w, batch);
-      else if (kind === 'forward') engine.evaluate(w, batch);
-      else if (kind === 'train') adamStep(ADAM, w, engine.lossAndGrad(w, batch).grad, adam, 1e-3);
-      else if (kind === 'sgld') sgld(chains[0], w0, engine.lossAndGrad(chains[0], batch).grad, rng);
-      else if (kind === 'sgld-zig') sgldZig(chains[1], w0, engine.lossAndGrad(chains[1], batch).grad, rng);
-      else {
-        const batches = chains.map(() => batch);
-        const out = engine instanceof FusedEngine ? engine.lossAndGradMany(chains, batches) : chains.map((c, i) => engine.lossAndGrad(c, batches[i]));
-        out.forEach((o, i) => sgld(chains[i], w0, o.grad, rng));
-      }
-    },
+  const tilt = new Float32Array(w0.length); // the llc stage's canonical chains are tilted: the same work
+  const whole = (stream: SgldStepArgs['stream']): SgldStepArgs => {
+    const { epsilon, gamma, nbeta, weight_decay: weightDecay, noise_level: noiseLevel } = BENCH_SGLD;
+    return { w0, tilt, indices: null, precondition: null, nbeta, gamma, weightDecay, epsilon, noiseLevel, noise: rng, stream, keep: null };
   };
+  if (engine.sgldStep) {
+    const [a, b] = [whole('box-muller'), whole('ziggurat')];
+    const step = engine.sgldStep.bind(engine);
+    return {
+      label,
+      engine,
+      step(kind, batch) {
+        if (kind === 'sgld') step(chains[0], batch, a);
+        else if (kind === 'sgld-zig') step(chains[1], batch, b);
+        else plainStep(kind, batch);
+      },
+    };
+  }
+  return { label, engine, step: plainStep };
+  function plainStep(kind: Kind, batch: Batch): void {
+    if (kind === 'grad') engine.lossAndGrad(w, batch);
+    else if (kind === 'forward') engine.evaluate(w, batch);
+    else if (kind === 'train') adamStep(ADAM, w, engine.lossAndGrad(w, batch).grad, adam, 1e-3);
+    else if (kind === 'sgld') sgld(chains[0], w0, engine.lossAndGrad(chains[0], batch).grad, rng);
+    else if (kind === 'sgld-zig') sgldZig(chains[1], w0, engine.lossAndGrad(chains[1], batch).grad, rng);
+    else {
+      const batches = chains.map(() => batch);
+      const out = engine instanceof FusedEngine ? engine.lossAndGradMany(chains, batches) : chains.map((c, i) => engine.lossAndGrad(c, batches[i]));
+      out.forEach((o, i) => sgld(chains[i], w0, o.grad, rng));
+    }
+  }
 }
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

@@ -9,10 +9,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError, ShapeError } from '@sortscope/core';
-import { type Activation, type Batch, type Engine, type EvalResult, type ForwardResult, type HeadAblation, hookShape, type HookName } from '../engine.ts';
+import { type Activation, type Batch, type SgldStepArgs, type SgldStepResult, type Engine, type EvalResult, type ForwardResult, type HeadAblation, hookShape, type HookName } from '../engine.ts';
 import { assertParamVector, type Layout, paramLayout } from '@sortscope/model';
 import type { ModelConfig } from '@sortscope/model';
 import { MODE, type SyncOptions, WasmRuntime } from './runtime.ts';
+import { StepState } from './sgld-step.ts';
 
 /** Rows per evaluate / forward call into wasm (bounds the activation memory; results do not depend on it). */
 const EVAL_CHUNK = 512;
@@ -90,6 +91,7 @@ export class FusedEngine implements Engine {
   readonly layout: Layout;
   private staging: Staging = { chains: 0, rows: 0, params: 0, grads: 0, tokens: 0, out: 0, outFloats: 0 };
   private readonly P: number;
+  private steps: StepState | null = null;
 
   private constructor(
     readonly cfg: ModelConfig,
@@ -144,6 +146,13 @@ export class FusedEngine implements Engine {
     return this.runTrain([params], [batch], false)[0];
   }
 
+  /** lossAndGrad and the per-token losses it summed ([rows, n], bit for bit evaluate's nll) from the same pass */
+  lossAndGradWithNll(params: Float32Array, batch: Batch): { loss: number; grad: Float32Array; nll: Float32Array } {
+    const r = this.lossAndGrad(params, batch);
+    const at = this.rt.ex.ctx_nll(this.ctxs[0]) / 4;
+    return { ...r, nll: this.rt.mem.f32.slice(at, at + batch.rows * this.cfg.list_length) };
+  }
+
   /**
    * Losses and gradients of several (params, batch) pairs, e.g. one SGLD step of several chains,
    * in one call: with T threads, T pairs at a time each run whole on one thread (no barriers
@@ -180,6 +189,27 @@ export class FusedEngine implements Engine {
     this.rt.run();
     const mem = this.rt.mem.f32;
     return params.map((_, i) => ({ loss: ex.io_loss(i), grad: mem.slice(st.grads / 4 + i * size, st.grads / 4 + (i + 1) * size) }));
+  }
+
+  /** lossAndGrad at w and the SGLD step on it in one job (sgld-step.ts); w is stepped in place */
+  sgldStep(w: Float32Array, batch: Batch, a: SgldStepArgs): SgldStepResult {
+    assertParamVector(w, this.layout);
+    this.checkBatch(batch);
+    const { ex } = this.rt;
+    const st = this.stage(1, batch.rows, 0);
+    this.reserve(batch.rows, 1);
+    if (!ex.io_reserve(1)) throw new RangeError('fused engine: out of memory');
+    this.steps ??= new StepState(this.rt);
+    this.steps.prepare(this.layout.size, a);
+    const { f32, u8 } = this.rt.mem;
+    f32.set(w, st.params / 4);
+    u8.set(batch.tokens, st.tokens);
+    ex.io_set(0, st.params, st.tokens, batch.rows, st.grads);
+    ex.job_ctx(0, this.ctxs[0]);
+    ex.job_set(MODE.sgld, this.threads, 0, 1);
+    this.rt.run();
+    w.set(this.rt.mem.f32.subarray(st.params / 4, st.params / 4 + w.length));
+    return this.steps.result(ex.io_loss(0), a);
   }
 
   evaluate(params: Float32Array, batch: Batch, opts: { ablate?: HeadAblation[] } = {}): EvalResult {
@@ -220,6 +250,7 @@ export class FusedEngine implements Engine {
   }
 
   dispose(): void {
+    this.steps = null;
     this.runtime?.dispose();
     this.runtime = null;
   }

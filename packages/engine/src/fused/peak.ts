@@ -35,6 +35,8 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { benchFlops, printBenchFlops } from './flops.ts';
 
+export { benchFlops };
+
 /** the slice of the WebAssembly JS API used here (the repo's TypeScript lib has no WebAssembly types) */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;

@@ -27,7 +27,7 @@ const STACK_BYTES = 1 << 16;
 /** 2 GiB: the largest memory a wasm32 module addresses with signed offsets */
 const MAX_PAGES = 32768;
 
-export const MODE = { train: 0, eval: 1, forward: 2 } as const;
+export const MODE = { train: 0, eval: 1, forward: 2, sgld: 3 } as const;
 /** Barrier and thread start-up settings; only the stress tests change them (see start()). */
 export interface SyncOptions {
   spins?: number;
@@ -60,6 +60,10 @@ export interface FusedExports {
   io_loss(i: number): number;
   job_set(mode: number, threads: number, many: number, nio: number): void;
   job_ctx(t: number, ctx: number): void;
+  step_set(w0: number, g0: number, idx: number, m: number, P: number, Ps: number, xi: number, nbeta: number, gamma: number, wd: number, half: number, scale: number, g: number, before: number, parts: number): void;
+  step_sum(j: number): number;
+  step_blocks_of(m: number): number;
+  zig_normals(state: number, u: number, out: number, n: number, XS: number, X: number, slow: number): number;
   __stack_pointer: { value: number };
 }
 
@@ -90,7 +94,7 @@ const orphans = new FinalizationRegistry<Worker[]>((workers) => {
 });
 
 export class WasmRuntime {
-  private views: { f32: Float32Array; u8: Uint8Array; i32: Int32Array } | null = null;
+  private views: { f32: Float32Array; u8: Uint8Array; i32: Int32Array; u32: Uint32Array; f64: Float64Array } | null = null;
 
   private constructor(
     readonly memory: WasmMemory,
@@ -158,9 +162,9 @@ export class WasmRuntime {
   }
 
   /** Typed views of the memory, renewed after it grew. */
-  get mem(): { f32: Float32Array; u8: Uint8Array; i32: Int32Array } {
+  get mem(): { f32: Float32Array; u8: Uint8Array; i32: Int32Array; u32: Uint32Array; f64: Float64Array } {
     const buf = this.memory.buffer;
-    if (!this.views || this.views.u8.byteLength !== buf.byteLength) this.views = { f32: new Float32Array(buf), u8: new Uint8Array(buf), i32: new Int32Array(buf) };
+    if (!this.views || this.views.u8.byteLength !== buf.byteLength) this.views = { f32: new Float32Array(buf), u8: new Uint8Array(buf), i32: new Int32Array(buf), u32: new Uint32Array(buf), f64: new Float64Array(buf) };
     return this.views;
   }
 

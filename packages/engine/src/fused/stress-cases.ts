@@ -122,6 +122,28 @@ export function stressCases(models: StressModel[]): StressCase[] {
         run: (e) => digest(...e.lossAndGradMany(ps, bs).flatMap((r) => [r.loss, r.grad])),
       });
     }
+    // the SGLD step (sgld-step.ts): three steps of a tilted, preconditioned chain on a third of the
+    // coordinates (several sum blocks on the baseline), each stream, the MALA buffers kept
+    const size = params.length;
+    const tilt = params.map((_, i) => Math.cos(i) * 1e-3);
+    const indices = Rng.derive(12, 'stress-idx', name).permutation(size).subarray(0, Math.ceil(size / 3));
+    const p = Float64Array.from(indices, (_, k) => 0.5 + (k % 5) / 4);
+    for (const stream of ['ziggurat', 'box-muller'] as const)
+      for (const B of [7, 64]) {
+        const batch = batchOf(cfg, B, 3);
+        cases.push({
+          id: `${name} sgldStep ${stream} B=${B}`,
+          model: name,
+          calls: 3,
+          run: (e) => {
+            const w = params.slice();
+            const keep = { g: new Float64Array(indices.length), before: new Float64Array(indices.length) };
+            const args = { w0: params, tilt, indices, precondition: { p, sqrt: p.map(Math.sqrt) }, nbeta: 500, gamma: 1e3, weightDecay: 1e-3, epsilon: 1e-4, noiseLevel: 1, noise: Rng.derive(13, 'stress-noise'), stream, keep };
+            const sums = [0, 1, 2].flatMap(() => Object.values(e.sgldStep(w, batch, args)));
+            return digest(w, keep.g, keep.before, ...sums);
+          },
+        });
+      }
   }
   return cases;
 }
