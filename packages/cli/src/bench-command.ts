@@ -7,7 +7,7 @@
  * (packages/engine/src/fused/bench.ts). Then:
  *   --torch PYTHON  the same steps in PyTorch (packages/engine/bench/torch_reference.py) with that
  *                   interpreter, in a child process right after ours, and PyTorch's time over ours
- *   --chains N      SGLD chain-steps per second through the llc stage's worker pool (bench-chains.ts)
+ *   --chains N[,N…] SGLD chain-steps per second through the llc stage's worker pool (bench-chains.ts), per chain count
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
@@ -35,7 +35,7 @@ export const benchCommand: Command = {
       { name: 'engines', type: 'string', value: 'LIST', description: 'engines to measure [default: fused-wasm×2,fused-wasm×1,tfjs-wasm]' },
       { name: 'torch', type: 'string', value: 'PYTHON', description: 'also run the PyTorch reference with this Python interpreter (it needs torch) and print PyTorch/ours' },
       { name: 'torch-scored-only', type: 'boolean', description: "PyTorch computes the last layer only at the scored positions, as our engines do (default: at every position, as a user's model does)" },
-      { name: 'chains', type: 'number', value: 'N', description: 'SGLD chain-steps per second of N chains × 200 draws at batch 64 through the llc stage, with each noise stream (ARENA checkpoint; 0: skip) [default: 0]' },
+      { name: 'chains', type: 'string', value: 'N[,N…]', description: 'SGLD chain-steps per second of N chains × 200 draws at batch 64 through the llc stage, with each noise stream, for each N given (e.g. 4,8,16; ARENA checkpoint; 0: skip) [default: 0]' },
     ],
     notes: [
       'Reference (packages/engine/src/fused/README.md, "Against PyTorch"; same 2-core machine class): PyTorch 2.13 CPU 6.8–7.2 ms (batch 64), 31.6–34.6 ms (batch 512) per training step; devinterp 11.8 ms per SGLD step at batch 64.',
@@ -48,8 +48,9 @@ export const benchCommand: Command = {
     if (weights !== 'init' && weights !== 'arena') throw new ConfigError(`--weights: got ${JSON.stringify(weights)}; expected init or arena`);
     const engines = args.globals.engines === undefined ? undefined : String(args.globals.engines).split(',').map((e) => e.replace('x', '×'));
     const reps = (args.globals.reps as number | undefined) ?? 15;
-    const chains = (args.globals.chains as number | undefined) ?? 0;
-    if (!Number.isInteger(chains) || chains < 0) throw new ConfigError(`--chains: got ${chains}; expected a non-negative integer`);
+    const chainsArg = String(args.globals.chains ?? '0');
+    const chainCounts = chainsArg.split(',').map(Number);
+    if (chainCounts.some((n) => !Number.isInteger(n) || n < 0)) throw new ConfigError(`--chains: got ${chainsArg}; expected non-negative integers, e.g. 8 or 4,8,16`);
     const python = args.globals.torch as string | undefined;
     const out = (l: string) => process.stdout.write(`${l}\n`);
     if (python) (await import('@sortscope/engine/torch-reference')).checkTorch(python); // before minutes of benchmarking
@@ -91,7 +92,7 @@ export const benchCommand: Command = {
       const mine = Object.fromEntries(Object.entries(ours).map(([b, byEngine]) => [b, byEngine[best] ?? {}]));
       for (const l of ratioRows(mine, torch, best)) out(l);
     }
-    if (chains > 0) {
+    for (const chains of chainCounts.filter((n) => n > 0)) {
       const [{ NOISE_STREAMS }, { benchChains, DEVINTERP_MS_PER_STEP_B64 }] = await Promise.all([import('@sortscope/llc'), import('@sortscope/llc/bench-chains')]);
       const r = await benchChains({ batch: 64, chains, draws: 200, streams: [...NOISE_STREAMS] });
       if (!r) out('chains: skipped (the ARENA fixture is not in this checkout)');

@@ -32,7 +32,7 @@ export const findingsCommand: Command = {
   async run(args, root) {
     // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
     const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, compareCompact, factsMarkdown, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, compareCompact, factsMarkdown, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
       await import('@sortscope/findings');
     const { currentStudy, experimentProjectName, studyReportExperiments } = await import('@sortscope/workspace');
     const g = args.globals;
@@ -71,7 +71,7 @@ export const findingsCommand: Command = {
       log(`findings: no artifacts of study '${study}' here; printing its committed results ${relative(root, committed)}`, quiet);
       data = readCompact(committed);
       // never silently stale: say so when the study's configs and stage versions now give other keys
-      const stale = missingExperiments(data, plannedKeys(root, study)).filter((name) => data.experiments.some((e) => e.experiment === name));
+      const stale = staleExperiments(data, plannedKeys(root, study));
       if (stale.length)
         log(`findings: warning: ${stale.length} of ${data.experiments.length} experiments in ${relative(root, committed)} were computed with other stage versions or settings than the study now gives (e.g. an earlier llc version); rerunning recomputes them (findings --missing lists them)`, quiet);
     } else throw new ConfigError(`study '${study}': no experiment has been trained yet and ${relative(root, committed)} does not exist (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cellSummaries, fmt, llcSteps, runMarkers, spread } from './claims.ts';
-import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact } from './results.ts';
+import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact, staleExperiments } from './results.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 import { cellOf } from './data.ts';
 
@@ -130,5 +130,9 @@ describe('findings claims', () => {
     expect(missingExperiments(null, planned)).toHaveLength(4);
     // an entry without keys (an older file) counts as missing
     expect(missingExperiments({ study: 's', note: '', experiments: [run('a/b-seed=1', 0)] }, planned)).toContain('a/b-seed=1');
+    // stale: held with other keys (a stage version bump); an incomplete one with today's keys is not stale, one no longer planned is not asked about
+    expect(staleExperiments(committed, planned)).toEqual(['a/b-seed=2']);
+    expect(staleExperiments(merged, planned)).toEqual([]);
+    expect(staleExperiments({ study: 's', note: '', experiments: [run('a/b-seed=1', 0)] }, planned)).toEqual(['a/b-seed=1']);
   });
 });

@@ -56,6 +56,20 @@ export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy
   return { merged: { ...fresh, experiments }, kept, dropped };
 }
 
+/**
+ * Experiments the compact results hold but with other stage keys than the study's configs and the
+ * stages' versions give today (e.g. computed before an llc version bump): printed, they are not
+ * what a rerun would give (`findings` warns; a rerun recomputes them).
+ */
+export function staleExperiments(data: CompactStudy, planned: Map<string, Record<string, string>>): string[] {
+  return data.experiments
+    .filter((e) => {
+      const keys = planned.get(e.experiment);
+      return keys && (!e.keys || Object.entries(keys).some(([s, k]) => e.keys![s] !== undefined && e.keys![s] !== k));
+    })
+    .map((e) => e.experiment);
+}
+
 /** The study's experiments that the compact results do not hold complete and with today's keys. */
 export function missingExperiments(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
   const have = new Map((data?.experiments ?? []).map((e) => [e.experiment, e]));
