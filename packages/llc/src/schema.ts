@@ -49,7 +49,7 @@ export const LlcConfigSchema = z
     max_draws: z.int().min(4).optional().describe('lengthen the chains (doubling the draws) until λ̂ is stable, up to this many draws per chain; else flag not_converged [default: canonical → 8 × draws; sgld → draws, fixed length as devinterp]'),
     tolerance: z.number().positive().max(1).default(0.05).describe('stable: λ̂ moves by at most this fraction between the third and fourth quarters of the draws (beyond 2 standard errors), with split-R̂ ≤ 1.1'),
     tilt: z.boolean().optional().describe("subtract the whole training set's loss gradient at the checkpoint, so that it is a stationary point of the sampled potential [default: canonical → true; sgld → false]"),
-    control_variate: z.boolean().optional().describe('take each draw\'s loss against L(w0) on the same minibatch (one forward pass more per draw; far less minibatch noise) [default: canonical → true; sgld → false]'),
+    control_variate: z.boolean().optional().describe('take each draw\'s loss against L(w0) on the same minibatch (far less minibatch noise; L_B(w0) is summed from the whole-set pass per-token losses, no forward pass per draw) [default: canonical → true; sgld → false]'),
     preconditioner: z.enum(['none', 'rmsprop']).default('none').describe('none: plain SGLD; rmsprop: a diagonal preconditioner from the squared minibatch gradients at the checkpoint, fixed for the chain (pSGLD)'),
     burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
     steps_between_draws: z.int().min(1).default(1).describe('SGLD steps between draws'),
