@@ -507,7 +507,7 @@ EXPORT(step_set) void step_set(const float *w0, const float *g0, const unsigned 
   step = (Step){w0, g0, idx, m, P, Ps, xi, nbeta, gamma, wd, half, scale, g, before, parts, {0}};
 }
 EXPORT(step_sum) double step_sum(int j) { return step.sums[j]; }
-EXPORT(step_blocks_of) int step_blocks_of(int m) { return (m + SUM_BLOCK - 1) / SUM_BLOCK; }
+EXPORT(step_blocks_of) int step_blocks_of(int m) { return step_blocks(m); }
 EXPORT(zig_normals) int zig_normals(unsigned *st, unsigned *u, double *out, int n, const double *XS, const double *X, int *slow) { return zig_fast(st, u, out, n, XS, X, slow); }
 
 EXPORT(job_ctx) void job_ctx(int t, Ctx *c) { job.ctx[t] = c; }

@@ -38,7 +38,8 @@ typedef struct {
 
 static Step step;
 
-static inline int step_blocks(void) { return (step.m + SUM_BLOCK - 1) / SUM_BLOCK; }
+/* sum blocks of m sampled coordinates */
+static inline int step_blocks(int m) { return (m + SUM_BLOCK - 1) / SUM_BLOCK; }
 
 NOINLINE static void step_block(float *w, const float *grad, int b) {
   const Step *s = &step;
@@ -69,7 +70,7 @@ NOINLINE static void step_block(float *w, const float *grad, int b) {
 
 /* the step of io's chain (its params are w, its grad the gradient) by threads tid of T: blocks tid, tid + T, … */
 static int run_step(Io *io, int tid, int T) {
-  const int nb = step_blocks();
+  const int nb = step_blocks(step.m);
   for (int b = tid; b < nb; b += T) step_block((float *)io->params, io->grad, b);
   if (barrier(T, tid)) return 1;
   if (tid == 0)

@@ -66,12 +66,12 @@ async function engineFor(cfg: ModelConfig, backend?: string): Promise<Engine> {
 }
 
 serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
-  const problem = engineProblem(await engineFor(job.cfg, init.backend));
+  const engine = await engineFor(job.cfg, init.backend);
+  const problem = engineProblem(engine);
   const nCtx = job.cfg.n_ctx;
   switch (job.kind) {
     case 'full': {
       const range = rowRange(init.tokens, nCtx, job.start, job.rows);
-      const engine = await engineFor(job.cfg, init.backend);
       if (job.nll && engine.lossAndGradWithNll) {
         const r = engine.lossAndGradWithNll(job.w0, range);
         return { loss: r.loss, grad: Float64Array.from(r.grad), rows: job.rows, nll: r.nll };

@@ -172,6 +172,14 @@ export class FusedEngine implements Engine {
   }
 
   private runTrain(params: Float32Array[], batches: Batch[], many: boolean): { loss: number; grad: Float32Array }[] {
+    const st = this.runGradients(MODE.train, params, batches, many);
+    const mem = this.rt.mem.f32;
+    const size = this.layout.size;
+    return params.map((_, i) => ({ loss: this.rt.ex.io_loss(i), grad: mem.slice(st.grads / 4 + i * size, st.grads / 4 + (i + 1) * size) }));
+  }
+
+  /** one job of `mode` (train, or sgld: train and then the step) on the staged (params, batch) pairs; returns the staging */
+  private runGradients(mode: number, params: Float32Array[], batches: Batch[], many: boolean): Staging {
     const { ex } = this.rt;
     const rows = Math.max(...batches.map((b) => b.rows));
     const st = this.stage(params.length, rows, 0);
@@ -185,31 +193,20 @@ export class FusedEngine implements Engine {
       ex.io_set(i, st.params + 4 * i * size, st.tokens + i * rows * this.cfg.n_ctx, batches[i].rows, st.grads + 4 * i * size);
     });
     this.ctxs.forEach((c, t) => ex.job_ctx(t, c));
-    ex.job_set(MODE.train, this.threads, many ? 1 : 0, params.length);
+    ex.job_set(mode, this.threads, many ? 1 : 0, params.length);
     this.rt.run();
-    const mem = this.rt.mem.f32;
-    return params.map((_, i) => ({ loss: ex.io_loss(i), grad: mem.slice(st.grads / 4 + i * size, st.grads / 4 + (i + 1) * size) }));
+    return st;
   }
 
   /** lossAndGrad at w and the SGLD step on it in one job (sgld-step.ts); w is stepped in place */
   sgldStep(w: Float32Array, batch: Batch, a: SgldStepArgs): SgldStepResult {
     assertParamVector(w, this.layout);
     this.checkBatch(batch);
-    const { ex } = this.rt;
-    const st = this.stage(1, batch.rows, 0);
-    this.reserve(batch.rows, 1);
-    if (!ex.io_reserve(1)) throw new RangeError('fused engine: out of memory');
     this.steps ??= new StepState(this.rt);
     this.steps.prepare(this.layout.size, a);
-    const { f32, u8 } = this.rt.mem;
-    f32.set(w, st.params / 4);
-    u8.set(batch.tokens, st.tokens);
-    ex.io_set(0, st.params, st.tokens, batch.rows, st.grads);
-    ex.job_ctx(0, this.ctxs[0]);
-    ex.job_set(MODE.sgld, this.threads, 0, 1);
-    this.rt.run();
+    const st = this.runGradients(MODE.sgld, [w], [batch], false);
     w.set(this.rt.mem.f32.subarray(st.params / 4, st.params / 4 + w.length));
-    return this.steps.result(ex.io_loss(0), a);
+    return this.steps.result(this.rt.ex.io_loss(0), a);
   }
 
   evaluate(params: Float32Array, batch: Batch, opts: { ablate?: HeadAblation[] } = {}): EvalResult {
