@@ -15,6 +15,12 @@ export const TrainConfigSchema = z
     lr: z.number().positive().max(1e3).default(1e-3).describe('learning rate (at the first epoch)'),
     lr_end: z.number().min(0).max(1e3).default(1e-4).describe('learning rate at the last epoch (linear-per-epoch, cosine)'),
     schedule: z.enum(['linear-per-epoch', 'constant', 'cosine']).default('linear-per-epoch').describe('learning-rate schedule'),
+    anneal_epochs: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('with schedule constant: over these last epochs lr steps down linearly per epoch to lr_end (reached at the last epoch); the epochs before are at lr, step for step the constant run'),
     weight_decay: z.number().min(0).max(1e3).default(0.005).describe('weight decay λ'),
     beta1: z.number().min(0).lt(1).default(0.9).describe('Adam β1, in [0, 1)'),
     beta2: z.number().min(0).lt(1).default(0.999).describe('Adam β2, in [0, 1)'),
@@ -26,10 +32,22 @@ export const TrainConfigSchema = z
       .object({
         log_spaced: z.int().min(0).max(10_000).default(60).describe('checkpoints evenly spaced in log(step)'),
         linear: z.int().min(0).max(10_000).default(40).describe('checkpoints evenly spaced in step'),
+        steps: z.array(z.int().min(0)).max(10_000).optional().describe('extra checkpoints at these steps (those past the last step are ignored)'),
       })
       .strict()
       .prefault({})
       .describe('the checkpoint schedule (step 0 and the last step are always included)'),
+    freeze: z
+      .object({
+        params: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe("parameters held fixed: TransformerLens names ('blocks.0.attn.W_Q') or a prefix of them ('blocks.0.attn' is every attention weight and bias)"),
+        from_step: z.int().min(0).default(0).describe('the step from which they are held at their values (the steps before train them as usual)'),
+      })
+      .strict()
+      .optional()
+      .describe('hold some parameters fixed from a step on (e.g. the heads, to anneal the rest with the circuits fixed)'),
     log_every: z.int().min(1).max(1e9).default(10).describe('record train loss, lr, gradient and weight norms every this many steps'),
     eval: z
       .object({
@@ -40,6 +58,11 @@ export const TrainConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.anneal_epochs === undefined) return;
+    if (c.schedule !== 'constant') ctx.addIssue({ code: 'custom', path: ['anneal_epochs'], message: `anneal_epochs needs schedule 'constant' (it is '${c.schedule}')` });
+    else if (c.anneal_epochs > c.epochs) ctx.addIssue({ code: 'custom', path: ['anneal_epochs'], message: `anneal_epochs (${c.anneal_epochs}) is more than epochs (${c.epochs})` });
+  });
 
 export type TrainConfig = z.output<typeof TrainConfigSchema>;

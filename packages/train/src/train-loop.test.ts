@@ -54,6 +54,43 @@ describe('training', () => {
     expect(resumed.logs).toEqual(whole.logs);
   }, 120_000);
 
+  it('freeze: the run is the unfrozen one up to from_step, then the held slices are bit for bit constant and the rest trains', async () => {
+    const { mc, cfg: free, data } = setup({ epochs: 2 });
+    const { cfg: held } = setup({ epochs: 2, freeze: { params: ['blocks.0.attn', 'unembed.b_U'], from_step: 40 }, checkpoints: { log_spaced: 8, linear: 4, steps: [40] } });
+    const engine = await TfjsEngine.create(mc, { backend: 'wasm' });
+    const at40 = (cfg: typeof free) => {
+      let p: Float32Array | null = null;
+      const end = runTraining(engine, cfg, data, fresh(engine, cfg.seed), { onCheckpoint: (s) => { if (s.step === 40) p = s.params.slice(); } });
+      return { p40: p as Float32Array | null, end };
+    };
+    const a = at40({ ...free, checkpoints: held.checkpoints });
+    const b = at40(held);
+    expect(Buffer.from(b.p40!.buffer).equals(Buffer.from(a.p40!.buffer))).toBe(true);
+    const names = engine.layout.params.filter((p) => p.name.startsWith('blocks.0.attn.') || p.name === 'unembed.b_U');
+    expect(names.length).toBe(9);
+    let moved = 0;
+    for (const p of engine.layout.params) {
+      const end = b.end.params.subarray(p.offset, p.offset + p.size);
+      const start = b.p40!.subarray(p.offset, p.offset + p.size);
+      const same = Buffer.from(end.slice().buffer).equals(Buffer.from(start.slice().buffer));
+      if (names.includes(p)) expect(same, p.name).toBe(true);
+      else if (!same) moved++;
+    }
+    expect(moved).toBe(engine.layout.params.length - names.length); // every other parameter trained on
+    expect(b.end.checkpoints.at(-1)!.validation.loss).not.toBe(a.end.checkpoints.at(-1)!.validation.loss);
+    // resumed after from_step: the same final weights
+    let saved: TrainState | null = null;
+    expect(() => runTraining(engine, held, data, fresh(engine, held.seed), { onCheckpoint: (s) => { if (s.step > 60 && !saved) { saved = clone(s); throw new Error('killed'); } } })).toThrow('killed');
+    const resumed = runTraining(engine, held, data, saved!, { onCheckpoint: () => {} });
+    expect(Buffer.from(resumed.params.buffer).equals(Buffer.from(b.end.params.buffer))).toBe(true);
+  }, 240_000);
+
+  it('freeze: a name that is no parameter is a config error naming the field', async () => {
+    const { mc, cfg, data } = setup({ epochs: 1, max_steps: 2, freeze: { params: ['blocks.0.attn.W_X'] } });
+    const engine = await TfjsEngine.create(mc, { backend: 'wasm' });
+    expect(() => runTraining(engine, cfg, data, fresh(engine, cfg.seed), { onCheckpoint: () => {} })).toThrow(/train\.freeze\.params: 'blocks\.0\.attn\.W_X' names no parameter/);
+  });
+
   it('reports noisy and clean training rows separately on noisy data', async () => {
     const { mc, cfg, data } = setup({ epochs: 1, max_steps: 20 }, { noise: { kind: 'permute', p: 0.5 } });
     const engine = await TfjsEngine.create(mc, { backend: 'wasm' });

@@ -13,6 +13,7 @@
 import { type Progress, Rng, SortscopeError } from '@sortscope/core';
 import type { Engine } from '@sortscope/engine';
 import { type EvalSummary, evaluateTokens, summarize, adamStep, type AdamState } from '@sortscope/engine';
+import { frozenParams } from './freeze.ts';
 import { checkpointSteps, learningRate } from './schedule.ts';
 import type { TrainConfig } from './schema.ts';
 
@@ -101,7 +102,7 @@ function allFinite(v: Float32Array): number {
 export function trainPlan(cfg: TrainConfig, trainRows: number): TrainPlan {
   const stepsPerEpoch = Math.ceil(trainRows / cfg.batch_size);
   const totalSteps = Math.min(stepsPerEpoch * cfg.epochs, cfg.max_steps ?? Infinity);
-  return { stepsPerEpoch, totalSteps, checkpointSteps: checkpointSteps(totalSteps, cfg.checkpoints.log_spaced, cfg.checkpoints.linear) };
+  return { stepsPerEpoch, totalSteps, checkpointSteps: checkpointSteps(totalSteps, cfg.checkpoints.log_spaced, cfg.checkpoints.linear, cfg.checkpoints.steps) };
 }
 
 function norm(v: Float32Array): number {
@@ -166,12 +167,13 @@ export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, s
   const recorded = new Set(state.checkpoints.map((c) => c.step));
   const warmup = Math.max(divergence.WARMUP_MIN_STEPS, Math.ceil(divergence.WARMUP_FRACTION * plan.totalSteps));
   let lastFinite: number | null = state.checkpoints.at(-1)?.step ?? null;
+  const frozen = cfg.freeze ? frozenParams(engine.cfg, cfg.freeze.params, cfg.freeze.from_step) : null;
   let order: Uint32Array | null = null;
   let orderEpoch = -1;
   for (let step = state.step; ; step++) {
     state.step = step;
     const epochNow = Math.floor(step / plan.stepsPerEpoch);
-    const lrNow = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, Math.min(step, plan.totalSteps - 1), plan.stepsPerEpoch, cfg.epochs);
+    const lrNow = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, Math.min(step, plan.totalSteps - 1), plan.stepsPerEpoch, cfg.epochs, cfg.anneal_epochs);
     if (ckpts.has(step) && !recorded.has(step)) {
       const bad = allFinite(state.params);
       if (bad >= 0) throw diverged(cfg, step, epochNow, lrNow, `parameter ${bad} is ${state.params[bad]}`, lastFinite);
@@ -196,12 +198,15 @@ export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, s
     const from = b * cfg.batch_size;
     const to = Math.min(from + cfg.batch_size, data.trainRows);
     const batch = { tokens: gatherRows(data.trainTokens, order!, from, to, ctx), rows: to - from };
-    const lr = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, step, plan.stepsPerEpoch, cfg.epochs);
+    const lr = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, step, plan.stepsPerEpoch, cfg.epochs, cfg.anneal_epochs);
     const { loss, grad } = engine.lossAndGrad(state.params, batch);
     const gradNorm = norm(grad);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw diverged(cfg, step, epoch, lr, `the training loss is ${loss} and the gradient norm ${gradNorm}`, lastFinite);
     if (step % cfg.log_every === 0) state.logs.push({ step, epoch: step / plan.stepsPerEpoch, lr, loss, grad_norm: gradNorm, weight_norm: norm(state.params) });
+    const hold = frozen !== null && step >= frozen.fromStep;
+    if (hold) frozen.capture(state.params);
     adamStep(adamCfg, state.params, grad, state.adam, lr);
+    if (hold) frozen.restore(state.params);
     hooks.progress?.update(step + 1, `epoch ${epoch + 1}/${cfg.epochs}  loss ${loss.toFixed(4)}`);
   }
   return state;
