@@ -69,6 +69,7 @@ export const LlcConfigSchema = z
       .object({
         every: z.int().min(1).default(1).describe('estimate at every k-th checkpoint (the last is always included)'),
         steps: z.array(z.int().min(0)).default([]).describe('estimate only at these training steps (overrides every)'),
+        last: z.boolean().optional().describe('also estimate at the last checkpoint, whatever its step (a run ended by train.stop_at); alone (no steps), only there'),
       })
       .strict()
       .prefault({}),

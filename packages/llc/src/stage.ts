@@ -28,14 +28,20 @@ export const llcStage: StageDef<typeof LlcConfigSchema> = {
 
 export const LLC_FILES = { estimates: 'estimates.arrow', chains: 'chains.arrow', traces: 'traces.arrow', runInfo: 'run-info.json' } as const;
 
-/** Indices of the checkpoints to estimate: `steps` if given, else every k-th and the last. */
+/**
+ * Indices of the checkpoints to estimate: `steps` if given, else every k-th and the last; with
+ * `last`, the last checkpoint too (alone: only the last).
+ */
 export function selectCheckpoints(steps: number[], sel: LlcConfig['checkpoints']): number[] {
+  const lastIndex = steps.length - 1;
+  if (sel.last && !sel.steps.length) return [lastIndex];
   if (sel.steps.length) {
-    return sel.steps.map((s) => {
+    const named = sel.steps.map((s) => {
       const i = steps.indexOf(s);
       if (i < 0) throw new ConfigError(`llc.checkpoints.steps: got ${s}; expected one of the checkpoint steps ${steps.join(', ')}`);
       return i;
     });
+    return sel.last && !named.includes(lastIndex) ? [...named, lastIndex] : named;
   }
   const out = steps.map((_, i) => i).filter((i) => i % sel.every === 0);
   if (out.at(-1) !== steps.length - 1) out.push(steps.length - 1);

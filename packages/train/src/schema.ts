@@ -48,6 +48,14 @@ export const TrainConfigSchema = z
       .strict()
       .optional()
       .describe('hold some parameters fixed from a step on (e.g. the heads, to anneal the rest with the circuits fixed)'),
+    stop_at: z
+      .object({
+        train_loss: z.number().positive().describe("the loss on the fixed training sample (the checkpoints' train loss, against the targets trained on) at which to stop"),
+        every: z.int().min(1).max(1e9).default(25).describe('check it every this many steps'),
+      })
+      .strict()
+      .optional()
+      .describe('stop at the first checked step whose training-sample loss is at most train_loss; that step becomes the last checkpoint (to compare runs at matched loss)'),
     log_every: z.int().min(1).max(1e9).default(10).describe('record train loss, lr, gradient and weight norms every this many steps'),
     eval: z
       .object({

@@ -101,8 +101,12 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   const ablationRows = Math.min(validation.rows, config.eval.validation_rows);
   const ablation = headAblationLossIncrease(engine, state.params, validation.tokens, ablationRows, config.eval.batch_size);
   assertFiniteResult([finalValidation.loss, ...ablation.flat()], 'train: final validation loss and head ablations');
-  const loaded = collectCheckpoints(partial, plan.checkpointSteps, configHash, inputs);
-  const extra = { engine: engine.name, bayes_loss: train.bayes, final_validation: finalValidation, head_ablation_loss_increase: ablation, steps_per_epoch: plan.stepsPerEpoch, total_steps: plan.totalSteps };
+  // the checkpoints written: the plan's, up to the step a stop_at ended the run at (then that step too)
+  const written = state.checkpoints.map((c) => c.step);
+  const loaded = collectCheckpoints(partial, written, configHash, inputs);
+  const stoppedAt = state.step < plan.totalSteps ? state.step : null;
+  if (stoppedAt !== null) log(`train: stopped at step ${stoppedAt}: the training-sample loss reached train.stop_at.train_loss ${config.stop_at!.train_loss}`, opts.quiet);
+  const extra = { engine: engine.name, bayes_loss: train.bayes, final_validation: finalValidation, head_ablation_loss_increase: ablation, steps_per_epoch: plan.stepsPerEpoch, total_steps: state.step, ...(config.stop_at ? { stopped_at: stoppedAt } : {}) };
   const files = {
     checkpoints: join(opts.outDir, TRAIN_FILES.checkpoints),
     steps: join(opts.outDir, TRAIN_FILES.steps),
@@ -114,12 +118,12 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   writeCheckpointMetrics(files.checkpointMetrics, state.checkpoints, n, { ...base, extra });
   saveWeights(files.weights, state.params, cfg, { 'sortscope.step': String(state.step), 'sortscope.config_hash': configHash });
   const seconds = (performance.now() - t0) / 1000;
-  writeFileAtomic(join(opts.outDir, TRAIN_FILES.runInfo), `${JSON.stringify({ engine: engine.name, seconds, steps: plan.totalSteps }, null, 2)}\n`);
+  writeFileAtomic(join(opts.outDir, TRAIN_FILES.runInfo), `${JSON.stringify({ engine: engine.name, seconds, steps: state.step }, null, 2)}\n`);
   rmSync(partial, { recursive: true, force: true });
   log(
     `train: done in ${seconds.toFixed(1)}s; validation loss ${finalValidation.loss.toFixed(4)}, token accuracy ${(100 * finalValidation.token_accuracy).toFixed(2)}%, ` +
       `sequence accuracy ${(100 * finalValidation.sequence_accuracy).toFixed(2)}%; head ablation ${ablation.map((l) => l.map((x) => x.toFixed(3)).join('/')).join(' | ')}`,
     opts.quiet,
   );
-  return { files, summary: { engine: engine.name, seconds, final_validation: finalValidation, head_ablation_loss_increase: ablation, total_steps: plan.totalSteps } };
+  return { files, summary: { engine: engine.name, seconds, final_validation: finalValidation, head_ablation_loss_increase: ablation, total_steps: state.step } };
 }

@@ -91,6 +91,32 @@ describe('training', () => {
     expect(() => runTraining(engine, cfg, data, fresh(engine, cfg.seed), { onCheckpoint: () => {} })).toThrow(/train\.freeze\.params: 'blocks\.0\.attn\.W_X' names no parameter/);
   });
 
+  it('stop_at: stops at the first checked step whose training-sample loss is at most the target, recorded as the last checkpoint; resumes to the same step', async () => {
+    const { mc, cfg: free, data } = setup({ epochs: 2 });
+    const engine = await TfjsEngine.create(mc, { backend: 'wasm' });
+    const whole = runTraining(engine, free, data, fresh(engine, free.seed), { onCheckpoint: () => {} });
+    // a target between the losses of two checkpoints of the whole run
+    const losses = whole.checkpoints.map((c) => c.train.loss);
+    const target = (losses[3] + losses[4]) / 2;
+    const cfg = { ...free, stop_at: { train_loss: target, every: 5 } };
+    const written: number[] = [];
+    const end = runTraining(engine, cfg, data, fresh(engine, cfg.seed), { onCheckpoint: (s) => written.push(s.step) });
+    expect(end.step).toBeGreaterThan(whole.checkpoints[3].step - 5);
+    expect(end.step).toBeLessThan(whole.checkpoints[4].step + 5);
+    expect(end.step % 5).toBe(0);
+    expect(end.checkpoints.at(-1)!.step).toBe(end.step);
+    expect(end.checkpoints.at(-1)!.train.loss).toBeLessThanOrEqual(target);
+    expect(written.at(-1)).toBe(end.step);
+    // every earlier multiple of 5 was above the target: re-evaluate the checkpoints before it
+    expect(end.checkpoints.slice(0, -1).every((c) => c.step % 5 !== 0 || c.step === 0 || c.train.loss > target)).toBe(true);
+    // killed mid-way and resumed: the same stop
+    let saved: TrainState | null = null;
+    expect(() => runTraining(engine, cfg, data, fresh(engine, cfg.seed), { onCheckpoint: (s) => { if (s.step >= whole.checkpoints[2].step && !saved) { saved = clone(s); throw new Error('killed'); } } })).toThrow('killed');
+    const resumed = runTraining(engine, cfg, data, saved!, { onCheckpoint: () => {} });
+    expect(resumed.step).toBe(end.step);
+    expect(Buffer.from(resumed.params.buffer).equals(Buffer.from(end.params.buffer))).toBe(true);
+  }, 240_000);
+
   it('reports noisy and clean training rows separately on noisy data', async () => {
     const { mc, cfg, data } = setup({ epochs: 1, max_steps: 20 }, { noise: { kind: 'permute', p: 0.5 } });
     const engine = await TfjsEngine.create(mc, { backend: 'wasm' });

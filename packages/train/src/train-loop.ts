@@ -151,13 +151,23 @@ export function checkpointMetrics(engine: Engine, params: Float32Array, cfg: Tra
   };
 }
 
+/** `train.stop_at`: is the fixed training sample's loss (as a checkpoint reports it) at most the target? */
+function stopLossReached(engine: Engine, params: Float32Array, cfg: TrainConfig, samples: ReturnType<typeof evalSamples>): boolean {
+  const loss = summarize(evaluateTokens(engine, params, samples.train, samples.tRows, { batchSize: cfg.eval.batch_size }), engine.cfg.list_length).loss;
+  return loss <= cfg.stop_at!.train_loss;
+}
+
 export interface TrainHooks {
   /** called at every checkpoint step with the metrics and the state to persist for resuming */
   onCheckpoint(state: TrainState, metrics: CheckpointMetrics): void;
   progress?: Progress;
 }
 
-/** Train from `state` (step 0 or a resumed checkpoint) to the end; returns the final state. */
+/**
+ * Train from `state` (step 0 or a resumed checkpoint) to the end, or with `stop_at` to the first
+ * checked step whose training-sample loss reaches the target (recorded as a checkpoint; the
+ * returned state's step is that step); returns the final state.
+ */
 export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, state: TrainState, hooks: TrainHooks): TrainState {
   const ctx = engine.cfg.n_ctx;
   const plan = trainPlan(cfg, data.trainRows);
@@ -174,7 +184,8 @@ export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, s
     state.step = step;
     const epochNow = Math.floor(step / plan.stepsPerEpoch);
     const lrNow = learningRate(cfg.schedule, cfg.lr, cfg.lr_end, Math.min(step, plan.totalSteps - 1), plan.stepsPerEpoch, cfg.epochs, cfg.anneal_epochs);
-    if (ckpts.has(step) && !recorded.has(step)) {
+    const stopHere = cfg.stop_at !== undefined && step > 0 && step < plan.totalSteps && step % cfg.stop_at.every === 0 && stopLossReached(engine, state.params, cfg, samples);
+    if ((ckpts.has(step) || stopHere) && !recorded.has(step)) {
       const bad = allFinite(state.params);
       if (bad >= 0) throw diverged(cfg, step, epochNow, lrNow, `parameter ${bad} is ${state.params[bad]}`, lastFinite);
       const metrics = checkpointMetrics(engine, state.params, cfg, samples, step, plan.stepsPerEpoch);
@@ -188,7 +199,7 @@ export function runTraining(engine: Engine, cfg: TrainConfig, data: TrainData, s
       hooks.onCheckpoint(state, metrics);
       lastFinite = step;
     }
-    if (step >= plan.totalSteps) break;
+    if (stopHere || step >= plan.totalSteps) break;
     const epoch = Math.floor(step / plan.stepsPerEpoch);
     if (epoch !== orderEpoch) {
       order = Rng.derive(cfg.seed, 'train', 'shuffle', epoch).permutation(data.trainRows);
