@@ -14,3 +14,4 @@ export * from './io.ts';
 export * from './summary.ts';
 export * from './schema.ts';
 export * from './stage.ts';
+export * from './calibration.ts';

@@ -108,4 +108,16 @@ describe('sortscope eval / import on bad weights (CLI)', () => {
     const ref = cli(['eval', '--weights', good, '--data', rows3, '--json', '--no-ablation', '--quiet']);
     expect(JSON.parse(r.stdout).loss).toBeCloseTo(JSON.parse(ref.stdout).loss, 5);
   });
+
+  it('--calibration: the clean pass and each head with its suppression removed (all, inputs, outputs), in the JSON and the table', () => {
+    const r = cli(['eval', '--weights', good, '--data', rows3, '--json', '--no-ablation', '--calibration', '--quiet']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.calibration.clean.loss).toBeCloseTo(j.loss, 5);
+    expect(j.calibration.clean.tokens).toBe(j.rows * j.loss_per_position.length);
+    expect(j.calibration.suppression_removed.map((x: { head: number; sources: string }) => `${x.head} ${x.sources}`)).toEqual(['0 all', '0 inputs', '0 outputs', '1 all', '1 inputs', '1 outputs']);
+    const t = cli(['eval', '--weights', good, '--data', rows3, '--no-ablation', '--calibration', '--quiet']);
+    expect(t.stdout).toMatch(/calibration on \d+ scored tokens:/);
+    expect(t.stdout).toMatch(/L0H1 −suppr\. \(outputs\)/);
+  });
 });

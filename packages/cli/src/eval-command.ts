@@ -69,6 +69,7 @@ export const evalCommand: Command = {
       { name: 'data', type: 'string', value: 'FILE', description: 'a dataset split (.arrow) or raw uint8 rows (.u8); default: 10,000 fresh clean sequences' },
       { name: 'rows', type: 'number', value: 'N', description: 'evaluate only the first N rows' },
       { name: 'no-ablation', type: 'boolean', description: 'skip the per-head mean-ablation (3 more passes over the data)' },
+      { name: 'calibration', type: 'boolean', description: "calibration (ECE, reliability, confidence on wrong tokens), clean and with each head's copy suppression removed (its negative self-token direct effects; float64, one-layer models; packages/circuits/src/calibration.ts)" },
       { name: 'check-engines', type: 'boolean', description: 'run the evaluation on the fused engine and on tfjs (the reference) and report the largest differences; exit 1 if they disagree' },
       { name: 'json', type: 'boolean', description: 'print the results as JSON' },
       { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
@@ -98,6 +99,12 @@ export const evalCommand: Command = {
     } finally {
       engine.dispose();
     }
+    let calibration = null;
+    if (args.globals.calibration) {
+      const { calibrationReport } = await import('@sortscope/circuits');
+      log(`eval: calibration on ${data.rows} rows (float64 forward)`, quiet);
+      calibration = calibrationReport(w.cfg, w.params, data.tokens, data.rows);
+    }
     const result = {
       loss: s.loss,
       token_accuracy: s.token_accuracy,
@@ -106,18 +113,34 @@ export const evalCommand: Command = {
       head_ablation_loss_increase: ablation,
       rows: data.rows,
       engine: engine.name,
+      ...(calibration ? { calibration } : {}),
     };
     if (args.globals.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       process.stdout.write(
         `loss ${s.loss.toFixed(5)}  token accuracy ${(100 * s.token_accuracy).toFixed(2)}%  sequence accuracy ${(100 * s.sequence_accuracy).toFixed(2)}%  (${data.rows} rows)\n` +
           `loss per position: ${s.loss_per_position.map((x) => x.toFixed(4)).join(' ')}\n` +
-          (ablation ? ablation.map((l, L) => `layer ${L} head ablation loss increase: ${l.map((x, h) => `H${h} ${x.toFixed(4)}`).join('  ')}\n`).join('') : ''),
+          (ablation ? ablation.map((l, L) => `layer ${L} head ablation loss increase: ${l.map((x, h) => `H${h} ${x.toFixed(4)}`).join('  ')}\n`).join('') : '') +
+          (calibration ? calibrationTable(calibration) : ''),
       );
     }
     return 0;
   },
 };
+
+function calibrationTable(c: import('@sortscope/circuits').CalibrationReport): string {
+  type Cal = import('@sortscope/circuits').Calibration;
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`.padStart(8);
+  const row = (label: string, k: Cal, extra = '') =>
+    `${label.padEnd(26)}${k.loss.toFixed(5).padStart(9)}${pct(k.accuracy)}${pct(k.mean_confidence)}${pct(k.overconfidence)}${(k.confidence_wrong === null ? '-' : pct(k.confidence_wrong)).padStart(10)}${k.entropy.toFixed(4).padStart(9)}${k.ece.toFixed(5).padStart(9)}${extra}\n`;
+  const bins = c.clean.reliability.filter((b) => b.count > 0).map((b) => `[${b.lo.toFixed(2)}, ${b.hi.toFixed(2)}) ${b.count}: conf ${b.confidence.toFixed(3)} acc ${b.accuracy.toFixed(3)}`);
+  return (
+    `calibration on ${c.clean.tokens} scored tokens:\n${''.padEnd(26)}     loss     acc    conf overconf conf|wrong  entropy      ECE\n` +
+    row('clean', c.clean) +
+    c.suppression_removed.map((h) => row(`L${h.layer}H${h.head} −suppr. (${h.sources})`, h.calibration, `  (+${h.removed_logit.toFixed(4)} logit per token)`)).join('') +
+    `reliability, clean: ${bins.join('; ')}\n`
+  );
+}
 
 /** `eval --check-engines`: the same evaluation on both engines; exit 1 when they disagree. */
 async function checkEngines(w: ReturnType<typeof loadWeights>, data: { tokens: Uint8Array; rows: number; source: string }, globals: Record<string, unknown>, quiet: boolean): Promise<number> {
