@@ -4,17 +4,20 @@
  * - distinct, uniform gaps: a is a uniformly random ordered sample of n distinct numbers
  *   (partial Fisher–Yates over the range), as ARENA's generator;
  * - with repeats: a_i i.i.d. uniform over the range;
- * - tilted gaps: the set is drawn from the tilted distribution (gaps.ts), then shuffled.
+ * - tilted gaps: the set is drawn from the tilted distribution (gaps.ts), then shuffled;
+ * - circular-tilted gaps: the set is drawn as a cluster on the circle of numbers
+ *   (circular-gaps.ts), then shuffled.
  */
 import type { Rng } from '@sortscope/core';
 import type { DatasetConfig, Vocab } from './schema.ts';
+import { type CircularTilt, circularTiltForMeanGap, sampleCircular } from './circular-gaps.ts';
 import { sampleTilted, type SpanDistribution, tiltForMeanGap } from './gaps.ts';
 
 export interface ListSampler {
   /** write one clean sequence (2n + 1 tokens) into `seq` */
   draw(rng: Rng, seq: Uint8Array): void;
-  /** the tilt, when gaps are tilted */
-  tilt?: SpanDistribution;
+  /** the tilt, when gaps are tilted or circular-tilted */
+  tilt?: SpanDistribution | CircularTilt;
 }
 
 export function listSampler(config: DatasetConfig, vocab: Vocab): ListSampler {
@@ -27,6 +30,18 @@ export function listSampler(config: DatasetConfig, vocab: Vocab): ListSampler {
     seq[n] = sep;
     seq.set(sorted, n + 1);
   };
+  if (config.gaps.kind === 'circular-tilted') {
+    const tilt = circularTiltForMeanGap(n, range, config.gaps.mean_gap);
+    return {
+      tilt,
+      draw(rng, seq) {
+        sampleCircular(tilt, min_number, rng, sorted);
+        seq.set(sorted, 0);
+        rng.shuffle(seq.subarray(0, n));
+        finish(seq);
+      },
+    };
+  }
   if (config.gaps.kind === 'tilted') {
     const tilt = tiltForMeanGap(n, range, config.gaps.mean_gap);
     return {

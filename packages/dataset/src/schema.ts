@@ -7,6 +7,7 @@
  * sequence is `a_1 … a_n SEP b_1 … b_n` (2n + 1 tokens), b = a sorted ascending.
  */
 import { z } from 'zod';
+import { circularGapRange } from './circular-gaps.ts';
 
 const Prob = z.number().min(0).max(1).describe('probability that a training sequence (or, for token noise, a token) is corrupted');
 
@@ -46,8 +47,16 @@ export const GapsSchema = z
         mean_gap: z.number().describe('target mean gap between adjacent sorted numbers (baseline 4.727 for 10 of 0..50)'),
       })
       .strict(),
+    z
+      .object({
+        kind: z.literal('circular-tilted'),
+        mean_gap: z.number().describe('target mean gap ρ̄ between adjacent sorted numbers (4.727 = uniform sets for 10 of 0..50)'),
+      })
+      .strict(),
   ])
-  .describe('distribution of the sorted lists: uniform (every set equally likely) or tilted (P(list) ∝ θ^span, θ set so the mean adjacent gap is mean_gap; the maximum-entropy family with that mean)');
+  .describe(
+    'distribution of the sorted lists: uniform (every set equally likely), tilted (P(list) ∝ θ^span, θ set so the mean adjacent gap is mean_gap; the maximum-entropy family with that mean; middle numbers more frequent when θ ≠ 1) or circular-tilted (clusters on the circle of numbers, rotated uniformly: every number equally likely at any mean_gap; packages/dataset/src/circular-gaps.ts)',
+  );
 
 export const DatasetConfigSchema = z
   .object({
@@ -71,6 +80,21 @@ export const DatasetConfigSchema = z
     }
     if (c.distinct && range < c.list_length) {
       ctx.addIssue({ code: 'custom', path: ['list_length'], input: c.list_length, message: `expected at most ${range} distinct numbers in ${c.min_number}..${c.max_number}` });
+    }
+    if (c.gaps.kind === 'circular-tilted') {
+      if (!c.distinct) ctx.addIssue({ code: 'custom', path: ['gaps', 'kind'], input: c.gaps.kind, message: 'expected distinct = true (the circular-tilted gap distribution is defined for distinct numbers)' });
+      else if (c.list_length < 2) ctx.addIssue({ code: 'custom', path: ['gaps', 'kind'], input: c.gaps.kind, message: 'expected list_length >= 2 (a single number has no gaps)' });
+      else {
+        const [lo, hi] = circularGapRange(c.list_length, range);
+        if (!(c.gaps.mean_gap > lo + 1e-9 && c.gaps.mean_gap <= hi)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['gaps', 'mean_gap'],
+            input: c.gaps.mean_gap,
+            message: `expected a mean gap in (${lo.toFixed(4)}, ${hi.toFixed(4)}] for ${c.list_length} distinct numbers in ${c.min_number}..${c.max_number} (circular-tilted: every number equally likely)`,
+          });
+        }
+      }
     }
     if (c.gaps.kind === 'tilted') {
       if (!c.distinct) ctx.addIssue({ code: 'custom', path: ['gaps', 'kind'], input: 'tilted', message: 'expected distinct = true (the tilted gap distribution is defined for distinct numbers)' });
