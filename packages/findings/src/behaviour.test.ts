@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
-import { DatasetConfigSchema, runDatasetStage } from '@sortscope/dataset';
-import { readCheckpoints, runTrainStage, TRAIN_FILES, TrainConfigSchema } from '@sortscope/train';
+import { calibrationReport } from '@sortscope/circuits';
+import { DatasetConfigSchema, readSplit, runDatasetStage, splitFile } from '@sortscope/dataset';
+import { checkpointParams, readCheckpoints, runTrainStage, TRAIN_FILES, TrainConfigSchema } from '@sortscope/train';
 import { describe, expect, it } from 'vitest';
 import { essentialDynamics, runBehaviour, turningPoints } from './behaviour.ts';
 
@@ -55,5 +56,17 @@ describe('runBehaviour on a tiny run', () => {
     expect(b.confidence.clean.loss).toBeCloseTo(extra.final_validation.loss, 4);
     b.confidence.heads.forEach((h, i) => expect(h.loss - b.confidence.clean.loss).toBeCloseTo(extra.head_ablation_loss_increase[0][i], 4));
     expect(b.confidence.clean.confidence).toBeGreaterThan(b.confidence.clean.p_target - 1e-9);
+    // calibration: at the last checkpoint only by default, its clean loss the same as the engine's
+    const cal = b.calibration!;
+    expect(cal.steps).toEqual([ck.steps.at(-1)]);
+    expect(cal.rows).toBe(200);
+    expect(cal.clean[0].loss).toBeCloseTo(b.confidence.clean.loss, 4);
+    expect(cal.suppression_removed.map((v) => `${v.head} ${v.sources}`)).toEqual(['0 all', '0 inputs', '0 outputs', '1 all', '1 inputs', '1 outputs']);
+    // at chosen checkpoints (a step that is no checkpoint is skipped), the points are calibrationReport's
+    const two = await runBehaviour(tr, ds, { probeRows: 8, ablationRows: 20, backend: 'wasm', calibrationSteps: [ck.steps[2], 123_456], calibrationRows: 50 });
+    expect(two.calibration!.steps).toEqual([ck.steps[2], ck.steps.at(-1)]);
+    const direct = calibrationReport(ck.cfg, checkpointParams(ck, 2), readSplit(splitFile(ds, 'validation')).tokens, 50);
+    expect(two.calibration!.clean[0].ece).toBe(Number(direct.clean.ece.toPrecision(6)));
+    expect(two.calibration!.suppression_removed[2].points[0].removed_logit).toBe(Number(direct.suppression_removed[2].removed_logit.toPrecision(6)));
   }, 120_000);
 });

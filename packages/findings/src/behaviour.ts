@@ -19,12 +19,18 @@
  *   confidence = mean max_v p_v
  *   p_target   = mean p_target
  *   loss       = mean −ln p_target
+ *
+ * Calibration along training (`calibrationSteps`, e.g. the checkpoints with an LLC estimate, on
+ * `calibrationRows` validation rows; one-layer models): ECE, overconfidence, confidence on wrong
+ * tokens, entropy, loss and accuracy, clean and with each head's copy suppression removed (from
+ * all sources, the input list's, the written outputs'): circuits/calibration.ts.
  */
 import { join } from 'node:path';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { createEngine, type Engine, type HeadAblation, headMean, meanHeadZ } from '@sortscope/engine';
-import { svdSquare } from '@sortscope/model';
+import { type ModelConfig, svdSquare } from '@sortscope/model';
+import { type Calibration, type CalibrationReport, calibrationReport, type SuppressionSources } from '@sortscope/circuits';
 
 export const TURN_PROMINENCE = 0.1;
 
@@ -35,10 +41,60 @@ export interface OutputStats {
   loss: number;
 }
 
+export interface CalibrationPoint {
+  loss: number;
+  accuracy: number;
+  ece: number;
+  overconfidence: number;
+  confidence_wrong: number | null;
+  entropy: number;
+  /** the logit added back per scored token (suppression removed only) */
+  removed_logit?: number;
+}
+
+export interface CalibrationCurve {
+  rows: number;
+  steps: number[];
+  clean: CalibrationPoint[];
+  suppression_removed: { head: number; sources: SuppressionSources; points: CalibrationPoint[] }[];
+}
+
 export interface Behaviour {
   ed: { steps: number[]; scores: number[][]; explained: number[]; turning: number[][] };
   /** at the last checkpoint: clean, and with head h (layer 0) mean-ablated */
   confidence: { step: number; clean: OutputStats; heads: OutputStats[] };
+  /** calibration at the chosen checkpoints; null for models of more than one layer */
+  calibration?: CalibrationCurve | null;
+}
+
+const point = (c: Calibration, removed?: number): CalibrationPoint => ({
+  loss: r6(c.loss),
+  accuracy: r6(c.accuracy),
+  ece: r6(c.ece),
+  overconfidence: r6(c.overconfidence),
+  confidence_wrong: c.confidence_wrong === null ? null : r6(c.confidence_wrong),
+  entropy: r6(c.entropy),
+  ...(removed === undefined ? {} : { removed_logit: r6(removed) }),
+});
+
+/** Calibration at `steps` (those that are checkpoints), clean and with each head's suppression removed. */
+export function calibrationCurve(cfg: ModelConfig, steps: readonly number[], paramsAt: (step: number) => Float32Array | null, tokens: Uint8Array, rows: number): CalibrationCurve | null {
+  if (cfg.n_layers !== 1) return null;
+  const used: number[] = [];
+  const reports: CalibrationReport[] = [];
+  for (const s of steps) {
+    const p = paramsAt(s);
+    if (!p) continue;
+    used.push(s);
+    reports.push(calibrationReport(cfg, p, tokens, rows));
+  }
+  const variants = reports[0]?.suppression_removed ?? [];
+  return {
+    rows,
+    steps: used,
+    clean: reports.map((r) => point(r.clean)),
+    suppression_removed: variants.map((v, i) => ({ head: v.head, sources: v.sources, points: reports.map((r) => point(r.suppression_removed[i].calibration, r.suppression_removed[i].removed_logit)) })),
+  };
 }
 
 const r6 = (v: number) => Number(v.toPrecision(6));
@@ -137,7 +193,11 @@ export function essentialDynamics(steps: number[], xs: Float32Array[], k = 3): B
   };
 }
 
-export async function runBehaviour(trainDir: string, datasetDir: string, opts: { probeRows?: number; ablationRows?: number; backend?: string } = {}): Promise<Behaviour> {
+export async function runBehaviour(
+  trainDir: string,
+  datasetDir: string,
+  opts: { probeRows?: number; ablationRows?: number; backend?: string; calibrationSteps?: readonly number[]; calibrationRows?: number } = {},
+): Promise<Behaviour> {
   const ck = readCheckpoints(join(trainDir, TRAIN_FILES.checkpoints));
   const validation = readSplit(splitFile(datasetDir, 'validation'));
   const probe = Math.min(opts.probeRows ?? 64, validation.rows);
@@ -152,7 +212,10 @@ export async function runBehaviour(trainDir: string, datasetDir: string, opts: {
       const ablate: HeadAblation[] = [{ layer: 0, head: h, kind: 'mean', mean: headMean(meanZ, h, ck.cfg.n_heads, ck.cfg.d_head) }];
       return outputs(engine, last, validation.tokens, rows, ablate).stats;
     });
-    return { ed: essentialDynamics(ck.steps, xs), confidence: { step: ck.steps.at(-1)!, clean, heads } };
+    const calSteps = [...new Set([...(opts.calibrationSteps ?? []), ck.steps.at(-1)!])].sort((a, b) => a - b);
+    const calRows = Math.min(opts.calibrationRows ?? 500, validation.rows);
+    const calibration = calibrationCurve(ck.cfg, calSteps, (s) => { const i = ck.steps.indexOf(s); return i < 0 ? null : checkpointParams(ck, i); }, validation.tokens, calRows);
+    return { ed: essentialDynamics(ck.steps, xs), confidence: { step: ck.steps.at(-1)!, clean, heads }, calibration };
   } finally {
     engine.dispose();
   }

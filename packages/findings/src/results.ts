@@ -90,7 +90,9 @@ export async function compactFromArtifacts(root: string, study: string, quiet = 
     progress.update(out.length);
     // a training run still in progress has a folder but no artifacts yet: skip it
     if (loaded.train === null) continue;
-    const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!) : null;
+    // calibration at the checkpoints with an LLC estimate (and the last): λ̂ and calibration side by side
+    const llcSteps = compactExperiment(loaded).curve.filter((r) => Object.keys(r.llc).length > 0).map((r) => r.step);
+    const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!, { calibrationSteps: llcSteps }) : null;
     const stages = STAGE_NAMES.filter((st) => loaded[st] !== null && loaded[st] !== undefined);
     const keys = Object.fromEntries(stages.map((st) => [st, planned.get(e.name)![st]]));
     out.push({ ...compactExperiment(loaded, behaviour), stages, keys });
