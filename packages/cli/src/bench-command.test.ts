@@ -49,8 +49,9 @@ describe('sortscope bench --torch', () => {
     const gradRow = /\| grad \| ([\d.]+) \| 1\.00 \|/.exec(r.stdout);
     expect(Number(floor![3])).toBe(Number(gradRow![1]));
     expect(Number(floor![4])).toBeGreaterThan(0);
-    expect(Number(floor![4])).toBeLessThan(100); // no step beats the machine's peak
-  }, 120_000);
+    // no step beats the machine's peak; when the peak's own timing was disturbed (a busy machine), the line says so
+    expect(r.stdout.includes('above 100%: the machine was busier')).toBe(Number(floor![4]) > 100);
+  }, 600_000);
 
   for (const [what, py, message] of [
     ['a missing interpreter', join(DIR, 'no-such-python'), /--torch: cannot run .*no-such-python: not found/],
@@ -66,7 +67,7 @@ describe('sortscope bench --torch', () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(performance.now() - t0).toBeLessThan(30_000);
-    }, 60_000);
+    }, 300_000);
 
   it('refuses a negative --chains', () => {
     const r = cli(['bench', '--chains', '-1']);

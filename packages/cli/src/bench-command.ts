@@ -77,7 +77,11 @@ export const benchCommand: Command = {
       for (const { rows, flops } of benchFlops(batches).filter((f) => f.mode === 'train')) {
         const floor = flops.total / (gflops * 1e6);
         const grad = ours[rows]?.[best]?.grad;
-        if (grad) out(`  batch ${rows}: ${(flops.total / 1e6).toFixed(1)} MFLOP, floor ${floor.toFixed(2)} ms; ${best} grad ${grad.toFixed(2)} ms = ${((100 * floor) / grad).toFixed(0)}% of the floor`);
+        if (!grad) continue;
+        const pct = (100 * floor) / grad;
+        // above 100%: the peak was measured while the machine was busier than during the steps
+        const busy = pct > 100 ? ' (above 100%: the machine was busier while the peak was measured than during the steps; rerun on an idle machine)' : '';
+        out(`  batch ${rows}: ${(flops.total / 1e6).toFixed(1)} MFLOP, floor ${floor.toFixed(2)} ms; ${best} grad ${grad.toFixed(2)} ms = ${pct.toFixed(0)}% of the floor${busy}`);
       }
     }
     if (!tfjsNodeInstalled()) out('\nunavailable: tfjs-node (@tensorflow/tfjs-node did not install: its installer downloads libtensorflow)\n');

@@ -33,7 +33,7 @@ beforeAll(() => {
     return f;
   });
   plan = [a, b].map((f) => JSON.parse(cli(['plan', '--json', f]).stdout)[0].stages);
-}, 60_000);
+}, 300_000);
 afterAll(() => {
   removeStageFolders(ROOT, BIN, [a, b]);
   rmSync(dir, { recursive: true, force: true });
@@ -54,7 +54,7 @@ describe('lineage (CLI)', () => {
     expect(existsSync(join(ROOT, plan[0].train.dir, 'checkpoints.arrow'))).toBe(false);
     expect(cli(['dataset', '--config', a, '--quiet']).status).toBe(0);
     expect(cli(['train', '--config', a, '--quiet']).status).toBe(0);
-  }, 120_000);
+  }, 600_000);
 
   it('SORTSCOPE_REUSE=1 reuses a finished folder of the same key, and recomputes one that does not verify', () => {
     const tr = join(ROOT, plan[0].train.dir);
@@ -68,14 +68,14 @@ describe('lineage (CLI)', () => {
     expect(redo.status).toBe(0);
     expect(redo.stderr).not.toMatch(/reusing/);
     expect(cli(['train', '--config', a], { SORTSCOPE_REUSE: '1' }).stderr).toMatch(/reusing/);
-  }, 120_000);
+  }, 600_000);
 
   it("refuses another run's checkpoints.arrow copied into this run's folder", () => {
     expect(cli(['train', '--config', b, '--quiet']).status).toBe(0);
     copyFileSync(join(ROOT, plan[1].train.dir, 'checkpoints.arrow'), join(ROOT, plan[0].train.dir, 'checkpoints.arrow'));
     refused(cli(['circuits', '--config', a, '--quiet']), /train\/[0-9a-f]{16}\/checkpoints\.arrow was changed after the train stage wrote it/);
     expect(existsSync(join(ROOT, plan[0].circuits.dir, 'measures.arrow'))).toBe(false);
-  }, 120_000);
+  }, 600_000);
 
   it('refuses a folder holding another key (a cache entry or folder copied under this name)', () => {
     const tr = join(ROOT, plan[0].train.dir);
@@ -83,7 +83,7 @@ describe('lineage (CLI)', () => {
     mkdirSync(tr, { recursive: true });
     for (const f of readdirSync(join(ROOT, plan[1].train.dir))) copyFileSync(join(ROOT, plan[1].train.dir, f), join(tr, f));
     refused(cli(['circuits', '--config', a, '--quiet']), /holds the artifacts of train [0-9a-f]{16}, not of [0-9a-f]{16} \(copied from another run\?\)/);
-  }, 60_000);
+  }, 300_000);
 
   it('plan: a folder with only partial/ is started, not done', () => {
     const tr = join(ROOT, plan[0].train.dir);

@@ -29,7 +29,7 @@ beforeAll(() => {
   writeFileSync(exp, JSON.stringify(TINY));
   expect(cli(['dataset', '--config', exp, '--quiet']).status).toBe(0);
   expect(cli(['train', '--config', exp, '--quiet', '--backend', 'wasm']).status).toBe(0);
-}, 120_000);
+}, 600_000);
 afterAll(() => {
   removeStageFolders(ROOT, BIN, [exp]);
   rmSync(dir, { recursive: true, force: true });
@@ -85,7 +85,7 @@ describe('sortscope llc (CLI)', () => {
     expect(resumed.stderr).toMatch(new RegExp(`llc: .*${saved[0]} is damaged \\(.*\\); recomputing that checkpoint`));
     expect(resumed.stderr).toMatch(/resuming \(\d+ checkpoints done\)/);
     for (const f of ['estimates.arrow', 'chains.arrow', 'traces.arrow']) expect(readFileSync(join(out, f)).equals(readFileSync(join(dir, 'one', f)))).toBe(true);
-  }, 180_000);
+  }, 600_000);
 
   it('--weights prints mean, std, per-chain values and acceptance as JSON; calibrate recommends', () => {
     const plan = JSON.parse(cli(['plan', '--json', exp]).stdout);
@@ -119,7 +119,7 @@ describe('sortscope llc (CLI)', () => {
     expect(c.points.map((p: { epsilon: number }) => p.epsilon)).toEqual([1e-5, 1e-4, 1e-3]);
     expect(c.points.every((p: { spread: number | null }) => typeof p.spread === 'number')).toBe(true);
     expect(typeof c.note).toBe('string');
-  }, 180_000);
+  }, 600_000);
 
   it('diagnose --sweep --only length runs the chain-length sweep alone (fixed lengths ×1, ×2, ×4); a bad --only is refused', () => {
     const r = cli(['llc', 'diagnose', '--config', exp, '--chains', '2', '--draws', '20', '--sweep', '--only', 'length', '--no-invariance', '--json', '--quiet']);
@@ -139,5 +139,5 @@ describe('sortscope llc (CLI)', () => {
     const alone = cli(['llc', 'diagnose', '--config', exp, '--only', 'length', '--quiet']);
     expect(alone.status).toBe(2);
     expect(alone.stderr).toMatch(/--only chooses parts of --sweep/);
-  }, 180_000);
+  }, 600_000);
 });

@@ -219,5 +219,5 @@ describe('command-line conventions', () => {
     expect([code, signal]).toEqual([null, 'SIGINT']);
     expect(stderr).toBe('sortscope: interrupted: rerun the same command to resume (train resumes from its last checkpoint, llc from its last finished checkpoint)\n');
     expect(existsSync(join(dir, 'run', 'final.safetensors'))).toBe(false);
-  }, 60_000);
+  }, 300_000);
 });

@@ -74,5 +74,5 @@ describe('Nx pipeline (scratch workspace)', () => {
       expect(existsSync(join(ws, e.stages.dataset.dir, 'train.arrow'))).toBe(true);
       expect(existsSync(join(ws, e.stages.train.dir, 'checkpoints.arrow'))).toBe(true);
     }
-  }, 300_000);
+  }, 900_000);
 });

@@ -83,5 +83,5 @@ describe('a study split across machines with a shared cache', () => {
     expect(ran(third)).toEqual([]);
     const plan = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'list', '--study', 'tiny', '--json'], { cwd: m3, encoding: 'utf8' }));
     for (const r of plan.rows) expect(existsSync(join(m3, 'artifacts', 'llc', r.keys.llc, 'estimates.arrow'))).toBe(true);
-  }, 300_000);
+  }, 900_000);
 });

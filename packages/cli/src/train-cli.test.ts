@@ -95,5 +95,5 @@ describe('sortscope train (CLI)', () => {
     expect(existsSync(join(both, '.lock'))).toBe(false);
     removeStageFolders(ROOT, BIN, [exp]);
     rmSync(dir, { recursive: true, force: true });
-  }, 240_000);
+  }, 900_000);
 });

@@ -78,5 +78,5 @@ describe('checkpoints that are not minima of the loss', () => {
       expect(out[name].flagged, `${name} untilted: decrement ${out[name].plain} against λ̂ ${out[name].llcPlain}`).toBe(true);
       expect(out[name].tiltFlagged).toBe(false);
     }
-  }, 240_000);
+  }, 900_000);
 });

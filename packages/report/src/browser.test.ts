@@ -43,7 +43,7 @@ async function openReport(width: number): Promise<Page> {
     return route.abort();
   });
   await p.goto(pathToFileURL(html).href);
-  await p.waitForSelector('html[data-charts]', { timeout: 60_000 });
+  await p.waitForSelector('html[data-charts]', { timeout: 180_000 });
   return p;
 }
 
@@ -63,7 +63,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   page = await openReport(1400);
   specIds = await page.evaluate('Object.keys(JSON.parse(document.getElementById("report-specs").textContent))');
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -139,7 +139,7 @@ describe('report in Chromium', () => {
     const at0 = await heatmapMarks(id);
     await button.click();
     expect(await button.textContent()).toMatch(/Pause/);
-    await expect.poll(() => page.locator(`[id="${id}--step"]`).textContent(), { timeout: 10_000 }).not.toMatch(/^checkpoint 1 of /);
+    await expect.poll(() => page.locator(`[id="${id}--step"]`).textContent(), { timeout: 60_000 }).not.toMatch(/^checkpoint 1 of /);
     await button.click();
     expect(await button.textContent()).toMatch(/Play/);
     expect(await heatmapMarks(id)).not.toBe(at0);

@@ -28,7 +28,7 @@ beforeAll(async () => {
   const t0 = performance.now();
   first = await runReport({ experiments: inject('reportStudy').experiments, outDir: a, quiet: true, workers: 2 });
   firstSeconds = (performance.now() - t0) / 1000;
-}, 120_000);
+}, 600_000);
 
 describe('runReport', () => {
   it('writes index.html, summary.json, every chart as SVG + PNG and a GIF per head and circuit', () => {
@@ -81,7 +81,7 @@ describe('runReport', () => {
     await runReport({ experiments: inject('reportStudy').experiments, outDir: a, quiet: true, workers: 1 });
     expect(listFiles(a)).toEqual(listFiles(b));
     for (const f of listFiles(b)) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
-  }, 120_000);
+  }, 600_000);
 
   it('takes seconds: the page alone well under a second, with every figure and GIF a few seconds', async () => {
     const t0 = performance.now();

@@ -42,19 +42,19 @@ describe('divergence', () => {
     expect(written.every((w) => w.finite && Number.isFinite(w.validation))).toBe(true);
     // every checkpoint handed over obeys the rule
     expect(written.every((w) => w.validation <= divergence.FACTOR * written[0].validation || w.step < divergence.WARMUP_MIN_STEPS)).toBe(true);
-  }, 60_000);
+  }, 300_000);
 
   it('lr 1e3 (parameters overflow to NaN): stops with exit code 5, no non-finite checkpoint', async () => {
     const { error, written } = await train({ lr: 1e3, lr_end: 1e3, schedule: 'constant', eps: 1e-30 });
     expect(error).toBeInstanceOf(TrainingDiverged);
     expect(written.every((w) => w.finite && Number.isFinite(w.validation))).toBe(true);
-  }, 60_000);
+  }, 300_000);
 
   it('a healthy run is not stopped', async () => {
     const { error, written } = await train({ lr: 3e-3, lr_end: 1e-3, epochs: 2 });
     expect(error).toBeNull();
     expect(written.at(-1)!.validation).toBeLessThan(written[0].validation);
-  }, 60_000);
+  }, 300_000);
 
   it('the schema refuses beta1/beta2 ≥ 1 and unbounded sizes, naming the field', () => {
     for (const [over, field] of [
