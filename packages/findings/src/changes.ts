@@ -31,7 +31,19 @@ export function tQuantile(df: number): number {
   return df < 1 ? NaN : df < T975.length ? T975[df] : 2.0;
 }
 
-const readable = (r: CheckpointRow | undefined, target: string): number | null => {
+/** Mean, sd, t and the direction (the rule above) of paired differences. */
+export function paired(diffs: readonly number[]): { mean: number; sd: number; t: number; direction: Change['direction'] } {
+  const n = diffs.length;
+  const mean = n ? diffs.reduce((s, d) => s + d, 0) / n : NaN;
+  const sd = n > 1 ? Math.sqrt(diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1)) : NaN;
+  const t = n > 1 ? mean / (sd / Math.sqrt(n)) : NaN;
+  const same = (sign: number) => n > 1 && diffs.every((d) => Math.sign(d) === sign);
+  const significant = Number.isFinite(t) && Math.abs(t) > tQuantile(n - 1);
+  const direction = significant && same(1) ? 'up' : significant && same(-1) ? 'down' : 'inconclusive';
+  return { mean, sd, t, direction };
+}
+
+export const readable = (r: CheckpointRow | undefined, target: string): number | null => {
   const p = r?.llc[target];
   return p && p.flagged === 0 && Number.isFinite(p.mean) ? p.mean : null;
 };
@@ -50,14 +62,7 @@ export function llcChanges(experiments: readonly CompactExperiment[], target = '
         const b = readable(e.curve.find((r) => r.step === to), target);
         if (a !== null && b !== null) (seeds.push(e.seed ?? 0), diffs.push(b - a));
       }
-      const n = diffs.length;
-      const mean = n ? diffs.reduce((s, d) => s + d, 0) / n : NaN;
-      const sd = n > 1 ? Math.sqrt(diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1)) : NaN;
-      const t = n > 1 ? mean / (sd / Math.sqrt(n)) : NaN;
-      const same = (sign: number) => n > 1 && diffs.every((d) => Math.sign(d) === sign);
-      const significant = Number.isFinite(t) && Math.abs(t) > tQuantile(n - 1);
-      const direction = significant && same(1) ? 'up' : significant && same(-1) ? 'down' : 'inconclusive';
-      out.push({ cell, target, from, to, seeds, diffs, mean, sd, t, direction });
+      out.push({ cell, target, from, to, seeds, diffs, ...paired(diffs) });
     }
   }
   return out;

@@ -4,3 +4,4 @@ export * from './behaviour.ts';
 export * from './claims.ts';
 export * from './changes.ts';
 export * from './results.ts';
+export * from './compare.ts';

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { comparePoints, comparisonsMarkdown, parsePoint } from './compare.ts';
+import type { CheckpointRow, CompactExperiment } from './data.ts';
+
+const row = (step: number, llc: Record<string, [number, number]>): CheckpointRow => ({
+  step,
+  val_loss: null,
+  val_token_acc: null,
+  overlap: null,
+  co_copied: null,
+  regions: [],
+  n_copied: [],
+  split_agreement: null,
+  llc: Object.fromEntries(Object.entries(llc).map(([t, [mean, flagged]]) => [t, { mean, std: 1, se: 1, flagged, n_ok: 4, init_loss: 0.1 }])),
+  norms: {},
+});
+const run = (cell: string, seed: number, rows: CheckpointRow[]): CompactExperiment =>
+  ({ experiment: `${cell}-seed=${seed}`, cell, seed, facts: {} as CompactExperiment['facts'], curve: rows, behaviour: null }) as CompactExperiment;
+
+describe('findings --compare', () => {
+  it('parses CELL@STEP[:TARGET] and refuses anything else, naming the flag', () => {
+    expect(parsePoint('baseline/gamma10000@7325')).toEqual({ cell: 'baseline/gamma10000', step: 7325, target: 'all' });
+    expect(parsePoint(' noise/replace-k1-p=0.25@887:L0H1 ')).toEqual({ cell: 'noise/replace-k1-p=0.25', step: 887, target: 'L0H1' });
+    expect(() => parsePoint('baseline/gamma10000')).toThrow(/--compare: got "baseline\/gamma10000"; expected CELL@STEP/);
+    expect(() => parsePoint('a@b')).toThrow(/expected CELL@STEP/);
+  });
+
+  it('pairs by seed across cells, leaves flagged and missing estimates out, and tests the mean difference', () => {
+    const ex = [
+      run('base', 1, [row(1831, { all: [200, 0] }), row(7325, { all: [220, 0] })]),
+      run('base', 2, [row(1831, { all: [210, 0] }), row(7325, { all: [231, 0] })]),
+      run('base', 3, [row(1831, { all: [205, 0] }), row(7325, { all: [226, 0] })]),
+      run('frozen', 1, [row(7325, { all: [250, 0] })]),
+      run('frozen', 2, [row(7325, { all: [262, 0] })]),
+      run('frozen', 3, [row(7325, { all: [999, 1] })]), // flagged: not read
+      run('frozen', 4, [row(7325, { all: [240, 0] })]), // no base seed 4
+    ];
+    const c = comparePoints(ex, parsePoint('frozen@7325'), parsePoint('base@7325'));
+    expect(c.seeds).toEqual([1, 2]);
+    expect(c.values).toEqual([[250, 220], [262, 231]]);
+    expect(c.diffs).toEqual([30, 31]);
+    expect(c.mean).toBe(30.5);
+    expect(c.t).toBeCloseTo(30.5 / (Math.SQRT1_2 / Math.SQRT2), 9);
+    expect(c.direction).toBe('up'); // t 61 > 12.7 with n 2
+    expect(comparisonsMarkdown([c])).toContain('| frozen@7325 − base@7325 | s1 250, 220 (+30); s2 262, 231 (+31) | 30.5 ± 0.707 | 2 | 61 | up |');
+    expect(() => comparePoints(ex, parsePoint('nope@1'), parsePoint('base@7325'))).toThrow(/--compare: no cell "nope" in these results \(cells: base, frozen\)/);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Paired comparisons of λ̂ between two (cell, step) points over the seeds both hold
+ * (`sortscope findings --compare "A@s1,B@s2"`): the controls of the third edition, e.g. the
+ * frozen-heads runs against the baseline at the same step (both continue the same step-1,831
+ * weights), or the annealed constant-lr runs against the constant ones.
+ *
+ *   d_s = λ̂_s(A at s1) − λ̂_s(B at s2)    for the seeds s whose estimates at both can be read,
+ *
+ * then mean ± sd, n, t and the direction as `--changes` (changes.ts, `paired`).
+ */
+import { ConfigError } from '@sortscope/core';
+import { type Change, paired, readable } from './changes.ts';
+import type { CompactExperiment } from './data.ts';
+
+export interface Point {
+  cell: string;
+  step: number;
+  target: string;
+}
+
+export interface Comparison extends Pick<Change, 'seeds' | 'diffs' | 'mean' | 'sd' | 't' | 'direction'> {
+  a: Point;
+  b: Point;
+  /** λ̂ at each side, per seed (in `seeds` order) */
+  values: [number, number][];
+}
+
+/** `cell@step` or `cell@step:target` (target default `all`). */
+export function parsePoint(spec: string, what = '--compare'): Point {
+  const m = /^(.+)@(\d+)(?::(.+))?$/.exec(spec.trim());
+  if (!m) throw new ConfigError(`${what}: got ${JSON.stringify(spec)}; expected CELL@STEP or CELL@STEP:TARGET (e.g. baseline/gamma10000@7325 or baseline/heads-gamma10000@887:L0H0)`);
+  return { cell: m[1], step: Number(m[2]), target: m[3] ?? 'all' };
+}
+
+export function comparePoints(experiments: readonly CompactExperiment[], a: Point, b: Point): Comparison {
+  for (const p of [a, b]) if (!experiments.some((e) => e.cell === p.cell)) throw new ConfigError(`--compare: no cell ${JSON.stringify(p.cell)} in these results (cells: ${[...new Set(experiments.map((e) => e.cell))].join(', ')})`);
+  const at = (p: Point, seed: number | null) => readable(experiments.find((e) => e.cell === p.cell && e.seed === seed)?.curve.find((r) => r.step === p.step), p.target);
+  const seeds: number[] = [];
+  const values: [number, number][] = [];
+  for (const seed of [...new Set(experiments.filter((e) => e.cell === a.cell).map((e) => e.seed))].sort((x, y) => (x ?? 0) - (y ?? 0))) {
+    const [x, y] = [at(a, seed), at(b, seed)];
+    if (x !== null && y !== null) (seeds.push(seed ?? 0), values.push([x, y]));
+  }
+  const diffs = values.map(([x, y]) => x - y);
+  return { a, b, seeds, values, diffs, ...paired(diffs) };
+}
+
+export function comparisonsMarkdown(cs: readonly Comparison[]): string {
+  const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
+  const name = (x: Point) => `${x.cell}@${x.step}${x.target === 'all' ? '' : `:${x.target}`}`;
+  const out = ['| A − B | per seed: A, B (A − B) | mean ± sd | n | t | direction |', '|---|---|---:|---:|---:|---|'];
+  for (const c of cs)
+    out.push(`| ${name(c.a)} − ${name(c.b)} | ${c.values.map(([x, y], i) => `s${c.seeds[i]} ${p(x, 4)}, ${p(y, 4)} (${c.diffs[i] >= 0 ? '+' : ''}${p(c.diffs[i])})`).join('; ') || '–'} | ${p(c.mean)} ± ${p(c.sd)} | ${c.diffs.length} | ${p(c.t)} | ${c.direction} |`);
+  return `${out.join('\n')}\n`;
+}
