@@ -43,6 +43,12 @@ export interface CheckpointRow {
   split_agreement: number | null;
   llc: Record<string, LlcPoint>;
   norms: Record<string, number>;
+  /**
+   * the authors' translational-symmetry measure per head and circuit (`L0H0 OV`, `L0H1 QK`, …) in
+   * the raw-normalised convention, on every number token: T_norm = (S_perp − S_par)/(S_perp + S_par),
+   * and the Toeplitz explained variance EV (docs/circuits.md); absent in results saved before it
+   */
+  symmetry?: Record<string, { t_norm: number | null; ev: number | null }>;
 }
 
 export interface CompactExperiment {
@@ -127,6 +133,11 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
       split_agreement: H && finalCopier.length ? r6(copier.reduce((a, h, t) => a + (h === finalCopier[t] ? 1 : 0), 0) / finalCopier.length) : null,
       llc,
       norms,
+      symmetry: Object.fromEntries(
+        (e.circuits?.measures ?? [])
+          .filter((m) => m.step === step && m.circuit !== 'QK_pos')
+          .map((m) => [`L${m.layer}H${m.head} ${m.circuit}`, { t_norm: r6n(finiteOrNull(m.all.t_norm)), ev: r6n(finiteOrNull(m.all.ev)) }]),
+      ),
     };
   });
   return { experiment: e.name, ...cellOf(e.name), facts: experimentFacts(e), curve, behaviour };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedExperiment } from '@sortscope/report';
+import { compactExperiment } from './data.ts';
 import { curveMarkdown, experimentCurve, experimentFacts, factsMarkdown, firstAtLeast, nearest, splitStep } from './facts.ts';
 
 const c = (...v: number[]) => Int32Array.from(v);
@@ -68,5 +69,19 @@ describe('findings', () => {
     const md = factsMarkdown([f]);
     expect(md).toMatch(/\| x \| 20 \| 0 \| 0\.05 \| .* \| 10 \| 10 \| 4 \(10\) \| 4 \| 3 \| 25% \| 2\/3 \(negative 2, not_flat 1\) \|/);
     expect(md).toMatch(/\| x \| L0H1 \| 2 \| 1 \| 1\.5 \| 0\.1 \| 60 \| 0\.2 \| 0\.2 \|/);
+  });
+
+  it("the compact curve carries the authors' T_norm and the Toeplitz EV per head and circuit (not QK_pos)", () => {
+    const m = (step: number, head: number, circuit: string, t_norm: number, ev: number) => ({ step, layer: 0, head, circuit, all: { t_norm, ev } });
+    const e = {
+      name: 'x',
+      train: { checkpoints: { step: [0, 10] } },
+      circuits: { specialisation: [], measures: [m(10, 0, 'QK', 0.2, 0.8), m(10, 1, 'OV', -0.1, NaN), m(10, 0, 'QK_pos', 9, 9)] },
+      llc: null,
+    } as unknown as LoadedExperiment;
+    const rows = compactExperiment(e).curve;
+    expect(rows.map((r) => r.step)).toEqual([0, 10]);
+    expect(rows[1].symmetry).toEqual({ 'L0H0 QK': { t_norm: 0.2, ev: 0.8 }, 'L0H1 OV': { t_norm: -0.1, ev: null } });
+    expect(rows[0].symmetry).toEqual({});
   });
 });
