@@ -4,11 +4,11 @@
  * missing or damaged manifest, an upstream folder changed since — is refused with a message that
  * names the file and how to regenerate it.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactError } from './errors.ts';
-import { clearManifest, MANIFEST, verifyStageDir, writeManifest } from './lineage.ts';
+import { clearManifest, completeStagedResult, MANIFEST, STAGED, verifyStageDir, writeManifest } from './lineage.ts';
 import { useTempDirs } from './testing.ts';
 
 const tmp = useTempDirs('lineage');
@@ -85,5 +85,29 @@ describe('stage folder lineage', () => {
     writeManifest(ds, 'dataset', 'aaaaaaaaaaaaaaaa', {});
     expect(() => verifyStageDir(ds, 'dataset')).not.toThrow();
     expect(() => verifyStageDir(tr, 'train', { upstreamDirs: { dataset: ds } })).toThrow(/was computed from dataset aaaaaaaaaaaaaaaa as it was then, but .* now holds other artifacts/);
+  });
+
+  it('completeStagedResult swaps a complete staged result in, removes what it no longer lists, and completes a swap cut short', () => {
+    const root = tmp();
+    const d = folder(root, 'train', 'bbbbbbbbbbbbbbbb', { 'a.arrow': 'old A', 'b.arrow': 'old B', 'gone.arrow': 'old' });
+    writeManifest(d, 'train', 'bbbbbbbbbbbbbbbb', {});
+    const next = join(d, STAGED);
+    mkdirSync(next);
+    writeFileSync(join(next, 'a.arrow'), 'new A');
+    writeFileSync(join(next, 'b.arrow'), 'new B');
+    expect(completeStagedResult(d)).toBe(false); // no manifest yet: a rerun in progress, left alone
+    expect(readFileSync(join(d, 'a.arrow'), 'utf8')).toBe('old A');
+    writeManifest(next, 'train', 'bbbbbbbbbbbbbbbb', {});
+    // a crash after the first file moved: no manifest in d, a.arrow already new
+    const staged = readFileSync(join(next, MANIFEST), 'utf8');
+    clearManifest(d);
+    renameSync(join(next, 'a.arrow'), join(d, 'a.arrow'));
+    expect(() => verifyStageDir(d, 'train')).toThrow(ArtifactError);
+    expect(completeStagedResult(d)).toBe(true);
+    expect(readFileSync(join(d, 'b.arrow'), 'utf8')).toBe('new B');
+    expect(existsSync(join(d, 'gone.arrow'))).toBe(false);
+    expect(existsSync(next)).toBe(false);
+    expect(readFileSync(join(d, MANIFEST), 'utf8')).toBe(staged);
+    expect(Object.keys(verifyStageDir(d, 'train').files)).toEqual(['a.arrow', 'b.arrow']);
   });
 });

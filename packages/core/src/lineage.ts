@@ -11,7 +11,7 @@
  * manifest it was computed from. A folder without a manifest is a stage that did not finish (or a
  * sortscope from before lineage): it is refused, never computed on.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
@@ -40,6 +40,31 @@ function artifactFiles(dir: string): string[] {
 }
 
 const fileSha = (path: string) => sha256Hex(readFileSync(path));
+
+/**
+ * A rerun over a finished folder computes into `<dir>/.next` and swaps the result in at the end
+ * (workspace/stage-guard.ts), so a rerun cut short never costs the finished result.
+ */
+export const STAGED = '.next';
+
+/**
+ * Move a complete staged result (`<dir>/.next` with its manifest) into `dir`: its files, then its
+ * manifest last; files of the old result that the new one does not list are removed. Every step
+ * is a rename, and calling it again completes a swap that was cut short. A staged folder without a
+ * manifest (a rerun still running or killed) is left alone. Returns whether a swap was done.
+ */
+export function completeStagedResult(dir: string): boolean {
+  const next = join(dir, STAGED);
+  const staged = join(next, MANIFEST);
+  if (!existsSync(staged)) return false;
+  const m = JSON.parse(readFileSync(staged, 'utf8')) as Manifest;
+  clearManifest(dir); // from here the old result is no longer certified
+  for (const f of Object.keys(m.files)) if (existsSync(join(next, f))) renameSync(join(next, f), join(dir, f));
+  for (const f of artifactFiles(dir)) if (!(f in m.files)) rmSync(join(dir, f), { force: true });
+  renameSync(staged, join(dir, MANIFEST));
+  rmSync(next, { recursive: true, force: true });
+  return true;
+}
 
 /** Remove a folder's manifest: from now until `writeManifest`, the folder is incomplete. */
 export function clearManifest(dir: string): void {

@@ -44,7 +44,7 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
   const upstreamDirs = Object.fromEntries(Object.entries(upstream).map(([s, k]) => [s, taskDir(workspaceRoot, s as StageName, k!)]));
   const config = (experiment.config as Record<string, unknown>)[runner.def.name];
   const quiet = Boolean(args.globals.quiet);
-  const run = () => runner.run({ config, key, outDir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
+  const run = (dir = outDir) => runner.run({ config, key, outDir: dir, upstreamDirs, experiment, workspaceRoot, quiet, options: args.globals });
   // on a training run: verify the upstream folders, lock the output folder, write its manifest at the end (stage-guard.ts);
   // --weights FILE reads only that file and writes no stage folder
   const guard = { stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file, experimentName: experiment.name };
@@ -54,7 +54,7 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
     ? { files: Object.fromEntries(Object.keys(reused.files).map((f) => [f, join(outDir, f)])), summary: { reused: true } }
     : args.globals.weights
       ? await run()
-      : await runGuarded(guard, run);
+      : await runGuarded(guard, (dir) => run(dir));
   if (args.globals.json) process.stdout.write(`${JSON.stringify({ stage: runner.def.name, key, experiment: experiment.name, ...result }, null, 2)}\n`);
   return 0;
 }

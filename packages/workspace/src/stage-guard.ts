@@ -3,12 +3,17 @@
  *   1. each upstream folder is verified (manifest, key, content hashes, and that it was computed
  *      from the other upstream folders as they are now): nothing damaged or mismatched is read;
  *   2. the output folder is locked (one process per folder) and cleared of stale temporaries;
- *   3. its manifest is removed, so a run cut short leaves a folder that downstream stages refuse;
- *   4. the stage runs; then the manifest records its files' hashes and its inputs.
+ *   3. if it holds a finished result for this key (its manifest verifies), the stage computes into
+ *      `<folder>/.next` and the result is swapped in at the end (core/lineage.ts,
+ *      completeStagedResult): a rerun cut short (killed, a full disk) leaves the finished result
+ *      as it was, and the next rerun resumes in `.next`;
+ *   4. otherwise its manifest is removed, so a run cut short leaves a folder that downstream stages
+ *      refuse, and the stage runs in place;
+ *   5. the manifest records the result's files' hashes and its inputs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { clearManifest, lockStageDir, MANIFEST, type Manifest, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
+import { clearManifest, completeStagedResult, lockStageDir, MANIFEST, type Manifest, STAGED, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
 
 /** each stage's upstream stages (the StageDefs' `upstream`) */
 const UPSTREAM: Record<StageName, StageName[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'], report: [] };
@@ -40,7 +45,13 @@ export function verifyUpstream(upstreamDirs: Partial<Record<StageName, string>>,
  * but not the stage's results; bump the stage's `version` when a change does alter them.
  */
 export function reusable(g: GuardedRun): Manifest | null {
-  if (process.env.SORTSCOPE_REUSE !== '1' || !existsSync(join(g.outDir, MANIFEST))) return null;
+  if (process.env.SORTSCOPE_REUSE !== '1') return null;
+  return finished(g);
+}
+
+/** The folder's manifest if it verifies for this key and against the upstream folders as they are now. */
+function finished(g: GuardedRun): Manifest | null {
+  if (!existsSync(join(g.outDir, MANIFEST))) return null;
   try {
     return verifyStageDir(g.outDir, g.stage, { key: g.key, upstreamDirs: g.upstreamDirs as Record<string, string> });
   } catch {
@@ -48,13 +59,25 @@ export function reusable(g: GuardedRun): Manifest | null {
   }
 }
 
-export async function runGuarded<T>(g: GuardedRun, run: () => Promise<T> | T): Promise<T> {
+/** Run the stage into the folder it is given (the output folder, or its `.next` beside a finished result). */
+export async function runGuarded<T>(g: GuardedRun, run: (outDir: string) => Promise<T> | T): Promise<T> {
   verifyUpstream(g.upstreamDirs, g.experimentFile);
   const lock = lockStageDir(g.outDir, `the ${g.stage} stage`);
   try {
+    completeStagedResult(g.outDir); // a swap cut short by a crash is completed first
+    const upstream = g.upstreamDirs as Record<string, string>;
+    const next = join(g.outDir, STAGED);
+    if (finished(g)) {
+      mkdirSync(next, { recursive: true });
+      const result = await run(next);
+      writeManifest(next, g.stage, g.key, upstream, g.experimentName);
+      completeStagedResult(g.outDir);
+      return result;
+    }
+    rmSync(next, { recursive: true, force: true });
     clearManifest(g.outDir);
-    const result = await run();
-    writeManifest(g.outDir, g.stage, g.key, g.upstreamDirs as Record<string, string>, g.experimentName);
+    const result = await run(g.outDir);
+    writeManifest(g.outDir, g.stage, g.key, upstream, g.experimentName);
     return result;
   } finally {
     lock.release();
