@@ -19,6 +19,7 @@ export const findingsCommand: Command = {
       { name: 'study', type: 'string', value: 'NAME', description: `the study [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY} (experiments/)]` },
       { name: 'cells', type: 'boolean', description: 'per cell (an experiment without its seed): mean ± sd over seeds of the stage markers and the LLC (packages/findings/src/claims.ts)' },
       { name: 'changes', type: 'boolean', description: 'per cell: the paired change of λ̂ (target all) between consecutive estimated steps over seeds, with t and the direction (packages/findings/src/changes.ts)' },
+      { name: 'claims', type: 'boolean', description: "the third edition's verdicts on the paper's LLC claims, by rules fixed before the numbers (packages/findings/src/verdicts.ts), with the command that prints each one's evidence" },
       { name: 'target', type: 'string', value: 'TARGET', description: 'with --changes: the LLC target (all, L0H0, …) [default: all]' },
       { name: 'compare', type: 'string', value: 'A@S,B@S', description: 'paired by seed: λ̂ of cell A at step S minus cell B at its step (CELL@STEP[:TARGET]); several pairs separated by ";" (packages/findings/src/compare.ts)' },
       { name: 'curve', type: 'string', value: 'EXPERIMENT', description: "print one experiment's curve: loss, overlap, regions, split agreement, LLC per target" },
@@ -34,7 +35,7 @@ export const findingsCommand: Command = {
   async run(args, root) {
     // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
     const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, compareCompact, comparePoints, comparisonsMarkdown, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, claimResults, claimsMarkdown, compareCompact, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
       await import('@sortscope/findings');
     const { currentStudy, experimentProjectName, studyReportExperiments } = await import('@sortscope/workspace');
     const g = args.globals;
@@ -83,6 +84,9 @@ export const findingsCommand: Command = {
       const e = data.experiments.find((x) => x.experiment === curve);
       if (!e) throw new ConfigError(`--curve: got ${JSON.stringify(curve)}; expected one of: ${data.experiments.map((x) => x.experiment).join(', ')}`);
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
+    } else if (g.claims) {
+      const results = claimResults(data.experiments, LLC_CLAIMS);
+      process.stdout.write(g.json ? `${JSON.stringify(results, null, 2)}\n` : claimsMarkdown(results));
     } else if (g.compare !== undefined) {
       const pairs = String(g.compare).split(';').filter((x) => x.trim()).map((pair) => {
         const sides = pair.split(',');

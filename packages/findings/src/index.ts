@@ -5,3 +5,4 @@ export * from './claims.ts';
 export * from './changes.ts';
 export * from './results.ts';
 export * from './compare.ts';
+export * from './verdicts.ts';

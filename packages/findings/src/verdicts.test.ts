@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Comparison } from './compare.ts';
+import type { CheckpointRow, CompactExperiment } from './data.ts';
+import { claimResults, claimsMarkdown, type ClaimTest, verdictOf } from './verdicts.ts';
+
+const cmp = (diffs: number[], direction: Comparison['direction'], level = 200): Comparison =>
+  ({ a: { cell: 'a', step: 1, target: 'all' }, b: { cell: 'b', step: 0, target: 'all' }, seeds: diffs.map((_, i) => i + 1), values: diffs.map((d) => [level + d, level]), diffs, mean: diffs.reduce((x, y) => x + y, 0) / diffs.length, sd: 1, t: 0, direction }) as Comparison;
+
+describe('verdictOf: the pre-registered rules', () => {
+  it('a claimed direction', () => {
+    expect(verdictOf('down', [cmp([-5, -6, -7], 'down'), cmp([-3, -4, -5], 'down')])).toBe('reproduced');
+    expect(verdictOf('down', [cmp([5, 6, 7], 'up'), cmp([3, 4, 5], 'up')])).toBe('contradicted');
+    expect(verdictOf('down', [cmp([5, -6, 1], 'inconclusive'), cmp([3, -4, 0], 'inconclusive')])).toBe('not reproduced in the range tried');
+    expect(verdictOf('down', [cmp([-5, -6, -7], 'down'), cmp([3, -4, 0], 'inconclusive')])).toBe('inconclusive');
+    expect(verdictOf('up', [cmp([-5, -6, -7], 'down'), cmp([3, 4, 5], 'up')])).toBe('inconclusive');
+    expect(verdictOf('up', [cmp([5], 'inconclusive'), cmp([], 'inconclusive')])).toBe('not measured'); // n < 2 everywhere
+    expect(verdictOf('up', [cmp([5], 'inconclusive'), cmp([4, 6, 5], 'up')])).toBe('reproduced'); // only measured variants count
+  });
+  it('a claimed plateau needs small changes, not only non-significant ones', () => {
+    expect(verdictOf('flat', [cmp([1, -2, 1], 'inconclusive'), cmp([2, -1, 0], 'inconclusive')])).toBe('reproduced');
+    expect(verdictOf('flat', [cmp([40, -2, 1], 'inconclusive')])).toBe('inconclusive'); // mean 13 > 5% of the level (240)
+    expect(verdictOf('flat', [cmp([-20, -22, -25], 'down'), cmp([-10, -12, -11], 'down')])).toBe('contradicted');
+    expect(verdictOf('flat', [cmp([-20, -22, -25], 'down'), cmp([1, -2, 1], 'inconclusive')])).toBe('inconclusive');
+  });
+});
+
+const row = (step: number, llc: number): CheckpointRow => ({ step, val_loss: null, val_token_acc: null, overlap: null, co_copied: null, regions: [], n_copied: [], split_agreement: null, llc: { all: { mean: llc, std: 1, se: 1, flagged: 0, n_ok: 4, init_loss: 0.1 } }, norms: {} });
+const run = (cell: string, seed: number, points: [number, number][]): CompactExperiment =>
+  ({ experiment: `${cell}-seed=${seed}`, cell, seed, facts: {} as CompactExperiment['facts'], curve: points.map(([s, l]) => row(s, l)), behaviour: null }) as CompactExperiment;
+
+describe('claimResults', () => {
+  it('compares the variants whose cells exist and names the command that prints them', () => {
+    const ex = [1, 2, 3].flatMap((s) => [run('baseline/gamma10000', s, [[366, 310 + s], [887, 250 - s]]), run('baseline/gamma20000', s, [[366, 200 + s], [887, 170 + 2 * s]])]);
+    const test: ClaimTest = { id: 'x', claim: 'falls', claimed: 'down', pairs: [['baseline/gamma10000@887', 'baseline/gamma10000@366'], ['baseline/gamma20000@887', 'baseline/gamma20000@366'], ['baseline/rmsprop-gamma10000@887', 'baseline/rmsprop-gamma10000@366']] };
+    const [r] = claimResults(ex, [test]);
+    expect(r.comparisons).toHaveLength(2); // rmsprop not computed: left out
+    expect(r.comparisons[0].diffs).toEqual([-62, -64, -66]);
+    expect(r.verdict).toBe('reproduced');
+    expect(r.command).toBe('npx sortscope findings --study claims --compare "baseline/gamma10000@887,baseline/gamma10000@366;baseline/gamma20000@887,baseline/gamma20000@366"');
+    expect(claimsMarkdown([r])).toContain('| x | falls | **reproduced** | baseline/gamma10000@887 − baseline/gamma10000@366: -64 ± 2 (n 3, t -55.4, down);');
+    const [none] = claimResults(ex, [{ ...test, pairs: [['nope@1', 'nope@0']] }]);
+    expect(none.verdict).toBe('not measured');
+    expect(claimsMarkdown([none])).toContain('| not measured** | cells not computed yet | – |'.slice(3));
+  });
+});

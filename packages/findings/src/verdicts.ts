@@ -1,0 +1,130 @@
+/**
+ * The third edition's verdicts on the paper's LLC claims, decided by rules written before the
+ * numbers were in (`sortscope findings --claims`). Each claim is a set of paired comparisons of
+ * λ̂ over the training seeds (compare.ts: d_s = λ̂_s(A) − λ̂_s(B), mean ± sd, t, n, and a
+ * direction: up / down when every seed moved that way and |t| exceeds the two-sided 95% quantile
+ * of Student's t with n − 1 degrees of freedom), one per estimator variant (γ 10,000, γ 20,000,
+ * the rmsprop sampler). A claim of a direction (the LLC rises / falls) gets:
+ *   reproduced                        every variant measured (n ≥ 2) shows the claimed direction
+ *   contradicted                      every variant measured shows the opposite direction
+ *   not reproduced in the range tried no variant shows a direction
+ *   inconclusive                      anything else (variants disagree, or some show it, some not)
+ *   not measured                      no variant has two seeds with readable estimates at both ends
+ * A claim of no change (a plateau) gets "reproduced" when no variant shows a direction and every
+ * mean change is within FLAT_FRACTION of the λ̂ level, "contradicted" when every variant shows the
+ * same direction, and otherwise "inconclusive" (a non-significant change is not proof of none).
+ * The words are those of issue #28; "contradicted" needs the opposite seen in every variant.
+ */
+import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
+import type { CompactExperiment } from './data.ts';
+
+export const FLAT_FRACTION = 0.05;
+
+export type Verdict = 'reproduced' | 'contradicted' | 'not reproduced in the range tried' | 'inconclusive' | 'not measured';
+export type Claimed = 'up' | 'down' | 'flat';
+
+/** A claimed change between two points, measured by each estimator variant (a cell suffix). */
+export interface ClaimTest {
+  id: string;
+  claim: string;
+  claimed: Claimed;
+  /** [to, from] point specs per variant: λ̂(to) − λ̂(from) */
+  pairs: [string, string][];
+}
+
+export interface ClaimResult {
+  id: string;
+  claim: string;
+  claimed: Claimed;
+  verdict: Verdict;
+  comparisons: Comparison[];
+  /** the command that prints the comparisons */
+  command: string;
+}
+
+export function verdictOf(claimed: Claimed, cs: readonly Comparison[]): Verdict {
+  const measured = cs.filter((c) => c.diffs.length >= 2);
+  if (measured.length === 0) return 'not measured';
+  const dirs = measured.map((c) => c.direction);
+  if (claimed === 'flat') {
+    const level = (c: Comparison) => Math.max(...c.values.flat().map(Math.abs));
+    if (dirs.every((d) => d === 'inconclusive') && measured.every((c) => Math.abs(c.mean) <= FLAT_FRACTION * level(c))) return 'reproduced';
+    if (dirs.every((d) => d === 'up') || dirs.every((d) => d === 'down')) return 'contradicted';
+    return 'inconclusive';
+  }
+  const opposite = claimed === 'up' ? 'down' : 'up';
+  if (dirs.every((d) => d === claimed)) return 'reproduced';
+  if (dirs.every((d) => d === opposite)) return 'contradicted';
+  if (dirs.every((d) => d === 'inconclusive')) return 'not reproduced in the range tried';
+  return 'inconclusive';
+}
+
+/** Run the tests whose cells are present (a comparison needs both its cells in the results). */
+export function claimResults(experiments: readonly CompactExperiment[], tests: readonly ClaimTest[]): ClaimResult[] {
+  const cells = new Set(experiments.map((e) => e.cell));
+  return tests.map((t) => {
+    const pairs = t.pairs.map(([to, from]) => [parsePoint(to), parsePoint(from)] as [Point, Point]).filter(([a, b]) => cells.has(a.cell) && cells.has(b.cell));
+    const comparisons = pairs.map(([a, b]) => comparePoints(experiments, a, b));
+    const spec = (p: Point) => `${p.cell}@${p.step}${p.target === 'all' ? '' : `:${p.target}`}`;
+    return {
+      id: t.id,
+      claim: t.claim,
+      claimed: t.claimed,
+      verdict: verdictOf(t.claimed, comparisons),
+      comparisons,
+      command: pairs.length ? `npx sortscope findings --study claims --compare "${pairs.map(([a, b]) => `${spec(a)},${spec(b)}`).join(';')}"` : '–',
+    };
+  });
+}
+
+const B = 'baseline';
+/** variants of the estimator at the steps they share: γ 10,000 (the default), γ 20,000, rmsprop */
+const VARIANTS = ['gamma10000', 'gamma20000', 'rmsprop-gamma10000'];
+const across = (to: number, from: number): [string, string][] => VARIANTS.map((v) => [`${B}/${v}@${to}`, `${B}/${v}@${from}`]);
+
+/** The paper's LLC claims as the third edition tests them (studies/claims). */
+export const LLC_CLAIMS: ClaimTest[] = [
+  {
+    id: '1a',
+    claim: 'the LLC rises during initial learning (steps 0-145, then 196)',
+    claimed: 'up',
+    pairs: [
+      [`${B}/early-gamma10000@50`, `${B}/early-gamma10000@0`],
+      [`${B}/early-gamma10000@145`, `${B}/early-gamma10000@50`],
+      [`${B}/gamma10000@196`, `${B}/early-gamma10000@145`],
+    ],
+  },
+  { id: '1b', claim: 'the LLC is constant during the head-overlap stage (196 to 366)', claimed: 'flat', pairs: across(366, 196) },
+  { id: '1c', claim: 'the LLC falls as the heads specialise (366 to 887)', claimed: 'down', pairs: across(887, 366) },
+  { id: '1d', claim: 'the fall goes on after the split (887 to 1,831; the estimator study\u2019s finding at γ 20,000 and 40,000)', claimed: 'down', pairs: across(1831, 887) },
+  { id: '1e', claim: 'the LLC stays from 1,831 to the end of training (7,325)', claimed: 'flat', pairs: across(7325, 1831) },
+  {
+    id: '2a',
+    claim: 'control: the heads frozen at 1,831, the rest trained and annealed as the baseline; λ̂ against the baseline at 3,663 and 7,325 (no difference: the late change is not the heads\u2019)',
+    claimed: 'flat',
+    pairs: [
+      ['frozen-heads/from1831@3663', `${B}/gamma10000@3663`],
+      ['frozen-heads/from1831@7325', `${B}/gamma10000@7325`],
+    ],
+  },
+  {
+    id: '2b',
+    claim: 'control: annealing alone (the constant-lr runs, 5 annealed epochs after step 7,325) leaves λ̂ unchanged',
+    claimed: 'flat',
+    pairs: [
+      ['anneal/lr-constant-1e-3@8790', 'anneal/lr-constant-1e-3@7325'],
+      ['anneal/lr-constant-2e-4@8790', 'anneal/lr-constant-2e-4@7325'],
+    ],
+  },
+];
+
+export function claimsMarkdown(results: readonly ClaimResult[]): string {
+  const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
+  const name = (x: Point) => `${x.cell}@${x.step}`;
+  const out = ['| # | claim | verdict | evidence: per variant, Δλ̂ mean ± sd (n seeds, t, direction) | command |', '|---|---|---|---|---|'];
+  for (const r of results) {
+    const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction})`).join('; ') || 'cells not computed yet';
+    out.push(`| ${r.id} | ${r.claim} | **${r.verdict}** | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
+  }
+  return `${out.join('\n')}\n`;
+}
