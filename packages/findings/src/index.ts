@@ -6,3 +6,4 @@ export * from './changes.ts';
 export * from './results.ts';
 export * from './compare.ts';
 export * from './verdicts.ts';
+export * from './matched-loss.ts';

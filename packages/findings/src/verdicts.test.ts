@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Comparison } from './compare.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
-import { claimResults, claimsMarkdown, type ClaimTest, verdictOf } from './verdicts.ts';
+import { claimResults, claimsMarkdown, type ClaimTest, matchedLossMarkdown, STUDY_NBETA, verdictOf } from './verdicts.ts';
 
 const cmp = (diffs: number[], direction: Comparison['direction'], level = 200): Comparison =>
   ({ a: { cell: 'a', step: 1, target: 'all' }, b: { cell: 'b', step: 0, target: 'all' }, seeds: diffs.map((_, i) => i + 1), values: diffs.map((d) => [level + d, level]), diffs, mean: diffs.reduce((x, y) => x + y, 0) / diffs.length, sd: 1, t: 0, direction }) as Comparison;
@@ -41,5 +41,12 @@ describe('claimResults', () => {
     const [none] = claimResults(ex, [{ ...test, pairs: [['nope@1', 'nope@0']] }]);
     expect(none.verdict).toBe('not measured');
     expect(claimsMarkdown([none])).toContain('| not measured** | cells not computed yet | – |'.slice(3));
+  });
+});
+
+describe('row 3a', () => {
+  it('says not measured until the matched-loss cell is computed; nβ is the study’s T·n/ln n', () => {
+    expect(STUDY_NBETA).toBeCloseTo(125_855.92, 1); // the llc stage logs nβ 1.2586e+5 for these runs
+    expect(matchedLossMarkdown([])).toMatch(/^\| 3a \| .* \| \*\*not measured\*\* \| cell not computed yet \|/);
   });
 });

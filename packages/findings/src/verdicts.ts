@@ -17,6 +17,7 @@
  */
 import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
+import { type MatchedLoss, matchedLoss } from './matched-loss.ts';
 
 export const FLAT_FRACTION = 0.05;
 
@@ -127,4 +128,19 @@ export function claimsMarkdown(results: readonly ClaimResult[]): string {
     out.push(`| ${r.id} | ${r.claim} | **${r.verdict}** | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The claims study's nβ: T·n / ln n for n = 150,000 training lists of T = 10 scored tokens. */
+export const STUDY_NBETA = (10 * 150_000) / Math.log(150_000);
+
+export const MATCHED_LOSS_CELL = 'matched-loss/replace-k3-p=1-loss1.59';
+
+/** Row 3a: lower λ̂ for the split at matched loss (matched-loss.ts). */
+export function matchedLossMarkdown(experiments: readonly CompactExperiment[]): string {
+  const m: MatchedLoss | null = matchedLoss(experiments, MATCHED_LOSS_CELL, STUDY_NBETA);
+  const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
+  const ev = m
+    ? `Spearman ρ(overlap, λ̂) ${p(m.rho)}, exact p ${p(m.p, 2)}, n ${m.seeds.length}; per seed (step: overlap, λ̂, L): ${m.seeds.map((s, i) => `s${s} ${m.steps[i]}: ${p(m.overlap[i], 2)}, ${p(m.llc[i], 4)}, ${p(m.loss[i], 5)}`).join('; ')}; nβ·ΔL ${p(m.nbeta_dloss)}`
+    : 'cell not computed yet';
+  return `| 3a | at matched training loss, the seed whose heads stay more overlapping has the higher λ̂ (${MATCHED_LOSS_CELL}) | **${m?.verdict ?? 'not measured'}** | ${ev} | \`npx sortscope findings --study claims --curve ${MATCHED_LOSS_CELL}-seed=1\` |\n`;
 }
