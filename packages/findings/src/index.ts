@@ -7,3 +7,4 @@ export * from './results.ts';
 export * from './compare.ts';
 export * from './verdicts.ts';
 export * from './matched-loss.ts';
+export * from './symmetry.ts';
