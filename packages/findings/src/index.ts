@@ -8,3 +8,5 @@ export * from './compare.ts';
 export * from './verdicts.ts';
 export * from './matched-loss.ts';
 export * from './symmetry.ts';
+export * from './modes.ts';
+export * from './claim-rows.ts';

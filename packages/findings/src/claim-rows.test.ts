@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import type { CalibrationPoint } from './behaviour.ts';
+import { row3b, row4, row5 } from './claim-rows.ts';
+import type { CompactExperiment } from './data.ts';
+
+const pt = (overconfidence: number, confidence_wrong: number, ece: number, removed_logit?: number): CalibrationPoint => ({ loss: 0.04, accuracy: 0.99, ece, overconfidence, confidence_wrong, entropy: 0.2, ...(removed_logit === undefined ? {} : { removed_logit }) });
+const run = (seed: number, clean: CalibrationPoint, h0: CalibrationPoint, h1: CalibrationPoint) =>
+  ({
+    cell: 'baseline/gamma10000',
+    seed,
+    curve: [],
+    behaviour: { calibration: { rows: 500, steps: [7325], clean: [clean], suppression_removed: [{ head: 0, sources: 'all', points: [h0] }, { head: 0, sources: 'inputs', points: [pt(9, 9, 9, 99)] }, { head: 1, sources: 'all', points: [h1] }] } },
+  }) as unknown as CompactExperiment;
+
+describe('claims rows 3b, 4, 5', () => {
+  it('row 4 pairs the overconfidence with and without the suppressor (the head with the most logit added back, all sources)', () => {
+    const ex = [
+      run(1, pt(-0.03, 0.4, 0.03), pt(-0.012, 0.83, 0.013, 5.6), pt(-0.029, 0.41, 0.03, 0.2)),
+      run(2, pt(-0.02, 0.3, 0.02), pt(-0.019, 0.5, 0.019, 0.3), pt(0.0, 0.8, 0.01, 4.0)), // head 1 is seed 2's suppressor
+      run(3, pt(-0.04, 0.35, 0.04), pt(-0.021, 0.7, 0.02, 6.0), pt(-0.04, 0.3, 0.04, 0.1)),
+    ];
+    const r = row4(ex);
+    expect(r).toContain('the suppressor (s1: L0H0, s2: L0H1, s3: L0H0; 5.6, 4, 6 logit added back per token) removed, n 3');
+    expect(r).toContain('Δ overconfidence 0.019 ± 0.001 (t 32.9, up)'); // +0.018, +0.020, +0.019
+    expect(r).toContain('**reproduced**');
+    const lessConfident = [1, 2, 3].map((seed) => run(seed, pt(0.02 + seed / 1000, 0.5, 0.02), pt(0.01, 0.4, 0.01, 5), pt(0.02, 0.5, 0.02, 0.1)));
+    expect(row4(lessConfident)).toContain('**contradicted**');
+    expect(row4([])).toContain('**not measured** | not computed yet');
+  });
+  it('rows 3b and 5 say what is not computed yet', () => {
+    expect(row3b([])).toContain('**not measured** | end: not computed yet; at 7,325: not computed yet');
+    expect(row5([])).toContain('**not measured** | not computed yet');
+  });
+});
