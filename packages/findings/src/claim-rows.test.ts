@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CalibrationPoint } from './behaviour.ts';
-import { row3b, row4, row5 } from './claim-rows.ts';
+import { row3b, row4, row5, row6a, row7 } from './claim-rows.ts';
 import type { CompactExperiment } from './data.ts';
 
 const pt = (overconfidence: number, confidence_wrong: number, ece: number, removed_logit?: number): CalibrationPoint => ({ loss: 0.04, accuracy: 0.99, ece, overconfidence, confidence_wrong, entropy: 0.2, ...(removed_logit === undefined ? {} : { removed_logit }) });
@@ -30,5 +30,7 @@ describe('claims rows 3b, 4, 5', () => {
   it('rows 3b and 5 say what is not computed yet', () => {
     expect(row3b([])).toContain('**not measured** | end: not computed yet; at 7,325: not computed yet');
     expect(row5([])).toContain('**not measured** | not computed yet');
+    expect(row6a([])).toContain('**not measured** | not computed yet');
+    expect(row7([])).toContain('**measured** | not computed yet');
   });
 });

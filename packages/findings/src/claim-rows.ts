@@ -11,8 +11,13 @@
  *   5   ρ̄ decides the mode: the mode at the end per cell, cells ordered by ρ̄ at the baseline's
  *       vocabulary (circular-tilted gaps, list lengths) and by changing the range (modes.ts,
  *       gapVerdict)
+ *   6a  random-permutation outputs give no high LLC: λ̂ of the permute cell against the baseline's
+ *       at the same step, unpaired (Welch; independent runs): higher → contradicted, lower →
+ *       reproduced, else inconclusive
+ *   7   one and three heads against two: λ̂ at the end, unpaired (measured, no claim to decide)
  */
 import { paired } from './changes.ts';
+import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
 import type { Verdict } from './verdicts.ts';
@@ -67,4 +72,18 @@ export function row5(ex: readonly CompactExperiment[]): string {
   const cells = GAP_CELLS.map((c) => ({ ...c, modes: modes(ex, c.cell) })).filter((c) => c.modes.length);
   const evidence = cells.map((c) => `ρ̄ ${p(c.rho)} (${c.how}): ${c.modes.map((m) => m.mode ?? '–').join('/')}`).join('; ') || 'not computed yet';
   return line('5', 'the mean adjacent gap ρ̄ decides the mode (at the baseline\u2019s vocabulary: clustered lists and other list lengths)', gapVerdict(cells), evidence, 'npx sortscope findings --study claims --cells');
+}
+
+const welch = (u: Unpaired) => `${u.a.cell}@${u.a.step} − ${u.b.cell}@${u.b.step}: ${p(u.diff)} (${u.va.map((v) => p(v, 4)).join(', ')} against ${u.vb.map((v) => p(v, 4)).join(', ')}; Welch t ${p(u.t)}, df ${p(u.df, 2)}, ${u.direction})`;
+
+export function row6a(ex: readonly CompactExperiment[]): string {
+  const us = [366, 1831, 7325].map((s) => compareCells(ex, parsePoint(`noise/permute-p=1@${s}`), parsePoint(`baseline/gamma10000@${s}`))).filter((u) => u.va.length && u.vb.length);
+  const measured = us.filter((u) => u.va.length >= 2 && u.vb.length >= 2);
+  const verdict: Verdict = !measured.length ? 'not measured' : measured.every((u) => u.direction === 'down') ? 'reproduced' : measured.some((u) => u.direction === 'up') ? 'contradicted' : 'inconclusive';
+  return line('6a', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells');
+}
+
+export function row7(ex: readonly CompactExperiment[]): string {
+  const us = ['architecture/1head', 'architecture/3heads'].map((c) => compareCells(ex, parsePoint(`${c}@7325`), parsePoint('baseline/gamma10000@7325'))).filter((u) => u.va.length && u.vb.length);
+  return `| 7 | one and three heads: λ̂ at the end against two heads | **measured** | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparePoints, comparisonsMarkdown, parsePoint } from './compare.ts';
+import { compareCells, comparePoints, comparisonsMarkdown, parsePoint } from './compare.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 
 const row = (step: number, llc: Record<string, [number, number]>): CheckpointRow => ({
@@ -44,5 +44,26 @@ describe('findings --compare', () => {
     expect(c.direction).toBe('up'); // t 61 > 12.7 with n 2
     expect(comparisonsMarkdown([c])).toContain('| frozen@7325 − base@7325 | s1 250, 220 (+30); s2 262, 231 (+31) | 30.5 ± 0.707 | 2 | 61 | up |');
     expect(() => comparePoints(ex, parsePoint('nope@1'), parsePoint('base@7325'))).toThrow(/--compare: no cell "nope" in these results \(cells: base, frozen\)/);
+  });
+
+  it('compareCells: Welch for independent runs', () => {
+    const ex = [
+      run('perm', 1, [row(7325, { all: [300, 0] })]),
+      run('perm', 2, [row(7325, { all: [310, 0] })]),
+      run('perm', 3, [row(7325, { all: [320, 0] })]),
+      run('base', 1, [row(7325, { all: [220, 0] })]),
+      run('base', 2, [row(7325, { all: [230, 0] })]),
+      run('base', 4, [row(7325, { all: [999, 2] })]), // flagged
+      run('base', 5, [row(7325, { all: [225, 0] })]),
+    ];
+    const u = compareCells(ex, parsePoint('perm@7325'), parsePoint('base@7325'));
+    expect(u.va).toEqual([300, 310, 320]);
+    expect(u.vb).toEqual([220, 230, 225]);
+    expect(u.diff).toBeCloseTo(85, 12);
+    // se² = 100/3 + 25/3 = 41.67: t = 85 / 6.455 = 13.17; df = 41.67² / ((33.3²)/2 + (8.33²)/2) = 2.94
+    expect(u.t).toBeCloseTo(85 / Math.sqrt(125 / 3), 9);
+    expect(u.df).toBeCloseTo((125 / 3) ** 2 / ((100 / 3) ** 2 / 2 + (25 / 3) ** 2 / 2), 9);
+    expect(u.direction).toBe('up'); // |t| 13.2 > 4.30 (df 2)
+    expect(compareCells(ex.slice(0, 4), parsePoint('perm@7325'), parsePoint('base@7325')).direction).toBe('inconclusive'); // one base run
   });
 });

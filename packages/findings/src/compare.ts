@@ -9,7 +9,7 @@
  * then mean ± sd, n, t and the direction as `--changes` (changes.ts, `paired`).
  */
 import { ConfigError } from '@sortscope/core';
-import { type Change, paired, readable } from './changes.ts';
+import { type Change, paired, readable, tQuantile } from './changes.ts';
 import type { CompactExperiment } from './data.ts';
 
 export interface Point {
@@ -52,4 +52,36 @@ export function comparisonsMarkdown(cs: readonly Comparison[]): string {
   for (const c of cs)
     out.push(`| ${name(c.a)} − ${name(c.b)} | ${c.values.map(([x, y], i) => `s${c.seeds[i]} ${p(x, 4)}, ${p(y, 4)} (${c.diffs[i] >= 0 ? '+' : ''}${p(c.diffs[i])})`).join('; ') || '–'} | ${p(c.mean)} ± ${p(c.sd)} | ${c.diffs.length} | ${p(c.t)} | ${c.direction} |`);
   return `${out.join('\n')}\n`;
+}
+
+/** Welch's unpaired comparison of two cells' readable λ̂ at a step each (independent runs). */
+export interface Unpaired {
+  a: Point;
+  b: Point;
+  va: number[];
+  vb: number[];
+  diff: number;
+  t: number;
+  df: number;
+  direction: 'up' | 'down' | 'inconclusive';
+}
+
+export function compareCells(experiments: readonly CompactExperiment[], a: Point, b: Point): Unpaired {
+  const values = (p: Point) =>
+    experiments
+      .filter((e) => e.cell === p.cell)
+      .sort((x, y) => (x.seed ?? 0) - (y.seed ?? 0))
+      .map((e) => readable(e.curve.find((r) => r.step === p.step), p.target))
+      .filter((v): v is number => v !== null);
+  const [va, vb] = [values(a), values(b)];
+  const stats = (v: number[]) => {
+    const m = v.reduce((s, x) => s + x, 0) / v.length;
+    return { m, v2: v.length > 1 ? v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1) : NaN, n: v.length };
+  };
+  const [x, y] = [stats(va), stats(vb)];
+  const se2 = x.v2 / x.n + y.v2 / y.n;
+  const t = (x.m - y.m) / Math.sqrt(se2);
+  const df = se2 ** 2 / ((x.v2 / x.n) ** 2 / (x.n - 1) + (y.v2 / y.n) ** 2 / (y.n - 1));
+  const significant = x.n >= 2 && y.n >= 2 && Number.isFinite(t) && Math.abs(t) > tQuantile(Math.max(1, Math.floor(df)));
+  return { a, b, va, vb, diff: x.m - y.m, t, df, direction: significant ? (t > 0 ? 'up' : 'down') : 'inconclusive' };
 }
