@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CalibrationPoint } from './behaviour.ts';
-import { row3b, row4, row5, row6a, row7 } from './claim-rows.ts';
+import { row1f, row3b, row4, row5, row6a, row7 } from './claim-rows.ts';
 import type { CompactExperiment } from './data.ts';
 
 const pt = (overconfidence: number, confidence_wrong: number, ece: number, removed_logit?: number): CalibrationPoint => ({ loss: 0.04, accuracy: 0.99, ece, overconfidence, confidence_wrong, entropy: 0.2, ...(removed_logit === undefined ? {} : { removed_logit }) });
@@ -32,5 +32,8 @@ describe('claims rows 3b, 4, 5', () => {
     expect(row5([])).toContain('**not measured** | not computed yet');
     expect(row6a([])).toContain('**not measured** | not computed yet');
     expect(row7([])).toContain('**measured** | not computed yet');
+    expect(row1f([])).toContain('**not measured** | not computed yet');
+    const dv = (seed: number, m: number, flagged: number) => ({ cell: 'baseline/devinterp-eps1e-3', seed, curve: [{ step: 0, llc: { all: { mean: m, flagged, n_ok: 4 } } }, { step: 887, llc: { all: { mean: m + 10, flagged, n_ok: 4 } } }] }) as unknown as CompactExperiment;
+    expect(row1f([dv(1, 100, 4), dv(2, 110, 4)])).toContain('**not a measurement (flagged)** | mean over 2 seeds, face value — 0: 105, 887: 115; 16 of 16 chains flagged');
   });
 });

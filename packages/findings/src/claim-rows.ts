@@ -15,6 +15,9 @@
  *       at the same step, unpaired (Welch; independent runs): higher → contradicted, lower →
  *       reproduced, else inconclusive
  *   7   one and three heads against two: λ̂ at the end, unpaired (measured, no claim to decide)
+ *   1f  the paper's likely estimator (devinterp's sampler on the raw weights) at the baseline's 14
+ *       checkpoints, read at face value: mean over seeds per step, and how many of its chains are
+ *       flagged (a flagged estimate is not a measurement of the checkpoint; shown, not judged)
  */
 import { paired } from './changes.ts';
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
@@ -86,4 +89,19 @@ export function row6a(ex: readonly CompactExperiment[]): string {
 export function row7(ex: readonly CompactExperiment[]): string {
   const us = ['architecture/1head', 'architecture/3heads'].map((c) => compareCells(ex, parsePoint(`${c}@7325`), parsePoint('baseline/gamma10000@7325'))).filter((u) => u.va.length && u.vb.length);
   return `| 7 | one and three heads: λ̂ at the end against two heads | **measured** | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
+}
+
+export function row1f(ex: readonly CompactExperiment[], cell = 'baseline/devinterp-eps1e-3'): string {
+  const runs = ex.filter((e) => e.cell === cell);
+  const steps = [...new Set(runs.flatMap((e) => e.curve.filter((r) => r.llc.all).map((r) => r.step)))].sort((a, b) => a - b);
+  let flagged = 0;
+  let chains = 0;
+  const per = steps.map((s) => {
+    const v = runs.map((e) => e.curve.find((r) => r.step === s)?.llc.all).filter((x) => x !== undefined);
+    for (const x of v) [flagged, chains] = [flagged + x!.flagged, chains + x!.n_ok]; // n_ok: the chains with finite draws, flagged or not
+    const m = v.reduce((a, x) => a + x!.mean, 0) / v.length;
+    return `${s}: ${p(m)}`;
+  });
+  const evidence = steps.length ? `mean over ${runs.length} seeds, face value — ${per.join(', ')}; ${flagged} of ${chains} chains flagged` : 'not computed yet';
+  return `| 1f | the paper's likely estimator (devinterp on the raw weights: γ 100, ε 1e-3, 4 × (100 + 200) steps) along the same checkpoints | **${flagged > 0 ? 'not a measurement (flagged)' : steps.length ? 'measured' : 'not measured'}** | ${evidence} | \`npx sortscope findings --study claims --curve ${cell}-seed=1\` |\n`;
 }
