@@ -100,6 +100,12 @@ export const LLC_CLAIMS: ClaimTest[] = [
   { id: '1d', claim: 'the fall goes on after the split (887 to 1,831; the estimator study\u2019s finding at γ 20,000 and 40,000)', claimed: 'down', pairs: across(1831, 887) },
   { id: '1e', claim: 'the LLC stays from 1,831 to the end of training (7,325)', claimed: 'flat', pairs: across(7325, 1831) },
   {
+    id: '1g',
+    claim: 'each head\u2019s weight-restricted λ̂ falls as the heads specialise (366 to 887, γ 10,000 as the whole model; one row per head: its t over seeds replaces the second edition\u2019s head counts)',
+    claimed: 'down',
+    pairs: ['L0H0', 'L0H1'].map((h) => [`${B}/heads-gamma10000@887:${h}`, `${B}/heads-gamma10000@366:${h}`] as [string, string]),
+  },
+  {
     id: '2a',
     claim: 'control: the heads frozen at 1,831, the rest trained and annealed as the baseline; λ̂ against the baseline at 3,663 and 7,325 (no difference: the late change is not the heads\u2019)',
     claimed: 'flat',
@@ -121,7 +127,7 @@ export const LLC_CLAIMS: ClaimTest[] = [
 
 export function claimsMarkdown(results: readonly ClaimResult[]): string {
   const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
-  const name = (x: Point) => `${x.cell}@${x.step}`;
+  const name = (x: Point) => `${x.cell}@${x.step}${x.target === 'all' ? '' : `:${x.target}`}`;
   const out = ['| # | claim | verdict | evidence: per variant, Δλ̂ mean ± sd (n seeds, t, direction) | command |', '|---|---|---|---|---|'];
   for (const r of results) {
     const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction})`).join('; ') || 'cells not computed yet';
