@@ -1,3 +1,3 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { name: 'cache-server', include: ['src/**/*.test.ts'], testTimeout: 600_000 } });
+export default defineConfig({ test: { name: 'cache-server', include: ['src/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } });

@@ -1,3 +1,3 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { name: 'circuits', include: ['src/**/*.test.ts'], testTimeout: 1_200_000 } });
+export default defineConfig({ test: { name: 'circuits', include: ['src/**/*.test.ts'], testTimeout: 1_200_000, hookTimeout: 600_000 } });
