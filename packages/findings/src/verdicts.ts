@@ -14,6 +14,9 @@
  * mean change is within FLAT_FRACTION of the λ̂ level, "contradicted" when every variant shows the
  * same direction, and otherwise "inconclusive" (a non-significant change is not proof of none).
  * The words are those of issue #28; "contradicted" needs the opposite seen in every variant.
+ * A verdict rests on the comparisons that are measured; when some of a claim's comparisons are not
+ * (cells not computed yet, or checkpoints with no readable λ̂, such as steps 0-50, which are not
+ * minima even tilted), the table says on how many of them it rests.
  */
 import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
@@ -38,6 +41,9 @@ export interface ClaimResult {
   claim: string;
   claimed: Claimed;
   verdict: Verdict;
+  /** the comparisons with ≥ 2 seeds readable at both ends, of all the claim lists */
+  measured: number;
+  listed: number;
   comparisons: Comparison[];
   /** the command that prints the comparisons */
   command: string;
@@ -72,6 +78,8 @@ export function claimResults(experiments: readonly CompactExperiment[], tests: r
       claim: t.claim,
       claimed: t.claimed,
       verdict: verdictOf(t.claimed, comparisons),
+      measured: comparisons.filter((c) => c.diffs.length >= 2).length,
+      listed: t.pairs.length,
       comparisons,
       command: pairs.length ? `npx sortscope findings --study claims --compare "${pairs.map(([a, b]) => `${spec(a)},${spec(b)}`).join(';')}"` : '–',
     };
@@ -87,11 +95,13 @@ const across = (to: number, from: number): [string, string][] => VARIANTS.map((v
 export const LLC_CLAIMS: ClaimTest[] = [
   {
     id: '1a',
-    claim: 'the LLC rises during initial learning (steps 0-145, then 196)',
+    claim: 'the LLC rises during initial learning (steps 0 to 196)',
     claimed: 'up',
     pairs: [
-      [`${B}/early-gamma10000@50`, `${B}/early-gamma10000@0`],
-      [`${B}/early-gamma10000@145`, `${B}/early-gamma10000@50`],
+      [`${B}/early-gamma10000@20`, `${B}/early-gamma10000@0`],
+      [`${B}/early-gamma10000@50`, `${B}/early-gamma10000@20`],
+      [`${B}/early-gamma10000@92`, `${B}/early-gamma10000@50`],
+      [`${B}/early-gamma10000@145`, `${B}/early-gamma10000@92`],
       [`${B}/gamma10000@196`, `${B}/early-gamma10000@145`],
     ],
   },
@@ -131,7 +141,8 @@ export function claimsMarkdown(results: readonly ClaimResult[]): string {
   const out = ['| # | claim | verdict | evidence: per variant, Δλ̂ mean ± sd (n seeds, t, direction) | command |', '|---|---|---|---|---|'];
   for (const r of results) {
     const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction})`).join('; ') || 'cells not computed yet';
-    out.push(`| ${r.id} | ${r.claim} | **${r.verdict}** | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
+    const on = r.measured < r.listed && r.measured > 0 ? `, on ${r.measured} of ${r.listed} comparisons` : '';
+    out.push(`| ${r.id} | ${r.claim} | **${r.verdict}**${on} | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
   }
   return `${out.join('\n')}\n`;
 }
