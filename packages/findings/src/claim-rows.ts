@@ -23,7 +23,7 @@ import { paired } from './changes.ts';
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
-import type { Verdict } from './verdicts.ts';
+import type { Verdict } from './verdict-words.ts';
 
 const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
 const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string) => `| ${id} | ${claim} | **${verdict}** | ${evidence} | \`${command}\` |\n`;

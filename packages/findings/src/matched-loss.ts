@@ -13,7 +13,7 @@
  * reproduced in the range tried when p ≥ 0.05 (n ≥ 4); not measured below 4 readable seeds.
  */
 import type { CompactExperiment } from './data.ts';
-import type { Verdict } from './verdicts.ts';
+import type { Verdict } from './verdict-words.ts';
 
 export interface MatchedLoss {
   cell: string;

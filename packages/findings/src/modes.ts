@@ -13,7 +13,7 @@
  * argmax-copier one (every head's share ≥ MIN_SHARE); `split` needs both.
  */
 import type { CheckpointRow, CompactExperiment } from './data.ts';
-import type { Verdict } from './verdicts.ts';
+import type { Verdict } from './verdict-words.ts';
 
 export const MIN_SHARE = 0.2;
 export const MAX_OVERLAP = 0.5;

@@ -21,10 +21,11 @@
 import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { type MatchedLoss, matchedLoss } from './matched-loss.ts';
+import type { Verdict } from './verdict-words.ts';
 
 export const FLAT_FRACTION = 0.05;
 
-export type Verdict = 'reproduced' | 'contradicted' | 'not reproduced in the range tried' | 'inconclusive' | 'not measured';
+export type { Verdict } from './verdict-words.ts';
 export type Claimed = 'up' | 'down' | 'flat';
 
 /** A claimed change between two points, measured by each estimator variant (a cell suffix). */
