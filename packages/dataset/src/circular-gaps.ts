@@ -24,7 +24,7 @@
  * this family); θ is found by bisection on ln θ on the rising branch, and sampling is exact.
  */
 import type { Rng } from '@sortscope/core';
-import { lnChoose } from './gaps.ts';
+import { bisectLnTheta, drawSpanIndex, interiorOffsets, lnChoose } from './gaps.ts';
 
 export interface CircularTilt {
   n: number;
@@ -93,33 +93,16 @@ export function circularGapRange(n: number, range: number): [number, number] {
 
 /** The tilt whose ρ̄ equals `meanGap` (bisection on ln θ on the rising branch, θ → 0 up to the largest ρ̄). */
 export function circularTiltForMeanGap(n: number, range: number, meanGap: number): CircularTilt {
-  let lo = -60;
-  let hi = lnThetaOfLargestGap(n, range);
-  for (let it = 0; it < 200 && hi - lo > 1e-12; it++) {
-    const mid = (lo + hi) / 2;
-    if (circularTilt(n, range, mid).meanGap < meanGap) lo = mid;
-    else hi = mid;
-  }
-  return circularTilt(n, range, (lo + hi) / 2);
+  return circularTilt(n, range, bisectLnTheta((l) => circularTilt(n, range, l).meanGap, meanGap, -60, lnThetaOfLargestGap(n, range)));
 }
 
 /** Draw one list's n distinct numbers (unsorted order: cluster order) into `out`. */
 export function sampleCircular(dist: CircularTilt, min_number: number, rng: Rng, out: Uint8Array): void {
   const { n, range, probs } = dist;
-  let u = rng.float();
-  let i = 0;
-  while (i < probs.length - 1 && u >= probs[i]) u -= probs[i++];
-  const s = n - 1 + i;
+  const s = n - 1 + drawSpanIndex(probs, rng);
   const start = rng.int(range);
   const at = (offset: number) => min_number + ((start + offset) % range);
   out[0] = at(0);
   out[n - 1] = at(s);
-  // n − 2 distinct interior offsets from 1 .. s − 1 (Floyd's algorithm)
-  const chosen = new Set<number>();
-  for (let j = s - 1 - (n - 2); j < s - 1; j++) {
-    const t = rng.int(j + 1);
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  let k = 1;
-  for (const c of chosen) out[k++] = at(1 + c);
+  interiorOffsets(rng, s, n - 2).forEach((o, k) => (out[k + 1] = at(o)));
 }

@@ -57,37 +57,50 @@ export function spanDistribution(n: number, range: number, lnTheta: number): Spa
   return { n, range, lnTheta, probs, meanGap: meanSpan / (n - 1) };
 }
 
-/** The tilt whose mean gap equals `meanGap` (bisection on ln θ to 1e-12). */
-export function tiltForMeanGap(n: number, range: number, meanGap: number): SpanDistribution {
-  let lo = -60;
-  let hi = 60;
+/** The ln θ in [lo, hi] at which an increasing `meanGapAt(ln θ)` equals `meanGap` (bisection to 1e-12). */
+export function bisectLnTheta(meanGapAt: (lnTheta: number) => number, meanGap: number, lo: number, hi: number): number {
   for (let it = 0; it < 200 && hi - lo > 1e-12; it++) {
     const mid = (lo + hi) / 2;
-    if (spanDistribution(n, range, mid).meanGap < meanGap) lo = mid;
+    if (meanGapAt(mid) < meanGap) lo = mid;
     else hi = mid;
   }
-  return spanDistribution(n, range, (lo + hi) / 2);
+  return (lo + hi) / 2;
+}
+
+/** The tilt whose mean gap equals `meanGap` (bisection on ln θ to 1e-12). */
+export function tiltForMeanGap(n: number, range: number, meanGap: number): SpanDistribution {
+  return spanDistribution(n, range, bisectLnTheta((l) => spanDistribution(n, range, l).meanGap, meanGap, -60, 60));
+}
+
+/** Draw a span index i from `probs` (one uniform from `rng`): the span is n − 1 + i. */
+export function drawSpanIndex(probs: Float64Array, rng: Rng): number {
+  let u = rng.float();
+  let i = 0;
+  while (i < probs.length - 1 && u >= probs[i]) u -= probs[i++];
+  return i;
+}
+
+/** `count` distinct offsets from 1 … s − 1 (Floyd's algorithm, in its insertion order). */
+export function interiorOffsets(rng: Rng, s: number, count: number): number[] {
+  const chosen = new Set<number>();
+  for (let j = s - 1 - count; j < s - 1; j++) {
+    const t = rng.int(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return [...chosen].map((c) => 1 + c);
 }
 
 /** Draw one sorted list (ascending, length n) from the tilted distribution. */
 export function sampleTilted(dist: SpanDistribution, min_number: number, rng: Rng, out: Uint8Array): void {
   const { n, range, probs } = dist;
-  let u = rng.float();
-  let i = 0;
-  while (i < probs.length - 1 && u >= probs[i]) u -= probs[i++];
-  const s = n - 1 + i;
+  const s = n - 1 + drawSpanIndex(probs, rng);
   const start = min_number + rng.int(range - s);
   out[0] = start;
   if (n === 1) return;
   out[n - 1] = start + s;
-  // n − 2 distinct interior values from start+1 .. start+s−1 (Floyd's algorithm), then sort
-  const chosen = new Set<number>();
-  for (let j = s - 1 - (n - 2); j < s - 1; j++) {
-    const t = rng.int(j + 1);
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  const interior = [...chosen].sort((a, b) => a - b);
-  for (let k = 0; k < interior.length; k++) out[k + 1] = start + 1 + interior[k];
+  // n − 2 distinct interior values from start+1 .. start+s−1, then sort
+  const interior = interiorOffsets(rng, s, n - 2).sort((a, b) => a - b);
+  for (let k = 0; k < interior.length; k++) out[k + 1] = start + interior[k];
 }
 
 export interface GapStats {

@@ -30,24 +30,21 @@ export function listSampler(config: DatasetConfig, vocab: Vocab): ListSampler {
     seq[n] = sep;
     seq.set(sorted, n + 1);
   };
-  if (config.gaps.kind === 'circular-tilted') {
-    const tilt = circularTiltForMeanGap(n, range, config.gaps.mean_gap);
+  if (config.gaps.kind === 'tilted' || config.gaps.kind === 'circular-tilted') {
+    // draw the set from the tilt, then shuffle it into the input order
+    let tilt: SpanDistribution | CircularTilt;
+    let sample: (rng: Rng) => void;
+    if (config.gaps.kind === 'circular-tilted') {
+      const t = circularTiltForMeanGap(n, range, config.gaps.mean_gap);
+      [tilt, sample] = [t, (rng) => sampleCircular(t, min_number, rng, sorted)];
+    } else {
+      const t = tiltForMeanGap(n, range, config.gaps.mean_gap);
+      [tilt, sample] = [t, (rng) => sampleTilted(t, min_number, rng, sorted)];
+    }
     return {
       tilt,
       draw(rng, seq) {
-        sampleCircular(tilt, min_number, rng, sorted);
-        seq.set(sorted, 0);
-        rng.shuffle(seq.subarray(0, n));
-        finish(seq);
-      },
-    };
-  }
-  if (config.gaps.kind === 'tilted') {
-    const tilt = tiltForMeanGap(n, range, config.gaps.mean_gap);
-    return {
-      tilt,
-      draw(rng, seq) {
-        sampleTilted(tilt, min_number, rng, sorted);
+        sample(rng);
         seq.set(sorted, 0);
         rng.shuffle(seq.subarray(0, n));
         finish(seq);
