@@ -21,7 +21,7 @@
  * written only (k > n: suppressing a number that was already emitted keeps it from being repeated).
  */
 import { ConfigError } from '@sortscope/core';
-import { type ModelConfig, paramLayout } from '@sortscope/model';
+import { type ModelConfig, paramLayout, spec } from '@sortscope/model';
 
 export interface ReliabilityBin {
   lo: number;
@@ -134,10 +134,6 @@ export class CalibrationAccumulator {
   }
 }
 
-function slice(params: ArrayLike<number>, cfg: ModelConfig, name: string): Float64Array {
-  const s = paramLayout(cfg).params.find((p) => p.name === name)!;
-  return Float64Array.from({ length: s.size }, (_, i) => params[s.offset + i]);
-}
 
 /**
  * The calibration of the model on `rows` sequences [rows, n_ctx], clean and with each head's copy
@@ -149,7 +145,11 @@ export function calibrationReport(cfg: ModelConfig, params: ArrayLike<number>, t
   const { d_model: d, n_heads: H, d_head: dh, d_vocab: V, n_ctx, list_length: n } = cfg;
   const P = 2 * n;
   const SEP = V - 1;
-  const g = (name: string) => slice(params, cfg, name);
+  const layout = paramLayout(cfg);
+  const g = (name: string): Float64Array => {
+    const s = spec(layout, name);
+    return Float64Array.from({ length: s.size }, (_, i) => params[s.offset + i]);
+  };
   const [WE, Wpos, WQ, WK, WV, WO, bQ, bK, bV, bO, WU, bU] = ['embed.W_E', 'pos_embed.W_pos', 'blocks.0.attn.W_Q', 'blocks.0.attn.W_K', 'blocks.0.attn.W_V', 'blocks.0.attn.W_O', 'blocks.0.attn.b_Q', 'blocks.0.attn.b_K', 'blocks.0.attn.b_V', 'blocks.0.attn.b_O', 'unembed.W_U', 'unembed.b_U'].map(g);
   const ln = cfg.layer_norm;
   const [ln1w, ln1b, lnfw, lnfb] = ln ? ['blocks.0.ln1.w', 'blocks.0.ln1.b', 'ln_final.w', 'ln_final.b'].map(g) : [null, null, null, null];

@@ -91,11 +91,12 @@ export async function compactFromArtifacts(root: string, study: string, quiet = 
     // a training run still in progress has a folder but no artifacts yet: skip it
     if (loaded.train === null) continue;
     // calibration at the checkpoints with an LLC estimate (and the last): λ̂ and calibration side by side
-    const llcSteps = compactExperiment(loaded).curve.filter((r) => Object.keys(r.llc).length > 0).map((r) => r.step);
+    const compact = compactExperiment(loaded);
+    const llcSteps = compact.curve.filter((r) => Object.keys(r.llc).length > 0).map((r) => r.step);
     const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!, { calibrationSteps: llcSteps }) : null;
     const stages = STAGE_NAMES.filter((st) => loaded[st] !== null && loaded[st] !== undefined);
     const keys = Object.fromEntries(stages.map((st) => [st, planned.get(e.name)![st]]));
-    out.push({ ...compactExperiment(loaded, behaviour), stages, keys });
+    out.push({ ...compact, behaviour, stages, keys });
   }
   progress.finish();
   return {
