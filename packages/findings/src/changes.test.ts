@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { changesMarkdown, llcChanges, tQuantile } from './changes.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
+import { llcRow } from './testing.ts';
 
-const row = (step: number, llc: number | null, flagged = 0): CheckpointRow => ({
-  step,
-  val_loss: null,
-  val_token_acc: null,
-  overlap: null,
-  co_copied: null,
-  regions: [],
-  n_copied: [],
-  split_agreement: null,
-  llc: llc === null ? {} : { all: { mean: llc, std: 1, se: 1, flagged, n_ok: 4, init_loss: 0.1 } },
-  norms: {},
-});
+const row = (step: number, llc: number | null, flagged = 0): CheckpointRow => llcRow(step, llc === null ? {} : { all: [llc, flagged] });
 const run = (seed: number, points: [number, number | null, number?][]): CompactExperiment =>
   ({ experiment: `cell-seed=${seed}`, cell: 'cell', seed, facts: {} as CompactExperiment['facts'], curve: points.map(([s, l, f]) => row(s, l, f)), behaviour: null }) as CompactExperiment;
 

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareCells, comparePoints, comparisonsMarkdown, parsePoint } from './compare.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
+import { llcRow } from './testing.ts';
 
-const row = (step: number, llc: Record<string, [number, number]>): CheckpointRow => ({
-  step,
-  val_loss: null,
-  val_token_acc: null,
-  overlap: null,
-  co_copied: null,
-  regions: [],
-  n_copied: [],
-  split_agreement: null,
-  llc: Object.fromEntries(Object.entries(llc).map(([t, [mean, flagged]]) => [t, { mean, std: 1, se: 1, flagged, n_ok: 4, init_loss: 0.1 }])),
-  norms: {},
-});
+const row = llcRow;
 const run = (cell: string, seed: number, rows: CheckpointRow[]): CompactExperiment =>
   ({ experiment: `${cell}-seed=${seed}`, cell, seed, facts: {} as CompactExperiment['facts'], curve: rows, behaviour: null }) as CompactExperiment;
 

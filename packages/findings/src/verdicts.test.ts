@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Comparison } from './compare.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
+import { llcRow } from './testing.ts';
 import { claimResults, claimsMarkdown, type ClaimTest, matchedLossMarkdown, STUDY_NBETA, verdictOf } from './verdicts.ts';
 
 const cmp = (diffs: number[], direction: Comparison['direction'], level = 200): Comparison =>
@@ -24,7 +25,7 @@ describe('verdictOf: the pre-registered rules', () => {
   });
 });
 
-const row = (step: number, llc: number): CheckpointRow => ({ step, val_loss: null, val_token_acc: null, overlap: null, co_copied: null, regions: [], n_copied: [], split_agreement: null, llc: { all: { mean: llc, std: 1, se: 1, flagged: 0, n_ok: 4, init_loss: 0.1 } }, norms: {} });
+const row = (step: number, llc: number): CheckpointRow => llcRow(step, { all: [llc, 0] });
 const run = (cell: string, seed: number, points: [number, number][]): CompactExperiment =>
   ({ experiment: `${cell}-seed=${seed}`, cell, seed, facts: {} as CompactExperiment['facts'], curve: points.map(([s, l]) => row(s, l)), behaviour: null }) as CompactExperiment;
 

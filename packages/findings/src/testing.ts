@@ -1,0 +1,15 @@
+/** Test fixtures: compact checkpoint rows carrying only λ̂ per target (mean, flagged chains). */
+import type { CheckpointRow } from './data.ts';
+
+export const llcRow = (step: number, llc: Record<string, [mean: number, flagged: number]>): CheckpointRow => ({
+  step,
+  val_loss: null,
+  val_token_acc: null,
+  overlap: null,
+  co_copied: null,
+  regions: [],
+  n_copied: [],
+  split_agreement: null,
+  llc: Object.fromEntries(Object.entries(llc).map(([t, [mean, flagged]]) => [t, { mean, std: 1, se: 1, flagged, n_ok: 4, init_loss: 0.1 }])),
+  norms: {},
+});
