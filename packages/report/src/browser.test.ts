@@ -5,7 +5,10 @@
  * the page loads without console errors, that every chart draws a non-empty SVG, that moving the
  * checkpoint slider changes the heatmap and its label ("checkpoint N of M, step S", N from 1), that
  * Play animates it, and the layout at 1,400 and 1,920 px (charts side by side, nothing wider than
- * the window, the contents bar sticky). Saves a screenshot to test-results/report.png (repository
+ * the window, the contents bar sticky, the summary table without scrolling, no legend cut off),
+ * and the interactions: only readable LLC estimates as data, zoom and pan, legend toggling, the
+ * run filter, the SGLD-trace checkpoint selector and the CSV/JSON downloads. The study has four
+ * full experiments (two under a second name) and the partial one. Saves a screenshot to test-results/report.png (repository
  * root) and report-1400.png, report-1920.png to the test's output folder.
  *
  * Chromium: $SORTSCOPE_CHROMIUM, else /usr/bin/chromium (`apt-get install -y chromium`).
@@ -57,7 +60,9 @@ beforeAll(async () => {
   const study = inject('reportStudy');
   const partial = { name: 'no-circuits-no-llc', description: 'Only dataset and training (a stage that has not run yet).', dirs: { dataset: study.experiments[1].dirs.dataset, train: study.experiments[1].dirs.train, llc: join(study.root, 'artifacts/llc/not-run') } };
   outDir = mkdtempSync(join(tmpdir(), 'ss-report-browser-'));
-  const { files } = await runReport({ experiments: [...study.experiments, partial], outDir, quiet: true, figures: false, gifs: false });
+  // a 4-experiment study (two more runs under other names) and one whose later stages are missing
+  const copies = study.experiments.map((e) => ({ ...e, name: `${e.name}/seed=2` }));
+  const { files } = await runReport({ experiments: [...study.experiments, ...copies, partial], outDir, quiet: true, figures: false, gifs: false });
 
   html = files.html;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -81,7 +86,7 @@ describe('report in Chromium', () => {
   });
 
   it('renders every chart as a non-empty SVG', async () => {
-    expect(specIds.length).toBeGreaterThanOrEqual(2 * 12 + 3 + 2); // two full experiments, three overlays, the partial one's training charts
+    expect(specIds.length).toBe(4 * 12 + 3 + 2); // four full experiments, three overlays, the partial one's training charts
     const drawn = (await page.evaluate(`Array.from(document.querySelectorAll('div.chart')).map((d) => {
       const svg = d.querySelector('svg');
       const marks = svg ? svg.querySelectorAll('g[class*="mark-"] path, g[class*="mark-"] line').length : 0;
@@ -98,7 +103,7 @@ describe('report in Chromium', () => {
     const notices = await page.locator('#exp-no-circuits-no-llc .notice').allTextContents();
     expect(notices.join('\n')).toMatch(/circuits missing: no circuits artifacts given/);
     expect(notices.join('\n')).toMatch(/llc missing: llc\/not-run does not exist/);
-    expect(await page.locator('#exp-no-circuits-no-llc figure.unavailable').count()).toBe(11);
+    expect(await page.locator('#exp-no-circuits-no-llc figure.unavailable').count()).toBe(10);
     expect(await page.locator('#exp-no-circuits-no-llc').textContent()).toMatch(/no LLC estimates: stage boundaries .* cannot be marked/);
   });
 
@@ -147,6 +152,82 @@ describe('report in Chromium', () => {
     expect(slider).toBeGreaterThan(0); // the slider follows the animation
   });
 
+  it('draws only readable LLC estimates as data: the axis spans them, the others are ▼ on its bottom edge', async () => {
+    const r = (await page.evaluate(`(() => {
+      const spec = JSON.parse(document.getElementById('report-specs').textContent)['study--llc'];
+      const rows = spec.data.values;
+      const readable = rows.filter((x) => x.readable);
+      const marks = (i) => document.querySelectorAll('#study--llc g.layer_' + i + '_marks path').length;
+      return { y: window.reportViews['study--llc'].scale('y').domain(), maxHi: Math.max(...readable.map((x) => x.hi)), readable: readable.length, unreadable: rows.length - readable.length, points: marks(2), edge: marks(3) };
+    })()`)) as { y: number[]; maxHi: number; readable: number; unreadable: number; points: number; edge: number };
+    expect(r.readable).toBeGreaterThan(0);
+    expect(r.points).toBe(r.readable);
+    expect(r.edge).toBe(r.unreadable);
+    expect(r.y[1]).toBeCloseTo(1.1 * r.maxHi, 6);
+  });
+
+  it('zooms and pans with the wheel and a drag, and double-click resets', async () => {
+    const id = 'study--llc';
+    const x = () => page.evaluate(`window.reportViews[${JSON.stringify(id)}].scale('x').domain()`) as Promise<number[]>;
+    const before = await x();
+    await page.locator(`[id="${id}"]`).scrollIntoViewIfNeeded();
+    const b2 = (await page.locator(`[id="${id}"] svg.marks`).boundingBox())!;
+    await page.mouse.move(b2.x + b2.width * 0.35, b2.y + b2.height * 0.5);
+    await page.mouse.wheel(0, -400);
+    await expect.poll(async () => (await x())[1] - (await x())[0]).toBeLessThan(before[1] - before[0]);
+    await page.mouse.dblclick(b2.x + b2.width * 0.35, b2.y + b2.height * 0.5);
+    await expect.poll(x).toEqual(before);
+  });
+
+  it('a legend click shows one experiment alone; the run filter keeps the runs whose name matches', async () => {
+    const id = 'study--accuracy';
+    await page.locator(`[id="${id}"]`).scrollIntoViewIfNeeded();
+    const opacities = () => page.evaluate(`Array.from(document.querySelectorAll('[id="${id}"] g.mark-line path')).map((p) => Number(p.getAttribute('opacity') ?? p.style.opacity ?? 1))`) as Promise<number[]>;
+    const runs = (await opacities()).length;
+    expect(runs).toBe(5); // four full runs and the training-only one
+    expect((await opacities()).every((o) => o === 1)).toBe(true);
+    await page.locator(`[id="${id}"] g.role-legend-symbol path`).first().click();
+    await expect.poll(async () => (await opacities()).filter((o) => o < 0.5).length).toBe(runs - 1); // one picked
+    await page.locator(`[id="${id}"] svg.marks`).dblclick({ position: { x: 5, y: 5 } }); // back to all
+    await expect.poll(async () => (await opacities()).every((o) => o === 1)).toBe(true);
+    const lines = () => page.evaluate(`document.querySelectorAll('[id="${id}"] g.mark-line path').length`) as Promise<number>;
+    await page.locator(`[data-chart="${id}"] input[type=text]`).fill('SEED=2');
+    await expect.poll(lines).toBe(2);
+    await page.locator(`[data-chart="${id}"] input[type=text]`).fill('');
+    await expect.poll(lines).toBe(runs);
+  });
+
+  it('shows the SGLD traces of any estimated checkpoint from its selector', async () => {
+    const id = 'clean--llc-traces';
+    const select = page.locator(`[data-chart="${id}"] select`);
+    const spec = JSON.parse((await page.evaluate(`document.getElementById('report-specs').textContent`)) as string)[id];
+    const steps = [...new Set(spec.datasets.traces.map((t: { step: number }) => t.step))] as number[];
+    expect(steps.length).toBeGreaterThan(1);
+    expect(await select.locator('option').allTextContents()).toEqual(steps.map((s) => `step ${s}`));
+    expect(await select.inputValue()).toBe(String(steps.at(-1)));
+    const paths = () => page.evaluate(`Array.from(document.querySelectorAll('[id="${id}"] g.mark-line path')).map((p) => p.getAttribute('d')).join('|')`) as Promise<string>;
+    const last = await paths();
+    await select.selectOption(String(steps[0]));
+    await expect.poll(paths).not.toBe(last);
+    await select.selectOption(String(steps.at(-1)));
+    await expect.poll(paths).toBe(last);
+  });
+
+  it('downloads a chart\'s data as CSV and JSON, made in the page', async () => {
+    const id = 'study--llc';
+    const spec = JSON.parse((await page.evaluate(`document.getElementById('report-specs').textContent`)) as string)[id];
+    const fig = page.locator(`figure[data-chart="${id}"]`);
+    const [csv] = await Promise.all([page.waitForEvent('download'), fig.locator('a[data-download=csv]').click()]);
+    expect(csv.suggestedFilename()).toBe(`${id}.csv`);
+    const lines = readFileSync((await csv.path())!, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0].split(',').slice(0, 3)).toEqual(['experiment', 'step', 'mean']);
+    expect(lines.length - 1).toBe(spec.data.values.length);
+    expect(lines[1].split(',')[2]).toBe(String(spec.data.values[0].mean));
+    const [json] = await Promise.all([page.waitForEvent('download'), fig.locator('a[data-download=json]').click()]);
+    expect(JSON.parse(readFileSync((await json.path())!, 'utf8')).chart).toEqual(spec.data.values);
+    expect(blocked).toEqual([]);
+  });
+
   it('saves a screenshot', async () => {
     mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
     const slider = page.locator('[data-chart="clean--circuits"] input[type=range]');
@@ -189,7 +270,7 @@ describe('report layout in Chromium', () => {
         for (const f of sized) expect(Math.abs(f.width - 38 - f.svg), f.id).toBeLessThanOrEqual(2);
         // and the fixed-size ones (concatenations) fit their cells too, without scrolling
         for (const f of figs) expect({ id: f.id, svg: f.svg <= f.width, scrolls: f.scrolls }).toEqual({ id: f.id, svg: true, scrolls: false });
-        // (b) nothing wider than the window; the summary table fits or scrolls inside its own box
+        // (b) nothing wider than the window; the summary table fits without scrolling
         const table = (await p.evaluate(`(() => {
           const wrap = document.querySelector('.summary-wrap');
           return { page: document.documentElement.scrollWidth, right: wrap.getBoundingClientRect().right, scroll: wrap.scrollWidth, client: wrap.clientWidth, overflow: getComputedStyle(wrap).overflowX };
@@ -197,15 +278,28 @@ describe('report layout in Chromium', () => {
         expect(table.page).toBeLessThanOrEqual(width);
         expect(table.right).toBeLessThanOrEqual(width);
         expect(table.overflow).toBe('auto');
+        expect(table.scroll, 'the summary table scrolls sideways').toBeLessThanOrEqual(table.client);
+        // no legend is cut off: every legend lies inside its chart's SVG, and none elides entries
+        const legends = (await p.evaluate(`Array.from(document.querySelectorAll('div.chart svg.marks')).flatMap((svg) => {
+          const s = svg.getBoundingClientRect();
+          return Array.from(svg.querySelectorAll('g.role-legend')).map((g) => {
+            const r = g.getBoundingClientRect();
+            const inside = r.left >= s.left - 1 && r.right <= s.right + 1 && r.top >= s.top - 1 && r.bottom <= s.bottom + 1;
+            const elided = Array.from(g.querySelectorAll('text')).some((t) => /\u2026|entries/.test(t.textContent));
+            return { id: svg.closest('div.chart').id, inside, elided };
+          });
+        })`)) as { id: string; inside: boolean; elided: boolean }[];
+        expect(legends.length).toBeGreaterThan(20);
+        for (const l of legends) expect(l).toEqual({ id: l.id, inside: true, elided: false });
         // (c) the contents bar stays at the top when scrolled, and a link lands below it
         const nav = p.locator('nav.contents');
-        expect(await nav.locator('a').allTextContents()).toEqual(['Summary', 'clean', 'token-noise', 'no-circuits-no-llc', 'How to read this report']);
+        expect(await nav.locator('a').allTextContents()).toEqual(['Summary', 'clean', 'token-noise', 'clean/seed=2', 'token-noise/seed=2', 'no-circuits-no-llc', 'How to read this report']);
         await p.evaluate('window.scrollTo(0, 5000)');
         expect(await p.evaluate('scrollY')).toBe(5000);
         const bar = (await p.evaluate(`(() => { const r = document.querySelector('nav.contents').getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; })()`)) as { top: number; bottom: number };
         expect(bar.top).toBe(0);
         expect(bar.bottom).toBeGreaterThan(20);
-        await nav.getByRole('link', { name: 'token-noise' }).click();
+        await nav.getByRole('link', { name: 'token-noise', exact: true }).click();
         await expect.poll(() => p.evaluate(`document.querySelector('#exp-token-noise h2').getBoundingClientRect().top`)).toBeGreaterThanOrEqual(bar.bottom);
         expect(await p.evaluate(`document.querySelector('#exp-token-noise h2').getBoundingClientRect().top`)).toBeLessThan(200);
         // (d) a screenshot of the whole page

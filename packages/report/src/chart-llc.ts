@@ -1,12 +1,14 @@
 /**
  * LLC charts of one experiment: λ̂ over log(1 + step) per target (mean ± std over chains as a
- * band; checkpoints with flagged chains drawn as crosses, their flags in the tooltip; the SGLD
- * calibration in the subtitle), the mean MALA acceptance with the healthy range of the flags, and
+ * band; only readable estimates as data, the others marked on the bottom edge with their reason
+ * in the tooltip; the SGLD calibration in the subtitle), the mean MALA acceptance with the healthy range of the flags, and
  * the L2 norm of every tensor of the checkpoints (what the devinterp estimator tracked; docs/llc.md).
  */
 import { ACCEPTANCE_RANGE } from '@sortscope/llc';
 import { HEIGHT, stageRules, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
 import type { StageBoundary } from './changepoints.ts';
+import { legendToggle, zoomParam } from './chart-interact.ts';
+import { llcLayers } from './chart-llc-layers.ts';
 import { sig } from './format.ts';
 import type { LlcModel } from './model.ts';
 
@@ -46,52 +48,42 @@ export function calibrationLine(c: LlcModel['config'], rows: LlcModel['rows'] = 
   return `${head}: nβ = ${nbeta}, γ = ${gamma}, ${step}, B = ${c.batch_size}, ${c.chains} chains × ${draws} draws${canonical ? ' (λ̂ from the last half)' : ''}${burn}${every}`;
 }
 
-/** `stagesFit`: which estimates the stage boundaries were fitted through (model.ts stagesOf), said in the subtitle */
+/**
+ * λ̂ per checkpoint and target: readable estimates as the data, the others as ▼ on the bottom edge
+ * (chart-llc-layers.ts). Drag to pan, wheel to zoom, click a target in the legend to show it alone.
+ * `stagesFit`: which estimates the stage boundaries were fitted through (model.ts stagesOf), said in the subtitle.
+ */
 export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep: number, stagesFit: string | null = null): VlSpec {
-  const rows = l.rows.map((r) => ({ ...r, chains: r.flagged > 0 ? 'some flagged' : 'none flagged', marker_size: r.flagged > 0 ? 110 : 40 }));
   const x = timeX('step', maxStep);
   const color = { field: 'target', type: 'nominal', title: 'target' };
-  const flagLine = `${l.flagged_chains} of ${l.total_chains} chains flagged (crosses; hover for the flags)`;
+  const unreadable = l.rows.filter((r) => !r.readable).length;
+  const flagLine = `${l.flagged_chains} of ${l.total_chains} chains flagged; ${unreadable ? `${unreadable} of ${l.rows.length} estimates cannot be read (▼ on the bottom edge; hover for why)` : `all ${l.rows.length} estimates readable`}`;
   const stagesLine = stagesFit ? [`stage boundaries (dashed): target all, ${stagesFit}`] : [];
-  // the axis spans the readable estimates (no blocking flag, λ̂ > 0) when there are any: the
-  // negative λ̂ of checkpoints that are not minima (often −10⁴) would flatten them; those are clipped and counted
-  const readable = l.rows.filter((r) => r.flagged === 0 && r.mean > 0);
-  const yDomain = readable.length ? [Math.min(0, ...readable.map((r) => r.lo)), 1.1 * Math.max(...readable.map((r) => r.hi))] : null;
-  const outside = yDomain ? l.rows.filter((r) => r.mean < yDomain[0] || r.mean > yDomain[1]).length : 0;
-  const clipLine = outside ? [`${outside} unreadable estimate(s) below or above the axis (negative λ̂: checkpoints that are not minima; all are in estimates.arrow)`] : [];
-  const y = (field: string) => ({ field, type: 'quantitative', title: 'LLC λ̂', ...(yDomain ? { scale: { domain: yDomain } } : {}) });
-  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`, ...stagesLine, ...clipLine], {
+  const { values, layers } = llcLayers(l.rows, {
+    x,
+    color,
+    series: 'target',
+    picking: true,
+    params: [zoomParam(), legendToggle('target')],
+    tooltip: [
+      { field: 'target', type: 'nominal' },
+      { field: 'step', type: 'quantitative' },
+      { field: 'mean', type: 'quantitative', title: 'λ̂ mean', format: '.4~g' },
+      { field: 'std', type: 'quantitative', title: 'λ̂ std over chains', format: '.3~g' },
+      { field: 'se', type: 'quantitative', title: 'λ̂ standard error (with L(w*))', format: '.3~g' },
+      { field: 'n_ok', type: 'quantitative', title: 'chains without NaN' },
+      { field: 'acceptance', type: 'quantitative', title: 'MALA acceptance', format: '.3f' },
+      { field: 'draws', type: 'quantitative', title: 'draws per chain' },
+      { field: 'rhat', type: 'quantitative', title: 'split-R̂', format: '.3f' },
+      { field: 'decrement', type: 'quantitative', title: 'Newton decrement of the loss at w0', format: '.4~g' },
+      { field: 'flags', type: 'nominal', title: 'flags (advisory ones included)' },
+    ],
+  });
+  return topLevel('Local learning coefficient (LLC)', [calibrationLine(l.config, l.rows), `band: mean ± std over chains; ${flagLine}`, ...stagesLine], {
     width: WIDTH,
     height: HEIGHT,
-    data: { values: rows },
-    layer: [
-      { mark: { type: 'area', opacity: 0.2, clip: true }, encoding: { x, y: y('lo'), y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', clip: true }, encoding: { x, y: y('mean'), color } },
-      {
-        mark: { type: 'point', filled: true, opacity: 1, clip: true },
-        encoding: {
-          x,
-          y: y('mean'),
-          color,
-          shape: { field: 'chains', type: 'nominal', title: 'chains', scale: { domain: ['none flagged', 'some flagged'], range: ['circle', 'cross'] } },
-          size: { field: 'marker_size', type: 'quantitative', scale: null, legend: null },
-          tooltip: [
-            { field: 'target', type: 'nominal' },
-            { field: 'step', type: 'quantitative' },
-            { field: 'mean', type: 'quantitative', title: 'λ̂ mean', format: '.4~g' },
-            { field: 'std', type: 'quantitative', title: 'λ̂ std over chains', format: '.3~g' },
-            { field: 'se', type: 'quantitative', title: 'λ̂ standard error (with L(w*))', format: '.3~g' },
-            { field: 'n_ok', type: 'quantitative', title: 'chains without NaN' },
-            { field: 'acceptance', type: 'quantitative', title: 'MALA acceptance', format: '.3f' },
-            { field: 'draws', type: 'quantitative', title: 'draws per chain' },
-            { field: 'rhat', type: 'quantitative', title: 'split-R̂', format: '.3f' },
-            { field: 'decrement', type: 'quantitative', title: 'Newton decrement of the loss at w0', format: '.4~g' },
-            { field: 'flags', type: 'nominal', title: 'flags' },
-          ],
-        },
-      },
-      stageRules(boundaries, maxStep),
-    ],
+    data: { values },
+    layer: [...layers, stageRules(boundaries, maxStep)],
   });
 }
 
@@ -127,8 +119,9 @@ export function normsSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxSt
         mark: { type: 'line', point: true },
         encoding: {
           x: timeX('step', maxStep),
-          y: { field: 'norm', type: 'quantitative', scale: { type: 'log' }, title: 'L2 norm' },
-          color: { field: 'tensor', type: 'nominal', title: 'tensor' },
+          y: { field: 'norm', type: 'quantitative', scale: { type: 'log' }, title: 'L2 norm', axis: { labelExpr: "datum.value >= 0.01 && datum.value < 1e5 ? format(datum.value, '~g') : format(datum.value, '.0e')" } },
+          // one colour per tensor (up to 20), the legend in columns under the chart so no entry is cut off
+          color: { field: 'tensor', type: 'nominal', title: 'tensor', scale: { scheme: 'category20' }, legend: { orient: 'bottom', columns: 3, symbolLimit: 0, labelLimit: 180 } },
           tooltip: [{ field: 'tensor', type: 'nominal' }, { field: 'step', type: 'quantitative' }, { field: 'norm', type: 'quantitative', format: '.4~g' }],
         },
       },
@@ -137,41 +130,37 @@ export function normsSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxSt
   });
 }
 
-/** Each chain's running λ̂ (the estimate had it stopped at that draw: nβ × the mean over the last half so far). */
-export function runningSpec(l: LlcModel): VlSpec {
-  const step = l.traces[0]?.step;
-  const rows = l.traces.filter((t) => t.running !== null);
-  return topLevel('Running λ̂', [`each chain's λ̂ had it stopped at that draw (nβ × the mean of the last half of its draws so far), checkpoint at step ${step}; converged chains level off together`], {
+/**
+ * devinterp's plot_trace at any estimated checkpoint (a selector under the chart; the last one
+ * first): each chain's minibatch loss above L(w0) per draw (a healthy chain rises from 0 and
+ * flattens) and its running λ̂ (the estimate had it stopped at that draw: nβ × the mean of the
+ * last half of its draws so far; converged chains level off together). One data set for both.
+ */
+export function tracesSpec(l: LlcModel): VlSpec {
+  const steps = [...new Set(l.traces.map((t) => t.step))].sort((a, b) => a - b);
+  const last = steps.at(-1) ?? 0;
+  const targets = new Set(l.traces.map((t) => t.target)).size;
+  const hasRunning = l.traces.some((t) => t.running !== null);
+  const pick = { filter: 'datum.step == trace_step' };
+  const common = (field: string, title: string): VlSpec => ({
     width: WIDTH,
-    height: HEIGHT,
-    data: { values: rows },
+    height: Math.round(HEIGHT * 0.8),
+    data: { name: 'traces' },
+    transform: field === 'running' ? [pick, { filter: 'isValid(datum.running)' }] : [pick],
     mark: { type: 'line', opacity: 0.8, strokeWidth: 1 },
     encoding: {
       x: { field: 'draw', type: 'quantitative', title: 'draw' },
-      y: { field: 'running', type: 'quantitative', title: 'running λ̂', scale: { zero: false } },
+      y: { field, type: 'quantitative', title, scale: { zero: false } },
       color: { field: 'chain', type: 'nominal', title: 'chain' },
-      strokeDash: { field: 'target', type: 'nominal', title: 'target' },
+      strokeDash: { field: 'target', type: 'nominal', title: 'target', legend: targets > 1 ? {} : null },
       detail: [{ field: 'target' }],
-      tooltip: [{ field: 'target', type: 'nominal' }, { field: 'chain', type: 'nominal' }, { field: 'draw', type: 'quantitative' }, { field: 'running', type: 'quantitative', title: 'running λ̂', format: '.4~g' }],
+      tooltip: [{ field: 'target', type: 'nominal' }, { field: 'chain', type: 'nominal' }, { field: 'step', type: 'quantitative', title: 'checkpoint step' }, { field: 'draw', type: 'quantitative' }, { field, type: 'quantitative', title, format: '.4~g' }],
     },
   });
-}
-
-export function tracesSpec(l: LlcModel): VlSpec {
-  const step = l.traces[0]?.step;
-  const init = l.rows.filter((r) => r.step === step);
-  return topLevel('SGLD loss traces', [`each chain's minibatch loss above L(w0) at each draw (on the draw's own minibatch where the control variate ran), checkpoint at step ${step} (devinterp's plot_trace); a healthy chain rises from 0 and flattens`], {
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: l.traces },
-    mark: { type: 'line', opacity: 0.8, strokeWidth: 1 },
-    encoding: {
-      x: { field: 'draw', type: 'quantitative', title: 'draw' },
-      y: { field: 'loss', type: 'quantitative', title: 'loss above L(w0) (nats per token)', scale: { zero: false } },
-      color: { field: 'chain', type: 'nominal', title: 'chain' },
-      strokeDash: { field: 'target', type: 'nominal', title: 'target', legend: init.length > 1 ? {} : null },
-      detail: [{ field: 'target' }],
-      tooltip: [{ field: 'target', type: 'nominal' }, { field: 'chain', type: 'nominal' }, { field: 'draw', type: 'quantitative' }, { field: 'loss', type: 'quantitative', format: '.4~g' }],
-    },
+  const which = steps.length > 1 ? `checkpoint: step ${last} first; pick any of the ${steps.length} estimated ones in the page's selector` : `checkpoint at step ${last}`;
+  return topLevel('SGLD traces and running λ̂', [`${which}. Top: each chain's minibatch loss above L(w0) per draw (on the draw's own minibatch where the control variate ran); a healthy chain rises from 0 and flattens. Bottom: each chain's running λ̂ (nβ × the mean of the last half of its draws so far); converged chains level off together`], {
+    params: [{ name: 'trace_step', value: last, ...(steps.length > 1 ? { bind: { input: 'select', options: steps, labels: steps.map((s) => `step ${s}`), name: 'checkpoint ' } } : {}) }],
+    datasets: { traces: l.traces },
+    vconcat: [common('loss', 'loss above L(w0) (nats per token)'), ...(hasRunning ? [common('running', 'running λ̂')] : [])],
   });
 }

@@ -8,6 +8,7 @@ import { stepTicks, type VlSpec } from './chart-common.ts';
 import { lossSpec } from './chart-training.ts';
 import { llcSpec } from './chart-llc.ts';
 import { type ChartEntry, experimentCharts, studyCharts } from './charts.ts';
+import { stableColours } from './colours.ts';
 import { pageSpec } from './html.ts';
 import { loadExperiment } from './load.ts';
 import { buildReportModel, type StudyModel } from './model.ts';
@@ -34,7 +35,7 @@ function views(spec: Any): Any[] {
 describe('chart specs', () => {
   it('every chart of the study compiles to Vega without a Vega-Lite warning', () => {
     const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
-    expect(all.length).toBe(2 * 13 + 2 + 3);
+    expect(all.length).toBe(2 * 12 + 2 + 3);
     for (const c of all) expect(() => toVega(c.spec!, c.id)).not.toThrow();
   });
 
@@ -42,13 +43,13 @@ describe('chart specs', () => {
     const all = [...charts.flat(), ...studyCharts(study)].filter((c) => c.spec);
     for (const c of all) {
       const page = pageSpec(c.spec!);
-      const concat = ['hconcat', 'concat'].some((k) => k in c.spec!);
+      const concat = ['hconcat', 'vconcat', 'concat'].some((k) => k in c.spec!);
       expect(page.width, c.id).toBe(concat ? undefined : 'container');
       if (!concat) expect(page.autosize).toEqual({ type: 'fit-x', contains: 'padding' });
       expect({ ...page, width: c.spec!.width, autosize: c.spec!.autosize }).toEqual(c.spec); // nothing else changes
       expect(() => toVega(page, c.id)).not.toThrow();
     }
-    expect(all.filter((c) => pageSpec(c.spec!).width === 'container').length).toBe(2 * 11 + 2 + 3);
+    expect(all.filter((c) => pageSpec(c.spec!).width === 'container').length).toBe(2 * 9 + 2 + 3); // not the heatmaps, symmetry and traces (concatenations)
   });
 
   it('puts steps on a symlog axis with 0 and draws the stage boundaries on every time axis', () => {
@@ -61,7 +62,7 @@ describe('chart specs', () => {
       { step_before: 9, step_after: 12, step_mid: mid(9, 12), slope_change: -2 },
     ];
     const e = { ...base, stages: { ...base.stages!, boundaries: b } };
-    for (const c of experimentCharts(e).filter((x) => x.spec && x.file !== 'circuits' && x.file !== 'llc-traces' && x.file !== 'llc-running')) { // traces run over draws, not steps
+    for (const c of experimentCharts(e).filter((x) => x.spec && x.file !== 'circuits' && x.file !== 'llc-traces')) { // traces run over draws, not steps
       const vs = views(c.spec!);
       const timeAxes = vs.filter((v) => v.encoding?.x?.scale?.type === 'symlog' && v.encoding.x.field === 'step');
       expect(timeAxes.length, c.id).toBeGreaterThan(0);
@@ -97,39 +98,70 @@ describe('chart specs', () => {
     expect(Math.min(...draws)).toBeGreaterThanOrEqual(cfg.draws);
     expect(c.title.subtitle.join(' ')).toContain(`B = ${cfg.batch_size}, ${cfg.chains} chains × ${shown} draws`);
     expect(c.title.subtitle.join(' ')).toMatch(cfg.method === 'sgld' ? /SGLD on the raw weights/ : /SGLD on the canonical form/);
-    const points = views(c).find((v) => v.mark?.type === 'point')!;
-    expect(points.encoding.shape.scale).toEqual({ domain: ['none flagged', 'some flagged'], range: ['circle', 'cross'] });
-    expect(points.encoding.tooltip.map((t: Any) => t.field)).toContain('flags');
+    // readable estimates are the data (band, line, points); the others ▼ on the bottom edge with their reason
+    const vs = views(c);
+    const readableLayers = vs.filter((v) => v.transform?.some((t: Any) => t.filter === 'datum.readable'));
+    expect(readableLayers.map((v) => v.mark.type)).toEqual(['area', 'line', 'point']);
+    const edge = vs.find((v) => v.transform?.some((t: Any) => t.filter === '!datum.readable'))!;
+    expect(edge.mark.shape).toBe('triangle-down');
+    expect(edge.encoding.y.field).toBe('edge');
+    expect(edge.encoding.tooltip.map((t: Any) => t.field)).toContain('reason');
+    expect(readableLayers[2].encoding.tooltip.map((t: Any) => t.field)).toContain('flags');
     const rows = c.data.values as Any[];
-    expect(rows.filter((r) => r.flagged > 0).every((r) => r.chains === 'some flagged' && /chain \d+: /.test(r.flags))).toBe(true);
-    expect(rows.filter((r) => r.flagged === 0).every((r) => r.chains === 'none flagged' && r.flags === 'none')).toBe(true);
-    expect(views(c).find((v) => v.mark?.type === 'area')!.encoding.y2.field).toBe('hi');
+    expect(rows.filter((r) => r.flagged > 0).every((r) => !r.readable && /chain \d+: /.test(r.flags) && !/^λ̂/.test(r.reason))).toBe(true);
+    expect(rows.filter((r) => r.readable).every((r) => r.flagged === 0 && r.mean > 0 && r.reason === 'readable')).toBe(true);
+    expect(rows.every((r) => r.edge === rows[0].edge)).toBe(true);
+    expect(readableLayers[0].encoding.y2.field).toBe('hi');
+    // zoom and pan, and the legend toggle, on the line layer
+    expect(readableLayers[1].params.map((p: Any) => p.name)).toEqual(['zoom', 'pick']);
   });
 
-  it('the LLC axis spans the readable estimates and says how many others it clips', () => {
+  it('the LLC axis spans the readable estimates; the others sit on its bottom edge with their reason', () => {
     const base = study.experiments[0].llc!;
-    const row = (step: number, mean: number, flagged: number) => ({ ...base.rows[0], step, target: 'all', mean, std: 1, lo: mean - 1, hi: mean + 1, flagged });
-    const l = { ...base, rows: [row(1, -30000, 4), row(2, -500, 2), row(3, 150, 0), row(4, 180, 0)] };
+    const row = (step: number, mean: number, flagged: number) => ({ ...base.rows[0], step, target: 'all', mean, std: 1, lo: mean - 1, hi: mean + 1, flagged, readable: flagged === 0 && mean > 0, reason: flagged ? `not_minimum (${flagged} of 4 chains)` : mean > 0 ? 'readable' : `λ̂ ${mean} ≤ 0` });
+    const l = { ...base, rows: [row(1, -30000, 4), row(2, -500, 2), row(3, 150, 0), row(4, 180, 0), row(5, -2, 0)] };
     const spec = llcSpec(l, null, 10) as Any;
-    const points = views(spec).find((v) => v.mark?.type === 'point')!;
+    const points = views(spec).find((v) => v.mark?.type === 'point' && v.transform?.[0]?.filter === 'datum.readable')!;
     expect(points.encoding.y.scale.domain).toEqual([0, 1.1 * 181]);
     expect(points.mark.clip).toBe(true);
-    expect(spec.title.subtitle.join(' ')).toMatch(/2 unreadable estimate\(s\) below or above the axis/);
-    expect((llcSpec({ ...base, rows: [row(1, -5, 1)] }, null, 10) as Any).layer[2].encoding.y.scale).toBeUndefined(); // nothing readable: the axis fits everything
+    const values = spec.data.values as Any[];
+    expect(values.filter((r) => !r.readable).map((r) => [r.step, r.edge, r.reason])).toEqual([[1, 0, 'not_minimum (4 of 4 chains)'], [2, 0, 'not_minimum (2 of 4 chains)'], [5, 0, 'λ̂ -2 ≤ 0']]);
+    expect(spec.title.subtitle.join(' ')).toMatch(/3 of 5 estimates cannot be read \(▼ on the bottom edge; hover for why\)/);
+    // nothing readable: a unit axis with every estimate on its edge
+    const none = llcSpec({ ...base, rows: [row(1, -5, 1)] }, null, 10) as Any;
+    expect(none.data.values[0].edge).toBe(0);
+    expect(views(none).find((v) => v.mark?.type === 'line')!.encoding.y.scale.domain).toEqual([0, 1]);
   });
 
-  it('draws every chain\'s SGLD loss trace at the last estimated checkpoint', () => {
+  it('the study LLC chart draws readable estimates only, in stable colours, with the run filter', () => {
+    const spec = studyCharts(study).find((c) => c.file === 'llc')!.spec as Any;
+    const rows = spec.data.values as Any[];
+    const want = study.experiments.flatMap((e) => (e.llc?.rows ?? []).filter((r) => r.target === 'all'));
+    expect(rows.length).toBe(want.length);
+    expect(rows.filter((r) => r.readable).length).toBe(want.filter((r) => r.readable).length);
+    expect(spec.params.map((p: Any) => p.name)).toEqual(['run_filter']);
+    const vs = views(spec).filter((v) => v.mark);
+    for (const v of vs) expect(v.transform[0].filter, v.mark.type).toMatch(/^run_filter == ''/);
+    const colour = vs[0].encoding.color.scale;
+    expect(colour.domain).toEqual(study.experiments.filter((e) => e.llc).map((e) => e.name));
+    expect(colour.range).toEqual(stableColours(colour.domain));
+  });
+
+  it('draws every chain\'s SGLD loss trace and running λ̂ at any estimated checkpoint, the last one first', () => {
     const l = study.experiments[0].llc!;
     const c = charts[0].find((x) => x.file === 'llc-traces')!.spec as Any;
-    const last = Math.max(...l.rows.map((r) => r.step));
-    expect(new Set(l.traces.map((t) => t.step))).toEqual(new Set([last]));
-    expect(new Set(l.traces.map((t) => `${t.target}/${t.chain}`)).size).toBe(l.rows.filter((r) => r.step === last).length * study.experiments[0].llc!.config.chains);
-    expect(c.encoding.x.field).toBe('draw');
-    expect(c.data.values.length).toBe(l.traces.length);
-    // the running λ̂ of each chain ends at that chain's λ_c (the last half of all its draws)
-    const running = charts[0].find((x) => x.file === 'llc-running')!.spec as Any;
-    expect(running.encoding.y.field).toBe('running');
-    expect(running.data.values.length).toBeGreaterThan(0);
+    const steps = [...new Set(l.rows.map((r) => r.step))].sort((a, b) => a - b);
+    expect([...new Set(l.traces.map((t) => t.step))].sort((a, b) => a - b)).toEqual(steps);
+    for (const s of steps) expect(new Set(l.traces.filter((t) => t.step === s).map((t) => `${t.target}/${t.chain}`)).size).toBe(l.rows.filter((r) => r.step === s).length * l.config.chains);
+    const param = c.params[0];
+    expect(param.value).toBe(steps.at(-1));
+    if (steps.length > 1) expect(param.bind.options).toEqual(steps);
+    expect(c.datasets.traces.length).toBe(l.traces.length);
+    expect(c.vconcat.map((v: Any) => v.encoding.y.field)).toEqual(['loss', 'running']);
+    for (const v of c.vconcat) expect(v.transform[0]).toEqual({ filter: 'datum.step == trace_step' });
+    // experiments beyond max_heatmap_experiments keep the last checkpoint's traces only
+    const small = buildReportModel(inject('reportStudy').experiments.map((e) => loadExperiment(e, 'raw-normalised')), ReportConfigSchema.parse({ max_heatmap_experiments: 0 }));
+    expect(new Set(small.experiments[0].llc!.traces.map((t) => t.step))).toEqual(new Set([steps.at(-1)]));
   });
 
   it('draws the norm of every tensor of every estimated checkpoint on a log axis', () => {

@@ -6,7 +6,7 @@ import { maxStepOf, type VlSpec } from './chart-common.ts';
 import { ablationSpec, attentionSpec, measuresSpec, overlapSpec, regionsSpec } from './chart-circuits.ts';
 import { heatmapSpec } from './chart-heatmap.ts';
 import { DIAGNOSE_SWEEPS, diagnoseSpec } from './chart-diagnose.ts';
-import { acceptanceSpec, llcSpec, normsSpec, runningSpec, tracesSpec } from './chart-llc.ts';
+import { acceptanceSpec, llcSpec, normsSpec, tracesSpec } from './chart-llc.ts';
 import { studyAccuracySpec, studyLlcSpec, studyLossSpec } from './chart-study.ts';
 import { accuracySpec, lossSpec } from './chart-training.ts';
 import type { ExperimentModel, StudyModel } from './model.ts';
@@ -59,10 +59,9 @@ export function experimentCharts(e: ExperimentModel): ChartEntry[] {
   return [
     entry('loss', 'Loss', 'Minibatch loss and each evaluation set at the checkpoints, against the Bayes loss of the training data.', t && lossSpec(t, b), noTrain),
     entry('accuracy', 'Accuracy', 'Token and sequence accuracy of each evaluation set at the checkpoints.', t && accuracySpec(t, b), noTrain),
-    entry('llc', 'LLC', 'Local learning coefficient per checkpoint and target, with the SGLD settings used; crosses mark checkpoints where a chain was flagged.', l && llcSpec(l, b, maxStep, e.stages_fit), noLlc),
+    entry('llc', 'LLC', 'Local learning coefficient per checkpoint and target, with the SGLD settings used; only readable estimates are drawn as data, the others (a chain flagged, or λ̂ ≤ 0) as ▼ on the bottom edge, their reason on hover.', l && llcSpec(l, b, maxStep, e.stages_fit), noLlc),
     entry('llc-acceptance', 'SGLD acceptance', 'Mean MALA acceptance probability of the SGLD chains (a diagnostic of the step size).', l && acceptanceSpec(l, b, maxStep), noLlc),
-    entry('llc-traces', 'SGLD traces', 'Minibatch loss above L(w0) of every SGLD chain at the last estimated checkpoint.', l && l.traces.length ? tracesSpec(l) : null, l ? 'No traces recorded' : noLlc),
-    entry('llc-running', 'Running λ̂', 'Each chain’s running λ̂ at the last estimated checkpoint: whether the chains settled.', l && l.traces.some((t) => t.running !== null) ? runningSpec(l) : null, l ? 'No traces recorded' : noLlc),
+    entry('llc-traces', 'SGLD traces', 'Minibatch loss above L(w0) and running λ̂ of every SGLD chain at a chosen estimated checkpoint: whether the chains settled.', l && l.traces.length ? tracesSpec(l) : null, l ? 'No traces recorded' : noLlc),
     entry('llc-norms', 'Weight norms', 'L2 norm of every tensor at the checkpoints the LLC was estimated at.', l && l.norms.length ? normsSpec(l, b, maxStep) : null, l ? 'The LLC artifacts predate per-tensor norms (rerun the llc stage)' : noLlc),
     entry('circuit-symmetry', 'Circuit symmetry', 'Translational symmetry of each head’s QK and OV circuit (per-head values fall when heads split the vocabulary; docs/circuits.md).', c && measuresSpec(c, b, maxStep), noCircuits),
     entry('regions', 'Vocabulary regions', 'Contiguous runs of tokens each head copies most.', c && regionsSpec(c, b, maxStep), noCircuits),

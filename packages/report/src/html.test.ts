@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { browserLibraries } from './assets.ts';
 import { jsonForScript, reportHtml, scriptSafe } from './html.ts';
+import { PAGE_JS } from './page-assets.ts';
 import { buildReportModel } from './model.ts';
 import { ReportConfigSchema } from './schema.ts';
 
@@ -25,5 +26,10 @@ describe('html', () => {
     expect(outside).not.toMatch(/<link\b|@import|<iframe/i);
     expect(html.match(/<script data-library="([^"]+)">/g)).toEqual(libs.map((l) => `<script data-library="${l.name}@${l.version}">`));
     expect(html).toContain('<script type="application/json" id="report-specs">{}</script>');
+  });
+
+  it("the page's script is valid JavaScript as inlined (escapes in the template literal survive)", () => {
+    expect(() => new Function(scriptSafe(PAGE_JS))).not.toThrow();
+    expect(PAGE_JS).toContain("/[\",\\r\\n]/"); // the CSV quoting test, not a raw line break
   });
 });

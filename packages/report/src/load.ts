@@ -64,7 +64,7 @@ export interface LoadedLlc {
   config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma?: number; nbeta?: number; batch_size: number; chains: number; draws: number; max_draws?: number; burnin: number; steps_between_draws: number; seed: number; tilt?: boolean; preconditioner?: string };
   estimates: ReturnType<typeof readEstimates>['rows'];
   chains: ReturnType<typeof readChains>['rows'];
-  /** the SGLD traces of every chain at the last estimated checkpoint (devinterp's plot_trace): the
+  /** the SGLD traces of every chain at every estimated checkpoint (devinterp's plot_trace): the
    *  loss, L(w0) on the same minibatch (NaN without the control variate), the running λ̂; `thin`
    *  draws per point */
   traces: { step: number; target: string; chain: number; thin: number; loss: Float32Array; baseline: Float32Array; running_llc: Float32Array }[];
@@ -144,9 +144,7 @@ function loadCircuits(dir: string, want: Convention, notes: string[]): LoadedCir
 function loadLlc(dir: string): LoadedLlc {
   const est = readEstimates(join(dir, LLC_FILES.estimates));
   const chains = readChains(join(dir, LLC_FILES.chains));
-  const all = readTraces(join(dir, LLC_FILES.traces)).rows;
-  const lastStep = Math.max(...all.map((r) => r.step));
-  const traces = all.filter((r) => r.step === lastStep).map((r) => ({ step: r.step, target: r.target, chain: r.chain, thin: r.thin, loss: r.loss, baseline: r.baseline, running_llc: r.running_llc }));
+  const traces = readTraces(join(dir, LLC_FILES.traces)).rows.map((r) => ({ step: r.step, target: r.target, chain: r.chain, thin: r.thin, loss: r.loss, baseline: r.baseline, running_llc: r.running_llc }));
   return { source: sourceName(dir), config: est.meta.config as LoadedLlc['config'], estimates: est.rows, chains: chains.rows, traces };
 }
 

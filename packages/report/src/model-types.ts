@@ -19,10 +19,10 @@ export interface TrainingModel {
 
 export interface LlcModel {
   config: LoadedLlc['config'];
-  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; rhat: number | null; decrement: number | null; tilt: boolean }[];
-  /** SGLD minibatch loss per draw of every chain at the last estimated checkpoint (at most 200 points per chain) */
-  /** per chain and (thinned) draw at the last estimated checkpoint: the draw's loss above L(w0)
-   *  (on its own minibatch with the control variate) and the running λ̂ */
+  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; readable: boolean; reason: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; rhat: number | null; decrement: number | null; tilt: boolean }[];
+  /** per chain and (thinned) draw at each estimated checkpoint whose traces the report keeps
+   *  (model.ts traceSteps): the draw's loss above L(w0) (on its own minibatch with the control
+   *  variate) and the running λ̂ */
   traces: { step: number; target: string; chain: string; draw: number; loss: number; running: number | null }[];
   /** L2 norm of each tensor of the checkpoint as trained, one row per step × tensor */
   norms: { step: number; tensor: string; norm: number }[];

@@ -67,19 +67,30 @@ function trainingModel(t: LoadedTrain, datasetBayes: LoadedExperiment['dataset']
   };
 }
 
-function llcModel(l: LoadedLlc): LlcModel {
+function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
   const flagsAt = new Map<string, string[]>();
   const blockedAt = new Map<string, number>(); // chains whose flags make λ_c unreadable (not only advisory ones)
+  const blockingAt = new Map<string, Map<string, number>>(); // per estimate: blocking flag → chains
+  const chainsAt = new Map<string, number>();
   for (const ch of l.chains) {
-    if (ch.flags.length === 0) continue;
     const k = `${ch.step}|${ch.target}`;
+    chainsAt.set(k, (chainsAt.get(k) ?? 0) + 1);
+    if (ch.flags.length === 0) continue;
     flagsAt.set(k, [...(flagsAt.get(k) ?? []), `chain ${ch.chain}: ${ch.flags.join(', ')}`]);
-    if (blocksReading(ch.flags)) blockedAt.set(k, (blockedAt.get(k) ?? 0) + 1);
+    if (!blocksReading(ch.flags)) continue;
+    blockedAt.set(k, (blockedAt.get(k) ?? 0) + 1);
+    const counts = blockingAt.get(k) ?? new Map<string, number>();
+    for (const f of ch.flags) if (blocksReading([f])) counts.set(f, (counts.get(f) ?? 0) + 1);
+    blockingAt.set(k, counts);
   }
   const rows = l.estimates
     .filter((r) => finite(r.llc_mean))
     .map((r) => {
       const std = finite(r.llc_std) ? r.llc_std : 0;
+      const k = `${r.step}|${r.target}`;
+      const flagged = blockedAt.get(k) ?? 0;
+      const blocking = [...(blockingAt.get(k) ?? new Map<string, number>())].map(([f, n]) => `${f} (${n} of ${chainsAt.get(k)} chains)`);
+      const readable = readableEstimate({ mean: r.llc_mean, flagged });
       return {
         step: r.step,
         target: r.target,
@@ -90,8 +101,10 @@ function llcModel(l: LoadedLlc): LlcModel {
         hi: S(r.llc_mean + std),
         n_ok: r.n_chains_ok,
         acceptance: S(r.acceptance_mean),
-        flagged: blockedAt.get(`${r.step}|${r.target}`) ?? 0,
-        flags: (flagsAt.get(`${r.step}|${r.target}`) ?? []).join('; ') || 'none',
+        flagged,
+        flags: (flagsAt.get(k) ?? []).join('; ') || 'none',
+        readable,
+        reason: readable ? 'readable' : blocking.length ? blocking.join(', ') : `λ̂ ${sig(r.llc_mean, 4)} ≤ 0`,
         method: r.method,
         nbeta: orNull(r.nbeta),
         gamma: orNull(r.gamma),
@@ -109,10 +122,14 @@ function llcModel(l: LoadedLlc): LlcModel {
     seen.add(r.step);
     for (const [tensor, norm] of Object.entries(r.norms)) if (finite(norm) && norm > 0) norms.push({ step: r.step, tensor, norm: S(norm) });
   }
+  // traces: at every checkpoint (100 points per chain) when `allTraces`, else the last one only
+  // (200 points per chain at the last checkpoint), to keep the page small
+  const lastStep = Math.max(...l.traces.map((t) => t.step));
   const traces: LlcModel['traces'] = [];
   for (const t of l.traces) {
+    if (!allTraces && t.step !== lastStep) continue;
     const init = l.estimates.find((r) => r.step === t.step && r.target === t.target)?.init_loss ?? 0;
-    const every = Math.max(1, Math.ceil(t.loss.length / 200));
+    const every = Math.max(1, Math.ceil(t.loss.length / (t.step === lastStep ? 200 : 100)));
     for (let d = 0; d < t.loss.length; d += every) {
       const above = t.loss[d] - (finite(t.baseline[d]) ? t.baseline[d] : init);
       if (finite(above)) traces.push({ step: t.step, target: t.target, chain: `chain ${t.chain}`, draw: d * t.thin, loss: S(above), running: orNull(t.running_llc[d]) });
@@ -187,10 +204,10 @@ function facts(e: LoadedExperiment): { label: string; value: string }[] {
   return out;
 }
 
-/** The model of one experiment (`heatmap`: build its heatmap data; default true). */
+/** The model of one experiment (`heatmap`: build its heatmap data and keep the SGLD traces of every checkpoint; default true). */
 export function experimentModel(e: LoadedExperiment, cfg: ReportConfig, opts: { heatmap?: boolean } = {}): ExperimentModel {
   const training = e.train ? trainingModel(e.train, e.dataset) : null;
-  const llc = e.llc ? llcModel(e.llc) : null;
+  const llc = e.llc ? llcModel(e.llc, opts.heatmap ?? true) : null;
   const { stages, note, fit } = stagesOf(llc, cfg);
   const circuits = circuitsModel(e, cfg, opts.heatmap ?? true);
   const sources = Object.fromEntries((['dataset', 'train', 'circuits', 'llc'] as const).flatMap((s) => (e[s] ? [[s, e[s]!.source]] : [])));
@@ -201,7 +218,8 @@ export function experimentModel(e: LoadedExperiment, cfg: ReportConfig, opts: { 
 
 /**
  * The whole report: every experiment and the summary table (experiment names must be distinct);
- * heatmaps for the first `max_heatmap_experiments` experiments.
+ * heatmaps and the SGLD traces of every checkpoint for the first `max_heatmap_experiments`
+ * experiments (the others: the last checkpoint's traces).
  */
 export function buildReportModel(loaded: LoadedExperiment[], cfg: ReportConfig, diagnoses: DiagnosisModel[] = []): StudyModel {
   const experiments = loaded.map((e, i) => experimentModel(e, cfg, { heatmap: i < cfg.max_heatmap_experiments }));

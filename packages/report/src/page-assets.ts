@@ -3,7 +3,8 @@
  * every chart with vega-embed (SVG renderer; export actions only — nothing that needs a network;
  * a heatmap's checkpoint slider is bound into its controls above the chart, labelled "checkpoint
  * N of M, step S" with N counted from 1) and wires each heatmap's Play/Pause button to the
- * Vega-Lite checkpoint param on a timer. Layout: a sticky contents bar, the charts in a grid of
+ * Vega-Lite checkpoint param on a timer; under each chart, links that download its data (CSV of
+ * its largest table, JSON of all of them; built in the page, offline). Layout: a sticky contents bar, the charts in a grid of
  * ≥ 520 px columns, the summary table in a box of its own that scrolls sideways. When
  * every chart has rendered it sets `data-charts="ready"` on <html> ("failed" and a console error
  * otherwise); the views are on `window.reportViews` by chart id.
@@ -50,8 +51,15 @@ figcaption a { margin-left: 6px; }
 table.summary { border-collapse: collapse; font-size: 13px; }
 table.summary th, table.summary td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; text-align: right; white-space: nowrap; }
 table.summary th { white-space: normal; background: #f4f4f4; text-align: center; }
-table.summary td.name { text-align: left; font-weight: bold; }
+/* long experiment names wrap (at '/', '-' or anywhere) so the table fits 1,400 px windows */
+table.summary td.name { text-align: left; font-weight: bold; white-space: normal; overflow-wrap: anywhere; min-width: 9em; max-width: 15em; }
 table.summary td.text { text-align: left; }
+table.summary td.wrap { white-space: normal; min-width: 6em; }
+/* the inputs under a chart (run filter, checkpoint selector): page-sized text */
+.vega-bindings { font-size: 13px; margin-top: 4px; }
+.vega-bindings input[type=text] { font: inherit; width: 16em; }
+.vega-bindings select { font: inherit; }
+.downloads { font-size: 13px; }
 footer { margin-top: 40px; padding-bottom: 40px; font-size: 13px; color: var(--muted); }
 footer li { margin: 4px 0; }
 `;
@@ -71,11 +79,70 @@ export const PAGE_JS = `
   });
   Promise.all(jobs).then(function () {
     setupPlayers();
+    setupDownloads();
     document.documentElement.setAttribute('data-charts', 'ready');
   }, function (err) {
     document.documentElement.setAttribute('data-charts', 'failed');
     console.error('report: a chart failed to render:', err);
   });
+
+  // every data table of a chart spec: top-level and layer data values, and named datasets
+  function chartTables(spec) {
+    var tables = [];
+    (function walk(s, where) {
+      if (!s || typeof s !== 'object') return;
+      if (s.data && Array.isArray(s.data.values)) tables.push({ name: where, rows: s.data.values });
+      ['layer', 'vconcat', 'hconcat', 'concat'].forEach(function (k) {
+        if (Array.isArray(s[k])) s[k].forEach(function (v, i) { walk(v, where + '/' + k + i); });
+      });
+    })(spec, 'chart');
+    Object.keys(spec.datasets || {}).forEach(function (k) { tables.push({ name: k, rows: spec.datasets[k] }); });
+    return tables.filter(function (t) { return t.rows.length > 0; });
+  }
+
+  // RFC 4180 CSV of rows of objects: columns in order of first appearance, null/undefined empty
+  function toCsv(rows) {
+    var cols = [];
+    rows.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); }); });
+    function cell(v) {
+      if (v === null || v === undefined) return '';
+      var t = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return /[",\\r\\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+    }
+    return [cols.map(cell).join(',')].concat(rows.map(function (r) { return cols.map(function (k) { return cell(r[k]); }).join(','); })).join('\\r\\n') + '\\r\\n';
+  }
+
+  // under each chart: CSV of its largest table, JSON of all its tables (made on click; offline)
+  function setupDownloads() {
+    Object.keys(specs).forEach(function (id) {
+      var fig = document.querySelector('figure[data-chart="' + CSS.escape(id) + '"] figcaption');
+      var tables = chartTables(specs[id]);
+      if (!fig || tables.length === 0) return;
+      var main = tables.reduce(function (a, b) { return b.rows.length > a.rows.length ? b : a; });
+      var span = document.createElement('span');
+      span.className = 'downloads';
+      span.appendChild(document.createTextNode(' Data: '));
+      [['CSV', 'csv', function () { return toCsv(main.rows); }, 'text/csv'], ['JSON', 'json', function () {
+        var all = {};
+        tables.forEach(function (t) { all[t.name] = t.rows; });
+        return JSON.stringify(all);
+      }, 'application/json']].forEach(function (d) {
+        var a = document.createElement('a');
+        a.href = '#';
+        a.textContent = d[0];
+        a.setAttribute('data-download', d[1]);
+        a.download = id + '.' + d[1];
+        a.addEventListener('click', function (ev) {
+          var blob = new Blob([d[2]()], { type: d[3] });
+          a.href = URL.createObjectURL(blob);
+          setTimeout(function () { URL.revokeObjectURL(a.href); a.href = '#'; }, 1000);
+          void ev;
+        });
+        span.appendChild(a);
+      });
+      fig.appendChild(span);
+    });
+  }
 
   function setupPlayers() {
     var buttons = document.querySelectorAll('button[data-player]');

@@ -33,7 +33,7 @@ beforeAll(async () => {
 describe('runReport', () => {
   it('writes index.html, summary.json, every chart as SVG + PNG and a GIF per head and circuit', () => {
     const files = listFiles(a);
-    const charts = ['loss', 'accuracy', 'llc', 'llc-acceptance', 'llc-traces', 'llc-running', 'llc-norms', 'circuit-symmetry', 'regions', 'overlap', 'ablation', 'attention', 'circuits'];
+    const charts = ['loss', 'accuracy', 'llc', 'llc-acceptance', 'llc-traces', 'llc-norms', 'circuit-symmetry', 'regions', 'overlap', 'ablation', 'attention', 'circuits'];
     const gifs = ['QK-L0H0', 'OV-L0H0', 'QK-L0H1', 'OV-L0H1'];
     const expected = [
       'index.html',

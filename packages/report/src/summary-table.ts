@@ -40,7 +40,7 @@ export function summaryTableHtml(rows: SummaryRow[]): string {
   const body = rows.map((r) =>
     [
       `<td class="name">${escapeHtml(r.experiment)}</td>`,
-      `<td class="text">${escapeHtml(r.noise ?? '–')}</td>`,
+      `<td class="text wrap">${escapeHtml(r.noise ?? '–')}</td>`,
       `<td title="${escapeHtml(r.clean_accuracy_source ?? '')}">${pct(r.clean_token_accuracy)}</td>`,
       `<td>${pct(r.clean_sequence_accuracy)}</td>`,
       `<td>${fmt(r.train_loss, 4)}</td>`,
@@ -52,7 +52,7 @@ export function summaryTableHtml(rows: SummaryRow[]): string {
       `<td class="text">${perHead(r, (h) => `${fmt(h.qk_t_norm, 2)} / ${fmt(h.ov_t_norm, 2)}`)}</td>`,
       `<td class="text">${perHead(r, (h) => `${fmt(h.qk_ev_z, 3)} / ${fmt(h.ov_ev_z, 3)}`)}</td>`,
       `<td class="text">${perHead(r, (h) => fmt(h.ablation_loss_increase, 3))}</td>`,
-      `<td class="text">${r.missing.length ? escapeHtml(r.missing.join(', ')) : 'none'}</td>`,
+      `<td class="text wrap">${r.missing.length ? escapeHtml(r.missing.join(', ')) : 'none'}</td>`,
     ].join(''),
   );
   return [
