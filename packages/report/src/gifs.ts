@@ -2,10 +2,12 @@
  * The animated GIFs of the report: for every experiment with circuits, one per head and circuit
  * (`figures/<experiment>/{QK,OV}-L<layer>H<head>.gif`), every heatmap frame from the same spec as
  * the page (render.ts). Each GIF is independent, so they are rendered on worker threads (results
- * in job order: the files do not depend on the number of workers).
+ * in job order: the files do not depend on the number of workers); a GIF whose inputs did not
+ * change since the last report into the folder is kept (figure-cache.ts).
  */
 import { join } from 'node:path';
-import { defaultWorkers, runPool, writeFileAtomic } from '@sortscope/core';
+import { defaultWorkers, runPool } from '@sortscope/core';
+import { type FigureCache, renderKey } from './figure-cache.ts';
 import type { VlSpec } from './chart-common.ts';
 import { heatmapSpec } from './chart-heatmap.ts';
 import type { StudyModel } from './model.ts';
@@ -38,20 +40,23 @@ export function planGifs(study: StudyModel, timing: { delayMs: number; holdMs: n
   });
 }
 
-/** Render and write every GIF; returns the page's links per chart id and the written files. */
-export async function writeGifs(study: StudyModel, outDir: string, opts: { delayMs: number; holdMs: number; workers?: number }) {
-  const planned = planGifs(study, opts);
-  const workers = Math.min(opts.workers ?? defaultWorkers(), planned.length);
-  const jobs = planned.map((p) => p.job);
+/**
+ * Render and write every GIF whose job (spec with its frames' data, timing) changed since the last
+ * report into this folder (figure-cache.ts); returns the page's links per chart id and the files.
+ */
+export async function writeGifs(study: StudyModel, outDir: string, cache: FigureCache, opts: { delayMs: number; holdMs: number; workers?: number }) {
+  const planned = planGifs(study, { delayMs: opts.delayMs, holdMs: opts.holdMs }).map((p) => ({ ...p, rel: p.href.replace(/^figures\//, ''), key: renderKey('gif', p.job) }));
+  const todo = planned.filter((p) => !cache.reuse(p.rel, p.key));
+  const workers = Math.min(opts.workers ?? defaultWorkers(), todo.length);
+  const jobs = todo.map((p) => p.job);
   const gifs = workers > 0 ? await runPool<GifJob, Uint8Array>(jobs, { module: new URL('./gif-worker.ts', import.meta.url), init: null, size: workers }) : await inThread(jobs);
+  todo.forEach((p, i) => cache.write(p.rel, p.key, gifs[i]));
   const links: Record<string, { name: string; href: string }[]> = {};
   const files: Record<string, string> = {};
-  planned.forEach((p, i) => {
-    const path = join(outDir, p.href);
-    writeFileAtomic(path, gifs[i]);
-    files[p.href.replace(/^figures\//, '')] = path;
+  for (const p of planned) {
+    files[p.rel] = join(outDir, p.href);
     (links[p.chart] ??= []).push({ name: p.label, href: p.href });
-  });
+  }
   return { links, files, workers };
 }
 

@@ -1,7 +1,7 @@
 /**
  * runReport on the tiny study: the files it writes, that they are valid (PNG and GIF read back),
- * that they are byte-identical across runs and worker counts, that a rerun removes figures of an
- * earlier report, and how long it takes.
+ * that they are byte-identical across runs and worker counts, that a rerun keeps unchanged figures
+ * and removes only the stale ones it wrote itself, and how long it takes.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,13 +36,14 @@ describe('runReport', () => {
     const charts = ['loss', 'accuracy', 'llc', 'llc-acceptance', 'llc-traces', 'llc-norms', 'circuit-symmetry', 'regions', 'overlap', 'ablation', 'attention', 'circuits'];
     const gifs = ['QK-L0H0', 'OV-L0H0', 'QK-L0H1', 'OV-L0H1'];
     const expected = [
+      'figures/index.json',
       'index.html',
       'summary.json',
       ...['llc', 'loss', 'accuracy'].flatMap((c) => [`figures/study/${c}.svg`, `figures/study/${c}.png`]),
       ...['clean', 'token-noise'].flatMap((e) => [...charts.flatMap((c) => [`figures/${e}/${c}.svg`, `figures/${e}/${c}.png`]), ...gifs.map((g) => `figures/${e}/${g}.gif`)]),
     ].sort();
     expect(files).toEqual(expected);
-    expect(Object.values(first.files).map((f) => relative(a, f)).sort()).toEqual(expected);
+    expect(Object.values(first.files).map((f) => relative(a, f)).sort()).toEqual(expected.filter((f) => f !== 'figures/index.json'));
   });
 
   it('writes valid PNGs (the SVG size × png_scale) and GIFs with one frame per heatmap checkpoint', () => {
@@ -73,14 +74,42 @@ describe('runReport', () => {
     for (const f of listFiles(a).filter((x) => /\.(html|json|svg)$/.test(x))) expect(readFileSync(join(a, f), 'utf8').includes(root), f).toBe(false);
   });
 
-  it('is deterministic: the same bytes again, in-thread instead of on workers; stale figures are removed', async () => {
+  it('is deterministic: the same bytes again, in-thread instead of on workers', async () => {
     const b = tmp();
     await runReport({ experiments: inject('reportStudy').experiments, outDir: b, quiet: true, workers: 0 });
-    mkdirSync(join(a, 'figures/removed-experiment'), { recursive: true });
-    writeFileSync(join(a, 'figures/removed-experiment/loss.png'), 'old');
-    await runReport({ experiments: inject('reportStudy').experiments, outDir: a, quiet: true, workers: 1 });
     expect(listFiles(a)).toEqual(listFiles(b));
     for (const f of listFiles(b)) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
+  }, 600_000);
+
+  it('a rerun keeps unchanged figures, renders changed or damaged ones, and removes only its own stale files', async () => {
+    const c = tmp();
+    const study = inject('reportStudy').experiments;
+    const gone = { ...study[0], name: 'gone' };
+    await runReport({ experiments: [...study, gone], outDir: c, quiet: true, workers: 2 });
+    expect(listFiles(c).filter((f) => f.startsWith('figures/gone/')).length).toBeGreaterThan(10);
+    mkdirSync(join(c, 'figures/mine'), { recursive: true });
+    writeFileSync(join(c, 'figures/mine/plot.png'), 'a user file'); // not the report's: never deleted
+    writeFileSync(join(c, 'figures/clean/loss.png'), 'damaged'); // the report's, damaged: rendered again
+    type Timing = { timing: { figures_rendered: number; figures_reused: number } };
+    // a description edited: nothing drawn changes, so only the damaged file is rendered again
+    const edited = [...study, gone].map((e) => ({ ...e, description: `${e.description} (edited)` }));
+    const again = await runReport({ experiments: edited, outDir: c, quiet: true, workers: 2 });
+    const t = (again.summary as Timing).timing;
+    expect(t.figures_rendered).toBe(1);
+    expect(t.figures_reused).toBe(Object.keys(again.files).length - 3); // all others (not html, summary, and the damaged one)
+    // an experiment leaves: its figures go, the overlays (3 charts × SVG + PNG) are drawn again
+    const third = await runReport({ experiments: study, outDir: c, quiet: true, workers: 2 });
+    expect((third.summary as Timing).timing.figures_rendered).toBe(6);
+    expect(listFiles(c).filter((f) => f.startsWith('figures/gone/'))).toEqual([]);
+    expect(readFileSync(join(c, 'figures/mine/plot.png'), 'utf8')).toBe('a user file');
+    for (const f of listFiles(a).filter((x) => x.startsWith('figures/') && !x.endsWith('index.json'))) expect(readFileSync(join(a, f)).equals(readFileSync(join(c, f))), f).toBe(true);
+    // an index that names files outside figures/ is ignored: nothing outside is deleted
+    writeFileSync(join(c, 'outside.txt'), 'keep');
+    const index = JSON.parse(readFileSync(join(c, 'figures/index.json'), 'utf8'));
+    index.files['../outside.txt'] = { key: 'x', sha256: 'y' };
+    writeFileSync(join(c, 'figures/index.json'), JSON.stringify(index));
+    await runReport({ experiments: study, outDir: c, quiet: true, workers: 0 });
+    expect(readFileSync(join(c, 'outside.txt'), 'utf8')).toBe('keep');
   }, 600_000);
 
   it('takes seconds: the page alone well under a second, with every figure and GIF a few seconds', async () => {

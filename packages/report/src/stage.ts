@@ -8,13 +8,15 @@
  *   <outDir>/figures/study/<chart>.{svg,png}         the overlays (with ≥ 2 experiments)
  *   <outDir>/figures/<experiment>/{QK,OV}-L<l>H<h>.gif   each head's circuits over training
  *
- * atomically and deterministically (no timestamps, no absolute paths); figures left over from an
- * earlier report in the same folder are removed. Unlike the per-experiment stages it is not keyed
+ * atomically and deterministically (no timestamps, no absolute paths). Figures whose inputs did not
+ * change since the last report into the same folder are kept, not rendered again, and figures that
+ * report wrote and this one does not are removed (figure-cache.ts: figures/index.json). Unlike the per-experiment stages it is not keyed
  * by one experiment: it covers a study, and its inputs are the other stages' folders.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { log, writeFileAtomic } from '@sortscope/core';
+import { FigureCache, renderKey } from './figure-cache.ts';
 import { browserLibraries } from './assets.ts';
 import { type ChartEntry, diagnoseCharts, experimentCharts, studyCharts } from './charts.ts';
 import { loadDiagnoses } from './load-diagnoses.ts';
@@ -47,29 +49,23 @@ function resolveConfig(opts: RunReportOptions): ReportConfig {
   return ReportConfigSchema.parse({ ...(opts.config ?? {}), ...over });
 }
 
-/** Remove figure files under `dir` that this run did not write (an experiment left the study). */
-function removeStale(dir: string, keep: Set<string>): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir, { recursive: true }) as string[];
-  } catch {
-    return;
-  }
-  for (const rel of entries) {
-    const path = join(dir, rel);
-    if (/\.(svg|png|gif)$/.test(rel) && !keep.has(path) && statSync(path).isFile()) rmSync(path);
-  }
-}
-
-async function writeFigures(charts: ChartEntry[], outDir: string, config: ReportConfig, files: Record<string, string>): Promise<void> {
+/** Every chart as SVG and PNG, rendered again only when its spec (data included) or the PNG scale changed. */
+async function writeFigures(charts: ChartEntry[], outDir: string, config: ReportConfig, cache: FigureCache, files: Record<string, string>): Promise<void> {
+  const libraries = browserLibraries().map((l) => `${l.name}@${l.version}`);
   for (const c of charts) {
     if (!c.spec) continue;
-    const svg = await renderSvg(c.still ?? c.spec, c.id);
-    const base = join(outDir, 'figures', c.folder, c.file);
-    writeFileAtomic(`${base}.svg`, svg);
-    writeFileAtomic(`${base}.png`, svgToPng(svg, config.png_scale));
-    files[`${c.folder}/${c.file}.svg`] = `${base}.svg`;
-    files[`${c.folder}/${c.file}.png`] = `${base}.png`;
+    const spec = c.still ?? c.spec;
+    const [svgRel, pngRel] = [`${c.folder}/${c.file}.svg`, `${c.folder}/${c.file}.png`];
+    const key = renderKey('figure', libraries, spec);
+    const pngKey = renderKey('png', libraries, spec, config.png_scale);
+    files[svgRel] = join(outDir, 'figures', svgRel);
+    files[pngRel] = join(outDir, 'figures', pngRel);
+    const svgKept = cache.reuse(svgRel, key);
+    const pngKept = cache.reuse(pngRel, pngKey);
+    if (svgKept && pngKept) continue;
+    const svg = svgKept ? readFileSync(files[svgRel], 'utf8') : await renderSvg(spec, c.id);
+    if (!svgKept) cache.write(svgRel, key, svg);
+    if (!pngKept) cache.write(pngRel, pngKey, svgToPng(svg, config.png_scale));
   }
 }
 
@@ -84,14 +80,15 @@ export async function runReport(opts: RunReportOptions): Promise<{ files: Record
   for (const e of study.experiments) for (const m of e.missing) log(`report: ${e.name}: ${m.stage} missing: ${m.reason}`, opts.quiet);
 
   const files: Record<string, string> = {};
+  const cache = new FigureCache(join(opts.outDir, 'figures'));
   // the GIFs render on worker threads while this thread renders the static figures
-  const gifsRun = config.gifs ? writeGifs(study, opts.outDir, { delayMs: config.gif_frame_ms, holdMs: config.gif_hold_ms, workers: opts.workers }) : null;
-  if (config.figures) await writeFigures([...overlays, ...perExperiment.flat()], opts.outDir, config, files);
+  const gifsRun = config.gifs ? writeGifs(study, opts.outDir, cache, { delayMs: config.gif_frame_ms, holdMs: config.gif_hold_ms, workers: opts.workers }) : null;
+  if (config.figures) await writeFigures([...overlays, ...perExperiment.flat()], opts.outDir, config, cache, files);
   const tFigures = performance.now();
   const gifs = gifsRun ? await gifsRun : null;
   Object.assign(files, gifs?.files);
   const tGifs = performance.now();
-  removeStale(join(opts.outDir, 'figures'), new Set(Object.values(files)));
+  if (config.figures || config.gifs) cache.finish();
 
   const html = reportHtml({ study, studyCharts: overlays, experimentCharts: perExperiment, libraries: browserLibraries(), figures: config.figures, gifs: gifs?.links ?? {}, frameMs: config.gif_frame_ms });
   files.html = join(opts.outDir, 'index.html');
@@ -101,10 +98,10 @@ export async function runReport(opts: RunReportOptions): Promise<{ files: Record
 
   const seconds = (performance.now() - t0) / 1000;
   const charts = [...overlays, ...perExperiment.flat()];
-  const timing = { load_and_model: (tLoaded - t0) / 1000, figures: (tFigures - tLoaded) / 1000, gifs_after_figures: (tGifs - tFigures) / 1000, gif_workers: gifs?.workers ?? 0 };
+  const timing = { load_and_model: (tLoaded - t0) / 1000, figures: (tFigures - tLoaded) / 1000, gifs_after_figures: (tGifs - tFigures) / 1000, gif_workers: gifs?.workers ?? 0, figures_rendered: cache.rendered, figures_reused: cache.reused };
   log(
     `report: ${study.experiments.length} experiment(s), ${charts.filter((c) => c.spec).length} charts (${charts.filter((c) => !c.spec).length} unavailable), ` +
-      `${Object.keys(files).length - 2} figure files → ${relative(process.cwd(), files.html) || files.html} (${(html.length / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)}s`,
+      `${Object.keys(files).length - 2} figure files (${cache.rendered} rendered, ${cache.reused} unchanged) → ${relative(process.cwd(), files.html) || files.html} (${(html.length / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)}s`,
     opts.quiet,
   );
   return {
