@@ -4,11 +4,14 @@
  * overrides: `auto` | `tfjs-node` | `wasm`. The pure-JS `cpu` backend is never used: it is
  * 20–100× slower than either (packages/engine/src/fused/README.md, "Other implementations").
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-// gradients: tfjs-core registers none itself; the union package's CJS bundle registers them all
-// (registries are process-global, so every copy of tfjs-core sees them)
-import '@tensorflow/tfjs';
 import { ConfigError } from '@sortscope/core';
+
+// gradients: tfjs-core's Node build registers none; its ESM module that does cannot be loaded by
+// Node, so vendor/ holds it bundled as CommonJS (scripts/vendor-tfjs-gradients.sh). Registries are
+// process-global: every copy of tfjs-core (and tfjs-node's) sees them.
+createRequire(import.meta.url)('../../vendor/tfjs-gradients.cjs');
 
 export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm';
 let active: string | null = null;
