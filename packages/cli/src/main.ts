@@ -89,6 +89,7 @@ export const ENTRIES: Entry[] = [
   command('report', "Write a study's report: one self-contained HTML page, SVG/PNG figures and GIFs of the circuits over training.", async () => (await import('./report-command.ts')).reportCommand),
   command('llc calibrate', "Sweep the SGLD step × localization γ (× nβ) on one checkpoint; report the LLC surface, its invariance under the model's symmetries, and a recommendation.", async () => (await import('./llc-commands.ts')).calibrateCommand),
   command('llc diagnose', "Check an LLC estimate on one checkpoint: stationarity, convergence, invariance under the model's symmetries, curvature; with --sweep, λ̂ against γ, ε, nβ and chain length, and each head against the whole model.", async () => (await import('./llc-commands.ts')).diagnoseCommand),
+  command('activations', 'Write TransformerLens-named activations (hook_pattern, hook_z, hook_resid_post, …) of a checkpoint on many sequences as Arrow.', async () => (await import('./activations-command.ts')).activationsCommand),
   command('eval', 'Evaluate TransformerLens-format weights: loss, accuracies, loss per position, head ablations.', async () => (await import('./eval-command.ts')).evalCommand),
   command('export', 'Write one checkpoint of a training run as TransformerLens-format safetensors.', async () => (await import('./weights-commands.ts')).exportCommand),
   command('import', 'Turn TransformerLens-format safetensors into a one-checkpoint Arrow artifact.', async () => (await import('./weights-commands.ts')).importCommand),

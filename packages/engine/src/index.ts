@@ -7,3 +7,4 @@ export * from './eval.ts';
 export * from './check-engines.ts';
 export * from './optimizer.ts';
 export * from './fused/bench-batch.ts';
+export * from './activations.ts';
