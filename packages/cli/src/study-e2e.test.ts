@@ -4,9 +4,9 @@
  * full run on either machine is all cache hits, and a third machine sharing only the cache folder
  * (through its own server) gets the same.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
@@ -47,6 +47,21 @@ function study(ws: string, cacheUrl: string, ...args: string[]): string {
 }
 
 /** `sortscope cache-server` in a child process (the test process blocks while Nx runs). */
+/** The fenced code block after `<!-- tested: NAME -->` in docs/artifacts.md. */
+function docsBlock(name: string): string {
+  const md = readFileSync(join(ROOT, 'docs/artifacts.md'), 'utf8');
+  const m = md.match(new RegExp(`<!-- tested: ${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``));
+  if (!m) throw new Error(`docs/artifacts.md has no block marked <!-- tested: ${name} -->`);
+  return m[1];
+}
+
+/** $SORTSCOPE_PYTHON or python3, if it imports polars and pyarrow; else null. */
+function pythonWithPolars(): string | null {
+  const python = process.env.SORTSCOPE_PYTHON ?? 'python3';
+  const r = spawnSync(python, ['-c', 'import polars, pyarrow'], { encoding: 'utf8' });
+  return r.status === 0 ? python : null;
+}
+
 const servers: ChildProcess[] = [];
 afterAll(() => servers.forEach((s) => s.kill()));
 async function cacheServer(dir: string, port: number): Promise<{ url: string }> {
@@ -83,5 +98,15 @@ describe('a study split across machines with a shared cache', () => {
     expect(ran(third)).toEqual([]);
     const plan = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'list', '--study', 'tiny', '--json'], { cwd: m3, encoding: 'utf8' }));
     for (const r of plan.rows) expect(existsSync(join(m3, 'artifacts', 'llc', r.keys.llc, 'estimates.arrow'))).toBe(true);
+
+    // docs/artifacts.md's polars loader on this study, where a Python with polars and pyarrow exists
+    const python = pythonWithPolars();
+    if (python) {
+      const code = `${docsBlock('study-loader')}\nf = load_study("tiny")\nprint(json.dumps({"rows": f.height, "experiments": sorted(set(f["experiment"])), "cols": f.columns[:3]}))\n`;
+      const got = JSON.parse(execFileSync(python, ['-c', code], { cwd: m3, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } }));
+      expect(got.experiments).toEqual([...plan.rows.map((r: { experiment: string }) => r.experiment)].sort());
+      expect(got.cols).toEqual(['step', 'target', 'llc_mean']);
+      expect(got.rows).toBeGreaterThanOrEqual(4);
+    } else console.warn('study-e2e: no Python with polars and pyarrow (set SORTSCOPE_PYTHON): the docs loader was not run');
   }, 900_000);
 });
