@@ -5,7 +5,7 @@
  * the L2 norm of every tensor of the checkpoints (what the devinterp estimator tracked; docs/llc.md).
  */
 import { ACCEPTANCE_RANGE } from '@sortscope/llc';
-import { HEIGHT, stageRules, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
+import { HEIGHT, logTicks, stageRules, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
 import type { StageBoundary } from './changepoints.ts';
 import { legendToggle, zoomParam } from './chart-interact.ts';
 import { llcLayers } from './chart-llc-layers.ts';
@@ -119,7 +119,8 @@ export function normsSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxSt
         mark: { type: 'line', point: true },
         encoding: {
           x: timeX('step', maxStep),
-          y: { field: 'norm', type: 'quantitative', scale: { type: 'log' }, title: 'L2 norm', axis: { labelExpr: "datum.value >= 0.01 && datum.value < 1e5 ? format(datum.value, '~g') : format(datum.value, '.0e')" } },
+          // ticks at 1 and 3 × the powers of ten (log scales otherwise label every minor tick)
+          y: { field: 'norm', type: 'quantitative', scale: { type: 'log' }, title: 'L2 norm', axis: { values: logTicks(l.norms.map((r) => r.norm)), labelExpr: "datum.value >= 0.01 && datum.value < 1e5 ? format(datum.value, '~g') : format(datum.value, '.0e')" } },
           // one colour per tensor (up to 20), the legend in columns under the chart so no entry is cut off
           color: { field: 'tensor', type: 'nominal', title: 'tensor', scale: { scheme: 'category20' }, legend: { orient: 'bottom', columns: 3, symbolLimit: 0, labelLimit: 180 } },
           tooltip: [{ field: 'tensor', type: 'nominal' }, { field: 'step', type: 'quantitative' }, { field: 'norm', type: 'quantitative', format: '.4~g' }],
