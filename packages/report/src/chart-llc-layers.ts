@@ -18,7 +18,7 @@ export interface LlcPoint {
   reason: string;
 }
 
-export const UNREADABLE_NOTE = '▼ on the bottom edge: estimates that cannot be read (a chain flagged, or λ̂ ≤ 0; hover for why)';
+export const UNREADABLE_NOTE = '▼ on the bottom edge: a chain flagged, or λ̂ ≤ 0; hover for why';
 
 /** The y range of the readable estimates (0 included, 10% headroom), or null when none is readable. */
 export function readableDomain(rows: readonly LlcPoint[]): [number, number] | null {

@@ -44,7 +44,7 @@ export function studyLlcSpec(s: StudyModel): VlSpec | null {
     transform: [runFilterTransform()],
     tooltip: [{ field: 'experiment', type: 'nominal' }, { field: 'step', type: 'quantitative' }, { field: 'mean', type: 'quantitative', title: 'λ̂ mean', format: '.4~g' }, { field: 'std', type: 'quantitative', title: 'λ̂ std over chains', format: '.3~g' }],
   });
-  return topLevel('LLC over training, per experiment', [`target all; band: mean ± std over chains. ${note}`, unreadable ? `${unreadable} of ${rows.length} estimates cannot be read: ${UNREADABLE_NOTE.slice(2)}` : `all ${rows.length} estimates readable`], {
+  return topLevel('LLC over training, per experiment', [`target all; band: mean ± std over chains. ${note}`, unreadable ? `${unreadable} of ${rows.length} estimates cannot be read (${UNREADABLE_NOTE})` : `all ${rows.length} estimates readable`], {
     width: WIDTH,
     height: HEIGHT,
     params: [runFilterParam()],
