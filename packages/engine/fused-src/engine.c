@@ -109,6 +109,29 @@ static int others_done(int T) {
   return 1;
 }
 
+/*
+ * Thread 0, after its last barrier of a job: the other threads must finish the job too before the
+ * call returns. Healthy, they have passed that barrier already and only mark the job done. One
+ * that still arrives at a barrier means the threads lost step (thread 0 passed its last barrier
+ * paired with a stale arrival while that thread was a phase behind): ctl[8] says so, and
+ * runtime.ts discards the call. Without this wait, a thread still computing its last phase when
+ * thread 0 returned went unnoticed (seen on a loaded machine by the stress test).
+ */
+static void settle(int T) {
+  if (T <= 1) return;
+  const int wait_us = ctl[CTL_WAIT_US] ? ctl[CTL_WAIT_US] : WAIT_US;
+  for (;;) {
+    if (others_done(T) || __atomic_load_n(&ctl[CTL_ABORT], __ATOMIC_ACQUIRE)) return;
+    if (__atomic_load_n(&ctl[BAR_COUNT], __ATOMIC_ACQUIRE) > 0) {
+      __atomic_store_n(&ctl[CTL_LOST], 1, __ATOMIC_RELEASE);
+      return;
+    }
+    for (int i = 0; i < SPIN && !others_done(T) && __atomic_load_n(&ctl[BAR_COUNT], __ATOMIC_ACQUIRE) == 0; i++) {
+    }
+    if (!others_done(T) && __atomic_load_n(&ctl[BAR_COUNT], __ATOMIC_ACQUIRE) == 0) wait_gen(__atomic_load_n(&ctl[BAR_GEN], __ATOMIC_ACQUIRE), wait_us / 100 + 1);
+  }
+}
+
 /* all T threads meet; returns 1 if a thread failed (the job is abandoned) */
 static int barrier(int T, int tid) {
   if (T <= 1) return 0;
@@ -446,7 +469,7 @@ EXPORT(thread_run) void thread_run(int tid) {
       if (i >= job.nio) break;
       run_call(job.ctx[tid], &job.io[i], job.mode, 0, 1);
     }
-  barrier(job.T, tid);
+  if (!barrier(job.T, tid) && tid == 0) settle(job.T);
 done:
   __atomic_store_n(&thread_done[tid], jid, __ATOMIC_RELEASE);
 }
