@@ -7,7 +7,7 @@
  * (λ̂ of −10⁵) no longer flattens the readable ones onto the zero line.
  */
 import type { VlSpec } from './chart-common.ts';
-import { pickedOpacity } from './chart-interact.ts';
+import { legendToggle, pickedOpacity, zoomParam } from './chart-interact.ts';
 
 export interface LlcPoint {
   step: number;
@@ -32,20 +32,19 @@ export function readableDomain(rows: readonly LlcPoint[]): [number, number] | nu
 export interface LlcLayerOptions {
   x: VlSpec;
   color: VlSpec;
-  /** the series field (target or experiment): legend toggling and the line's detail */
+  /** the series field (target or experiment): the line's detail, and the legend toggle's field */
   series: string;
   /** tooltip fields of a readable point (an unreadable one shows series, step, λ̂ and the reason) */
   tooltip: VlSpec[];
-  /** params of the line layer (zoom, legend toggle) */
-  params?: VlSpec[];
   /** transforms every layer applies first (the run filter) */
   transform?: VlSpec[];
-  /** whether the legend toggle param ('pick') exists: then unpicked series fade */
-  picking?: boolean;
   bandOpacity?: number;
 }
 
-/** The rows with `edge` (the y of the ▼ marks), and the layers that draw them. */
+/**
+ * The rows with `edge` (the y of the ▼ marks), and the layers that draw them. The line layer holds
+ * the zoom and the legend toggle on the series (chart-interact.ts); series not picked fade.
+ */
 export function llcLayers<T extends LlcPoint>(rows: readonly T[], o: LlcLayerOptions): { values: (T & { edge: number })[]; domain: [number, number]; layers: VlSpec[] } {
   const domain = readableDomain(rows) ?? [0, 1];
   const values = rows.map((r) => ({ ...r, edge: domain[0] }));
@@ -53,13 +52,14 @@ export function llcLayers<T extends LlcPoint>(rows: readonly T[], o: LlcLayerOpt
   const y = (field: string) => ({ field, type: 'quantitative', title: yTitle, scale: { domain } });
   const pre = o.transform ?? [];
   const readable = [...pre, { filter: 'datum.readable' }];
-  const fade = (on: number) => (o.picking ? { opacity: pickedOpacity(on, on * 0.15) } : {});
+  const fade = (on: number) => ({ opacity: pickedOpacity(on, on * 0.15) });
+  const band = o.bandOpacity ?? 0.2;
   return {
     values,
     domain,
     layers: [
-      { transform: readable, mark: { type: 'area', clip: true }, encoding: { x: o.x, y: y('lo'), y2: { field: 'hi' }, color: o.color, detail: { field: o.series }, ...(o.picking ? fade(o.bandOpacity ?? 0.2) : { opacity: { value: o.bandOpacity ?? 0.2 } }) } },
-      { transform: readable, ...(o.params?.length ? { params: o.params } : {}), mark: { type: 'line', clip: true }, encoding: { x: o.x, y: y('mean'), color: o.color, detail: { field: o.series }, ...fade(1) } },
+      { transform: readable, mark: { type: 'area', clip: true }, encoding: { x: o.x, y: y('lo'), y2: { field: 'hi' }, color: o.color, detail: { field: o.series }, ...fade(band) } },
+      { transform: readable, params: [zoomParam(), legendToggle(o.series)], mark: { type: 'line', clip: true }, encoding: { x: o.x, y: y('mean'), color: o.color, detail: { field: o.series }, ...fade(1) } },
       { transform: readable, mark: { type: 'point', filled: true, opacity: 1, clip: true }, encoding: { x: o.x, y: y('mean'), color: o.color, tooltip: o.tooltip, ...fade(1) } },
       {
         transform: [...pre, { filter: '!datum.readable' }],

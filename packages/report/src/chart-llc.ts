@@ -7,7 +7,6 @@
 import { ACCEPTANCE_RANGE } from '@sortscope/llc';
 import { HEIGHT, logTicks, stageRules, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
 import type { StageBoundary } from './changepoints.ts';
-import { legendToggle, zoomParam } from './chart-interact.ts';
 import { llcLayers } from './chart-llc-layers.ts';
 import { sig } from './format.ts';
 import type { LlcModel } from './model.ts';
@@ -63,8 +62,6 @@ export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep
     x,
     color,
     series: 'target',
-    picking: true,
-    params: [zoomParam(), legendToggle('target')],
     tooltip: [
       { field: 'target', type: 'nominal' },
       { field: 'step', type: 'quantitative' },

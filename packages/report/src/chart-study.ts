@@ -38,9 +38,7 @@ export function studyLlcSpec(s: StudyModel): VlSpec | null {
     x,
     color,
     series: 'experiment',
-    picking: true,
     bandOpacity: 0.15,
-    params: studyParams(),
     transform: [runFilterTransform()],
     tooltip: [{ field: 'experiment', type: 'nominal' }, { field: 'step', type: 'quantitative' }, { field: 'mean', type: 'quantitative', title: 'λ̂ mean', format: '.4~g' }, { field: 'std', type: 'quantitative', title: 'λ̂ std over chains', format: '.3~g' }],
   });
