@@ -11,6 +11,7 @@
  */
 import { CONFIG, VL_SCHEMA, type VlSpec, wrap } from './chart-common.ts';
 import type { HeatmapData, HeatmapPanel } from './heatmap-data.ts';
+import { HEATMAP_META } from './heatmap-pack.ts';
 
 export const CKPT_PARAM = 'ckpt';
 export const HEATMAP_SIZE = 312;
@@ -87,6 +88,8 @@ export function heatmapSpec(data: HeatmapData, opts: HeatmapSpecOptions): VlSpec
     title: { text: { expr: `'${title}' + ckpt_steps[${CKPT_PARAM}]` }, ...(opts.subtitle?.length ? { subtitle: opts.subtitle.flatMap((l) => wrap(l)) } : {}) },
     params: [param, { name: 'ckpt_steps', value: data.steps }],
     data: { values: data.rows.filter((r) => keep.has(r.m)) },
+    // what heatmap-pack.ts needs to pack these rows for the page
+    usermeta: { [HEATMAP_META]: { d_vocab: data.d_vocab, max_abs: Object.fromEntries(chosen.map((p) => [p.m, p.max_abs])) } },
     concat: chosen.map((p) => panelSpec(p, data.sep, interactive)),
     columns: 2,
     spacing: 24,

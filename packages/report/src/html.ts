@@ -9,6 +9,7 @@ import type { Library } from './assets.ts';
 import type { VlSpec } from './chart-common.ts';
 import type { ChartEntry } from './charts.ts';
 import { escapeHtml } from './format.ts';
+import { packPageSpec } from './heatmap-pack.ts';
 import type { ExperimentModel, StudyModel } from './model.ts';
 import { PAGE_CSS, PAGE_JS } from './page-assets.ts';
 import { summaryTableHtml } from './summary-table.ts';
@@ -77,14 +78,14 @@ function experimentHtml(e: ExperimentModel, charts: ChartEntry[], input: PageInp
 const METHOD_NOTES = [
   'Time axes: training step on a symlog scale, ln(1 + step): logarithmic, with step 0 (the initialisation) included.',
   'Stage boundaries (dashed vertical lines on every time axis of an experiment): a piecewise-linear least-squares fit of the LLC (target all) against ln(1 + step), the number of pieces chosen by BIC; a boundary lies between two estimated checkpoints and is drawn halfway between them. Only estimates that can be read are fitted: no flagged chain and λ̂ > 0 (the note of each experiment and its LLC chart say how many were left out).',
-  'Heatmaps: diverging red (positive) / blue (negative) scale centred at 0, symmetric around the largest |value| of that head and circuit over all of training, so colours compare across checkpoints; checkpoints subsampled evenly in checkpoint index, first and last kept; values rounded to the significant digits in the page.',
+  'Heatmaps: diverging red (positive) / blue (negative) scale centred at 0, symmetric around the largest |value| of that head and circuit over all of training, so colours compare across checkpoints; checkpoints subsampled evenly in checkpoint index, first and last kept; values rounded to the significant digits in the page, then stored as 16-bit codes of the panel\'s largest |value| (an error below 1/65,534 of it; the hover and the Data links show them to 4 significant digits).',
   'LLC: SGLD estimates as the llc stage wrote them (mean ± std over chains). A chain is flagged when its loss trace is not flat, it left the basin, its LLC is negative, its acceptance is below 0.5, or it hit a NaN; an estimate is flagged on all its chains when they did not converge (λ̂ still moving at max_draws) or when the checkpoint is not a minimum of the sampled potential (an untilted loss whose Newton decrement exceeds 10% of λ̂). Acceptance above 0.999 is shown, not flagged (a small step). λ̂ counts the directions whose curvature exceeds about γ/nβ, so absolute values depend on γ and nβ and are comparable only between runs with the same settings (docs/llc.md).',
 ];
 
 export function reportHtml(input: PageInput): string {
   const { study } = input;
   const specs: Record<string, unknown> = {};
-  for (const c of [...input.studyCharts, ...input.experimentCharts.flat()]) if (c.spec) specs[c.id] = pageSpec(c.spec);
+  for (const c of [...input.studyCharts, ...input.experimentCharts.flat()]) if (c.spec) specs[c.id] = packPageSpec(pageSpec(c.spec));
   const nav = [
     '<li class="label">Contents:</li>',
     `<li><a href="#study">Summary</a></li>`,

@@ -68,6 +68,7 @@ export const PAGE_JS = `
 (function () {
   'use strict';
   var specs = JSON.parse(document.getElementById('report-specs').textContent);
+  Object.keys(specs).forEach(function (id) { unpackHeatmap(specs[id]); });
   var views = {};
   window.reportViews = views;
   var options = { actions: { export: true, source: false, compiled: false, editor: false }, renderer: 'svg' };
@@ -85,6 +86,31 @@ export const PAGE_JS = `
     document.documentElement.setAttribute('data-charts', 'failed');
     console.error('report: a chart failed to render:', err);
   });
+
+  // a heatmap's rows travel packed (heatmap-pack.ts): 16-bit codes of value / max_abs of the panel,
+  // -32768 for null; rebuilt here, values to 4 significant digits, before the chart is drawn
+  function unpackHeatmap(spec) {
+    var meta = spec.usermeta && spec.usermeta.sortscope_heatmap;
+    var p = meta && meta.packed;
+    if (!p) return;
+    var bin = atob(p.codes);
+    var d = p.d_vocab;
+    var rows = [];
+    var o = 0;
+    p.blocks.forEach(function (b) {
+      var step = p.max_abs[b[0]] / 32767;
+      for (var r = 0; r < d; r++) {
+        var v = new Array(d);
+        for (var c = 0; c < d; c++, o += 2) {
+          var q = ((bin.charCodeAt(o) | (bin.charCodeAt(o + 1) << 8)) << 16) >> 16;
+          v[c] = q === -32768 ? null : Number((q * step).toPrecision(4));
+        }
+        rows.push({ m: b[0], i: b[1], r: r, v: v });
+      }
+    });
+    spec.data = { values: rows };
+    delete meta.packed;
+  }
 
   // every data table of a chart spec: top-level and layer data values, and named datasets
   function chartTables(spec) {

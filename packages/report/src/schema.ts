@@ -12,7 +12,7 @@ export const ReportConfigSchema = z
     title: z.string().min(1).default('sortscope report').describe('title of the report page'),
     convention: z.enum(CONVENTIONS).default('raw-normalised').describe('circuit convention of the QK/OV heatmaps and the symmetry measures shown'),
     max_heatmap_checkpoints: z.int().min(2).max(500).default(60).describe('checkpoints kept per heatmap (evenly spaced in checkpoint index; first and last always kept)'),
-    max_heatmap_experiments: z.int().min(0).default(10).describe('experiments (the first ones) that get the heatmaps and GIFs: each adds ~3 MB to the page'),
+    max_heatmap_experiments: z.int().min(0).default(10).describe('experiments (the first ones) that get the heatmaps and GIFs: each adds ~1.3 MB to the page (a 2-head model, 60 checkpoints)'),
     significant_digits: z.int().min(2).max(8).default(3).describe('significant digits of the heatmap values stored in the page'),
     gif_frame_ms: z.int().min(20).max(10_000).default(200).describe('GIF frame delay in milliseconds'),
     gif_hold_ms: z.int().min(0).max(60_000).default(1500).describe('extra delay on the last GIF frame before it loops'),
