@@ -88,7 +88,8 @@ export function row6a(ex: readonly CompactExperiment[]): string {
 
 export function row7(ex: readonly CompactExperiment[]): string {
   const us = ['architecture/1head', 'architecture/3heads'].map((c) => compareCells(ex, parsePoint(`${c}@7325`), parsePoint('baseline/gamma10000@7325'))).filter((u) => u.va.length && u.vb.length);
-  return `| 7 | one and three heads: λ̂ at the end against two heads | **measured** | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
+  const word = us.some((u) => u.va.length >= 2 && u.vb.length >= 2) ? 'measured' : 'not measured';
+  return `| 7 | one and three heads: λ̂ at the end against two heads | **${word}** | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
 }
 
 export function row1f(ex: readonly CompactExperiment[], cell = 'baseline/devinterp-eps1e-3'): string {
