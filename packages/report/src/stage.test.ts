@@ -37,6 +37,7 @@ describe('runReport', () => {
     const gifs = ['QK-L0H0', 'OV-L0H0', 'QK-L0H1', 'OV-L0H1'];
     const expected = [
       'figures/index.json',
+      'experiments.json',
       'index.html',
       'summary.json',
       ...['llc', 'loss', 'accuracy'].flatMap((c) => [`figures/study/${c}.svg`, `figures/study/${c}.png`]),
@@ -74,6 +75,23 @@ describe('runReport', () => {
     for (const f of listFiles(a).filter((x) => /\.(html|json|svg)$/.test(x))) expect(readFileSync(join(a, f), 'utf8').includes(root), f).toBe(false);
   });
 
+  it('experiments.json maps every experiment name to its folders, and says why a stage was not read', async () => {
+    const { experiments } = inject('reportStudy');
+    const index = JSON.parse(readFileSync(join(a, 'experiments.json'), 'utf8'));
+    expect(index.experiments.map((e: { name: string }) => e.name)).toEqual(experiments.map((e) => e.name));
+    for (const [i, e] of experiments.entries())
+      for (const s of ['dataset', 'train', 'circuits', 'llc'] as const) {
+        const dir = e.dirs[s]!;
+        expect(index.experiments[i].stages[s]).toEqual({ folder: `${s}/${dir.split('/').at(-1)}`, ready: true, reason: null });
+      }
+    // a stage that has not run: not ready, with the reason
+    const d = tmp();
+    const partial = { ...experiments[0], name: 'partial', dirs: { ...experiments[0].dirs, llc: join(d, 'llc/0123456789abcdef') } };
+    await runReport({ experiments: [partial], outDir: d, quiet: true, figures: false, gifs: false });
+    const llc = JSON.parse(readFileSync(join(d, 'experiments.json'), 'utf8')).experiments[0].stages.llc;
+    expect(llc).toEqual({ folder: 'llc/0123456789abcdef', ready: false, reason: 'llc/0123456789abcdef does not exist: run the llc stage (npx nx run-many -t analyze)' });
+  }, 600_000);
+
   it('is deterministic: the same bytes again, in-thread instead of on workers', async () => {
     const b = tmp();
     await runReport({ experiments: inject('reportStudy').experiments, outDir: b, quiet: true, workers: 0 });
@@ -96,7 +114,7 @@ describe('runReport', () => {
     const again = await runReport({ experiments: edited, outDir: c, quiet: true, workers: 2 });
     const t = (again.summary as Timing).timing;
     expect(t.figures_rendered).toBe(1);
-    expect(t.figures_reused).toBe(Object.keys(again.files).length - 3); // all others (not html, summary, and the damaged one)
+    expect(t.figures_reused).toBe(Object.keys(again.files).length - 4); // all others (not html, summary, experiments, and the damaged one)
     // an experiment leaves: its figures go, the overlays (3 charts × SVG + PNG) are drawn again
     const third = await runReport({ experiments: study, outDir: c, quiet: true, workers: 2 });
     expect((third.summary as Timing).timing.figures_rendered).toBe(6);
@@ -116,7 +134,7 @@ describe('runReport', () => {
     const t0 = performance.now();
     const res = await runReport({ experiments: inject('reportStudy').experiments, outDir: tmp(), quiet: true, figures: false, gifs: false });
     const pageOnly = (performance.now() - t0) / 1000;
-    expect(Object.keys(res.files).sort()).toEqual(['html', 'summary']);
+    expect(Object.keys(res.files).sort()).toEqual(['experiments', 'html', 'summary']);
     // measured on a 2-core machine: page only 0.15 s, everything 5 s (GIFs on 2 workers); generous bounds for loaded CI machines
     expect(pageOnly).toBeLessThan(3);
     expect(firstSeconds).toBeLessThan(45);

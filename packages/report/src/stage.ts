@@ -4,6 +4,7 @@
  *
  *   <outDir>/index.html                              the self-contained interactive report
  *   <outDir>/summary.json                            the summary table
+ *   <outDir>/experiments.json                        each experiment's artifact folders (experiments-index.ts)
  *   <outDir>/figures/<experiment>/<chart>.{svg,png}  every chart of an experiment, static
  *   <outDir>/figures/study/<chart>.{svg,png}         the overlays (with ≥ 2 experiments)
  *   <outDir>/figures/<experiment>/{QK,OV}-L<l>H<h>.gif   each head's circuits over training
@@ -16,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { log, writeFileAtomic } from '@sortscope/core';
+import { experimentsIndex } from './experiments-index.ts';
 import { FigureCache, renderKey } from './figure-cache.ts';
 import { browserLibraries } from './assets.ts';
 import { type ChartEntry, diagnoseCharts, experimentCharts, studyCharts } from './charts.ts';
@@ -95,13 +97,15 @@ export async function runReport(opts: RunReportOptions): Promise<{ files: Record
   writeFileAtomic(files.html, html);
   files.summary = join(opts.outDir, 'summary.json');
   writeFileAtomic(files.summary, `${JSON.stringify({ title: study.title, convention: study.convention, experiments: study.summary }, null, 2)}\n`);
+  files.experiments = join(opts.outDir, 'experiments.json');
+  writeFileAtomic(files.experiments, `${JSON.stringify(experimentsIndex(opts.experiments, loaded), null, 2)}\n`);
 
   const seconds = (performance.now() - t0) / 1000;
   const charts = [...overlays, ...perExperiment.flat()];
   const timing = { load_and_model: (tLoaded - t0) / 1000, figures: (tFigures - tLoaded) / 1000, gifs_after_figures: (tGifs - tFigures) / 1000, gif_workers: gifs?.workers ?? 0, figures_rendered: cache.rendered, figures_reused: cache.reused };
   log(
     `report: ${study.experiments.length} experiment(s), ${charts.filter((c) => c.spec).length} charts (${charts.filter((c) => !c.spec).length} unavailable), ` +
-      `${Object.keys(files).length - 2} figure files (${cache.rendered} rendered, ${cache.reused} unchanged) → ${relative(process.cwd(), files.html) || files.html} (${(html.length / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)}s`,
+      `${Object.keys(files).length - 3} figure files (${cache.rendered} rendered, ${cache.reused} unchanged) → ${relative(process.cwd(), files.html) || files.html} (${(html.length / 1e6).toFixed(1)} MB) in ${seconds.toFixed(1)}s`,
     opts.quiet,
   );
   return {
