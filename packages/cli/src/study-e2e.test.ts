@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, 
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
+import { blocksReading, readChains, readEstimates } from '@sortscope/llc';
 
 const tmp = useTempDirs('e2e', 'all');
 
@@ -19,7 +20,7 @@ const SWEEP = {
     dataset: { list_length: 4, max_number: 15, n_train: 600, n_validation: 60, n_test: 0 },
     train: { model: { d_model: 16, d_head: 8 }, batch_size: 64, epochs: 2, checkpoints: { log_spaced: 4, linear: 2 }, eval: { validation_rows: 60, train_rows: 60 } },
     circuits: { null_samples: 10, ablation_rows: 60, probe_rows: 30 },
-    llc: { batch_size: 32, chains: 2, draws: 10, epsilon: 1e-5, gamma: 1000, checkpoints: { every: 100 } },
+    llc: { batch_size: 32, chains: 2, draws: 10, epsilon: 1e-9, gamma: 1000, checkpoints: { every: 100 } }, // ε this small: acceptance ≈ 1 (the advisory flag) and λ̂ ≈ noise (negative: blocking)
   },
   grid: { 'dataset.noise': [{ kind: 'none' }, { kind: 'token', p: 0.2 }], 'train.seed': [1, 2] },
 };
@@ -98,6 +99,31 @@ describe('a study split across machines with a shared cache', () => {
     expect(ran(third)).toEqual([]);
     const plan = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'list', '--study', 'tiny', '--json'], { cwd: m3, encoding: 'utf8' }));
     for (const r of plan.rows) expect(existsSync(join(m3, 'artifacts', 'llc', r.keys.llc, 'estimates.arrow'))).toBe(true);
+
+    // one flag vocabulary: the chains whose flags block reading, counted alike by estimates.arrow,
+    // chains.arrow, the report's summary.json and findings; found through the report's experiments.json
+    const report = join(m3, 'artifacts/report-tiny');
+    const index = JSON.parse(readFileSync(join(report, 'experiments.json'), 'utf8')).experiments as { name: string; stages: { llc: { folder: string; ready: boolean } } }[];
+    const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8')).experiments as { experiment: string; llc: { step: number; flagged_chains: number } }[];
+    expect(index.map((e) => e.name).sort()).toEqual(plan.rows.map((r: { experiment: string }) => r.experiment).sort());
+    let [advisory, blocked] = [0, 0];
+    for (const e of index) {
+      expect(e.stages.llc.ready).toBe(true);
+      const dir = join(m3, 'artifacts', e.stages.llc.folder);
+      const est = readEstimates(join(dir, 'estimates.arrow')).rows.filter((r) => r.target === 'all').sort((x, y) => x.step - y.step);
+      const chains = readChains(join(dir, 'chains.arrow')).rows.filter((r) => r.target === 'all');
+      const blocking = (step: number) => chains.filter((c) => c.step === step && blocksReading(c.flags)).length;
+      advisory += chains.filter((c) => c.flags.length > 0 && !blocksReading(c.flags)).length;
+      blocked += chains.filter((c) => blocksReading(c.flags)).length;
+      expect(est.map((r) => [r.step, r.flagged_chains])).toEqual(est.map((r) => [r.step, blocking(r.step)]));
+      const s = summary.find((x) => x.experiment === e.name)!;
+      expect([s.llc.step, s.llc.flagged_chains]).toEqual([est.at(-1)!.step, est.at(-1)!.flagged_chains]);
+      const curve = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', '--curve', e.name, '--json'], { cwd: m3, encoding: 'utf8', env: { ...process.env, SORTSCOPE_QUIET: '1' } })) as { step: number; llc: { all?: { flagged: number } } }[];
+      expect(curve.filter((r) => r.llc.all).map((r) => [r.step, r.llc.all!.flagged])).toEqual(est.map((r) => [r.step, r.flagged_chains]));
+    }
+    // both kinds occur (chains flagged only acceptance_high, and blocked ones), so the counts above tell the vocabularies apart
+    expect(advisory).toBeGreaterThan(0);
+    expect(blocked).toBeGreaterThan(0);
 
     // docs/artifacts.md's polars loader on this study, where a Python with polars and pyarrow exists
     const python = pythonWithPolars();

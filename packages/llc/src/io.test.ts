@@ -16,6 +16,27 @@ const convergence = { draws: 16, first_used: 8, rhat: 1.01, ess: 30, drift: 0.5,
 const stationarity = { decrement: 7.5, steepest: 1, iterations: 9, converged: true, negative_curvature: false, gradient_norm: 0.25, tilt: true };
 
 describe('llc artifacts', () => {
+  it('flagged_chains counts the chains with a flag that blocks reading: acceptance_high alone is advisory', () => {
+    const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws: 16, burnin: 0, stepsBetweenDraws: 1, indices: null, controlVariate: true };
+    const chains = [0, 1, 2].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io-flags')), 0, 10, 0, 'last-half'));
+    const none = Object.fromEntries(Object.keys(chains[0].flags).map((k) => [k, false])) as unknown as typeof chains[0]['flags'];
+    chains[0].flags = { ...none, acceptance_high: true }; // advisory only
+    chains[1].flags = { ...none, acceptance_high: true, not_flat: true }; // blocks
+    chains[2].flags = { ...none };
+    const estimate = markEstimate({ ...combineChains(0, chains), sampler, convergence: { ...convergence, stable: true }, stationarity, rounds: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'ss-llc-io-'));
+    try {
+      const base = { stage: 'llc', stageVersion: '1', config: { draws: 16 }, seed: 0, inputs: {}, extra: {} };
+      const rows = [{ step: 5, target: 'all', estimate, norms: {} }];
+      writeEstimates(join(dir, 'e.arrow'), rows, base);
+      writeChains(join(dir, 'c.arrow'), rows, base);
+      expect(readEstimates(join(dir, 'e.arrow')).rows[0].flagged_chains).toBe(1);
+      expect(readChains(join(dir, 'c.arrow')).rows.map((r) => r.flags)).toEqual([['acceptance_high'], ['not_flat', 'acceptance_high'], []]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('round-trip estimates (with convergence and stationarity), chains (with flags) and traces', () => {
     const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws: 16, burnin: 0, stepsBetweenDraws: 1, indices: null, controlVariate: true };
     const chains = [0, 1].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io')), 0, 10, 0, 'last-half'));
