@@ -74,15 +74,20 @@ describe('sortscope llc (CLI)', () => {
     const child = spawn(process.execPath, [BIN, 'llc', '--config', exp, '--out-dir', out, '--workers', '1', '--quiet', '--backend', 'wasm'], { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', r));
     const partial = join(out, 'partial');
-    while (child.exitCode === null && !(existsSync(partial) && readdirSync(partial).filter((f) => f.endsWith('.json')).length >= 2)) await new Promise((r) => setTimeout(r, 20));
+    while (child.exitCode === null && !(existsSync(partial) && readdirSync(partial).filter((f) => f.endsWith('.json.sha256')).length >= 3)) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await exited;
     // one saved checkpoint cut short (as a full disk leaves it): recomputed, not a SyntaxError on every rerun
-    const saved = readdirSync(partial).filter((f) => f.endsWith('.json')).sort();
+    // the checkpoints saved whole (file and seal); a third one sound, so the rerun resumes
+    const saved = readdirSync(partial).filter((f) => f.endsWith('.json.sha256')).map((f) => f.replace(/\.sha256$/, '')).sort();
     truncateSync(join(partial, saved[0]), 40);
+    // another edited but still valid JSON (λ̂ of its first chain changed): found by its seal, not trusted
+    const edited = JSON.parse(readFileSync(join(partial, saved[1]), 'utf8'));
+    edited[0].estimate.chains[0].llc += 1;
+    writeFileSync(join(partial, saved[1]), JSON.stringify(edited));
     const resumed = cli(['llc', '--config', exp, '--out-dir', out, '--workers', '2', '--backend', 'wasm']);
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).toMatch(new RegExp(`llc: .*${saved[0]} is damaged \\(.*\\); recomputing that checkpoint`));
+    for (const f of saved.slice(0, 2)) expect(resumed.stderr).toMatch(new RegExp(`llc: .*${f} was changed after it was written \\(sha256 .*\\); recomputing that checkpoint`));
     expect(resumed.stderr).toMatch(/resuming \(\d+ checkpoints done\)/);
     for (const f of ['estimates.arrow', 'chains.arrow', 'traces.arrow']) expect(readFileSync(join(out, f)).equals(readFileSync(join(dir, 'one', f)))).toBe(true);
   }, 600_000);

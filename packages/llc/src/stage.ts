@@ -1,11 +1,11 @@
 /**
  * The llc stage's declaration and I/O wrapper: LLC estimates at the selected checkpoints of a
- * training run (resumable: each finished checkpoint is saved in partial/ and skipped on a rerun),
+ * training run (resumable: each finished checkpoint is saved in partial/, sealed (core/sealed.ts), and skipped on a rerun when its seal matches),
  * or of a single weights file (`llcOfWeights`, for `sortscope llc --weights FILE --json`).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { checkSealed, ConfigError, hashJson, log, Progress, removeSealed, type StageDef, writeFileAtomic, writeSealed } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { engineName } from '@sortscope/engine';
@@ -98,7 +98,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
     const rows = readPartial(join(partial, f), config.targets.length);
     if (typeof rows === 'string') {
       log(`llc: ${rows}; recomputing that checkpoint`, opts.quiet);
-      rmSync(join(partial, f), { force: true });
+      removeSealed(join(partial, f));
     } else done.set(rows[0].step, rows);
   }
   const todo = chosen.filter((i) => !done.has(ck.steps[i]));
@@ -119,7 +119,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
         const norms = tensorNorms(ck.cfg, w0);
         const rows = ests.map((estimate, k) => ({ step, target: targetName(config.targets[k]), estimate, norms }));
         for (const r of rows) for (const c of r.estimate.chains) delete c.trace.end; // a finished chain is not continued
-        writeFileAtomic(join(partial, `${String(step).padStart(9, '0')}.json`), JSON.stringify(rows, replacer));
+        writeSealed(join(partial, `${String(step).padStart(9, '0')}.json`), JSON.stringify(rows, replacer));
         done.set(step, rows);
         for (const r of rows) {
           log(`llc step ${step} ${r.target}: ${describe(r.estimate)}`, opts.quiet);
@@ -152,6 +152,8 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
 
 /** One checkpoint's saved rows, or why they cannot be used (truncated, edited, another step). */
 function readPartial(path: string, targets: number): PartialRow[] | string {
+  const unsealed = checkSealed(path);
+  if (unsealed) return unsealed;
   let rows: PartialRow[];
   try {
     rows = revive(JSON.parse(readFileSync(path, 'utf8')));

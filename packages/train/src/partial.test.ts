@@ -3,9 +3,9 @@
  * a damaged resume state, moves the resume point back before it (and deletes what follows, to be
  * recomputed); the final list is built from the planned steps and refuses a missing one.
  */
-import { existsSync, readdirSync, rmSync, truncateSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashJson } from '@sortscope/core';
+import { hashJson, sealWritten } from '@sortscope/core';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
 import { writeCheckpoints, writeResume } from './io.ts';
@@ -27,7 +27,9 @@ function partialRun(upTo: number): string {
   for (const s of STEPS.filter((x) => x <= upTo)) {
     const params = new Float32Array(size).fill(s);
     writeCheckpoints(ckptFile(dir, s), cfg, [s], 4, [params], { ...base, config: HASH_CONFIG });
+    sealWritten(ckptFile(dir, s));
     writeResume(resumeFile(dir, s), { step: s, params, adam: { m: new Float32Array(size), v: new Float32Array(size), t: s }, logs: [], checkpoints: [] }, { ...base, config: HASH_CONFIG });
+    sealWritten(resumeFile(dir, s));
   }
   return dir;
 }
@@ -45,8 +47,34 @@ describe('partial/ resume point', () => {
     truncateSync(ckptFile(dir, 2), Math.floor(statSync(ckptFile(dir, 2)).size / 2));
     const r = resumePoint(dir, STEPS, configHash, base.inputs);
     expect(r.state?.step).toBe(1);
-    expect(r.notes.join(' ')).toMatch(/checkpoint at step 2 unusable .*not a readable Arrow IPC file/);
-    expect(readdirSync(dir).sort()).toEqual(['ckpt-000000000.arrow', 'ckpt-000000001.arrow', 'resume-000000000.arrow', 'resume-000000001.arrow']);
+    expect(r.notes.join(' ')).toMatch(/checkpoint at step 2 unusable .*ckpt-000000002\.arrow was changed after it was written/);
+    const kept = ['ckpt-000000000.arrow', 'ckpt-000000001.arrow', 'resume-000000000.arrow', 'resume-000000001.arrow'];
+    expect(readdirSync(dir).sort()).toEqual(kept.flatMap((f) => [f, `${f}.sha256`]).sort());
+  });
+
+  it('a checkpoint or resume state changed in place but still readable (one parameter) is not resumed from', () => {
+    const flip = (path: string) => {
+      const bytes = readFileSync(path);
+      const at = bytes.indexOf(Buffer.from(new Float32Array([4]).buffer)); // the first parameter (all are 4)
+      expect(at).toBeGreaterThan(0);
+      bytes.writeFloatLE(4.5, at);
+      writeFileSync(path, bytes);
+    };
+    const a = partialRun(8);
+    flip(ckptFile(a, 4));
+    const ra = resumePoint(a, STEPS, configHash, base.inputs);
+    expect(ra.state?.step).toBe(2);
+    expect(ra.notes.join(' ')).toMatch(/checkpoint at step 4 unusable \(.*ckpt-000000004\.arrow was changed after it was written \(sha256 [0-9a-f]{12}… recorded/);
+    const b = partialRun(8);
+    flip(resumeFile(b, 4));
+    rmSync(resumeFile(b, 8));
+    const rb = resumePoint(b, STEPS, configHash, base.inputs);
+    expect(rb.state?.step).toBe(2);
+    expect(rb.notes.join(' ')).toMatch(/resume state at step 4 unusable \(.*resume-000000004\.arrow was changed after it was written/);
+    // a file without its seal (killed between the two writes, or an older sortscope's) is not trusted either
+    const c = partialRun(8);
+    rmSync(`${ckptFile(c, 8)}.sha256`);
+    expect(resumePoint(c, STEPS, configHash, base.inputs).state?.step).toBe(4);
   });
 
   it('a deleted checkpoint and a damaged resume state do the same; a wrong config starts afresh', () => {

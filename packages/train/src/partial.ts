@@ -3,16 +3,17 @@
  * writes (atomically, in this order)
  *   ckpt-<s>.arrow    the checkpoint's parameters ('train/checkpoints', one row)
  *   resume-<s>.arrow  the whole state at s: parameters, Adam moments, logs ('train/resume')
- * and keeps them all until the run ends. `resumePoint` picks where to resume: the latest s whose
- * resume state is sound and every planned checkpoint up to s has a sound file (readable, of
- * this config and dataset, the right step, finite). Anything after it — a truncated or missing
+ * each sealed (core/sealed.ts: `<file>.sha256` written after it), and keeps them all until the run
+ * ends. `resumePoint` picks where to resume: the latest s whose resume state is sound and every
+ * planned checkpoint up to s has a sound file (its seal matches; readable, of this config and
+ * dataset, the right step, finite). Anything after it — a truncated or missing
  * checkpoint, a damaged resume state — is deleted and recomputed; training is deterministic, so
  * the files come out the same. `collectCheckpoints` builds the final list from the planned steps,
  * never from a directory listing.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArtifactError } from '@sortscope/core';
+import { ArtifactError, checkSealed } from '@sortscope/core';
 import { type LoadedCheckpoints, readCheckpoints, readResume } from './io.ts';
 import type { TrainState } from './train-loop.ts';
 
@@ -23,7 +24,8 @@ export const resumeFile = (partial: string, step: number) => join(partial, `resu
 /** The checkpoint at `step`, or the reason it cannot be used. */
 export function readPartialCheckpoint(partial: string, step: number, configHash: string, inputs: Record<string, string>): LoadedCheckpoints | string {
   const path = ckptFile(partial, step);
-  if (!existsSync(path)) return `${path} is missing`;
+  const unsealed = checkSealed(path);
+  if (unsealed) return unsealed;
   let ck: LoadedCheckpoints;
   try {
     ck = readCheckpoints(path);
@@ -61,7 +63,8 @@ export function resumePoint(partial: string, checkpointSteps: number[], configHa
   for (const s of checkpointSteps.filter((x) => x <= good).reverse()) {
     const path = resumeFile(partial, s);
     if (!existsSync(path)) continue;
-    const saved = readResume(path, configHash, inputs);
+    const unsealed = checkSealed(path);
+    const saved = unsealed ? { reason: unsealed } : readResume(path, configHash, inputs);
     if ('state' in saved && saved.state.step === s) {
       state = saved.state;
       break;
@@ -70,7 +73,7 @@ export function resumePoint(partial: string, checkpointSteps: number[], configHa
   }
   const keep = state?.step ?? -1;
   for (const f of readdirSync(partial)) {
-    const m = /^(ckpt|resume)-(\d+)\.arrow$/.exec(f);
+    const m = /^(ckpt|resume)-(\d+)\.arrow(\.sha256)?$/.exec(f);
     if (!m || Number(m[2]) > keep) rmSync(join(partial, f), { recursive: true, force: true });
   }
   return { state, notes };

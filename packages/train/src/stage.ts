@@ -5,7 +5,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertFiniteResult, hashJson, log, Progress, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { assertFiniteResult, hashJson, log, Progress, sealWritten, type StageDef, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { headAblationLossIncrease, evaluateTokens, summarize, adamState, createEngine } from '@sortscope/engine';
 import { initParams, type ModelConfig, modelConfig, saveWeights } from '@sortscope/model';
@@ -90,7 +90,9 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
     onCheckpoint(s) {
       // the checkpoint's parameters, then the resume state (both atomic): a crash between them only repeats work
       writeCheckpoints(ckptFile(partial, s.step), cfg, [s.step], plan.stepsPerEpoch, [s.params], base);
+      sealWritten(ckptFile(partial, s.step));
       writeResume(resumeFile(partial, s.step), s, base);
+      sealWritten(resumeFile(partial, s.step));
     },
   });
   progress.finish(`final train loss ${state.logs.at(-1)?.loss.toFixed(4) ?? '?'}`);
