@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@sortscope/core';
-import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import { checkSequences, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import type { ModelConfig } from '@sortscope/model';
 import type { ProbeData } from './analyse.ts';
 
@@ -26,9 +26,7 @@ export function loadProbeData(path: string | undefined, cfg: ModelConfig, rows: 
     tokens = split.tokens;
   } else {
     tokens = new Uint8Array(readFileSync(path));
-    if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
-    const bad = tokens.findIndex((t) => t >= cfg.d_vocab);
-    if (bad >= 0) throw new ConfigError(`--data ${path}: token ${tokens[bad]} at row ${Math.floor(bad / cfg.n_ctx)} is outside the vocabulary (d_vocab ${cfg.d_vocab})`);
+    checkSequences(tokens, cfg, `--data ${path}`);
   }
   const n = Math.min(rows, tokens.length / cfg.n_ctx);
   return { tokens: tokens.slice(0, n * cfg.n_ctx), rows: n, source: path };

@@ -21,7 +21,7 @@ export function checkRows(rows: unknown): number | undefined {
 }
 
 export async function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rowsFlag: number | undefined): Promise<{ tokens: Uint8Array; rows: number; source: string }> {
-  const { generateDataset, readSplit } = await import('@sortscope/dataset');
+  const { checkSequences, generateDataset, readSplit } = await import('@sortscope/dataset');
   const rows = checkRows(rowsFlag);
   if (path === undefined) {
     if (rows !== undefined && rows > MAX_FRESH_ROWS) throw new ConfigError(`--rows: got ${rows}; expected at most ${MAX_FRESH_ROWS} fresh sequences (or pass --data FILE)`);
@@ -35,11 +35,14 @@ export async function loadEvalTokens(path: string | undefined, cfg: ModelConfig,
   let tokens: Uint8Array;
   if (path.endsWith('.arrow')) {
     const split = readSplit(path);
-    if (split.vocab.seq_len !== cfg.n_ctx) throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens, but the model's n_ctx is ${cfg.n_ctx}`);
+    if (split.vocab.seq_len !== cfg.n_ctx || split.vocab.d_vocab !== cfg.d_vocab) {
+      throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens over ${split.vocab.d_vocab} symbols, but the model has n_ctx ${cfg.n_ctx} and d_vocab ${cfg.d_vocab}`);
+    }
     tokens = split.tokens;
   } else {
     tokens = readBytes(path);
-    if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
+    // every row: the model's row length, vocabulary and SEP column (another vocabulary's rows are refused, not evaluated)
+    checkSequences(tokens, cfg, `--data ${path}`);
   }
   const all = tokens.length / cfg.n_ctx;
   if (all === 0) throw new ArtifactError(`--data ${path} holds no rows; expected at least one row of ${cfg.n_ctx} tokens`);

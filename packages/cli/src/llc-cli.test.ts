@@ -99,6 +99,11 @@ describe('sortscope llc (CLI)', () => {
     const bad = cli(['llc', '--weights', weights, '--data', join(dir, 'bad.u8'), '--quiet']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/10 bytes is not a whole number of 9-token rows/);
+    // 9-token rows of another vocabulary (numbers 0..9, SEP 10 < d_vocab 17): refused, not sampled on (#29 W73)
+    writeFileSync(join(dir, 'other.u8'), Uint8Array.from({ length: 18 }, (_, i) => (i % 9 === 4 ? 10 : i % 9 < 4 ? i % 9 : 9 - (i % 9))));
+    const other = cli(['llc', '--weights', weights, '--data', join(dir, 'other.u8'), '--quiet']);
+    expect(other.status).toBe(3);
+    expect(other.stderr).toMatch(/other\.u8: row 0 has token 10 where SEP \(16\) belongs/);
     const ok = cli(['llc', '--config', exp, '--weights', weights, '--chains', '2', '--draws', '20', '--json', '--quiet']);
     expect(ok.status).toBe(0);
     const json = JSON.parse(ok.stdout);

@@ -6,3 +6,4 @@ export * from './bayes.ts';
 export * from './dataset.ts';
 export * from './io.ts';
 export * from './stage.ts';
+export * from './sequences.ts';

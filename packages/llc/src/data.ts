@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@sortscope/core';
-import { DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import { checkSequences, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import type { ModelConfig } from '@sortscope/model';
 import type { TrainingData } from './run.ts';
 
@@ -17,10 +17,11 @@ export function trainingData(path: string | undefined, cfg: ModelConfig): Traini
   }
   if (path.endsWith('.arrow')) {
     const split = readSplit(path);
-    if (split.vocab.seq_len !== cfg.n_ctx) throw new ConfigError(`${path}: sequences of ${split.vocab.seq_len} tokens, but the model's n_ctx is ${cfg.n_ctx}`);
+    if (split.vocab.seq_len !== cfg.n_ctx || split.vocab.d_vocab !== cfg.d_vocab) {
+      throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens over ${split.vocab.d_vocab} symbols, but the model has n_ctx ${cfg.n_ctx} and d_vocab ${cfg.d_vocab}`);
+    }
     return { tokens: split.tokens, rows: split.rows, source: path, sha256: split.sha256 };
   }
   const tokens = new Uint8Array(readFileSync(path));
-  if (tokens.length % cfg.n_ctx !== 0) throw new ConfigError(`--data ${path}: ${tokens.length} bytes is not a whole number of ${cfg.n_ctx}-token rows`);
-  return { tokens, rows: tokens.length / cfg.n_ctx, source: path };
+  return { tokens, rows: checkSequences(tokens, cfg, `--data ${path}`), source: path };
 }
