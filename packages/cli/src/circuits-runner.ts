@@ -5,14 +5,14 @@
  */
 import type { CheckpointAnalysis, CircuitsConfig } from '@sortscope/circuits';
 import { CircuitsConfigSchema } from '@sortscope/circuits/schema';
-import { BACKEND_OPTION, ENGINE_OPTION, type StageParts } from './command.ts';
+import { BACKEND_OPTION, ENGINE_OPTION, MAX_WORKERS, type StageParts } from './command.ts';
 
 export const circuitsParts: StageParts = {
   schema: CircuitsConfigSchema,
   globals: [
     { name: 'weights', type: 'string', value: 'FILE', description: 'analyse this TransformerLens safetensors file instead of a training run (prints the measures; with --json as JSON)' },
     { name: 'data', type: 'string', value: 'FILE', description: 'with --weights: validation sequences for ablations and attention (.arrow split or .u8 rows) [default: fresh clean sequences]' },
-    { name: 'workers', type: 'number', value: 'N', description: 'worker threads over checkpoints (0: this thread) [default: 0 below 8 checkpoints, else min(cores, 4)]' },
+    { name: 'workers', type: 'number', value: 'N', description: 'worker threads over checkpoints (0: this thread) [default: 0 below 8 checkpoints, else min(cores, 4)]', integer: { min: 0, max: MAX_WORKERS } },
     ENGINE_OPTION,
     BACKEND_OPTION,
   ],

@@ -4,6 +4,7 @@
  */
 import type { CommandSpec, GlobalOption, ParsedArgs } from '@sortscope/core/cli-args';
 import type { StageRunner } from '@sortscope/workspace';
+import { availableParallelism } from 'node:os';
 import type { ZodType } from 'zod';
 
 export interface Command {
@@ -24,6 +25,7 @@ export const BACKEND_OPTION: GlobalOption = {
   type: 'string',
   value: 'NAME',
   description: 'compute backend: auto (tfjs-node where installed, else wasm), tfjs-node or wasm [default: $SORTSCOPE_BACKEND or auto]',
+  choices: ['auto', 'tfjs-node', 'wasm'],
 };
 
 export const ENGINE_OPTION: GlobalOption = {
@@ -31,7 +33,11 @@ export const ENGINE_OPTION: GlobalOption = {
   type: 'string',
   value: 'NAME',
   description: 'compute engine: auto (fused WebAssembly where it supports the model, else tfjs), fused or tfjs [default: $SORTSCOPE_ENGINE or auto]',
+  choices: ['auto', 'fused', 'tfjs'],
 };
+
+/** The most worker threads a --workers flag takes: more than the cores only slows a run down (and 64 wasm workers exhaust memory). */
+export const MAX_WORKERS = Math.max(4, availableParallelism());
 
 /** What a stage's command needs besides its name and summary; `runner` imports the stage's code. */
 export interface StageParts {

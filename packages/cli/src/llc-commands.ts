@@ -9,9 +9,9 @@ import { type LlcConfig, LlcConfigSchema } from '@sortscope/llc/schema';
 import type { LlcRunner, TrainingData } from '@sortscope/llc';
 import type { Progress } from '@sortscope/core/progress';
 import type { ModelConfig } from '@sortscope/model';
-import { BACKEND_OPTION, type Command, ENGINE_OPTION, STAGE_GLOBALS, type StageParts } from './command.ts';
+import { BACKEND_OPTION, type Command, ENGINE_OPTION, MAX_WORKERS, STAGE_GLOBALS, type StageParts } from './command.ts';
 
-const WORKERS: GlobalOption = { name: 'workers', type: 'number', value: 'N', description: 'worker threads running chains [default: 2, at most the chains]' };
+const WORKERS: GlobalOption = { name: 'workers', type: 'number', value: 'N', description: 'worker threads running chains [default: 2, at most the chains]', integer: { min: 1, max: MAX_WORKERS } };
 const WEIGHTS: GlobalOption = { name: 'weights', type: 'string', value: 'FILE', description: 'estimate for this TransformerLens safetensors file instead of a training run (prints the result; with --json as JSON)' };
 const DATA: GlobalOption = { name: 'data', type: 'string', value: 'FILE', description: 'with --weights: SGLD minibatches from this dataset split (.arrow) or raw rows (.u8) [default: a fresh default training set]' };
 

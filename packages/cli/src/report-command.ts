@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReportConfigSchema } from '@sortscope/report/schema';
 import { DEFAULT_STUDY, REPORT_OPTIONS_FILE } from '@sortscope/workspace/defaults';
-import type { Command } from './command.ts';
+import { type Command, MAX_WORKERS } from './command.ts';
 
 export const reportCommand: Command = {
   spec: {
@@ -18,7 +18,7 @@ export const reportCommand: Command = {
     globals: [
       { name: 'study', type: 'string', value: 'NAME', description: `the study [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY} (experiments/)]` },
       { name: 'out', type: 'string', value: 'DIR', description: 'where to write it [default: artifacts/report/, or artifacts/report-<study>/]' },
-      { name: 'workers', type: 'number', value: 'N', description: 'worker threads for the GIFs (0: this thread) [default: the cores]' },
+      { name: 'workers', type: 'number', value: 'N', description: 'worker threads for the GIFs (0: this thread) [default: the cores]', integer: { min: 0, max: MAX_WORKERS } },
       { name: 'json', type: 'boolean', description: 'print the summary table as JSON' },
       { name: 'quiet', type: 'boolean', description: 'no log lines on stderr' },
     ],

@@ -67,7 +67,7 @@ export const studyRunCommand: Command = {
   spec: {
     name: 'study run',
     summary: "Run a study's experiments through Nx: all of them and the report, or one shard (--shard i/N).",
-    globals: [STUDY, { name: 'shard', type: 'string', value: 'i/N', description: 'run only shard i of N (experiments sharing a training run stay together)' }, { name: 'parallel', type: 'number', value: 'N', description: 'Nx tasks at once [default: 2]' }],
+    globals: [STUDY, { name: 'shard', type: 'string', value: 'i/N', description: 'run only shard i of N (experiments sharing a training run stay together)' }, { name: 'parallel', type: 'number', value: 'N', description: 'Nx tasks at once [default: 2]', integer: { min: 1, max: 64 } }],
   },
   async run(args, root) {
     const w = await workspace();

@@ -80,6 +80,12 @@ describe('parseArgs', () => {
     expect(parseArgs(['--no_ablation'], spec).globals['no-ablation']).toBe(true);
     expect(parseArgs([], spec).globals['no-ablation']).toBeUndefined();
   });
+  it('takes only the listed choices of a string option and integers in bounds for a counted one (#29)', () => {
+    const s = { ...spec, globals: [...spec.globals, { name: 'backend', type: 'string' as const, description: 'b', choices: ['auto', 'wasm'] }, { name: 'workers', type: 'number' as const, description: 'w', integer: { min: 1, max: 8 } }] };
+    expect(parseArgs(['--backend', 'wasm', '--workers', '8'], s).globals).toEqual({ backend: 'wasm', workers: 8 });
+    expect(() => parseArgs(['--backend', 'bogus'], s)).toThrow(/--backend: got "bogus"; expected one of "auto", "wasm"/);
+    for (const w of ['-1', '1.5', '0', '64']) expect(() => parseArgs(['--workers', w], s)).toThrow(new RegExp(`--workers: got ${w.replace('.', '\\.')}; expected an integer from 1 to 8`));
+  });
   it('collects repeatable options', () => {
     expect(parseArgs(['--weights', 'a', '--weights', 'b'], spec).globals.weights).toEqual(['a', 'b']);
   });

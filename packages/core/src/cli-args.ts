@@ -23,6 +23,10 @@ export interface GlobalOption {
   /** a placeholder for the value in help, e.g. FILE */
   value?: string;
   repeatable?: boolean;
+  /** a string option: the only values it takes */
+  choices?: readonly string[];
+  /** a number option: an integer within these bounds */
+  integer?: { min: number; max?: number };
 }
 
 export interface CommandSpec {
@@ -99,7 +103,7 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
       raw = argv[++i];
     }
     if (g) {
-      const value = g.type === 'boolean' ? toBoolean(raw, flag, spec) : g.type === 'number' ? toNumber(raw, flag) : raw;
+      const value = g.type === 'boolean' ? toBoolean(raw, flag, spec) : g.type === 'number' ? checkInteger(toNumber(raw, flag), flag, g) : checkChoice(raw, flag, g);
       if (g.name === 'help') out.help = value as boolean;
       else if (g.repeatable) out.globals[g.name] = [...((out.globals[g.name] as unknown[] | undefined) ?? []), value];
       else out.globals[g.name] = value;
@@ -141,6 +145,19 @@ function configHint(word: string, spec: CommandSpec): string {
   if (!spec.globals.some((g) => g.name === 'config')) return '';
   const file = word.split('#')[0];
   return file.endsWith('.json') || existsSync(file) ? ` (did you mean --config ${word}?)` : '';
+}
+
+function checkChoice(raw: string, flag: string, g: GlobalOption): string {
+  if (g.choices && !g.choices.includes(raw)) throw new ConfigError(`${flag}: got ${JSON.stringify(raw)}; expected one of ${g.choices.map((c) => JSON.stringify(c)).join(', ')}`);
+  return raw;
+}
+
+function checkInteger(n: number, flag: string, g: GlobalOption): number {
+  const b = g.integer;
+  if (!b) return n;
+  const range = b.max === undefined ? `an integer >= ${b.min}` : `an integer from ${b.min} to ${b.max}`;
+  if (!Number.isInteger(n) || n < b.min || (b.max !== undefined && n > b.max)) throw new ConfigError(`${flag}: got ${n}; expected ${range}`);
+  return n;
 }
 
 /** Parse a number; refuse text and values a double cannot hold, showing the value as typed. */

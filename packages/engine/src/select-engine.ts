@@ -8,7 +8,7 @@ import { ConfigError } from '@sortscope/core';
 import type { Engine } from './engine.ts';
 import { FusedEngine, fusedSupports } from './fused/engine.ts';
 import type { ModelConfig } from '@sortscope/model';
-import { initBackend } from './tfjs/backend.ts';
+import { backendChoice, initBackend } from './tfjs/backend.ts';
 import { TfjsEngine } from './tfjs/engine.ts';
 
 export type EngineChoice = 'auto' | 'fused' | 'tfjs';
@@ -29,17 +29,18 @@ export interface EngineOptions {
 }
 
 /** Whether `createEngine` would use the fused engine for this model. */
-export function usesFused(cfg: ModelConfig, engine?: string): boolean {
+export function usesFused(cfg: ModelConfig, engine?: string, backend?: string): boolean {
   const choice = engineChoice(engine);
+  backendChoice(backend); // a bad backend is refused even where the fused engine does not use one
   if (choice === 'fused' && !fusedSupports(cfg)) throw new ConfigError('engine fused was requested but does not support this model; use --engine tfjs (or auto)');
   return choice !== 'tfjs' && fusedSupports(cfg);
 }
 
 /** The name createEngine's engine would have (without building it): what artifacts record. */
 export async function engineName(cfg: ModelConfig, opts: EngineOptions = {}): Promise<string> {
-  return usesFused(cfg, opts.engine) ? 'fused-wasm' : initBackend(opts.backend);
+  return usesFused(cfg, opts.engine, opts.backend) ? 'fused-wasm' : initBackend(opts.backend);
 }
 
 export async function createEngine(cfg: ModelConfig, opts: EngineOptions = {}): Promise<Engine> {
-  return usesFused(cfg, opts.engine) ? FusedEngine.create(cfg, { threads: opts.threads }) : TfjsEngine.create(cfg, { backend: opts.backend });
+  return usesFused(cfg, opts.engine, opts.backend) ? FusedEngine.create(cfg, { threads: opts.threads }) : TfjsEngine.create(cfg, { backend: opts.backend });
 }
