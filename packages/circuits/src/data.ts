@@ -3,8 +3,7 @@
  * `tokens` column), raw rows of n_ctx uint8 tokens (.u8, like the fixture's eval-10000x21.u8), or by
  * default fresh clean sequences for the model's vocabulary (dataset seed 0).
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '@sortscope/core';
+import { ConfigError, readInputFile } from '@sortscope/core';
 import { checkSequences, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import type { ModelConfig } from '@sortscope/model';
 import type { ProbeData } from './analyse.ts';
@@ -25,7 +24,7 @@ export function loadProbeData(path: string | undefined, cfg: ModelConfig, rows: 
     }
     tokens = split.tokens;
   } else {
-    tokens = new Uint8Array(readFileSync(path));
+    tokens = new Uint8Array(readInputFile(path, '--data'));
     checkSequences(tokens, cfg, `--data ${path}`);
   }
   const n = Math.min(rows, tokens.length / cfg.n_ctx);

@@ -3,7 +3,7 @@
  * child process: exit 3 for an unusable file, 2 for a bad flag, a one-line message naming the
  * file and the tensor or field, no stack trace, nothing written.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,6 +87,10 @@ describe('sortscope eval / import on bad weights (CLI)', () => {
     expectRefusal(cli(['eval', '--weights', good, '--data', join(DIR, 'nope.u8')]), 3, /--data .*nope\.u8 does not exist/);
     const outside = write('outside.u8', Uint8Array.from([1, 0, 4, 0, 1, 3, 2, 7, 2, 3]));
     expectRefusal(cli(['eval', '--weights', good, '--data', outside]), 3, /--data .*outside\.u8: token 7 at row 1, position 2 is outside the model's vocabulary \(d_vocab 5\)/);
+    // not regular files: refused at once instead of read forever (#29)
+    expectRefusal(cli(['eval', '--weights', good, '--data', '/dev/zero']), 3, /--data \/dev\/zero is a device; expected a regular file/);
+    execFileSync('mkfifo', [join(DIR, 'weights.fifo')]);
+    expectRefusal(cli(['eval', '--weights', join(DIR, 'weights.fifo')]), 3, /weights\.fifo is a named pipe; expected a regular file/);
     // rows of another vocabulary (numbers 0..1, SEP 2) whose tokens all fit d_vocab 5: refused by the SEP column (#29 W71, W76)
     const other = write('other-vocab.u8', Uint8Array.from([1, 0, 2, 0, 1, 0, 1, 2, 0, 1]));
     expectRefusal(cli(['eval', '--weights', good, '--data', other]), 3, /--data .*other-vocab\.u8: row 0 has token 2 where SEP \(4\) belongs; expected rows of 2 numbers, SEP = 4 at position 2/);

@@ -4,8 +4,8 @@
  * Data: a dataset split (.arrow, its `tokens` column), raw rows of n_ctx uint8 tokens (.u8, like
  * the fixture's eval-10000x21.u8), or by default 10,000 fresh clean sequences for the model's vocabulary.
  */
-import { readFileSync } from 'node:fs';
 import { ArtifactError, ConfigError } from '@sortscope/core/errors';
+import { readInputFile } from '@sortscope/core/input-file';
 import { DatasetConfigSchema } from '@sortscope/dataset/schema';
 import type { loadWeights, ModelConfig } from '@sortscope/model';
 import { BACKEND_OPTION, type Command, ENGINE_OPTION } from './command.ts';
@@ -55,12 +55,7 @@ export async function loadEvalTokens(path: string | undefined, cfg: ModelConfig,
 }
 
 function readBytes(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ArtifactError(e.code === 'ENOENT' ? `--data ${path} does not exist` : `--data: cannot read ${path}: ${e.message}`);
-  }
+  return new Uint8Array(readInputFile(path, '--data'));
 }
 
 export const evalCommand: Command = {

@@ -13,11 +13,12 @@
  * atomically. A reader states the kind and version it understands and refuses anything else
  * with a message that says how to regenerate the file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { writeFileAtomic } from './atomic.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { ArtifactError } from './errors.ts';
+import { readInputFile } from './input-file.ts';
 
 export interface ArtifactMeta {
   kind: string;
@@ -82,7 +83,7 @@ export interface Expected {
 /** Read an artifact and check its kind and version; throw an ArtifactError that says how to fix it. */
 export function readArtifact(path: string, expected: Expected): { table: Table; meta: ReadMeta; sha256: string } {
   if (!existsSync(path)) throw new ArtifactError(`${path} does not exist; create it with: ${expected.regenerate}`);
-  const bytes = readFileSync(path);
+  const bytes = readInputFile(path, '');
   let table: Table;
   try {
     table = tableFromIPC(bytes);

@@ -2,6 +2,7 @@ export * from './errors.ts';
 export * from './canonical.ts';
 export * from './atomic.ts';
 export * from './sealed.ts';
+export * from './input-file.ts';
 export * from './rng.ts';
 export * from './ziggurat.ts';
 export * from './config.ts';

@@ -4,8 +4,7 @@
  * file — a fresh default training set for the model's vocabulary (the dataset stage's defaults,
  * seed 0: ARENA's 150,000 lists for the ARENA model).
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '@sortscope/core';
+import { ConfigError, readInputFile } from '@sortscope/core';
 import { checkSequences, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import type { ModelConfig } from '@sortscope/model';
 import type { TrainingData } from './run.ts';
@@ -22,6 +21,6 @@ export function trainingData(path: string | undefined, cfg: ModelConfig): Traini
     }
     return { tokens: split.tokens, rows: split.rows, source: path, sha256: split.sha256 };
   }
-  const tokens = new Uint8Array(readFileSync(path));
+  const tokens = new Uint8Array(readInputFile(path, '--data'));
   return { tokens, rows: checkSequences(tokens, cfg, `--data ${path}`), source: path };
 }

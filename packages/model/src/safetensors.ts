@@ -5,8 +5,7 @@
  * Reading validates the whole header first (safetensors-validate.ts); every error names the file.
  * Float tensors are read as float32: F32 as is, F16 and BF16 exactly, F64 rounded to nearest.
  */
-import { readFileSync } from 'node:fs';
-import { ArtifactError, writeFileAtomic } from '@sortscope/core';
+import { ArtifactError, readInputFile, writeFileAtomic } from '@sortscope/core';
 import { type Dtype, validateHeader } from './safetensors-validate.ts';
 
 export type { Dtype } from './safetensors-validate.ts';
@@ -43,13 +42,7 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors'): StFil
 }
 
 export function readSafetensors(path: string): StFile {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ArtifactError(e.code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${e.message}`);
-  }
+  const buf = readInputFile(path, ''); // regular files only: a FIFO or /dev/zero would read forever
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
