@@ -3,12 +3,12 @@
  * process is taken over; taking the lock removes temporaries of interrupted atomic writes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.ts';
-import { lockStageDir } from './stage-lock.ts';
+import { GARBAGE_LOCK_SECONDS, lockStageDir } from './stage-lock.ts';
 import { useTempDirs } from './testing.ts';
 
 const tmp = useTempDirs('lock');
@@ -44,5 +44,34 @@ describe('lockStageDir', () => {
     expect(existsSync(join(dir, 'partial', '.ckpt-000000001.arrow.tmp-123-def'))).toBe(false);
     expect(existsSync(join(dir, 'keep.arrow'))).toBe(true);
     lock.release();
+  });
+
+  it('an empty or garbage lock is held while fresh and taken over once it is old (#29 F14b)', () => {
+    for (const text of ['', '{"pi', 'null']) {
+      const dir = tmp();
+      writeFileSync(join(dir, '.lock'), text);
+      expect(() => lockStageDir(dir, 'the llc stage')).toThrow(/unknown pid: the lock is empty or unreadable, and taken over once it is 10 s old/);
+      const old = (Date.now() - (GARBAGE_LOCK_SECONDS + 5) * 1000) / 1000;
+      utimesSync(join(dir, '.lock'), old, old);
+      const lock = lockStageDir(dir, 'the llc stage');
+      expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8')).pid).toBe(process.pid);
+      lock.release();
+    }
+  });
+
+  it('sweeps only writeFileAtomic temporaries of the folder and its own subfolders, never through a link (#29 X07, X08)', () => {
+    const dir = tmp();
+    const outside = tmp();
+    writeFileSync(join(outside, '.x.arrow.tmp-1-abc'), 'not ours to delete');
+    mkdirSync(join(dir, 'user', 'deep'), { recursive: true });
+    writeFileSync(join(dir, 'user', 'deep', '.notes.tmp-9-zz'), 'a user file in a subfolder');
+    writeFileSync(join(dir, 'report.tmp-final.txt'), 'a user file named *.tmp-*');
+    symlinkSync(outside, join(dir, 'partial')); // partial/ as a link out of the folder
+    writeFileSync(join(dir, '.estimates.arrow.tmp-77-k3j9x0qa'), 'half');
+    lockStageDir(dir, 'the llc stage').release();
+    expect(existsSync(join(dir, '.estimates.arrow.tmp-77-k3j9x0qa'))).toBe(false);
+    expect(existsSync(join(outside, '.x.arrow.tmp-1-abc'))).toBe(true);
+    expect(existsSync(join(dir, 'user', 'deep', '.notes.tmp-9-zz'))).toBe(true);
+    expect(existsSync(join(dir, 'report.tmp-final.txt'))).toBe(true);
   });
 });
