@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ModelConfig, paramLayout, serializeSafetensors, type StFile, stateDict } from '@sortscope/model';
+import { type ModelConfig, paramLayout, readSafetensors, serializeSafetensors, type StFile, stateDict } from '@sortscope/model';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -53,6 +53,20 @@ describe('sortscope eval / import on bad weights (CLI)', () => {
     f.tensors.set('blocks.0.attn.W_Q', { ...t, bytes });
     const path = write('nan.safetensors', serializeSafetensors(f));
     expectRefusal(cli(['eval', '--weights', path, '--json']), 3, /nan\.safetensors: blocks\.0\.attn\.W_Q holds NaN at index 5 \(\[0, 2, 1\]\)/);
+  });
+
+  it('refuses finite weights a float32 forward pass overflows, instead of a uniform or null loss (#29 W26)', () => {
+    const scaled = (name: string, factor: number, f = tiny()) => {
+      const t = f.tensors.get(name)!;
+      const v = new Float32Array(t.bytes.slice().buffer).map((x) => x * factor);
+      f.tensors.set(name, { ...t, bytes: new Uint8Array(v.buffer) });
+      return serializeSafetensors(f);
+    };
+    // embeddings × 1e30: LayerNorm's variance overflows (it gave ln d_vocab with exit 0)
+    expectRefusal(cli(['eval', '--weights', write('we30.safetensors', scaled('embed.W_E', 1e30))]), 3, /we30\.safetensors: the residual stream embed\.W_E\[\d+\] \+ pos_embed\.W_pos\[\d+\] has Σ\(x − mean\)² = [\d.]+e\+\d+, beyond float32's 3\.40e\+38/);
+    // the ARENA checkpoint's W_U × 3e38 (still finite): its logits overflow (it gave "loss": null)
+    const arena = readSafetensors(join(ROOT, 'fixtures/arena-sorted-list/arena-sorted-list.safetensors'));
+    expectRefusal(cli(['eval', '--weights', write('wu38.safetensors', scaled('unembed.W_U', 3e38, arena)), '--rows', '500', '--json', '--quiet']), 3, /wu38\.safetensors: the float32 forward pass overflowed \(loss (NaN|Infinity); the largest \|weight\| is/);
   });
 
   it('refuses an MLP model instead of evaluating it as attention-only; import writes nothing', () => {

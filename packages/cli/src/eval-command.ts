@@ -97,6 +97,11 @@ export const evalCommand: Command = {
     } finally {
       engine.dispose();
     }
+    if (!Number.isFinite(s.loss)) {
+      let big = 0;
+      for (const x of w.params) big = Math.max(big, Math.abs(x));
+      throw new ArtifactError(`${path}: the float32 forward pass overflowed (loss ${s.loss}; the largest |weight| is ${big.toExponential(2)}); expected weights whose logits float32 can hold`);
+    }
     let calibration = null;
     if (args.globals.calibration) {
       const { calibrationReport } = await import('@sortscope/circuits');

@@ -40,7 +40,9 @@ export function runDatasetStage(config: DatasetConfig, outDir: string, opts: { q
       `  noise ${config.noise.kind}: ${train.noise.rows_selected} train rows selected (${(100 * train.noise.fraction_rows_selected).toFixed(2)}%), ` +
       `${(100 * train.noise.fraction_output_tokens_changed).toFixed(2)}% of output tokens changed\n` +
       `  Bayes loss (${result.bayes.method}): ${result.bayes.mean === null ? 'unavailable' : result.bayes.mean.toFixed(4)} nats/token\n` +
-      `  adjacent gaps (train): mean ${train.gaps.mean?.toFixed(3)} std ${train.gaps.std?.toFixed(3)} range ${train.gaps.min}..${train.gaps.max}`,
+      (train.gaps.mean === null || train.gaps.mean === undefined
+        ? `  adjacent gaps (train): none (lists of ${config.list_length} number${config.list_length === 1 ? '' : 's'} have no adjacent pairs)`
+        : `  adjacent gaps (train): mean ${train.gaps.mean.toFixed(3)} std ${train.gaps.std?.toFixed(3)} range ${train.gaps.min}..${train.gaps.max}`),
     opts.quiet,
   );
   return {

@@ -92,3 +92,12 @@ describe('llc artifacts', () => {
     }
   });
 });
+
+describe('plusMinus', () => {
+  it('prints the spread, or why there is none instead of NaN', async () => {
+    const { plusMinus } = await import('./stage.ts');
+    expect(plusMinus(1.23456, 3, 4)).toBe('± 1.235');
+    expect(plusMinus(Number.NaN, 3, 1)).toBe('± – (one chain: no spread)');
+    expect(plusMinus(Number.NaN, 3, 4)).toBe('± – (not measured)');
+  });
+});

@@ -48,6 +48,12 @@ export function selectCheckpoints(steps: number[], sel: LlcConfig['checkpoints']
   return out;
 }
 
+/** `± x` to `digits` decimals, or why there is no spread (one chain; nothing measured). */
+export function plusMinus(x: number, digits: number, chains: number): string {
+  if (Number.isFinite(x)) return `± ${x.toFixed(digits)}`;
+  return chains < 2 ? '± – (one chain: no spread)' : '± – (not measured)';
+}
+
 export function describe(est: LlcEstimate): string {
   const estimateFlags = new Set(['not_converged', 'not_minimum']);
   const flags = [...new Set(est.chains.flatMap((c) => flagList(c.flags).filter((f) => estimateFlags.has(f))))];
@@ -55,11 +61,11 @@ export function describe(est: LlcEstimate): string {
   const s = est.sampler;
   const sampler = s ? `, ε ${s.epsilon.toPrecision(3)}, nβ ${s.nbeta.toPrecision(5)}, γ ${s.gamma}` : '';
   const cv = est.convergence;
-  const conv = cv ? `, ${cv.draws} draws${est.rounds && est.rounds > 1 ? ` (${est.rounds} rounds)` : ''}, R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, drift ${cv.drift.toFixed(1)} ± ${cv.drift_se.toFixed(1)}${cv.trending_chains ? `, ${cv.trending_chains} chain(s) trending` : ''}` : '';
+  const conv = cv ? `, ${cv.draws} draws${est.rounds && est.rounds > 1 ? ` (${est.rounds} rounds)` : ''}, R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, drift ${cv.drift.toFixed(1)} ${plusMinus(cv.drift_se, 1, est.chains.length)}${cv.trending_chains ? `, ${cv.trending_chains} chain(s) trending` : ''}` : '';
   const st = est.stationarity;
   const stat = st ? `, decrement ${Number.isFinite(st.decrement) ? st.decrement.toFixed(1) : '∞'}${st.converged ? '' : '+'}${st.tilt ? ' (tilted away)' : ''}` : '';
   const all = [...flags, ...chainFlags];
-  return `λ̂ = ${est.mean.toFixed(3)} ± ${(Number.isFinite(est.se) ? est.se : est.std).toFixed(3)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${sampler}${conv}${stat}${all.length ? `, flags ${all.join(' ')}` : ''})`;
+  return `λ̂ = ${est.mean.toFixed(3)} ${plusMinus(Number.isFinite(est.se) ? est.se : est.std, 3, est.chains.length)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${sampler}${conv}${stat}${all.length ? `, flags ${all.join(' ')}` : ''})`;
 }
 
 function settingsLine(config: LlcConfig): string {
@@ -209,6 +215,7 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       mean: e.mean,
       std: e.std,
       se: e.se,
+      ...(e.chains.length < 2 ? { note: 'std and se are null: one chain has no spread (run ≥ 2 chains for an error bar)' } : {}),
       per_chain: e.chains.map((c) => c.llc),
       acceptance: e.acceptance_mean,
       acceptance_per_chain: e.chains.map((c) => c.trace.acceptanceMean),

@@ -75,6 +75,36 @@ function checkFinite(values: Float32Array, t: StTensor, name: string, source: st
   }
 }
 
+/** The largest float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Weights finite in float32 can still overflow the float32 forward pass: LayerNorm's variance sums
+ * d_model squares of the residual stream r = W_E[t] + W_pos[p] (#29 W26: embeddings × 1e30 gave
+ * the uniform loss, ln d_vocab, with exit 0). Σ_i (r_i − mean r)² is computed here in float64 for
+ * every token and position; a value above the float32 maximum is refused with the place it occurs.
+ */
+function checkFloat32Headroom(params: Float32Array, cfg: ModelConfig, source: string): void {
+  if (!cfg.layer_norm) return;
+  const layout = paramLayout(cfg);
+  const we = layout.params.find((p) => p.name === 'embed.W_E')!;
+  const wp = layout.params.find((p) => p.name === 'pos_embed.W_pos')!;
+  const d = cfg.d_model;
+  for (let t = 0; t < cfg.d_vocab; t++)
+    for (let p = 0; p < cfg.n_ctx; p++) {
+      let mean = 0;
+      for (let i = 0; i < d; i++) mean += params[we.offset + t * d + i] + params[wp.offset + p * d + i];
+      mean /= d;
+      let ss = 0;
+      for (let i = 0; i < d; i++) ss += (params[we.offset + t * d + i] + params[wp.offset + p * d + i] - mean) ** 2;
+      if (ss > FLOAT32_MAX) {
+        throw new ArtifactError(
+          `${source}: the residual stream embed.W_E[${t}] + pos_embed.W_pos[${p}] has Σ(x − mean)² = ${ss.toExponential(2)}, beyond float32's ${FLOAT32_MAX.toExponential(2)}: LayerNorm would overflow and every prediction become uniform; expected weights a float32 forward pass can compute`,
+        );
+      }
+    }
+}
+
 /** The flat parameter vector; conversions from F64, F16 and BF16 are described in `notes`. */
 export function paramsFromStateDict(file: StFile, cfg: ModelConfig, source = 'weights', notes: string[] = []): Float32Array {
   const layout = paramLayout(cfg);
@@ -99,6 +129,7 @@ export function paramsFromStateDict(file: StFile, cfg: ModelConfig, source = 'we
     const tensors = `${c.count} ${dtype} tensor${c.count === 1 ? '' : 's'}`;
     notes.push(dtype === 'F64' ? `${source}: ${tensors} rounded to float32 (max relative change ${c.maxRelativeChange.toExponential(1)})` : `${source}: ${tensors} converted to float32 (exactly)`);
   }
+  checkFloat32Headroom(params, cfg, source);
   return params;
 }
 
