@@ -9,7 +9,7 @@ describe('headLines', () => {
     const a = (z: number) => ({ matrices: [], measures: [measure(z)], specialisation: [spec], attention: [] }) as unknown as CheckpointAnalysis;
     expect(headLines(a(2.5))[0]).toContain('Toeplitz EV 0.250 (z 2.5)');
     const degenerate = headLines(a(Number.NaN))[0];
-    expect(degenerate).toContain('z – : the null distribution has no spread');
+    expect(degenerate).toContain('z –: its permutation baseline has no spread');
     expect(degenerate).not.toMatch(/NaN/);
   });
 });

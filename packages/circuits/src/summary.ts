@@ -47,7 +47,7 @@ export function headLines(a: CheckpointAnalysis): string[] {
     return (
       `L${s.layer}H${s.head}: copies ${runsText(s.copies)} (${s.regions} region${s.regions === 1 ? '' : 's'})` +
       (Number.isNaN(s.ablation_loss_increase) ? '' : `, ablation +${s.ablation_loss_increase.toFixed(4)}`) +
-      (ov ? `, OV T_norm ${ov.all.t_norm.toFixed(3)}, Toeplitz EV ${ov.all.ev.toFixed(3)} (${Number.isFinite(ov.all.ev_z) ? `z ${ov.all.ev_z.toFixed(1)}` : 'z – : the null distribution has no spread (a degenerate circuit, e.g. d_vocab or d_model too small)'})` : '') +
+      (ov ? `, OV T_norm ${ov.all.t_norm.toFixed(3)}, Toeplitz EV ${ov.all.ev.toFixed(3)} (${Number.isFinite(ov.all.ev_z) ? `z ${ov.all.ev_z.toFixed(1)}` : 'z –: its permutation baseline has no spread, a degenerate circuit (e.g. too small a d_model or vocabulary)'})` : '') +
       (att ? `, attention to the next token ${att.mean.toFixed(3)}` : '') +
       (s.copy_suppression > 0 ? `, copy suppression ${s.copy_suppression.toFixed(3)} of L${s.layer}H${s.copy_suppression_partner}` : '')
     );
