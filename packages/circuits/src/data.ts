@@ -3,8 +3,8 @@
  * `tokens` column), raw rows of n_ctx uint8 tokens (.u8, like the fixture's eval-10000x21.u8), or by
  * default fresh clean sequences for the model's vocabulary (dataset seed 0).
  */
-import { ConfigError, readInputFile } from '@sortscope/core';
-import { checkSequences, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import { readInputFile } from '@sortscope/core';
+import { checkSequences, checkSplitVocab, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import type { ModelConfig } from '@sortscope/model';
 import type { ProbeData } from './analyse.ts';
 
@@ -19,9 +19,7 @@ export function loadProbeData(path: string | undefined, cfg: ModelConfig, rows: 
   let tokens: Uint8Array;
   if (path.endsWith('.arrow')) {
     const split = readSplit(path);
-    if (split.vocab.seq_len !== cfg.n_ctx || split.vocab.d_vocab !== cfg.d_vocab) {
-      throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens over ${split.vocab.d_vocab} symbols, but the model has n_ctx ${cfg.n_ctx} and d_vocab ${cfg.d_vocab}`);
-    }
+    checkSplitVocab(split.vocab, cfg, `--data ${path}`);
     tokens = split.tokens;
   } else {
     tokens = new Uint8Array(readInputFile(path, '--data'));

@@ -21,7 +21,7 @@ export function checkRows(rows: unknown): number | undefined {
 }
 
 export async function loadEvalTokens(path: string | undefined, cfg: ModelConfig, rowsFlag: number | undefined): Promise<{ tokens: Uint8Array; rows: number; source: string }> {
-  const { checkSequences, generateDataset, readSplit } = await import('@sortscope/dataset');
+  const { checkSequences, checkSplitVocab, generateDataset, readSplit } = await import('@sortscope/dataset');
   const rows = checkRows(rowsFlag);
   if (path === undefined) {
     if (rows !== undefined && rows > MAX_FRESH_ROWS) throw new ConfigError(`--rows: got ${rows}; expected at most ${MAX_FRESH_ROWS} fresh sequences (or pass --data FILE)`);
@@ -35,9 +35,7 @@ export async function loadEvalTokens(path: string | undefined, cfg: ModelConfig,
   let tokens: Uint8Array;
   if (path.endsWith('.arrow')) {
     const split = readSplit(path);
-    if (split.vocab.seq_len !== cfg.n_ctx || split.vocab.d_vocab !== cfg.d_vocab) {
-      throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens over ${split.vocab.d_vocab} symbols, but the model has n_ctx ${cfg.n_ctx} and d_vocab ${cfg.d_vocab}`);
-    }
+    checkSplitVocab(split.vocab, cfg, `--data ${path}`);
     tokens = split.tokens;
   } else {
     tokens = readBytes(path);

@@ -6,13 +6,11 @@
  * parse, e.g. one changed float) is found, not resumed from, and recomputed; a crash between the
  * file and its sidecar leaves a file without a seal, which is recomputed too.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.ts';
+import { sha256Hex as sha256 } from './canonical.ts';
 
 export const sealFile = (path: string) => `${path}.sha256`;
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Write `data` atomically to `path`, then its seal. */
 export function writeSealed(path: string, data: Uint8Array | string): void {

@@ -14,6 +14,13 @@ export interface SequenceShape {
   list_length: number;
 }
 
+/** A dataset split (.arrow) carries its vocabulary: it must be the model's (row length and d_vocab). */
+export function checkSplitVocab(vocab: { seq_len: number; d_vocab: number }, shape: SequenceShape, source: string): void {
+  if (vocab.seq_len !== shape.n_ctx || vocab.d_vocab !== shape.d_vocab) {
+    throw new ConfigError(`${source}: sequences of ${vocab.seq_len} tokens over ${vocab.d_vocab} symbols, but the model has n_ctx ${shape.n_ctx} and d_vocab ${shape.d_vocab}`);
+  }
+}
+
 /** The number of rows; throws (naming `source`) when `tokens` are not rows of this model's sequences. */
 export function checkSequences(tokens: Uint8Array, shape: SequenceShape, source: string): number {
   const { n_ctx, d_vocab, list_length: n } = shape;

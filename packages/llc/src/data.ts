@@ -4,8 +4,8 @@
  * file — a fresh default training set for the model's vocabulary (the dataset stage's defaults,
  * seed 0: ARENA's 150,000 lists for the ARENA model).
  */
-import { ConfigError, readInputFile } from '@sortscope/core';
-import { checkSequences, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
+import { readInputFile } from '@sortscope/core';
+import { checkSequences, checkSplitVocab, DatasetConfigSchema, generateDataset, readSplit } from '@sortscope/dataset';
 import type { ModelConfig } from '@sortscope/model';
 import type { TrainingData } from './run.ts';
 
@@ -16,9 +16,7 @@ export function trainingData(path: string | undefined, cfg: ModelConfig): Traini
   }
   if (path.endsWith('.arrow')) {
     const split = readSplit(path);
-    if (split.vocab.seq_len !== cfg.n_ctx || split.vocab.d_vocab !== cfg.d_vocab) {
-      throw new ConfigError(`--data ${path}: sequences of ${split.vocab.seq_len} tokens over ${split.vocab.d_vocab} symbols, but the model has n_ctx ${cfg.n_ctx} and d_vocab ${cfg.d_vocab}`);
-    }
+    checkSplitVocab(split.vocab, cfg, `--data ${path}`);
     return { tokens: split.tokens, rows: split.rows, source: path, sha256: split.sha256 };
   }
   const tokens = new Uint8Array(readInputFile(path, '--data'));

@@ -84,9 +84,8 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * the uniform loss, ln d_vocab, with exit 0). Σ_i (r_i − mean r)² is computed here in float64 for
  * every token and position; a value above the float32 maximum is refused with the place it occurs.
  */
-function checkFloat32Headroom(params: Float32Array, cfg: ModelConfig, source: string): void {
+function checkFloat32Headroom(params: Float32Array, cfg: ModelConfig, layout: Layout, source: string): void {
   if (!cfg.layer_norm) return;
-  const layout = paramLayout(cfg);
   const we = layout.params.find((p) => p.name === 'embed.W_E')!;
   const wp = layout.params.find((p) => p.name === 'pos_embed.W_pos')!;
   const d = cfg.d_model;
@@ -129,7 +128,7 @@ export function paramsFromStateDict(file: StFile, cfg: ModelConfig, source = 'we
     const tensors = `${c.count} ${dtype} tensor${c.count === 1 ? '' : 's'}`;
     notes.push(dtype === 'F64' ? `${source}: ${tensors} rounded to float32 (max relative change ${c.maxRelativeChange.toExponential(1)})` : `${source}: ${tensors} converted to float32 (exactly)`);
   }
-  checkFloat32Headroom(params, cfg, source);
+  checkFloat32Headroom(params, cfg, layout, source);
   return params;
 }
 
