@@ -17,7 +17,7 @@ describe('sortscope clean', () => {
     expect([...STAGE_NAMES]).toEqual(STAGES.map((s) => s.name));
   });
 
-  it('finds the folders no study references, removes them only with --yes, and keeps locked ones', async () => {
+  it('finds the folders no study references, removes them only with --yes, and keeps locked ones and what they read (F26)', async () => {
     const root = tmp();
     writeFileSync(join(root, 'nx.json'), '{}');
     mkdirSync(join(root, 'experiments'));
@@ -28,12 +28,13 @@ describe('sortscope clean', () => {
     const used = [join('dataset', keyOf('experiments/a.json', 'dataset')), join('train', keyOf('studies/other/b.json', 'train'))];
     const orphan = [join('dataset', 'aaaaaaaaaaaaaaaa'), join('llc', 'bbbbbbbbbbbbbbbb')];
     const locked = join('train', 'cccccccccccccccc');
-    for (const d of [...used, ...orphan, locked]) {
+    const readByLocked = join('dataset', 'dddddddddddddddd'); // the running train's dataset: no experiment references it either
+    for (const d of [...used, ...orphan, locked, readByLocked]) {
       mkdirSync(join(root, 'artifacts', d), { recursive: true });
       writeFileSync(join(root, 'artifacts', d, 'x.arrow'), 'data');
     }
-    writeFileSync(join(root, 'artifacts', locked, '.lock'), '{}');
-    expect((await orphanedFolders(root)).map((d) => d.slice(join(root, 'artifacts').length + 1)).sort()).toEqual([...orphan, locked].sort());
+    writeFileSync(join(root, 'artifacts', locked, '.lock'), JSON.stringify({ pid: 1, host: 'h', reads: [join(root, 'artifacts', readByLocked)] }));
+    expect((await orphanedFolders(root)).map((d) => d.slice(join(root, 'artifacts').length + 1)).sort()).toEqual([...orphan, locked, readByLocked].sort());
 
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
@@ -45,7 +46,8 @@ describe('sortscope clean', () => {
       spy.mockRestore();
     }
     expect(out.join('')).toMatch(/artifacts\/train\/cccccccccccccccc {2}0\.0 MB {2}\(in use: kept\)/);
+    expect(out.join('')).toMatch(/artifacts\/dataset\/dddddddddddddddd {2}0\.0 MB {2}\(read by a running stage: kept\)/);
     for (const d of orphan) expect(existsSync(join(root, 'artifacts', d))).toBe(false);
-    for (const d of [...used, locked]) expect(existsSync(join(root, 'artifacts', d))).toBe(true);
+    for (const d of [...used, locked, readByLocked]) expect(existsSync(join(root, 'artifacts', d))).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { DatasetConfig } from '@sortscope/dataset';
 import type { TrainConfig } from '@sortscope/train';
 import type { GlobalOption } from '@sortscope/core/cli-args';
+import { environmentError } from '@sortscope/core/environment-error';
 import { ConfigError, SortscopeError } from '@sortscope/core/errors';
 import type { StageName } from '@sortscope/core';
 import { BACKEND_OPTION, type Command, ENGINE_OPTION, STAGE_GLOBALS, type StageParts } from './command.ts';
@@ -245,11 +246,15 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     if (typeof args.globals.engine === 'string') process.env.SORTSCOPE_ENGINE = (await import('@sortscope/engine')).engineChoice(args.globals.engine);
     const { findWorkspaceRoot } = await import('@sortscope/workspace');
     if (entry.resumable && opts.interruptNotice) sayHowToResumeOnInterrupt();
+    // run by a pipeline (Nx passes --expect-key): end with it rather than outlive it (parent-watch.ts)
+    if (opts.interruptNotice && typeof args.globals['expect-key'] === 'string') (await import('./parent-watch.ts')).endWithParent();
     return await command.run(args, findWorkspaceRoot());
   } catch (err) {
-    if (err instanceof SortscopeError) {
-      process.stderr.write(`sortscope: ${err.name}: ${err.message}\n`);
-      return err.exitCode;
+    // a full disk, a read-only folder, a port in use, no memory: one clear line, not a stack trace
+    const known = err instanceof SortscopeError ? err : environmentError(err);
+    if (known) {
+      process.stderr.write(`sortscope: ${known.name}: ${known.message}\n`);
+      return known.exitCode;
     }
     throw err;
   }

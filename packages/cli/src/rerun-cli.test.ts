@@ -38,12 +38,12 @@ afterAll(() => {
 
 const bytes = (d: string) => Object.fromEntries(readdirSync(d).filter((f) => f.endsWith('.arrow') || f === 'manifest.json').map((f) => [f, readFileSync(join(d, f)).toString('base64')]));
 
-/** Start a rerun and SIGKILL it once it has written a checkpoint into `.next/partial`. */
+/** Start a rerun and SIGKILL it once it has written and sealed a resume state in `.next/partial`. */
 async function killedRerun(): Promise<void> {
   const child = spawn(process.execPath, [BIN, 'train', '--config', file, '--quiet'], { cwd: ROOT, stdio: 'ignore' });
   const partial = join(trainDir, '.next', 'partial');
   const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline && !(existsSync(partial) && readdirSync(partial).some((f) => f.startsWith('resume')))) await new Promise((r) => setTimeout(r, 5));
+  while (Date.now() < deadline && !(existsSync(partial) && readdirSync(partial).some((f) => f.startsWith('resume') && f.endsWith('.sha256')))) await new Promise((r) => setTimeout(r, 5));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
 }
@@ -60,7 +60,7 @@ describe('a rerun over a finished folder (CLI)', () => {
     expect(circuits.status, circuits.stderr).toBe(0); // downstream reads it
     const redo = cli(['train', '--config', file]);
     expect(redo.status, redo.stderr).toBe(0);
-    expect(redo.stderr).toMatch(/train: resuming from step \d+/);
+    expect(redo.stderr, redo.stderr).toMatch(/train: resuming from step \d+/);
     expect(existsSync(join(trainDir, '.next'))).toBe(false);
     // deterministic: the same artifacts (the manifest differs only by run-info.json's wall time), certified again
     const after = bytes(trainDir);

@@ -24,6 +24,8 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
+    // a write on a descriptor (ENOSPC, EIO) does not say which file: name the one meant
+    if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = path;
     throw err;
   }
 }

@@ -35,6 +35,12 @@ describe('parseSection', () => {
     expect(message({ noise: { kind: 'permute' } })).toMatch(/dataset\.noise\.p: missing; expected a number/);
     expect(message({ name: 3 })).toMatch(/dataset\.name: got 3; expected a string/);
   });
+  it('a value nested too deep to print (#29): its outline, not a stack overflow; an object takes "an"', () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`);
+    expect(message({ n: deep })).toBe('invalid config in exp.json:\n  dataset.n: got { …nested too deep to show… }; expected a number');
+    const deepList = JSON.parse(`${'['.repeat(20000)}${']'.repeat(20000)}`);
+    expect(message({ noise: deepList })).toBe('invalid config in exp.json:\n  dataset.noise: got [ …nested too deep to show… ]; expected an object');
+  });
   it('lists the allowed values of a discriminator', () => {
     expect(message({ noise: { kind: 'perm' } })).toMatch(/dataset\.noise\.kind: got "perm"; expected one of "none", "permute"/);
   });

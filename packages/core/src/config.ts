@@ -68,7 +68,7 @@ function formatIssue(issue: Issue, raw: unknown, schema: JsonSchema, prefix: str
     case 'invalid_type': {
       // JSON has no Infinity: a file's number became one by overflowing a double (e.g. 1e400)
       if (issue.input === Infinity || issue.input === -Infinity) return [`${where}: got ${show(issue.input)} (the number overflows); expected a finite number`];
-      const expected = issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
+      const expected = issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
       return [`${where}: ${got}; expected ${expected}`];
     }
     case 'too_big':
@@ -98,7 +98,13 @@ function formatIssue(issue: Issue, raw: unknown, schema: JsonSchema, prefix: str
 function show(v: unknown): string {
   // JSON.stringify writes Infinity and NaN as null: show them as they are
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  const s = JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    // nested too deep to print (a config file of 5,000 nested objects overflows the stack): its outline
+    s = Array.isArray(v) ? '[ …nested too deep to show… ]' : '{ …nested too deep to show… }';
+  }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 

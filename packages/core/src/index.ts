@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './environment-error.ts';
 export * from './canonical.ts';
 export * from './atomic.ts';
 export * from './sealed.ts';

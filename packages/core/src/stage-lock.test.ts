@@ -8,12 +8,22 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.ts';
-import { GARBAGE_LOCK_SECONDS, lockStageDir } from './stage-lock.ts';
+import { GARBAGE_LOCK_SECONDS, lockedReads, lockStageDir } from './stage-lock.ts';
 import { useTempDirs } from './testing.ts';
 
 const tmp = useTempDirs('lock');
 
 describe('lockStageDir', () => {
+  it('records the folders the run reads, for clean to keep (#29 F26)', () => {
+    const dir = tmp();
+    const lock = lockStageDir(dir, 'the train stage', ['/w/artifacts/dataset/abc']);
+    expect(lockedReads(dir)).toEqual(['/w/artifacts/dataset/abc']);
+    lock.release();
+    expect(lockedReads(dir)).toEqual([]);
+    writeFileSync(join(dir, '.lock'), 'garbage');
+    expect(lockedReads(dir)).toEqual([]);
+  });
+
   it('refuses a second holder, naming the first one, until it is released', () => {
     const dir = join(tmp(), 'train', 'k');
     const lock = lockStageDir(dir, 'the train stage');

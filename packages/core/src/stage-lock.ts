@@ -61,10 +61,14 @@ export interface StageLock {
   release(): void;
 }
 
-export function lockStageDir(dir: string, what: string): StageLock {
+/**
+ * Lock `dir` for `what`. `reads`: the folders the run reads (its upstream stage folders), recorded
+ * in the lock so `sortscope clean` keeps them while the run holds it (lockedReads).
+ */
+export function lockStageDir(dir: string, what: string, reads: readonly string[] = []): StageLock {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK);
-  const me = { pid: process.pid, host: hostname() };
+  const me = { pid: process.pid, host: hostname(), ...(reads.length ? { reads: [...reads] } : {}) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       // whole, then published by link: exclusive (EEXIST if held) and never seen half-written
@@ -115,5 +119,15 @@ function lockMtime(path: string): number {
     return statSync(path).mtimeMs;
   } catch {
     return 0;
+  }
+}
+
+/** The folders the holder of `dir`'s lock reads (empty when the lock is missing, garbage or from an older sortscope). */
+export function lockedReads(dir: string): string[] {
+  try {
+    const owner = JSON.parse(readFileSync(join(dir, LOCK), 'utf8')) as { reads?: unknown };
+    return Array.isArray(owner.reads) ? owner.reads.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
   }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { environmentError } from './environment-error.ts';
+import { ConfigError, SortscopeError } from './errors.ts';
 import { runPool } from './workers.ts';
 
 const MODULE = new URL('./workers.testing.ts', import.meta.url);
@@ -16,6 +18,23 @@ describe('runPool', () => {
 
   it('rejects with the job that failed', async () => {
     await expect(runPool([{ seed: -1 }], { module: MODULE, init: { scale: 1 } })).rejects.toThrow(/worker job 0: negative seed -1/);
+  });
+
+  it("keeps a domain error's name, message and exit code across the thread boundary", async () => {
+    const err = await runPool([{ seed: 1 }, { seed: -2 }], { module: MODULE, init: { scale: 1 }, size: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SortscopeError);
+    expect(err).not.toBeInstanceOf(ConfigError); // revived, not the same class: what the CLI reads is name and exit code
+    expect((err as SortscopeError).name).toBe('ConfigError');
+    expect((err as SortscopeError).exitCode).toBe(2);
+    expect((err as Error).message).toBe('llc.batch_size: got 900; expected at most the 710 training rows');
+  });
+
+  it("keeps a system error's code and path, so the CLI says it plainly", async () => {
+    const err = await runPool([{ seed: -3 }], { module: MODULE, init: { scale: 1 } }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('EISDIR');
+    const clear = environmentError(err);
+    expect(clear?.exitCode).toBe(3);
+    expect(clear?.message).toMatch(/is a folder; expected a file/);
   });
 });
 

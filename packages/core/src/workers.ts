@@ -10,10 +10,54 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { SortscopeError } from './errors.ts';
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
-type Msg = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; message: string; stack?: string } | { type: 'progress'; id: number; data: unknown };
+/**
+ * An error as it crosses the thread boundary: its name, message and stack, the exit code of a
+ * SortscopeError (a ConfigError thrown in a worker stays a clear exit-2 error), and a system
+ * error's code, call and path (so a full disk in a worker is said as plainly as in the main thread).
+ */
+interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  exitCode?: number;
+  code?: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+}
+
+type Msg = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; error: WireError } | { type: 'progress'; id: number; data: unknown };
+
+function toWire(err: unknown): WireError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const e = err as Error & Partial<Omit<WireError, 'name' | 'message' | 'stack'>>;
+  const wire: WireError = { name: e.name, message: e.message, stack: e.stack };
+  if (err instanceof SortscopeError) wire.exitCode = err.exitCode;
+  for (const k of ['code', 'syscall', 'path', 'dest'] as const) if (typeof e[k] === 'string') wire[k] = e[k];
+  return wire;
+}
+
+/** A SortscopeError of the same name and exit code as in the worker. */
+class WorkerError extends SortscopeError {
+  override readonly exitCode: number;
+  constructor(name: string, message: string, exitCode: number) {
+    super(message);
+    this.name = name;
+    this.exitCode = exitCode;
+  }
+}
+
+function fromWire(w: WireError, prefix: string): Error {
+  // a domain error keeps its own message (it names the field or file); a defect says where it came from
+  const err = w.exitCode !== undefined ? new WorkerError(w.name, w.message, w.exitCode) : Object.assign(new Error(`${prefix}: ${w.message}`), { name: w.name });
+  for (const k of ['code', 'syscall', 'path', 'dest'] as const) if (w[k] !== undefined) Object.assign(err, { [k]: w[k] });
+  if (w.stack) err.stack = w.stack;
+  return err;
+}
 
 export interface PoolOptions {
   /** URL of the worker module (a .ts file that calls serveJobs) */
@@ -53,7 +97,7 @@ export class WorkerPool {
           worker.on('error', (e) => {
             pool.failure = e;
             reject(e);
-            pool.handler?.({ type: 'error', id: -1, message: e.message, stack: e.stack }, slot);
+            pool.handler?.({ type: 'error', id: -1, error: toWire(e) }, slot);
           });
         });
       }),
@@ -92,8 +136,7 @@ export class WorkerPool {
           } else feed(slot);
         } else if (m.type === 'error') {
           this.handler = null;
-          const err = new Error(m.id >= 0 ? `worker job ${m.id}: ${m.message}` : `worker failed: ${m.message}`);
-          if (m.stack) err.stack = m.stack;
+          const err = fromWire(m.error, m.id >= 0 ? `worker job ${m.id}` : 'worker failed');
           this.failure = err;
           reject(err);
         }
@@ -127,7 +170,7 @@ export function serveJobs<J, R, I>(handler: (job: J, init: I, progress: (data: u
       const result = await handler(job, init, (data) => port.postMessage({ type: 'progress', id, data }));
       port.postMessage({ type: 'result', id, result });
     } catch (err) {
-      port.postMessage({ type: 'error', id, message: (err as Error).message, stack: (err as Error).stack });
+      port.postMessage({ type: 'error', id, error: toWire(err) });
     }
   });
   port.postMessage({ type: 'ready' });

@@ -11,7 +11,7 @@
  * Each job's random streams depend only on (seed, target, chain) (problem.ts), and every sum over
  * ranges is taken in a fixed order, so the numbers do not depend on the number of workers.
  */
-import { log, Progress, WorkerPool } from '@sortscope/core';
+import { ConfigError, log, Progress, WorkerPool } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/model';
 import type { ChainTrace } from './chain.ts';
 import type { ChainJobSettings, FullPass, WorkerInit, WorkerJob, WorkerResult } from './chain-worker.ts';
@@ -93,6 +93,9 @@ export class LlcRunner {
    * have another ln_eps). The progress counts draws; it grows when chains are lengthened.
    */
   async estimate(w0: Float32Array, configs: { config: LlcConfig; target: Target }[], progress?: Progress, cfg: ModelConfig = this.cfg): Promise<LlcEstimate[]> {
+    // checked here, in the main thread, before any job is posted: a worker's RangeError is no message for a user
+    for (const { config } of configs)
+      if (config.batch_size > this.trainRows) throw new ConfigError(`llc.batch_size: got ${config.batch_size}; expected at most ${this.trainRows}, the training rows the chains draw their minibatches from`);
     const prepared = new Map<string, Prepared>();
     const plans: Plan[] = configs.map(({ config, target }) => {
       if (!prepared.has(config.method)) prepared.set(config.method, prepare(config.method, cfg, w0));

@@ -152,7 +152,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   writeTraces(files.traces, rows, base);
   const seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(opts.outDir, LLC_FILES.runInfo), `${JSON.stringify({ seconds, checkpoints: chosen.length }, null, 2)}\n`);
-  rmSync(partial, { recursive: true, force: true });
+  // partial/ stays until the manifest certifies the result (stage-guard removes it then)
   return { files, summary: { seconds, estimates: rows.map((r) => ({ step: r.step, target: r.target, mean: r.estimate.mean, std: r.estimate.std, acceptance: r.estimate.acceptance_mean })) } };
 }
 

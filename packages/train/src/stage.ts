@@ -2,6 +2,8 @@
  * The train stage's declaration and its I/O wrapper: read the dataset, train with checkpoints
  * (resuming from artifacts/train/<key>/partial/ when an earlier run was interrupted: partial.ts), then write
  * checkpoints.arrow, metrics-steps.arrow, metrics-checkpoints.arrow and final.safetensors.
+ * partial/ is left in place: the guarded run (packages/workspace/src/stage-guard.ts) removes it once
+ * the manifest certifies the result; a library caller may remove it when it no longer wants to resume.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -121,7 +123,8 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   saveWeights(files.weights, state.params, cfg, { 'sortscope.step': String(state.step), 'sortscope.config_hash': configHash });
   const seconds = (performance.now() - t0) / 1000;
   writeFileAtomic(join(opts.outDir, TRAIN_FILES.runInfo), `${JSON.stringify({ engine: engine.name, seconds, steps: state.step }, null, 2)}\n`);
-  rmSync(partial, { recursive: true, force: true });
+  // partial/ stays until the manifest certifies the result (stage-guard removes it then): a run
+  // stopped between here and the manifest resumes from its checkpoints instead of starting over
   log(
     `train: done in ${seconds.toFixed(1)}s; validation loss ${finalValidation.loss.toFixed(4)}, token accuracy ${(100 * finalValidation.token_accuracy).toFixed(2)}%, ` +
       `sequence accuracy ${(100 * finalValidation.sequence_accuracy).toFixed(2)}%; head ablation ${ablation.map((l) => l.map((x) => x.toFixed(3)).join('/')).join(' | ')}`,

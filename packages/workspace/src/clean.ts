@@ -3,7 +3,7 @@
  * `sortscope clean` lists).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { ARTIFACTS_DIR } from '@sortscope/core';
 import { studyRefs } from './discover.ts';
 import { loadExperiment, studyNames } from './experiment.ts';
@@ -23,14 +23,16 @@ export async function referencedKeys(root: string): Promise<Set<string>> {
   return keys;
 }
 
+/** Every stage folder under artifacts/ (artifacts/<stage>/<key>), stage by stage, keys sorted. */
+export function stageFolders(root: string): string[] {
+  return STAGE_NAMES.flatMap((s) => {
+    const dir = join(root, ARTIFACTS_DIR, s);
+    return existsSync(dir) ? readdirSync(dir).sort().map((key) => join(dir, key)) : [];
+  });
+}
+
 /** Stage folders under artifacts/ whose key no experiment references. */
 export async function orphanedFolders(root: string): Promise<string[]> {
   const used = await referencedKeys(root);
-  const out: string[] = [];
-  for (const s of STAGE_NAMES) {
-    const dir = join(root, ARTIFACTS_DIR, s);
-    if (!existsSync(dir)) continue;
-    for (const key of readdirSync(dir).sort()) if (!used.has(`${s}/${key}`)) out.push(join(dir, key));
-  }
-  return out;
+  return stageFolders(root).filter((dir) => !used.has(relative(join(root, ARTIFACTS_DIR), dir).split(sep).join('/')));
 }

@@ -13,7 +13,7 @@ import { DatasetConfigSchema } from '@sortscope/dataset/schema';
 import { LlcConfigSchema } from '@sortscope/llc/schema';
 import { TrainConfigSchema } from '@sortscope/train/schema';
 import { z } from 'zod';
-import { isSweepFile, loadSweep } from './sweep.ts';
+import { isSweepFile, loadSweep, splitRef } from './sweep.ts';
 
 export const ExperimentSchema = z
   .object({
@@ -95,7 +95,7 @@ export function findWorkspaceRoot(from = process.cwd()): string {
  * without `.json` / `.sweep.json`, plus `/<member>` for a sweep member (`file.sweep.json#member`).
  */
 export function experimentName(ref: string, workspaceRoot: string): string {
-  const [file, member] = ref.split('#');
+  const { file, member } = splitRef(ref);
   const rel = relative(workspaceRoot, resolve(workspaceRoot, file)).split(sep).join('/');
   const m = /^(?:experiments|studies\/[^/]+)\/(.*)$/.exec(rel);
   const stem = (m ? m[1] : basename(file)).replace(/\.sweep\.json$|\.json$/, '');
@@ -119,7 +119,7 @@ export function loadExperiment(file: string | undefined, workspaceRoot: string, 
 
 /** A file path or `sweep.json#member`, relative to the workspace root. */
 export function relativeRef(ref: string, workspaceRoot: string): string {
-  const [file, member] = ref.split('#');
+  const { file, member } = splitRef(ref);
   const rel = relative(workspaceRoot, resolve(workspaceRoot, file)).split(sep).join('/');
   return member === undefined ? rel : `${rel}#${member}`;
 }
@@ -129,7 +129,7 @@ export function relativeRef(ref: string, workspaceRoot: string): string {
  * as a ref relative to the workspace root (absolute when outside it). Refuses a missing file.
  */
 export function configRefFromCwd(typed: string, workspaceRoot: string, cwd = process.cwd()): string {
-  const [file, member] = typed.split('#');
+  const { file, member } = splitRef(typed);
   const abs = resolve(cwd, file);
   if (!existsSync(abs)) throw new ConfigError(`--config ${typed}: no such file ${abs} (paths on the command line are relative to the current folder, ${cwd})`);
   if (!statSync(abs).isFile()) throw new ConfigError(`--config ${typed}: ${abs} is not a file; expected an experiment file (.json)`);
@@ -139,7 +139,7 @@ export function configRefFromCwd(typed: string, workspaceRoot: string, cwd = pro
 }
 
 function readRaw(ref: string, workspaceRoot: string): unknown {
-  const [file, member] = ref.split('#');
+  const { file, member } = splitRef(ref);
   const path = resolve(workspaceRoot, file);
   if (member === undefined) {
     if (isSweepFile(file)) throw new ConfigError(`${file} is a sweep; name one of its members: --config ${file}#<member> (see 'sortscope plan ${file}')`);

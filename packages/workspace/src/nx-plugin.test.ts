@@ -31,7 +31,7 @@ describe('Nx project inference', () => {
     expect(names).toEqual(expect.arrayContaining(['a', 'b', 'noise.p1']));
     const task = Object.values(projects).find((p) => (p as { name: string }).name === stageProjects[0]) as Record<string, any>;
     const analyze = task.targets.analyze;
-    expect(analyze.options.command).toMatch(/^node bin\/sortscope\.mjs dataset --config 'experiments\/\S+\.json' --expect-key [0-9a-f]{16}$/);
+    expect(analyze.options.command).toMatch(/^exec node bin\/sortscope\.mjs dataset --config 'experiments\/\S+\.json' --expect-key [0-9a-f]{16}$/);
     expect(analyze.outputs[0]).toMatch(/^\{workspaceRoot\}\/artifacts\/dataset\/[0-9a-f]{16}$/);
     expect(analyze.cache).toBe(true);
     const exp = Object.values(projects).find((p) => (p as { name: string }).name === 'a') as Record<string, any>;
@@ -68,7 +68,7 @@ describe('Nx project inference', () => {
 describe('the shell commands of the Nx targets', () => {
   /** What `sh -c` makes of a command: its words, one a line, with `node bin/sortscope.mjs` replaced by printf. */
   const words = (command: string, cwd: string): string[] => {
-    const harmless = command.replace(/^node bin\/sortscope\.mjs /, "printf '%s\\n' ");
+    const harmless = command.replace(/^exec node bin\/sortscope\.mjs /, "exec printf '%s\\n' ");
     return execFileSync('sh', ['-c', harmless], { cwd, encoding: 'utf8' }).split('\n').slice(0, -1);
   };
 

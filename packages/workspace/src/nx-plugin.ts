@@ -4,7 +4,7 @@
  *
  * - `<stage>--<experiment>` (e.g. `train--baseline`: the stage and the first experiment, in file
  *   order, that uses the task; the key is in its tags and description): target `analyze` runs exactly the CLI a
- *   user would run, `node bin/sortscope.mjs <stage> --config <experiment file> --expect-key <key>`.
+ *   user would run, `node bin/sortscope.mjs <stage> --config <experiment file> --expect-key <key>` (behind `exec`, so the stage ends with Nx).
  *   It runs from the workspace root, the file name shell-quoted (shellQuote). Its cache inputs are
  *   the stage's code, the lockfile's versions of its npm dependencies and the upstream artifacts;
  *   its config enters through the key, which is in the command. Its output is
@@ -21,7 +21,7 @@ import { ConfigError, type StageName } from '@sortscope/core';
 import { expandRefs, isExperimentFile } from './discover.ts';
 import { currentStudy, type Experiment, loadExperiment, reportDir, studyDir } from './experiment.ts';
 import { experimentKeys, planTasks, STAGES, stageDef, type StageTask } from './plan.ts';
-import { isSweepFile } from './sweep.ts';
+import { isSweepFile, splitRef } from './sweep.ts';
 
 /** packages/, where this module's own package sits beside the stages' */
 const PACKAGES_DIR = resolve(import.meta.dirname, '../..');
@@ -99,7 +99,7 @@ export function createNodesFromExperiments(files: readonly string[], workspaceRo
     projects[root] = project;
     byFile.set(file, projects);
   };
-  const fileOf = (ref: string) => ref.split('#')[0];
+  const fileOf = (ref: string) => splitRef(ref).file;
   for (const task of tasks) add(fileOf(task.file), `artifacts/${task.stage}/${task.key}`, taskProject(task, name));
   for (const exp of experiments) add(fileOf(exp.file), `.sortscope/${study}/${experimentProjectName(exp.name)}`, experimentProject(exp, name));
   if (experiments.length) add(fileOf(experiments[0].file), `.sortscope/${study}/report`, reportProject(study, tasks, name));
@@ -112,9 +112,13 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The shell command of a stage task; it runs from the workspace root, where task.file is relative to. */
+/**
+ * The shell command of a stage task; it runs from the workspace root, where task.file is relative to.
+ * `exec`: the stage replaces the shell, so its parent is Nx itself, and it ends when Nx does
+ * (packages/cli/src/parent-watch.ts) instead of outliving a killed run.
+ */
 export function stageCommand(task: Pick<StageTask, 'stage' | 'file' | 'key'>): string {
-  return `node bin/sortscope.mjs ${task.stage} --config ${shellQuote(task.file)} --expect-key ${task.key}`;
+  return `exec node bin/sortscope.mjs ${task.stage} --config ${shellQuote(task.file)} --expect-key ${task.key}`;
 }
 
 function taskProject(task: StageTask, name: Namer): ProjectConfig {
@@ -179,7 +183,7 @@ function experimentProject(exp: Experiment, name: Namer): ProjectConfig {
   const keys = experimentKeys(exp.config);
   const stageTarget = (stage: StageName) => ({
     executor: 'nx:noop',
-    inputs: [`{workspaceRoot}/${exp.file.split('#')[0]}`],
+    inputs: [`{workspaceRoot}/${splitRef(exp.file).file}`],
     cache: true,
     dependsOn: [{ projects: [name(stage, keys[stage].key)], target: 'analyze' }],
   });
@@ -191,7 +195,7 @@ function experimentProject(exp: Experiment, name: Namer): ProjectConfig {
       ...Object.fromEntries(STAGES.map((s) => [s.name, stageTarget(s.name)])),
       // the experiment's file is its input: `nx affected -t analyze` after an edit selects this task, and with it its stage tasks
       // (the unchanged ones replay from the cache; a changed section has a new key and runs)
-      analyze: { executor: 'nx:noop', inputs: [`{workspaceRoot}/${exp.file.split('#')[0]}`], cache: true, dependsOn: STAGES.map((s) => ({ projects: [name(s.name, keys[s.name].key)], target: 'analyze' })) },
+      analyze: { executor: 'nx:noop', inputs: [`{workspaceRoot}/${splitRef(exp.file).file}`], cache: true, dependsOn: STAGES.map((s) => ({ projects: [name(s.name, keys[s.name].key)], target: 'analyze' })) },
     },
   };
 }

@@ -9,13 +9,17 @@
  *      as it was, and the next rerun resumes in `.next`;
  *   4. otherwise its manifest is removed, so a run cut short leaves a folder that downstream stages
  *      refuse, and the stage runs in place;
- *   5. the manifest records the result's files' hashes and its inputs.
+ *   5. the manifest records the result's files' hashes and its inputs; only then is the stage's
+ *      resume state (`partial/`) removed.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { clearManifest, completeStagedResult, lockStageDir, MANIFEST, type Manifest, STAGED, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
 
 /** each stage's upstream stages (the StageDefs' `upstream`) */
+/** the folder where train and llc keep their resume state (sealed checkpoints) */
+const PARTIAL = 'partial';
+
 const UPSTREAM: Record<StageName, StageName[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'], report: [] };
 
 export interface GuardedRun {
@@ -62,7 +66,7 @@ function finished(g: GuardedRun): Manifest | null {
 /** Run the stage into the folder it is given (the output folder, or its `.next` beside a finished result). */
 export async function runGuarded<T>(g: GuardedRun, run: (outDir: string) => Promise<T> | T): Promise<T> {
   verifyUpstream(g.upstreamDirs, g.experimentFile);
-  const lock = lockStageDir(g.outDir, `the ${g.stage} stage`);
+  const lock = lockStageDir(g.outDir, `the ${g.stage} stage`, Object.values(g.upstreamDirs).map((d) => resolve(d)));
   try {
     completeStagedResult(g.outDir); // a swap cut short by a crash is completed first
     const upstream = g.upstreamDirs as Record<string, string>;
@@ -78,6 +82,9 @@ export async function runGuarded<T>(g: GuardedRun, run: (outDir: string) => Prom
     clearManifest(g.outDir);
     const result = await run(g.outDir);
     writeManifest(g.outDir, g.stage, g.key, upstream, g.experimentName);
+    // the resume state goes only once the manifest certifies the result: a stage stopped before
+    // that (killed with its Nx run) resumes from its sealed checkpoints instead of starting over
+    rmSync(join(g.outDir, PARTIAL), { recursive: true, force: true });
     return result;
   } finally {
     lock.release();

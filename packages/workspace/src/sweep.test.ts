@@ -5,7 +5,7 @@ import { studyRefs } from './discover.ts';
 import { experimentName, loadExperiment } from './experiment.ts';
 import { experimentKeys } from './plan.ts';
 import { assignShards } from './shards.ts';
-import { expandSweep, SweepSchema } from './sweep.ts';
+import { expandSweep, splitRef, SweepSchema } from './sweep.ts';
 import { useTempDirs } from '@sortscope/core/testing';
 
 const tmp = useTempDirs('sweep');
@@ -67,5 +67,22 @@ describe('shards', () => {
     }
     expect(assignShards(exps, 3)).toEqual(shards); // deterministic
     expect(assignShards(exps, 20).filter((s) => s.length === 0)).toHaveLength(16);
+  });
+});
+
+describe('splitRef', () => {
+  it('splits only a sweep file from its member; a plain file keeps its # (issue #29)', () => {
+    expect(splitRef('studies/claims/noise.sweep.json#replace-k3-seed=1')).toEqual({ file: 'studies/claims/noise.sweep.json', member: 'replace-k3-seed=1' });
+    expect(splitRef('a#b.json')).toEqual({ file: 'a#b.json' });
+    expect(splitRef('dir#1/x.sweep.json#m#2')).toEqual({ file: 'dir#1/x.sweep.json', member: 'm#2' });
+    expect(splitRef('x.sweep.json')).toEqual({ file: 'x.sweep.json' });
+  });
+
+  it('loads an experiment file whose name holds a #, under its own name', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'a#b.json'), JSON.stringify({ dataset: { n_train: 10 } }));
+    const exp = loadExperiment(join(dir, 'a#b.json'), dir);
+    expect(exp.name).toBe('a#b');
+    expect(exp.config.dataset.n_train).toBe(10);
   });
 });

@@ -41,6 +41,15 @@ export interface SweepMember {
 
 export const isSweepFile = (name: string): boolean => name.endsWith('.sweep.json');
 
+/**
+ * `file.sweep.json#member` → { file, member }; anything else is a plain file, `#` and all (an
+ * experiment file may be named `a#b.json`): only a sweep file has members.
+ */
+export function splitRef(ref: string): { file: string; member?: string } {
+  for (let i = ref.indexOf('#'); i >= 0; i = ref.indexOf('#', i + 1)) if (isSweepFile(ref.slice(0, i))) return { file: ref.slice(0, i), member: ref.slice(i + 1) };
+  return { file: ref };
+}
+
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
   let cur = obj;
