@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
 import { type CacheServer, type CacheServerOptions, isLoopback, startCacheServer } from './server.ts';
+import { tarGz } from './testing.ts';
 
 const tmp = useTempDirs('cache-server');
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -58,6 +59,8 @@ function send(base: string, method: string, path: string, opts: { auth?: string;
   req.end(opts.body);
   return response;
 }
+/** A small archive of the kind Nx uploads, holding `text`. */
+const archive = (text: string | Buffer) => tarGz({ [`${HASH}/out/result.txt`]: text });
 const put = (s: CacheServer, body: Buffer, auth?: string, hash = HASH) => send(s.url, 'PUT', `/v1/cache/${hash}`, { auth, body });
 const get = (s: CacheServer, auth?: string, hash = HASH) => send(s.url, 'GET', `/v1/cache/${hash}`, { auth });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,16 +72,16 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 describe('the Nx self-hosted cache API', () => {
   it('round-trips an archive: PUT then GET returns the same bytes, typed and sized', async () => {
     const s = await serve();
-    const archive = randomBytes(200_000);
-    expect((await put(s, archive)).status).toBe(200);
+    const body = archive(randomBytes(200_000));
+    expect((await put(s, body)).status).toBe(200);
     // a keep-alive client, as Nx's: with `Connection: close` the client may hang up on the last
     // byte before the server has ended the response, and the server then logs the GET 'aborted'
     const agent = new Agent({ keepAlive: true });
     const r = await send(s.url, 'GET', `/v1/cache/${HASH}`, { agent });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/octet-stream');
-    expect(r.headers['content-length']).toBe(String(archive.length));
-    expect(r.body.equals(archive)).toBe(true);
+    expect(r.headers['content-length']).toBe(String(body.length));
+    expect(r.body.equals(body)).toBe(true);
     expect(readdirSync(s.dir)).toEqual([HASH]); // no temp file left
     await until(() => s.lines.length === 2, 'the log'); // a line is written once the response has closed
     agent.destroy(); // only now: the server has ended the response
@@ -87,9 +90,29 @@ describe('the Nx self-hosted cache API', () => {
 
   it('never overwrites: a second PUT of a hash is 409 and the first archive stays', async () => {
     const s = await serve();
-    await put(s, Buffer.from('first'));
-    expect((await put(s, Buffer.from('second'))).status).toBe(409);
-    expect(readFileSync(join(s.dir, HASH), 'utf8')).toBe('first');
+    await put(s, archive('first'));
+    expect((await put(s, archive('second'))).status).toBe(409);
+    expect(readFileSync(join(s.dir, HASH)).equals(archive('first'))).toBe(true);
+  });
+
+  it('refuses an upload that is not a gzip tar (400) and stores nothing', async () => {
+    const s = await serve();
+    const r = await put(s, Buffer.from('not an archive'));
+    expect(r.status).toBe(400);
+    expect(r.body.toString()).toMatch(/^not an archive Nx can unpack: not gzip data/);
+    expect(readdirSync(s.dir)).toEqual([]);
+    expect((await put(s, archive('real'))).status).toBe(200); // the hash stays free
+  });
+
+  it('a stored file that is not an archive (planted, damaged) is a miss, moved aside so a real result can be stored', async () => {
+    const s = await serve();
+    writeFileSync(join(s.dir, HASH), 'planted garbage');
+    expect((await get(s)).status).toBe(404);
+    expect(readdirSync(s.dir).filter((f) => f === HASH)).toEqual([]);
+    expect(readdirSync(s.dir).some((f) => f.startsWith(`.rejected-${HASH}-`))).toBe(true);
+    await until(() => s.lines.some((l) => l.includes('not an archive Nx can unpack')), 'the log');
+    expect((await put(s, archive('recomputed'))).status).toBe(200);
+    expect((await get(s)).body.equals(archive('recomputed'))).toBe(true);
   });
 
   it('answers 404 for an absent hash', async () => {
@@ -103,30 +126,30 @@ describe('the Nx self-hosted cache API', () => {
 describe('tokens', () => {
   it('with --token alone, GET and PUT without a header are 401 (text/plain, for the Nx client)', async () => {
     const s = await serve({ token: 'w-secret' });
-    expect((await put(s, Buffer.from('real'), 'Bearer w-secret')).status).toBe(200);
+    expect((await put(s, archive('real'), 'Bearer w-secret')).status).toBe(200);
     const g = await get(s);
     expect(g.status).toBe(401);
     expect(g.headers['content-type']).toBe('text/plain');
     expect(g.headers['www-authenticate']).toBe('Bearer');
-    expect((await put(s, Buffer.from('planted'), undefined, '42')).status).toBe(401);
+    expect((await put(s, archive('planted'), undefined, '42')).status).toBe(401);
     expect(readdirSync(s.dir)).toEqual([HASH]);
   });
 
   it('with --read-token alone, PUT without a header is 401 and with the read token 403; nothing is stored', async () => {
     const s = await serve({ readToken: 'r-secret' });
-    expect((await put(s, Buffer.from('planted'))).status).toBe(401);
-    expect((await put(s, Buffer.from('planted'), 'Bearer r-secret')).status).toBe(403);
+    expect((await put(s, archive('planted'))).status).toBe(401);
+    expect((await put(s, archive('planted'), 'Bearer r-secret')).status).toBe(403);
     expect(readdirSync(s.dir)).toEqual([]);
-    writeFileSync(join(s.dir, HASH), 'real');
-    expect((await get(s, 'Bearer r-secret')).body.toString()).toBe('real');
+    writeFileSync(join(s.dir, HASH), archive('real'));
+    expect((await get(s, 'Bearer r-secret')).body.equals(archive('real'))).toBe(true);
     expect((await get(s)).status).toBe(401);
   });
 
   it('the read token reads, the write token reads and writes, a wrong token gets 401', async () => {
     const s = await serve({ token: 'w-secret', readToken: 'r-secret' });
-    expect((await put(s, Buffer.from('x'), 'Bearer r-secret')).status).toBe(403);
-    expect((await put(s, Buffer.from('x'), 'Bearer nope')).status).toBe(401);
-    expect((await put(s, Buffer.from('x'), 'Bearer w-secret')).status).toBe(200);
+    expect((await put(s, archive('x'), 'Bearer r-secret')).status).toBe(403);
+    expect((await put(s, archive('x'), 'Bearer nope')).status).toBe(401);
+    expect((await put(s, archive('x'), 'Bearer w-secret')).status).toBe(200);
     expect((await get(s, 'Bearer r-secret')).status).toBe(200);
     expect((await get(s, 'Bearer w-secret')).status).toBe(200);
     expect((await get(s, 'Bearer w-secret-and-more')).status).toBe(401);
@@ -134,11 +157,11 @@ describe('tokens', () => {
 
   it('requires the Bearer scheme: a bare or Basic token is 401', async () => {
     const s = await serve({ token: 'w-secret' });
-    expect((await put(s, Buffer.from('x'), 'w-secret')).status).toBe(401);
-    expect((await put(s, Buffer.from('x'), 'Basic w-secret')).status).toBe(401);
-    expect((await put(s, Buffer.from('x'), 'Bearer  w-secret')).status).toBe(401);
+    expect((await put(s, archive('x'), 'w-secret')).status).toBe(401);
+    expect((await put(s, archive('x'), 'Basic w-secret')).status).toBe(401);
+    expect((await put(s, archive('x'), 'Bearer  w-secret')).status).toBe(401);
     expect(readdirSync(s.dir)).toEqual([]);
-    expect((await put(s, Buffer.from('x'), 'Bearer w-secret')).status).toBe(200);
+    expect((await put(s, archive('x'), 'Bearer w-secret')).status).toBe(200);
   });
 });
 
@@ -148,18 +171,18 @@ describe('names', () => {
     const s = await serve();
     for (const name of bad) {
       expect((await send(s.url, 'GET', `/v1/cache/${name}`)).status, `GET ${name}`).toBe(400);
-      expect((await send(s.url, 'PUT', `/v1/cache/${name}`, { body: Buffer.from('x') })).status, `PUT ${name}`).toBe(400);
+      expect((await send(s.url, 'PUT', `/v1/cache/${name}`, { body: archive('x') })).status, `PUT ${name}`).toBe(400);
     }
     expect(readdirSync(s.dir)).toEqual([]);
-    expect((await put(s, Buffer.from('still up'))).status).toBe(200);
-    expect((await get(s)).body.toString()).toBe('still up');
+    expect((await put(s, archive('still up'))).status).toBe(200);
+    expect((await get(s)).body.equals(archive('still up'))).toBe(true);
   });
 
   it('GET of a folder named like a hash is 404, not a crash', async () => {
     const s = await serve();
     mkdirSync(join(s.dir, '123'));
     expect((await send(s.url, 'GET', '/v1/cache/123')).status).toBe(404);
-    expect((await put(s, Buffer.from('ok'))).status).toBe(200);
+    expect((await put(s, archive('ok'))).status).toBe(200);
   });
 });
 
@@ -188,7 +211,9 @@ describe('upload limits', () => {
     expect((await response).status).toBe(413);
     req.destroy();
     expect(readdirSync(s.dir)).toEqual([]);
-    expect((await put(s, Buffer.alloc(1000))).status).toBe(200); // exactly the limit is fine
+    const limit = archive(randomBytes(600)); // incompressible: a few hundred bytes past the data
+    const exact = await serve({ maxBytes: limit.length });
+    expect((await put(exact, limit)).status).toBe(200); // exactly the limit is fine
   });
 
   it('stores nothing from an upload cut short, and the hash stays free', async () => {
@@ -199,7 +224,7 @@ describe('upload limits', () => {
     await until(() => readdirSync(s.dir).length === 1, 'the temp file');
     req.destroy();
     await until(() => readdirSync(s.dir).length === 0, 'the temp file to go');
-    expect((await put(s, Buffer.from('whole'))).status).toBe(200);
+    expect((await put(s, archive('whole'))).status).toBe(200);
   });
 });
 
@@ -207,7 +232,7 @@ describe('two servers over one folder', () => {
   it('racing the same PUT: exactly one 200 and one 409, and the winner is what is stored', async () => {
     const dir = tmp();
     const [a, b] = [await serve({ dir }), await serve({ dir })];
-    const bodies = [randomBytes(4000), randomBytes(4000)];
+    const bodies = [archive(randomBytes(4000)), archive(randomBytes(4000))];
     const reqs = [a, b].map((s, i) => begin(s.url, 'PUT', `/v1/cache/${HASH}`, { 'content-length': bodies[i].length }));
     // both past the "exists?" check and streaming before either finishes
     for (const [i, r] of reqs.entries()) await new Promise((ok) => r.req.write(bodies[i].subarray(0, 2000), ok));
@@ -256,6 +281,14 @@ describe('the real Nx client (its native HttpRemoteCache)', () => {
     const elsewhere = tmp();
     expect((await nx(s.url).retrieve(HASH, elsewhere))?.terminalOutput).toBe('log');
     expect(readFileSync(join(elsewhere, HASH, 'out', 'result.txt'), 'utf8')).toBe('computed');
+  });
+
+  it('a planted non-archive entry is a miss for the client, not a crash of its run (#29 NX06)', async () => {
+    const s = await serve();
+    writeFileSync(join(s.dir, HASH), 'planted garbage');
+    expect(await nx(s.url).retrieve(HASH, tmp())).toBeNull();
+    expect(await nx(s.url).store(HASH, computed(), 'log', 0)).toBe(true); // the recomputed result takes its place
+    expect((await nx(s.url).retrieve(HASH, tmp()))?.terminalOutput).toBe('log');
   });
 
   it('with tokens: writes with the write token, reads with the read token, is told "Unauthorized" without one', async () => {

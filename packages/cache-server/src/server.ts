@@ -4,7 +4,9 @@
  * NX_SELF_HOSTED_REMOTE_CACHE_SERVER is set, over a folder of archives (cache-server-store.ts).
  *
  *   GET /v1/cache/{hash}  → 200 + the archive (application/octet-stream, Content-Length); 404 if absent
- *   PUT /v1/cache/{hash}  → 200 stored; 409 if it exists (never overwritten); 413 past maxBytes
+ *   PUT /v1/cache/{hash}  → 200 stored; 409 if it exists (never overwritten); 413 past maxBytes;
+ *                           400 if the body is not a gzip'd tar (archive.ts)
+ *   a stored file that is not a gzip'd tar is answered 404 (a miss, not a client crash) and moved aside
  *   either                → 401 (text/plain) without `Authorization: Bearer <token>` when tokens are
  *                           set; 403 on PUT with the read-only token; 400 if {hash} is not a task hash
  *
@@ -15,12 +17,13 @@
  * as "Unauthorized" only when its Content-Type is exactly `text/plain`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
 import { ConfigError } from '@sortscope/core/errors';
+import { archiveProblem } from './archive.ts';
 import { openEntry, storeUpload } from './store.ts';
 
 export interface CacheServerOptions {
@@ -148,7 +151,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, path: string, c
   return put(req, res, name, ctx);
 }
 
-function get(res: ServerResponse, name: string, ctx: Context): void {
+async function get(res: ServerResponse, name: string, ctx: Context): Promise<void> {
+  const path = join(ctx.dir, name);
+  const problem = existsSync(path) ? await archiveProblem(path).catch((err: Error) => `unreadable (${err.message})`) : undefined;
+  if (problem !== undefined) {
+    // served as a miss, and moved aside so the next computed result can be stored under the hash
+    const aside = join(ctx.dir, `.rejected-${name}-${Date.now()}`);
+    try {
+      renameSync(path, aside);
+      ctx.log(`cache-server: ${name} is not an archive Nx can unpack (${problem}): answered as a miss and moved to ${aside}`);
+    } catch {
+      ctx.log(`cache-server: ${name} is not an archive Nx can unpack (${problem}): answered as a miss; remove ${path}`);
+    }
+    return reply(res, 404, 'the record was not found');
+  }
   const entry = openEntry(ctx.dir, name);
   if (!entry) return reply(res, 404, 'the record was not found');
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': entry.size });
@@ -159,7 +175,8 @@ async function put(req: IncomingMessage, res: ServerResponse, name: string, ctx:
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > ctx.maxBytes) return refuse(req, res, 413, `upload larger than ${ctx.maxBytes} bytes`, ctx.maxBytes);
   if (existsSync(join(ctx.dir, name))) return refuse(req, res, 409, 'cannot override an existing record', ctx.maxBytes);
-  const outcome = await storeUpload(ctx.dir, name, req, ctx.maxBytes);
+  const outcome = await storeUpload(ctx.dir, name, req, ctx.maxBytes, archiveProblem);
+  if (typeof outcome === 'object') return reply(res, 400, `not an archive Nx can unpack: ${outcome.refused}`);
   if (outcome === 'stored') return reply(res, 200, '');
   if (outcome === 'exists') return reply(res, 409, 'cannot override an existing record');
   if (outcome === 'too-large') return refuse(req, res, 413, `upload larger than ${ctx.maxBytes} bytes`, ctx.maxBytes);

@@ -12,16 +12,21 @@ import { closeSync, createReadStream, createWriteStream, fstatSync, linkSync, op
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 
-/** What became of an upload: published, lost the race (the hash exists), too large, or cut short. */
-export type UploadOutcome = 'stored' | 'exists' | 'too-large' | 'interrupted';
+/** What became of an upload: published, lost the race (the hash exists), too large, cut short, or not an archive. */
+export type UploadOutcome = 'stored' | 'exists' | 'too-large' | 'interrupted' | { refused: string };
 
-/** Receive `req`'s body into `<dir>/<name>`; never overwrites, never leaves a temp file behind. */
-export async function storeUpload(dir: string, name: string, req: IncomingMessage, maxBytes: number): Promise<UploadOutcome> {
+/**
+ * Receive `req`'s body into `<dir>/<name>`; never overwrites, never leaves a temp file behind.
+ * `check` (the complete upload's path → why it must not be stored, or undefined) runs before publishing.
+ */
+export async function storeUpload(dir: string, name: string, req: IncomingMessage, maxBytes: number, check?: (path: string) => Promise<string | undefined>): Promise<UploadOutcome> {
   const tmp = join(dir, `.upload-${name}-${process.pid}-${randomBytes(6).toString('hex')}`);
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
   try {
     const got = await receive(req, out, maxBytes);
     if (got !== 'complete') return got;
+    const problem = await check?.(tmp);
+    if (problem !== undefined) return { refused: problem };
     try {
       linkSync(tmp, join(dir, name));
       return 'stored';

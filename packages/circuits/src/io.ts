@@ -9,6 +9,7 @@
 import {
   type ArtifactMeta, boolListVector, fixedSizeListVector, numberVector, readArtifact, readBoolList, readFixedSizeList, readNumbers, readStrings, type ReadMeta,
   ShapeError, stringVector, tableOf, writeArtifact,
+  regenerateHint,
 } from '@sortscope/core';
 import type { Table, Vector } from 'apache-arrow';
 import type { MatrixRecord, MeasureRecord, SpecialisationRecord } from './analyse.ts';
@@ -33,7 +34,7 @@ export const CIRCUITS_FILES = {
   runInfo: 'run-info.json',
 } as const;
 
-const REGENERATE = 'npx sortscope circuits --config <experiment.json> (or npx nx run-many -t analyze)';
+const REGENERATE = regenerateHint('circuits');
 
 export type BaseMeta = Omit<ArtifactMeta, 'kind' | 'schemaVersion'>;
 export type Stepped<T> = T & { step: number };

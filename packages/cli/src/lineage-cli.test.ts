@@ -50,7 +50,7 @@ describe('lineage (CLI)', () => {
     expect(cli(['dataset', '--config', a, '--quiet']).status).toBe(0);
     const ds = join(ROOT, plan[0].dataset.dir);
     copyFileSync(join(ds, 'validation.arrow'), join(ds, 'train.arrow'));
-    refused(cli(['train', '--config', a, '--quiet']), /dataset\/[0-9a-f]{16}\/train\.arrow was changed after the dataset stage wrote it .*rerun: npx sortscope dataset --config .*seed1\.json/);
+    refused(cli(['train', '--config', a, '--quiet']), /dataset\/[0-9a-f]{16}\/train\.arrow was changed after the dataset stage wrote it .*rerun: npx sortscope dataset --config .*seed1\.json \(or npx nx run-many -t analyze --skip-nx-cache; if Nx restored the damage from its cache, npx nx reset clears the local one\)/);
     expect(existsSync(join(ROOT, plan[0].train.dir, 'checkpoints.arrow'))).toBe(false);
     expect(cli(['dataset', '--config', a, '--quiet']).status).toBe(0);
     expect(cli(['train', '--config', a, '--quiet']).status).toBe(0);

@@ -40,8 +40,12 @@ export const reportCommand: Command = {
     if (experiments.length === 0) throw new ConfigError(`study '${study}' has no experiments to report on`);
     const workers = g.workers as number | undefined;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new ConfigError(`--workers: got ${workers}; expected a whole number >= 0`);
-    const { summary } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers, root });
+    const { summary, refused } = await runReport({ experiments, outDir, config, quiet: Boolean(g.quiet), workers, root });
     if (g.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return 0;
+    if (refused.length === 0) return 0;
+    // the page is written (it shows what could be read), but a study with damaged folders is not a success
+    const list = refused.map((r) => `${r.experiment} ${r.stage}`).join(', ');
+    process.stderr.write(`sortscope: ArtifactError: the report was written without ${refused.length} stage folder(s) it refused (${list}); the reasons are above and on the page\n`);
+    return 3;
   },
 };

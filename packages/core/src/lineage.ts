@@ -106,6 +106,14 @@ export function readManifest(dir: string, stage: string, regenerate = `npx sorts
   return m as unknown as Manifest;
 }
 
+/**
+ * How to regenerate a stage folder, for error messages. Under Nx a damaged folder can come back
+ * from Nx's cache, so the Nx form skips the cache, and `nx reset` clears the local one.
+ */
+export function regenerateHint(stage: string, experimentFile = '<experiment.json>'): string {
+  return `npx sortscope ${stage} --config ${experimentFile} (or npx nx run-many -t analyze --skip-nx-cache; if Nx restored the damage from its cache, npx nx reset clears the local one)`;
+}
+
 export interface VerifyOptions {
   /** the key the folder must hold (default: its name, when that looks like a key) */
   key?: string;

@@ -12,6 +12,7 @@
 import { basename } from 'node:path';
 import {
   ArtifactError, type ArtifactMeta, boolListVector, boolVector, readArtifact, readBoolList, readFixedSizeList, readNumbers, ShapeError, tableOf, fixedSizeListVector, writeArtifact,
+  regenerateHint,
 } from '@sortscope/core';
 import type { BayesLoss } from './bayes.ts';
 import { type DatasetResult, type Split, type SplitFacts, type SplitName, SPLITS } from './dataset.ts';
@@ -66,7 +67,7 @@ export interface LoadedSplit extends Split {
 }
 
 /** Read a split artifact, checking its kind, version and column shapes. */
-export function readSplit(path: string, regenerate = 'npx sortscope dataset --config <experiment.json> (or npx nx run-many -t analyze)'): LoadedSplit {
+export function readSplit(path: string, regenerate = regenerateHint('dataset')): LoadedSplit {
   const { table, meta, sha256 } = readArtifact(path, { kind: SPLIT_KIND, schemaVersion: SPLIT_SCHEMA_VERSION, regenerate });
   const vocab = meta.extra.vocab as Vocab;
   const split = meta.extra.split as SplitName;

@@ -22,7 +22,7 @@
  * The resolved config (ε, γ, nβ, B, chains, draws, …), seed, engine and checkpoint steps are in
  * the metadata of every file.
  */
-import { type ArtifactMeta, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
+import { type ArtifactMeta, regenerateHint, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
 import { type ModelConfig, paramLayout } from '@sortscope/model';
 import { runningLlc } from './convergence.ts';
 import { blocksReading, flagList } from './diagnostics.ts';
@@ -182,7 +182,7 @@ function lastFinite(a: Float64Array): number {
   return NaN;
 }
 
-const REGENERATE = 'npx sortscope llc --config <experiment.json> (or npx nx run-many -t analyze)';
+const REGENERATE = regenerateHint('llc');
 
 export function readEstimates(path: string) {
   const { table, meta } = readArtifact(path, { ...LLC_KINDS.estimates, regenerate: REGENERATE });

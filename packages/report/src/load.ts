@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type AttentionSummary, CIRCUITS_FILES, type Convention, type MatrixRecord, type MeasureRecord, readAttention, readMatrices, readMeasures, readSpecialisation, type SpecialisationRecord, type Stepped } from '@sortscope/circuits';
-import { readArtifact, verifyStageDir } from '@sortscope/core';
+import { readArtifact, regenerateHint, verifyStageDir } from '@sortscope/core';
 import { type BayesLoss, type DatasetConfig, SPLIT_KIND, SPLIT_SCHEMA_VERSION, splitFile, type Vocab } from '@sortscope/dataset';
 import { LLC_FILES, readChains, readEstimates, readTraces } from '@sortscope/llc';
 import { type ModelConfig } from '@sortscope/model';
@@ -73,6 +73,8 @@ export interface LoadedLlc {
 export interface MissingStage {
   stage: ReportStage;
   reason: string;
+  /** the folder exists but was refused (damaged, mismatched or unfinished): the report command exits 3 */
+  refused?: boolean;
 }
 
 export interface LoadedExperiment {
@@ -92,7 +94,7 @@ export function sourceName(dir: string): string {
   return `${basename(dirname(dir))}/${basename(dir)}`;
 }
 
-const REGENERATE = 'npx sortscope dataset --config <experiment.json> (or npx nx run-many -t analyze)';
+const REGENERATE = regenerateHint('dataset');
 
 function loadDataset(dir: string): LoadedDataset {
   // the split's metadata is all the report needs; readSplit would also decode 150,000 token rows
@@ -163,12 +165,12 @@ function attempt<T>(stage: ReportStage, dir: string | undefined, missing: Missin
   try {
     // lineage first (core/lineage.ts): a changed, copied or unfinished folder is not read
     const upstreamDirs = Object.fromEntries(UPSTREAM[stage].flatMap((u) => (dirs[u] ? [[u, dirs[u]!]] : [])));
-    verifyStageDir(dir, stage, { upstreamDirs, regenerate: `npx sortscope ${stage} --config <experiment.json> (or npx nx run-many -t analyze)` });
+    verifyStageDir(dir, stage, { upstreamDirs, regenerate: regenerateHint(stage) });
     return load(dir);
   } catch (err) {
     let reason = (err as Error).message;
     for (const d of [dir, ...Object.values(dirs)].filter((x): x is string => !!x).sort((a, b) => b.length - a.length)) reason = reason.split(d).join(sourceName(d));
-    missing.push({ stage, reason });
+    missing.push({ stage, reason, refused: true });
     return null;
   }
 }

@@ -3,7 +3,7 @@
  * that they are byte-identical across runs and worker counts, that a rerun keeps unchanged figures
  * and removes only the stale ones it wrote itself, and how long it takes.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -90,6 +90,18 @@ describe('runReport', () => {
     await runReport({ experiments: [partial], outDir: d, quiet: true, figures: false, gifs: false });
     const llc = JSON.parse(readFileSync(join(d, 'experiments.json'), 'utf8')).experiments[0].stages.llc;
     expect(llc).toEqual({ folder: 'llc/0123456789abcdef', ready: false, reason: 'llc/0123456789abcdef does not exist: run the llc stage (npx nx run-many -t analyze)' });
+
+    // a stage folder that exists but is damaged: shown missing, and listed as refused (the command exits 3)
+    const llcDir = experiments[0].dirs.llc!;
+    const damaged = join(d, 'llc', llcDir.split('/').at(-1)!);
+    cpSync(llcDir, damaged, { recursive: true });
+    const arrow = readdirSync(damaged).find((f) => f.endsWith('.arrow'))!;
+    const bytes = readFileSync(join(damaged, arrow));
+    bytes[bytes.length - 20] ^= 0xff;
+    writeFileSync(join(damaged, arrow), bytes);
+    const res = await runReport({ experiments: [{ ...experiments[0], name: 'damaged', dirs: { ...experiments[0].dirs, llc: damaged } }, partial], outDir: d, quiet: true, figures: false, gifs: false });
+    expect(res.refused.map((r) => `${r.experiment} ${r.stage}`)).toEqual(['damaged llc']); // the stage that has not run is not refused
+    expect(res.refused[0].reason).toMatch(/was changed after the llc stage wrote it/);
   }, 600_000);
 
   it('is deterministic: the same bytes again, in-thread instead of on workers', async () => {

@@ -71,7 +71,7 @@ async function writeFigures(charts: ChartEntry[], outDir: string, config: Report
   }
 }
 
-export async function runReport(opts: RunReportOptions): Promise<{ files: Record<string, string>; summary: unknown }> {
+export async function runReport(opts: RunReportOptions): Promise<{ files: Record<string, string>; refused: { experiment: string; stage: string; reason: string }[]; summary: unknown }> {
   const t0 = performance.now();
   const config = resolveConfig(opts);
   const loaded = opts.experiments.map((e) => loadExperiment(e, config.convention));
@@ -110,6 +110,8 @@ export async function runReport(opts: RunReportOptions): Promise<{ files: Record
   );
   return {
     files,
+    // stage folders that exist but were refused: the page shows them missing; the command exits 3
+    refused: study.experiments.flatMap((e) => e.missing.filter((m) => m.refused).map((m) => ({ experiment: e.name, stage: m.stage, reason: m.reason }))),
     summary: {
       seconds,
       timing,

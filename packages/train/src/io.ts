@@ -8,7 +8,7 @@
  * The parameter layout (name, shape, offset) and the model config are in the metadata of
  * checkpoints.arrow, so the flat vectors can be read without this code.
  */
-import { type ArtifactMeta, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, ShapeError, tableOf, writeArtifact } from '@sortscope/core';
+import { type ArtifactMeta, regenerateHint, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, ShapeError, tableOf, writeArtifact } from '@sortscope/core';
 import type { Vector } from 'apache-arrow';
 import type { EvalSummary, AdamState } from '@sortscope/engine';
 import { type Layout, paramLayout } from '@sortscope/model';
@@ -25,7 +25,7 @@ export const KINDS = {
 export const EVAL_SETS = ['validation', 'train', 'train_noisy', 'train_clean', 'train_noisy_vs_clean_targets'] as const;
 
 type BaseMeta = Omit<ArtifactMeta, 'kind' | 'schemaVersion'>;
-const REGENERATE = 'npx sortscope train --config <experiment.json> (or npx nx run-many -t analyze)';
+const REGENERATE = regenerateHint('train');
 
 export function layoutMeta(layout: Layout) {
   return layout.params.map((p) => ({ name: p.name, shape: p.shape, offset: p.offset }));

@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { clearManifest, completeStagedResult, lockStageDir, MANIFEST, type Manifest, STAGED, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
+import { clearManifest, regenerateHint, completeStagedResult, lockStageDir, MANIFEST, type Manifest, STAGED, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
 
 /** each stage's upstream stages (the StageDefs' `upstream`) */
 /** the folder where train and llc keep their resume state (sealed checkpoints) */
@@ -37,7 +37,7 @@ export interface GuardedRun {
 export function verifyUpstream(upstreamDirs: Partial<Record<StageName, string>>, experimentFile?: string): void {
   for (const [stage, dir] of Object.entries(upstreamDirs) as [StageName, string][]) {
     const own = Object.fromEntries(UPSTREAM[stage].filter((s) => upstreamDirs[s]).map((s) => [s, upstreamDirs[s]!]));
-    const regenerate = `npx sortscope ${stage}${experimentFile ? ` --config ${experimentFile}` : ' --config <experiment.json>'} (or npx nx run-many -t analyze)`;
+    const regenerate = regenerateHint(stage, experimentFile);
     verifyStageDir(dir, stage, { key: basename(dir), upstreamDirs: own, regenerate });
   }
 }
