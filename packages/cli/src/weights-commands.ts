@@ -26,6 +26,8 @@ export const exportCommand: Command = {
     const { log } = await import('@sortscope/core/progress');
     const { checkpointParams, readCheckpoints } = await import('@sortscope/train');
     const { saveWeights } = await import('@sortscope/model');
+    const { checkRecordedHash } = await import('@sortscope/core');
+    checkRecordedHash(from); // a train folder's checkpoints.arrow: as its manifest recorded it
     const ck = readCheckpoints(from);
     const step = (args.globals.step as number | undefined) ?? ck.steps.at(-1)!;
     const index = ck.steps.indexOf(step);

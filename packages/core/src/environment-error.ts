@@ -118,7 +118,7 @@ export function environmentError(err: unknown): EnvironmentError | undefined {
       return new EnvironmentError(`cannot listen on ${address(e)}: not an address of this machine; check --host`, 2);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new EnvironmentError(`cannot resolve the host ${address(e)}: check the URL's host name (and this machine's network)`, 2);
+      return new EnvironmentError(`cannot resolve the host ${address(e)}: check the host name (--host, or the host of a URL) and this machine's network`, 2);
     case 'ECONNREFUSED':
       return new EnvironmentError(`nothing listens at ${address(e)}: check the URL's host and port, and that the server runs`, 2);
   }

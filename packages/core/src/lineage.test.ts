@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFil
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactError } from './errors.ts';
-import { clearManifest, completeStagedResult, MANIFEST, STAGED, verifyStageDir, writeManifest } from './lineage.ts';
+import { checkRecordedHash, clearManifest, completeStagedResult, MANIFEST, STAGED, verifyStageDir, writeManifest } from './lineage.ts';
 import { useTempDirs } from './testing.ts';
 
 const tmp = useTempDirs('lineage');
@@ -109,5 +109,24 @@ describe('stage folder lineage', () => {
     expect(existsSync(next)).toBe(false);
     expect(readFileSync(join(d, MANIFEST), 'utf8')).toBe(staged);
     expect(Object.keys(verifyStageDir(d, 'train').files)).toEqual(['a.arrow', 'b.arrow']);
+  });
+});
+
+describe('checkRecordedHash (a file given on the command line, #29 W68)', () => {
+  it("refuses a file of a stage folder that no longer matches its manifest; passes files outside stage folders or not listed", () => {
+    const tr = tmp();
+    writeFileSync(join(tr, 'checkpoints.arrow'), 'the checkpoints');
+    writeManifest(tr, 'train', 'bbbbbbbbbbbbbbbb', {});
+    writeFileSync(join(tr, 'mine.safetensors'), 'a user file beside it'); // not listed: not checked
+    expect(() => checkRecordedHash(join(tr, 'checkpoints.arrow'))).not.toThrow();
+    expect(() => checkRecordedHash(join(tr, 'mine.safetensors'))).not.toThrow();
+    const outside = tmp();
+    writeFileSync(join(outside, 'checkpoints.arrow'), 'anything');
+    expect(() => checkRecordedHash(join(outside, 'checkpoints.arrow'))).not.toThrow();
+    writeFileSync(join(tr, 'checkpoints.arrow'), 'the checkpoints, damaged');
+    expect(() => checkRecordedHash(join(tr, 'checkpoints.arrow'))).toThrow(ArtifactError);
+    expect(() => checkRecordedHash(join(tr, 'checkpoints.arrow'))).toThrow(/checkpoints\.arrow was changed after the train stage wrote it .*--skip-nx-cache/);
+    // the bytes a caller already read are what is checked
+    expect(() => checkRecordedHash(join(tr, 'checkpoints.arrow'), Buffer.from('the checkpoints'))).not.toThrow();
   });
 });

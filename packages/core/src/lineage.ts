@@ -11,8 +11,8 @@
  * manifest it was computed from. A folder without a manifest is a stage that did not finish (or a
  * sortscope from before lineage): it is refused, never computed on.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { ArtifactError } from './errors.ts';
@@ -112,6 +112,31 @@ export function readManifest(dir: string, stage: string, regenerate = `npx sorts
  */
 export function regenerateHint(stage: string, experimentFile = '<experiment.json>'): string {
   return `npx sortscope ${stage} --config ${experimentFile} (or npx nx run-many -t analyze --skip-nx-cache; if Nx restored the damage from its cache, npx nx reset clears the local one)`;
+}
+
+/**
+ * A file given on the command line (`--weights`, `--checkpoints`) that lies in a stage folder must
+ * still be what that folder's manifest recorded: a damaged `checkpoints.arrow` or
+ * `final.safetensors` is refused rather than read. Files outside stage folders, or not listed in
+ * the manifest (a user's own file beside it), are not checked. `bytes`: the file's content, when
+ * the caller has read it already.
+ */
+export function checkRecordedHash(path: string, bytes?: Uint8Array): void {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return; // a missing file: its reader says so
+  }
+  const dir = dirname(real);
+  if (!existsSync(join(dir, MANIFEST))) return;
+  const m = readManifest(dir, 'the', regenerateHint('<stage>'));
+  const recorded = m.files[basename(real)];
+  if (recorded === undefined) return;
+  const now = bytes ? sha256Hex(bytes) : fileSha(real);
+  if (now !== recorded) {
+    throw new ArtifactError(`${path} was changed after the ${m.stage} stage wrote it (sha256 ${recorded.slice(0, 12)}… recorded in ${join(dir, MANIFEST)}, ${now.slice(0, 12)}… now); regenerate it: ${regenerateHint(m.stage)}`);
+  }
 }
 
 export interface VerifyOptions {

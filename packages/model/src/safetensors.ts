@@ -5,7 +5,7 @@
  * Reading validates the whole header first (safetensors-validate.ts); every error names the file.
  * Float tensors are read as float32: F32 as is, F16 and BF16 exactly, F64 rounded to nearest.
  */
-import { ArtifactError, readInputFile, writeFileAtomic } from '@sortscope/core';
+import { ArtifactError, checkRecordedHash, readInputFile, writeFileAtomic } from '@sortscope/core';
 import { type Dtype, validateHeader } from './safetensors-validate.ts';
 
 export type { Dtype } from './safetensors-validate.ts';
@@ -43,6 +43,7 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors'): StFil
 
 export function readSafetensors(path: string): StFile {
   const buf = readInputFile(path, ''); // regular files only: a FIFO or /dev/zero would read forever
+  checkRecordedHash(path, buf); // inside a stage folder (final.safetensors): as its manifest recorded it
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
