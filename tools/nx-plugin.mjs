@@ -3,7 +3,8 @@
 // The logic lives in packages/workspace/src/nx-plugin.ts (TypeScript, loaded with tsx).
 import { tsImport } from 'tsx/esm/api';
 
-const impl = () => tsImport('@sortscope/workspace', import.meta.url);
+// the plugin's module alone (not the workspace package's index): it loads the stages' declarations, not their code
+const impl = () => tsImport('@sortscope/workspace/nx-plugin', import.meta.url);
 
 export const createNodesV2 = [
   '{experiments,studies}/**/*.json',

@@ -6,6 +6,7 @@
  * on 200 clean validation sequences per checkpoint (sized so ~100 checkpoints take under a minute
  * on 2 cores; README.md).
  */
+import type { StageDef } from '@sortscope/core/stage';
 import { z } from 'zod';
 
 /** The conventions the OV and QK circuits can be read in (conventions.ts). */
@@ -37,3 +38,12 @@ export const CircuitsConfigSchema = z
   .strict();
 
 export type CircuitsConfig = z.output<typeof CircuitsConfigSchema>;
+
+/** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
+export const circuitsStage: StageDef<typeof CircuitsConfigSchema> = {
+  name: 'circuits',
+  version: '1',
+  summary: 'QK/OV circuits in the vocabulary basis at every checkpoint, translational-symmetry measures with a relabeling null, head specialisation, ablations and attention.',
+  schema: CircuitsConfigSchema,
+  upstream: ['dataset', 'train'],
+};

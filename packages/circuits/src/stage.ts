@@ -5,7 +5,7 @@
  * atomically (io.ts). `circuitsOfWeights` does the same for one weights file and returns JSON.
  */
 import { join } from 'node:path';
-import { log, Progress, ShapeError, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { log, Progress, ShapeError, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { createEngine } from '@sortscope/engine';
@@ -17,16 +17,10 @@ import { tokenSets } from './circuit-measures.ts';
 import { loadProbeData } from './data.ts';
 import { type BaseMeta, CIRCUITS_FILES, writeAttention, writeMatrices, writeMeasures, writeSpecialisation } from './io.ts';
 import { analyseCheckpoints } from './run.ts';
-import { type CircuitsConfig, CircuitsConfigSchema } from './schema.ts';
+import { type CircuitsConfig, CircuitsConfigSchema, circuitsStage } from './schema.ts';
 import { analysisJson, headLines, jsonable } from './summary.ts';
 
-export const circuitsStage: StageDef<typeof CircuitsConfigSchema> = {
-  name: 'circuits',
-  version: '1',
-  summary: 'QK/OV circuits in the vocabulary basis at every checkpoint, translational-symmetry measures with a relabeling null, head specialisation, ablations and attention.',
-  schema: CircuitsConfigSchema,
-  upstream: ['dataset', 'train'],
-};
+export { circuitsStage };
 
 export interface CircuitsStageOptions {
   outDir: string;

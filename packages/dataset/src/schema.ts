@@ -6,6 +6,7 @@
  * Token ids are the numbers themselves; SEP = max_number + 1; d_vocab = max_number + 2; a
  * sequence is `a_1 … a_n SEP b_1 … b_n` (2n + 1 tokens), b = a sorted ascending.
  */
+import type { StageDef } from '@sortscope/core/stage';
 import { z } from 'zod';
 import { circularGapRange } from './circular-gaps.ts';
 
@@ -151,3 +152,12 @@ export function vocabOf(c: Pick<DatasetConfig, 'list_length' | 'min_number' | 'm
     seq_len: 2 * c.list_length + 1,
   };
 }
+
+/** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
+export const datasetStage: StageDef<typeof DatasetConfigSchema> = {
+  name: 'dataset',
+  version: '1',
+  summary: 'Generate the sorting datasets (train with optional noise; clean validation and test) as Arrow files.',
+  schema: DatasetConfigSchema,
+  upstream: [],
+};

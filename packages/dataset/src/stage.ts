@@ -3,18 +3,12 @@
  * artifacts/dataset/<key>/{train,validation,test}.arrow atomically.
  */
 import { join } from 'node:path';
-import { log, type StageDef } from '@sortscope/core';
+import { log } from '@sortscope/core';
 import { generateDataset, SPLITS } from './dataset.ts';
 import { splitMeta, writeSplit } from './io.ts';
-import { type DatasetConfig, DatasetConfigSchema } from './schema.ts';
+import { type DatasetConfig, DatasetConfigSchema, datasetStage } from './schema.ts';
 
-export const datasetStage: StageDef<typeof DatasetConfigSchema> = {
-  name: 'dataset',
-  version: '1',
-  summary: 'Generate the sorting datasets (train with optional noise; clean validation and test) as Arrow files.',
-  schema: DatasetConfigSchema,
-  upstream: [],
-};
+export { datasetStage };
 
 export const splitFile = (dir: string, split: string): string => join(dir, `${split}.arrow`);
 

@@ -19,6 +19,7 @@
  * epsilon and nbeta given explicitly override the method's rule. The resolved values are recorded
  * in every estimate.
  */
+import type { StageDef } from '@sortscope/core/stage';
 import { z } from 'zod';
 import { NOISE_STREAMS } from './sgld.ts';
 
@@ -110,3 +111,12 @@ export function targetName(t: Target): string {
   if (t.kind === 'head') return `L${t.layer}H${t.head}`;
   return `params:${t.names.join('+')}`;
 }
+
+/** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
+export const llcStage: StageDef<typeof LlcConfigSchema> = {
+  name: 'llc',
+  version: '5',
+  summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
+  schema: LlcConfigSchema,
+  upstream: ['dataset', 'train'],
+};

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkSealed, ConfigError, hashJson, log, Progress, removeSealed, type StageDef, writeFileAtomic, writeSealed } from '@sortscope/core';
+import { checkSealed, ConfigError, hashJson, log, Progress, removeSealed, writeFileAtomic, writeSealed } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { engineName } from '@sortscope/engine';
@@ -15,16 +15,10 @@ import { flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
 import { LlcRunner, nanReport, warnings } from './run.ts';
-import { estimatorOptions, type LlcConfig, LlcConfigSchema, targetName } from './schema.ts';
+import { estimatorOptions, type LlcConfig, LlcConfigSchema, targetName, llcStage } from './schema.ts';
 import { targetIndices } from './targets.ts';
 
-export const llcStage: StageDef<typeof LlcConfigSchema> = {
-  name: 'llc',
-  version: '5',
-  summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
-  schema: LlcConfigSchema,
-  upstream: ['dataset', 'train'],
-};
+export { llcStage };
 
 export const LLC_FILES = { estimates: 'estimates.arrow', chains: 'chains.arrow', traces: 'traces.arrow', runInfo: 'run-info.json' } as const;
 

@@ -4,6 +4,7 @@
  * 0.005, batch 512, 25 epochs over the 150,000 training lists (7,325 steps), lr 1e-3 → 1e-4
  * linearly per epoch, TransformerLens gpt2 init from seed 42.
  */
+import type { StageDef } from '@sortscope/core/stage';
 import { z } from 'zod';
 import { ModelShapeSchema } from '@sortscope/model/config';
 
@@ -74,3 +75,12 @@ export const TrainConfigSchema = z
   });
 
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
+
+/** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
+export const trainStage: StageDef<typeof TrainConfigSchema> = {
+  name: 'train',
+  version: '1',
+  summary: 'Train the sorting transformer on the dataset, with checkpoints along training (resumable).',
+  schema: TrainConfigSchema,
+  upstream: ['dataset'],
+};

@@ -7,23 +7,17 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertFiniteResult, hashJson, log, Progress, sealWritten, type StageDef, writeFileAtomic } from '@sortscope/core';
+import { assertFiniteResult, hashJson, log, Progress, sealWritten, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { headAblationLossIncrease, evaluateTokens, summarize, adamState, createEngine } from '@sortscope/engine';
 import { initParams, type ModelConfig, modelConfig, saveWeights } from '@sortscope/model';
 import { writeCheckpointMetrics, writeCheckpoints, writeResume, writeStepMetrics } from './io.ts';
 import { ckptFile, collectCheckpoints, resumeFile, resumePoint } from './partial.ts';
 import type { Engine } from '@sortscope/engine';
-import { type TrainConfig, TrainConfigSchema } from './schema.ts';
+import { type TrainConfig, TrainConfigSchema, trainStage } from './schema.ts';
 import { runTraining, trainPlan, type TrainState } from './train-loop.ts';
 
-export const trainStage: StageDef<typeof TrainConfigSchema> = {
-  name: 'train',
-  version: '1',
-  summary: 'Train the sorting transformer on the dataset, with checkpoints along training (resumable).',
-  schema: TrainConfigSchema,
-  upstream: ['dataset'],
-};
+export { trainStage };
 
 export const TRAIN_FILES = {
   checkpoints: 'checkpoints.arrow',

@@ -112,10 +112,12 @@ describe('study names', () => {
 
 describe('--config paths', () => {
   it('are resolved from the current folder and named relative to the workspace root', () => {
-    const root = workspace({ 'a.json': {}, 'sub/b.json': {} });
+    const root = workspace({ 'a.json': {}, 'sub/b.json': {}, 's.sweep.json': {} });
     expect(configRefFromCwd('experiments/a.json', root, root)).toBe('experiments/a.json');
     expect(configRefFromCwd('b.json', root, join(root, 'experiments', 'sub'))).toBe('experiments/sub/b.json');
-    expect(configRefFromCwd('../a.json#m', root, join(root, 'experiments', 'sub'))).toBe('experiments/a.json#m');
+    expect(configRefFromCwd('../s.sweep.json#m', root, join(root, 'experiments', 'sub'))).toBe('experiments/s.sweep.json#m');
+    // only a sweep has members: `a.json#m` names a file of that name
+    expect(() => configRefFromCwd('../a.json#m', root, join(root, 'experiments', 'sub'))).toThrow(/no such file .*experiments\/a\.json#m/);
     const outside = mkdtempSync(join(tmpdir(), 'ss-out-'));
     temps.push(outside);
     writeFileSync(join(outside, 'c.json'), '{}');

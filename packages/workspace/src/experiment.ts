@@ -7,7 +7,9 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ConfigError, deepMerge, isPlainObject, parseSection, readJsonFile, type StageName } from '@sortscope/core';
+import { deepMerge, isPlainObject, parseSection, readJsonFile } from '@sortscope/core/config';
+import { ConfigError } from '@sortscope/core/errors';
+import type { StageName } from '@sortscope/core/stage';
 import { CircuitsConfigSchema } from '@sortscope/circuits/schema';
 import { DatasetConfigSchema } from '@sortscope/dataset/schema';
 import { LlcConfigSchema } from '@sortscope/llc/schema';

@@ -17,7 +17,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, type StageName } from '@sortscope/core';
+import { ConfigError } from '@sortscope/core/errors';
+import type { StageName } from '@sortscope/core/stage';
 import { expandRefs, isExperimentFile } from './discover.ts';
 import { currentStudy, type Experiment, loadExperiment, reportDir, studyDir } from './experiment.ts';
 import { experimentKeys, planTasks, STAGES, stageDef, type StageTask } from './plan.ts';

@@ -4,11 +4,12 @@
  * experiments that agree on a stage and everything upstream of it share that task, so the
  * dataset of ten seeds of the same model is generated once.
  */
-import { stageDir, type StageDef, stageKey, type StageName } from '@sortscope/core';
-import { circuitsStage } from '@sortscope/circuits';
-import { datasetStage } from '@sortscope/dataset';
-import { llcStage } from '@sortscope/llc';
-import { trainStage } from '@sortscope/train';
+// the stages' declarations only (their schema modules): planning never loads a stage's code
+import { circuitsStage } from '@sortscope/circuits/schema';
+import { stageDir, type StageDef, stageKey, type StageName } from '@sortscope/core/stage';
+import { datasetStage } from '@sortscope/dataset/schema';
+import { llcStage } from '@sortscope/llc/schema';
+import { trainStage } from '@sortscope/train/schema';
 import type { Experiment, ExperimentConfig } from './experiment.ts';
 
 /** The stages in DAG order. */

@@ -15,7 +15,8 @@
  * address it as `--config <file>.sweep.json#<member>`. Adding a seed or a level adds members
  * without touching the others', so only the new runs are computed.
  */
-import { ConfigError, isPlainObject, parseSection, readJsonFile } from '@sortscope/core';
+import { isPlainObject, parseSection, readJsonFile } from '@sortscope/core/config';
+import { ConfigError } from '@sortscope/core/errors';
 import { z } from 'zod';
 
 export const SweepSchema = z
