@@ -81,7 +81,7 @@ export function environmentError(err: unknown): EnvironmentError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = mkdirCause(err as SystemErrorLike);
   const code = typeof e.code === 'string' ? e.code : undefined;
-  const call = typeof e.syscall === 'string' ? `${e.syscall} ` : '';
+  const call = typeof e.syscall === 'string' ? e.syscall : undefined;
   switch (code) {
     case 'ENOSPC':
       return new EnvironmentError(`no space left on the device while writing ${where(e)}: free some space (df -h shows where), ${RERUN}`, 3);
@@ -91,7 +91,7 @@ export function environmentError(err: unknown): EnvironmentError | undefined {
       return new EnvironmentError(`${where(e)} is on a read-only file system: run from a writable clone or choose a writable --out-dir`, 3);
     case 'EACCES':
     case 'EPERM':
-      return new EnvironmentError(`permission denied (${call.trim() || 'access'}) on ${where(e)}: give this user access to it, or run from a clone this user owns`, 3);
+      return new EnvironmentError(`permission denied (${call ?? 'access'}) on ${where(e)}: give this user access to it, or run from a clone this user owns`, 3);
     case 'EISDIR':
       // a rename onto a folder: the folder is the destination
       return new EnvironmentError(`${typeof e.dest === 'string' ? e.dest : where(e)} is a folder; expected a file`, 3);
@@ -106,10 +106,10 @@ export function environmentError(err: unknown): EnvironmentError | undefined {
       if (e.syscall === 'mkdir') return new EnvironmentError(`${where(e)} is a file; expected a folder (outputs are written under it)`, 3);
       return new EnvironmentError(`${where(e)} already exists where sortscope expected to create it: another process may be writing there; wait for it, or remove the path and rerun`, 3);
     case 'ENOENT':
-      return new EnvironmentError(`${where(e)} does not exist (${call.trim() || 'open'}): was it removed while the command ran?`, 3);
+      return new EnvironmentError(`${where(e)} does not exist (${call ?? 'open'}): was it removed while the command ran?`, 3);
     case 'EMFILE':
     case 'ENFILE':
-      return new EnvironmentError(`too many open files (${call}${where(e)}): raise the limit (ulimit -n) or run fewer tasks at once`, 3);
+      return new EnvironmentError(`too many open files (${call ? `${call} ` : ''}${where(e)}): raise the limit (ulimit -n) or run fewer tasks at once`, 3);
     case 'EIO':
       return new EnvironmentError(`input/output error on ${where(e)}: the disk or network file system failed; check it, ${RERUN}`, 3);
     case 'EADDRINUSE':

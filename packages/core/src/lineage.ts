@@ -47,6 +47,9 @@ const fileSha = (path: string) => sha256Hex(readFileSync(path));
  */
 export const STAGED = '.next';
 
+/** The subfolder where a resumable stage (train, llc) keeps its sealed resume state until its manifest is written. */
+export const PARTIAL = 'partial';
+
 /**
  * Move a complete staged result (`<dir>/.next` with its manifest) into `dir`: its files, then its
  * manifest last; files of the old result that the new one does not list are removed. Every step
@@ -130,7 +133,7 @@ export function checkRecordedHash(path: string, bytes?: Uint8Array): void {
   }
   const dir = dirname(real);
   if (!existsSync(join(dir, MANIFEST))) return;
-  const m = readManifest(dir, 'the', regenerateHint('<stage>'));
+  const m = readManifest(dir, '<stage>', regenerateHint('<stage>')); // which stage: the manifest says, once it is read
   const recorded = m.files[basename(real)];
   if (recorded === undefined) return;
   const now = bytes ? sha256Hex(bytes) : fileSha(real);

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { ConfigError } from './errors.ts';
+import { PARTIAL, STAGED } from './lineage.ts';
 
 const LOCK = '.lock';
 
@@ -30,7 +31,7 @@ function alive(pid: number): boolean {
 /** A temporary of writeFileAtomic: `.<name>.tmp-<pid>-<random>`. */
 const TEMPORARY = /^\..+\.tmp-\d+-[0-9a-z]{1,8}$/;
 /** The subfolders of a stage folder where sortscope writes atomically. */
-const OWN_SUBFOLDERS = ['partial', '.next', join('.next', 'partial')];
+const OWN_SUBFOLDERS = [PARTIAL, STAGED, join(STAGED, PARTIAL)];
 /** An empty or unreadable lock older than this is a crash's leftover, not a run being started. */
 export const GARBAGE_LOCK_SECONDS = 10;
 

@@ -30,6 +30,9 @@ interface WireError {
   dest?: string;
 }
 
+/** The fields of a Node system error that say what failed and where (environment-error.ts reads them). */
+const SYSTEM_FIELDS = ['code', 'syscall', 'path', 'dest'] as const;
+
 type Msg = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; error: WireError } | { type: 'progress'; id: number; data: unknown };
 
 function toWire(err: unknown): WireError {
@@ -37,7 +40,7 @@ function toWire(err: unknown): WireError {
   const e = err as Error & Partial<Omit<WireError, 'name' | 'message' | 'stack'>>;
   const wire: WireError = { name: e.name, message: e.message, stack: e.stack };
   if (err instanceof SortscopeError) wire.exitCode = err.exitCode;
-  for (const k of ['code', 'syscall', 'path', 'dest'] as const) if (typeof e[k] === 'string') wire[k] = e[k];
+  for (const k of SYSTEM_FIELDS) if (typeof e[k] === 'string') wire[k] = e[k];
   return wire;
 }
 
@@ -54,7 +57,7 @@ class WorkerError extends SortscopeError {
 function fromWire(w: WireError, prefix: string): Error {
   // a domain error keeps its own message (it names the field or file); a defect says where it came from
   const err = w.exitCode !== undefined ? new WorkerError(w.name, w.message, w.exitCode) : Object.assign(new Error(`${prefix}: ${w.message}`), { name: w.name });
-  for (const k of ['code', 'syscall', 'path', 'dest'] as const) if (w[k] !== undefined) Object.assign(err, { [k]: w[k] });
+  for (const k of SYSTEM_FIELDS) if (w[k] !== undefined) Object.assign(err, { [k]: w[k] });
   if (w.stack) err.stack = w.stack;
   return err;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkSealed, ConfigError, hashJson, log, Progress, removeSealed, writeFileAtomic, writeSealed } from '@sortscope/core';
+import { checkSealed, ConfigError, hashJson, log, PARTIAL, Progress, removeSealed, writeFileAtomic, writeSealed } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train';
 import { engineName } from '@sortscope/engine';
@@ -88,7 +88,7 @@ export async function runLlcStage(config: LlcConfig, opts: LlcStageOptions) {
   const chosen = selectCheckpoints(ck.steps, config.checkpoints);
   warnings(config, opts.quiet);
   for (const t of config.targets) targetIndices(t, ck.layout, ck.cfg); // refuse a bad target before anything is written
-  const partial = join(opts.outDir, 'partial');
+  const partial = join(opts.outDir, PARTIAL);
   const stamp = hashJson({ config, checkpoints: ck.sha256, train: train.sha256 });
   if (existsSync(partial) && (!existsSync(join(partial, 'stamp')) || readFileSync(join(partial, 'stamp'), 'utf8') !== stamp)) rmSync(partial, { recursive: true });
   mkdirSync(partial, { recursive: true });

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertFiniteResult, hashJson, log, Progress, sealWritten, writeFileAtomic } from '@sortscope/core';
+import { assertFiniteResult, hashJson, log, PARTIAL, Progress, sealWritten, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
 import { headAblationLossIncrease, evaluateTokens, summarize, adamState, createEngine } from '@sortscope/engine';
 import { initParams, type ModelConfig, modelConfig, saveWeights } from '@sortscope/model';
@@ -57,7 +57,7 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
 
   const inputs = { train: train.sha256, validation: validation.sha256 };
   const base = { stage: trainStage.name, stageVersion: trainStage.version, config, seed: config.seed, inputs, extra: {} };
-  const partial = join(opts.outDir, 'partial');
+  const partial = join(opts.outDir, PARTIAL);
   const configHash = hashJson(config);
   let state: TrainState = { step: 0, params: initParams(cfg, engine.layout, config.seed), adam: adamState(engine.layout.size), logs: [], checkpoints: [] };
   if (opts.fresh) rmSync(partial, { recursive: true, force: true });

@@ -14,12 +14,9 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { clearManifest, regenerateHint, completeStagedResult, lockStageDir, MANIFEST, type Manifest, STAGED, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
+import { clearManifest, regenerateHint, completeStagedResult, lockStageDir, MANIFEST, type Manifest, PARTIAL, STAGED, type StageName, verifyStageDir, writeManifest } from '@sortscope/core';
 
 /** each stage's upstream stages (the StageDefs' `upstream`) */
-/** the folder where train and llc keep their resume state (sealed checkpoints) */
-const PARTIAL = 'partial';
-
 const UPSTREAM: Record<StageName, StageName[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'], report: [] };
 
 export interface GuardedRun {
