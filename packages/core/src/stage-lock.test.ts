@@ -2,7 +2,7 @@
  * The per-folder lock: a second holder is refused with the first one's pid; a lock left by a dead
  * process is taken over; taking the lock removes temporaries of interrupted atomic writes.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,24 @@ describe('lockStageDir', () => {
     expect(existsSync(join(dir, 'partial', '.ckpt-000000001.arrow.tmp-123-def'))).toBe(false);
     expect(existsSync(join(dir, 'keep.arrow'))).toBe(true);
     lock.release();
+  });
+
+  it.skipIf(process.platform !== 'linux')('takes over a lock whose process is a zombie (exited, not reaped: its parent was killed)', async () => {
+    const dir = tmp();
+    // sh starts `sleep 0` in the background, then becomes `sleep 30`, which never reaps it
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) Z/);
+      writeFileSync(join(dir, '.lock'), JSON.stringify({ pid, host: hostname() }));
+      const lock = lockStageDir(dir, 'the train stage');
+      expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8')).pid).toBe(process.pid);
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('an empty or garbage lock is held while fresh and taken over once it is old (#29 F14b)', () => {

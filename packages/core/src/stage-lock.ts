@@ -3,7 +3,7 @@
  * host, atomically and exclusively: written whole to a temporary file, then hard-linked to `.lock`
  * (link fails if `.lock` exists), so no reader ever sees an empty or half-written lock of a live
  * run. A second process gets a clear error naming that pid. A lock whose process is gone (same
- * host, `kill(pid, 0)` fails) is stale and taken over, and so is an empty or unreadable lock older
+ * host, `kill(pid, 0)` fails or the process is a zombie) is stale and taken over, and so is an empty or unreadable lock older
  * than GARBAGE_LOCK_SECONDS (left by a crash or a full disk, #29 F14b). While the lock is held no
  * other writer can exist, so the leftover temporaries of atomic writes cut short by a kill are
  * removed: only files named as writeFileAtomic names them, only in the folder itself and in the
@@ -19,12 +19,21 @@ import { PARTIAL, STAGED } from './lineage.ts';
 
 const LOCK = '.lock';
 
+/**
+ * Whether `pid` is a running process. A zombie (exited, not yet reaped: its parent was killed and
+ * the container's init reaps late, or never) still answers kill(pid, 0) but holds nothing; on Linux
+ * its /proc/<pid>/stat state is Z.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc (not Linux): kill(pid, 0) is the answer
   }
 }
 

@@ -7,6 +7,7 @@
  *   `precond`    the rmsprop preconditioner at a checkpoint (preconditioner.ts);
  *   `curvature`  λ_max of the Hessian (or of the preconditioned potential) for the step size;
  *   `decrement`  the Newton decrement at the checkpoint (decrement.ts);
+ *   `newton`     one Newton–CG solve (H(w) + γ/nβ)⁻¹b on the curvature batch (relax.ts);
  *   `chain`      one segment of one SGLD chain (chain.ts), from its start or from where it stopped.
  * Each job names the model configuration it runs on (the canonical form changes ln_eps), and the
  * worker keeps one single-threaded engine per configuration: the pool already uses the cores.
@@ -16,7 +17,7 @@ import type { ModelConfig } from '@sortscope/model';
 import { createEngine, type Engine } from '@sortscope/engine';
 import { type ChainSettings, type ChainStart, type ChainTrace, runChain } from './chain.ts';
 import { preconditioning } from './chain-step.ts';
-import { type Decrement, newtonDecrement } from './decrement.ts';
+import { type Decrement, type NewtonSolve, newtonDecrement, newtonSolve } from './decrement.ts';
 import { estimateInitLoss, type InitLoss } from './estimate.ts';
 import { hessianVector, preconditionedTopEigenvalue, topEigenvalue } from './hessian.ts';
 import { PRECONDITIONER_BATCHES, rmspropPreconditioner } from './preconditioner.ts';
@@ -39,6 +40,8 @@ export type WorkerJob =
   | { kind: 'precond'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; batchSize: number; seed: number; target: string; nbeta: number; gamma: number }
   | { kind: 'curvature'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; rows: number; seed: number; precondition?: { sqrt: Float64Array; nbeta: number; gamma: number } }
   | { kind: 'decrement'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; g: Float64Array; rows: number; seed: number; nbeta: number; gamma: number }
+  | { kind: 'newton'; cfg: ModelConfig; w: Float32Array; indices: Uint32Array | null; b: Float64Array; rows: number; seed: number; nbeta: number; gamma: number }
+  | { kind: 'loss'; cfg: ModelConfig; w: Float32Array; start: number; rows: number }
   | { kind: 'chain'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainJobSettings; tilt: Float32Array | null; nll: Float32Array | null; start?: ChainStart };
 
 export interface FullPass {
@@ -50,7 +53,7 @@ export interface FullPass {
   nll: Float32Array | null;
 }
 
-export type WorkerResult = FullPass | InitLoss | Float64Array | number | Decrement | ChainTrace;
+export type WorkerResult = FullPass | InitLoss | Float64Array | number | Decrement | NewtonSolve | ChainTrace;
 
 const engines = new Map<string, Engine>();
 
@@ -94,6 +97,12 @@ serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
       const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
       return newtonDecrement(job.g, (v) => hessianVector(problem, job.w0, job.indices, batch, v), job.nbeta, job.gamma);
     }
+    case 'newton': {
+      const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
+      return newtonSolve(job.b, (v) => hessianVector(problem, job.w, job.indices, batch, v), job.nbeta, job.gamma);
+    }
+    case 'loss':
+      return problem.loss!(job.w, rowRange(init.tokens, nCtx, job.start, job.rows));
     case 'chain': {
       const streams = tokenStreams(init.tokens, init.rows, nCtx, job.batchSize, job.seed, job.target);
       const sampled = job.tilt ? tiltedProblem(problem, job.w0, job.tilt, job.settings.indices) : problem;

@@ -37,12 +37,22 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+/** The decrement and the solve it came from: y ≈ (H + γ/nβ)⁻¹g, so −y is the Newton step of U/nβ (relax.ts). */
+export interface NewtonSolve extends Decrement {
+  y: Float64Array;
+}
+
 export function newtonDecrement(g: Float64Array, hvp: (v: Float64Array) => Float64Array, nbeta: number, gamma: number, opts: { tolerance?: number; iterations?: number } = {}): Decrement {
+  const { y: _y, ...d } = newtonSolve(g, hvp, nbeta, gamma, opts);
+  return d;
+}
+
+export function newtonSolve(g: Float64Array, hvp: (v: Float64Array) => Float64Array, nbeta: number, gamma: number, opts: { tolerance?: number; iterations?: number } = {}): NewtonSolve {
   const tol = opts.tolerance ?? CG_TOLERANCE;
   const maxIt = opts.iterations ?? CG_ITERATIONS;
   const shift = gamma / nbeta;
   const gg = dot(g, g);
-  if (gg === 0) return { decrement: 0, steepest: 0, iterations: 0, converged: true, negative_curvature: false };
+  if (gg === 0) return { decrement: 0, steepest: 0, iterations: 0, converged: true, negative_curvature: false, y: new Float64Array(g.length) };
   const apply = (v: Float64Array) => {
     const out = hvp(v);
     for (let i = 0; i < out.length; i++) out[i] += shift * v[i];
@@ -57,17 +67,17 @@ export function newtonDecrement(g: Float64Array, hvp: (v: Float64Array) => Float
     const Ap = apply(p);
     const pAp = dot(p, Ap);
     if (k === 0) steepest = pAp > 0 ? (0.5 * nbeta * gg * gg) / pAp : Infinity;
-    if (!(pAp > 0)) return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: k + 1, converged: false, negative_curvature: true };
+    if (!(pAp > 0)) return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: k + 1, converged: false, negative_curvature: true, y: x };
     const a = rr / pAp;
     for (let i = 0; i < x.length; i++) {
       x[i] += a * p[i];
       r[i] -= a * Ap[i];
     }
     const rr2 = dot(r, r);
-    if (Math.sqrt(rr2 / gg) < tol) return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: k + 1, converged: true, negative_curvature: false };
+    if (Math.sqrt(rr2 / gg) < tol) return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: k + 1, converged: true, negative_curvature: false, y: x };
     const b = rr2 / rr;
     rr = rr2;
     for (let i = 0; i < p.length; i++) p[i] = r[i] + b * p[i];
   }
-  return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: maxIt, converged: false, negative_curvature: false };
+  return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: maxIt, converged: false, negative_curvature: false, y: x };
 }

@@ -35,6 +35,20 @@ export interface Stationarity extends Decrement {
   /** ‖∇L_n(w0)‖ over the sampled coordinates, on the whole training set */
   gradient_norm: number;
   tilt: boolean;
+  /** where the estimate was taken, when not at the checkpoint (relax.ts); null: at the checkpoint */
+  relaxation?: RelaxationRecord | null;
+}
+
+export interface RelaxationRecord {
+  iterations: number;
+  /** U(w0) − U(w*), in λ̂'s units */
+  drop: number;
+  /** ‖w* − w0‖ over the sampled coordinates */
+  distance: number;
+  converged: boolean;
+  /** L_n at the checkpoint and at the relaxed point */
+  loss0: number;
+  loss: number;
 }
 
 export interface LlcEstimate {
@@ -103,12 +117,13 @@ export function combineChains(init: number | InitLoss, results: ChainResult[], n
 
 /**
  * The estimate-level flags, set on every chain: not_converged (the chains' convergence did not pass)
- * and not_minimum (an untilted loss whose Newton decrement exceeds NOT_MINIMUM of |λ̂|).
+ * and not_minimum (a relaxation that did not converge, or an untilted, unrelaxed loss whose Newton
+ * decrement exceeds NOT_MINIMUM of |λ̂|).
  */
 export function markEstimate(est: LlcEstimate): LlcEstimate {
   const notConverged = est.convergence ? !est.convergence.stable : false;
   const st = est.stationarity;
-  const notMinimum = st ? !st.tilt && st.decrement > NOT_MINIMUM * Math.abs(est.mean) : false;
+  const notMinimum = st ? (st.relaxation ? !st.relaxation.converged : !st.tilt && st.decrement > NOT_MINIMUM * Math.abs(est.mean)) : false;
   for (const c of est.chains) {
     if (c.flags.nan) continue;
     c.flags.not_converged = notConverged;

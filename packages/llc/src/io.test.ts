@@ -51,6 +51,8 @@ describe('llc artifacts', () => {
       const e = readEstimates(join(dir, 'e.arrow')).rows[0];
       expect(e).toMatchObject({ step: 5, target: 'all', n_chains_ok: 2, method: 'canonical', nbeta: 12.5, gamma: 3, resolution: 0.24, epsilon: 1e-5, epsilon_limit: 1e-4, lambda_max: 3, residual_scale: 80, preconditioner: 'none', tilt: true, control_variate: true });
       expect(e).toMatchObject({ decrement: 7.5, decrement_converged: true, negative_curvature: false, gradient_norm: 0.25, draws: 16, rounds: 2, rhat: 1.01, ess: 30, drift: 0.5, drift_se: 0.2, trending_chains: 1, converged: false, flagged_chains: 2 });
+      expect(e).toMatchObject({ relaxed: false, relax_converged: false });
+      expect(e.relax_drop).toBeNaN();
       expect(e.norms).toEqual({ 'embed.W_E': 0.5, 'unembed.W_U': 2 });
       expect(e.llc_mean).toBeCloseTo(estimate.mean, 12);
       const c = readChains(join(dir, 'c.arrow')).rows;
@@ -63,6 +65,30 @@ describe('llc artifacts', () => {
       expect(Array.from(t.rows[1].loss)).toEqual(Array.from(chains[1].trace.loss, Math.fround));
       expect(Array.from(t.rows[1].baseline)).toEqual(Array.from(chains[1].trace.baseline!, Math.fround));
       expect(Array.from(t.rows[1].running_llc)).toEqual(Array.from(runningLlc(increments(chains[1].trace, 0), 12.5), Math.fround));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('round-trips where the estimate was taken (relax.ts); a relaxation that did not converge flags every chain not_minimum', () => {
+    const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws: 16, burnin: 0, stepsBetweenDraws: 1, indices: null, controlVariate: true };
+    const dir = mkdtempSync(join(tmpdir(), 'ss-llc-io-'));
+    try {
+      const base = { stage: 'llc', stageVersion: '1', config: { draws: 16 }, seed: 0, inputs: {}, extra: {} };
+      const rows = [true, false].map((converged, k) => {
+        const chains = [0, 1].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io-relax')), 0, 10, 0, 'last-half'));
+        const relaxation = { iterations: 3 + k, drop: 526.5, distance: 0.27, converged, loss0: 0.037, loss: 0.0299 };
+        return { step: 5 + k, target: 'all', estimate: markEstimate({ ...combineChains(0, chains), sampler, convergence: { ...convergence, stable: true }, stationarity: { ...stationarity, relaxation }, rounds: 1 }), norms: {} };
+      });
+      writeEstimates(join(dir, 'e.arrow'), rows, base);
+      writeChains(join(dir, 'c.arrow'), rows, base);
+      const e = readEstimates(join(dir, 'e.arrow')).rows;
+      expect(e[0]).toMatchObject({ relaxed: true, relax_iterations: 3, relax_drop: 526.5, relax_distance: 0.27, relax_converged: true, loss_checkpoint: 0.037, loss_relaxed: 0.0299 });
+      expect(e[1]).toMatchObject({ relaxed: true, relax_iterations: 4, relax_converged: false });
+      const c = readChains(join(dir, 'c.arrow')).rows;
+      expect(c.filter((r) => r.step === 5).every((r) => !r.flags.includes('not_minimum'))).toBe(true);
+      expect(c.filter((r) => r.step === 6).every((r) => r.flags.includes('not_minimum'))).toBe(true);
+      expect(e[1].flagged_chains).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

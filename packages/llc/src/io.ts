@@ -8,7 +8,10 @@
  *                    (γ/nβ), epsilon, epsilon_limit and lambda_max (NaN where not measured),
  *                    residual_scale, preconditioner, tilt, control_variate; stationarity: decrement
  *                    (the Newton decrement of the untilted loss at w0, in λ̂'s units), decrement_converged,
- *                    negative_curvature, gradient_norm; convergence: draws (per chain), rounds, rhat,
+ *                    negative_curvature, gradient_norm; where the estimate was taken (relax.ts):
+ *                    relaxed, relax_iterations, relax_drop (U(w0) − U(w*), λ̂'s units), relax_distance
+ *                    (‖w* − w0‖), relax_converged, loss_checkpoint and loss_relaxed (L_n at w0 and
+ *                    w*; the relax_ columns are NaN/false where not relaxed); convergence: draws (per chain), rounds, rhat,
  *                    ess, drift, drift_se, trending_chains, converged; and the L2 norm of every tensor of the checkpoint
  *                    as trained (norm:<TransformerLens name>, e.g. norm:embed.W_E)
  *   chains.arrow     'llc/chains' v2     one row per checkpoint × target × chain: llc, mean_loss,
@@ -30,7 +33,7 @@ import type { LlcEstimate } from './estimate.ts';
 import { increments } from './estimator.ts';
 
 export const LLC_KINDS = {
-  estimates: { kind: 'llc/estimates', schemaVersion: 3 },
+  estimates: { kind: 'llc/estimates', schemaVersion: 4 },
   chains: { kind: 'llc/chains', schemaVersion: 2 },
   traces: { kind: 'llc/traces', schemaVersion: 2 },
 } as const;
@@ -86,6 +89,13 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     decrement_converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.converged ? 1 : 0))),
     negative_curvature: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.negative_curvature ? 1 : 0))),
     gradient_norm: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.gradient_norm ?? NaN)),
+    relaxed: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.relaxation ? 1 : 0))),
+    relax_iterations: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.iterations ?? NaN)),
+    relax_drop: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.drop ?? NaN)),
+    relax_distance: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.distance ?? NaN)),
+    relax_converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.relaxation?.converged ? 1 : 0))),
+    loss_checkpoint: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.loss0 ?? NaN)),
+    loss_relaxed: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.loss ?? NaN)),
     draws: numberVector(Int32Array.from(rows, (r) => r.estimate.convergence?.draws ?? -1)),
     rounds: numberVector(Int32Array.from(rows, (r) => r.estimate.rounds ?? 1)),
     rhat: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.rhat ?? NaN)),
@@ -190,7 +200,8 @@ export function readEstimates(path: string) {
   const [step, mean, std, ok, init, acc, flagged] = ['step', 'llc_mean', 'llc_std', 'n_chains_ok', 'init_loss', 'acceptance_mean', 'flagged_chains'].map(col);
   const [nbeta, epsilon, epsLimit, lambdaMax, scale, initSe, se] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale', 'init_loss_se', 'llc_se'].map(col);
   const [gamma, resolution, decrement, gradNorm, draws, rounds, rhat, ess, drift, driftSe, trendingChains] = ['gamma', 'resolution', 'decrement', 'gradient_norm', 'draws', 'rounds', 'rhat', 'ess', 'drift', 'drift_se', 'trending_chains'].map(col);
-  const [tilt, cv, decConverged, negCurv, converged] = ['tilt', 'control_variate', 'decrement_converged', 'negative_curvature', 'converged'].map(col);
+  const [tilt, cv, decConverged, negCurv, converged, relaxed, relaxConverged] = ['tilt', 'control_variate', 'decrement_converged', 'negative_curvature', 'converged', 'relaxed', 'relax_converged'].map(col);
+  const [relaxIterations, relaxDrop, relaxDistance, lossCheckpoint, lossRelaxed] = ['relax_iterations', 'relax_drop', 'relax_distance', 'loss_checkpoint', 'loss_relaxed'].map(col);
   const method = readStrings(table, 'method');
   const preconditioner = readStrings(table, 'preconditioner');
   const normCols = table.schema.fields.map((f) => f.name).filter((n) => n.startsWith('norm:'));
@@ -221,6 +232,13 @@ export function readEstimates(path: string) {
     decrement_converged: decConverged[i] === 1,
     negative_curvature: negCurv[i] === 1,
     gradient_norm: gradNorm[i],
+    relaxed: relaxed[i] === 1,
+    relax_iterations: relaxIterations[i],
+    relax_drop: relaxDrop[i],
+    relax_distance: relaxDistance[i],
+    relax_converged: relaxConverged[i] === 1,
+    loss_checkpoint: lossCheckpoint[i],
+    loss_relaxed: lossRelaxed[i],
     draws: draws[i],
     rounds: rounds[i],
     rhat: rhat[i],

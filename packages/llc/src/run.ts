@@ -2,6 +2,9 @@
  * LLC estimates for many parameter vectors (checkpoints) and targets, on a pool of worker threads.
  * Per checkpoint and estimator (docs/llc.md):
  *
+ *   0. the relaxation (relax.ts; canonical, `relax`): the minimum w* of nβ·L_n + γ/2·‖w − w0‖² near
+ *      the checkpoint, once per (nβ, γ, seed) and shared by every target; the steps below then take
+ *      w0 := w* (the Newton decrement recorded is the first Newton iteration's, at the checkpoint);
  *   1. the whole training set at w0, in fixed ranges of rows: L(w0) and ∇L_n(w0) (the tilt and the
  *      Newton decrement); devinterp's minibatch init_loss for method sgld; the rmsprop preconditioner;
  *   2. λ_max for the step size (canonical), and the Newton decrement of every estimate;
@@ -15,7 +18,8 @@ import { ConfigError, log, Progress, WorkerPool } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/model';
 import type { ChainTrace } from './chain.ts';
 import type { ChainJobSettings, FullPass, WorkerInit, WorkerJob, WorkerResult } from './chain-worker.ts';
-import type { Decrement } from './decrement.ts';
+import type { Decrement, NewtonSolve } from './decrement.ts';
+import { relax, type Relaxation } from './relax.ts';
 import { chainResult, combineChains, type InitLoss, type LlcEstimate, markEstimate, sampledNorm } from './estimate.ts';
 import { needsCurvature, prepare, type Prepared, resolveNbeta, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
 import { sampleInRounds, type SamplingPlan, type SegmentJob } from './sampling.ts';
@@ -46,7 +50,11 @@ interface Plan {
   config: LlcConfig;
   target: Target;
   o: EstimatorOptions;
+  /** the point the chains run at: the prepared checkpoint, or its relaxation */
   p: Prepared;
+  /** which point: the method, or the method and the relaxation's (nβ, γ, seed) */
+  at: string;
+  relaxation: Relaxation | null;
   indices: Uint32Array | null;
   nbeta: number;
 }
@@ -100,16 +108,29 @@ export class LlcRunner {
     const plans: Plan[] = configs.map(({ config, target }) => {
       if (!prepared.has(config.method)) prepared.set(config.method, prepare(config.method, cfg, w0));
       const p = prepared.get(config.method)!;
-      return { config, target, o: estimatorOptions(config), p, indices: sampledFor(target, p), nbeta: resolveNbeta(config, this.trainRows, p.cfg.list_length) };
+      return { config, target, o: estimatorOptions(config), p, at: config.method, relaxation: null, indices: sampledFor(target, p), nbeta: resolveNbeta(config, this.trainRows, p.cfg.list_length) };
     });
+
+    // phase 0: the relaxation, one per (method, nβ, γ, seed), in turn (the pool runs one batch of jobs at a time)
+    const relaxed = new Map<string, { p: Prepared; r: Relaxation }>();
+    for (const pl of plans) {
+      if (!pl.o.relax) continue;
+      const key = `${pl.config.method}/relaxed/${pl.nbeta}/${pl.o.gamma}/${pl.config.seed}`;
+      if (!relaxed.has(key)) {
+        const r = await this.relax(pl.p, pl.nbeta, pl.o.gamma, pl.config.seed, progress);
+        relaxed.set(key, { p: { ...pl.p, w0: r.w }, r });
+      }
+      const { p, r } = relaxed.get(key)!;
+      Object.assign(pl, { p, at: key, relaxation: r });
+    }
+    const points = new Map<string, Prepared>(plans.map((pl) => [pl.at, pl.p]));
 
     // phase 1: the whole training set at each prepared point; devinterp's init_loss; preconditioners
     const a = new Jobs();
     const fullJobs = new Map<string, number[]>();
-    for (const m of prepared.keys()) {
-      const p = prepared.get(m)!;
+    for (const [m, p] of points) {
       const idx: number[] = [];
-      const nll = plans.some((pl) => pl.config.method === m && pl.o.control_variate);
+      const nll = plans.some((pl) => pl.at === m && pl.o.control_variate);
       for (let start = 0; start < this.trainRows; start += FULL_PASS_ROWS) {
         const rows = Math.min(FULL_PASS_ROWS, this.trainRows - start);
         idx.push(a.add(`full/${m}/${start}`, () => ({ kind: 'full', cfg: p.cfg, w0: p.w0, start, rows, nll })));
@@ -118,9 +139,9 @@ export class LlcRunner {
     }
     const initBatches = (c: LlcConfig) => c.init_batches ?? c.chains;
     const initJob = plans.map((pl) =>
-      pl.o.exact_init ? -1 : a.add(`init/${pl.config.method}/${pl.config.batch_size}/${pl.config.seed}/${initBatches(pl.config)}`, () => ({ kind: 'init', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, batches: initBatches(pl.config) })),
+      pl.o.exact_init ? -1 : a.add(`init/${pl.at}/${pl.config.batch_size}/${pl.config.seed}/${initBatches(pl.config)}`, () => ({ kind: 'init', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, batches: initBatches(pl.config) })),
     );
-    const precondKey = (pl: Plan) => `${pl.config.method}/${targetName(pl.target)}/${pl.config.seed}/${pl.config.batch_size}/${pl.nbeta}/${pl.o.gamma}`;
+    const precondKey = (pl: Plan) => `${pl.at}/${targetName(pl.target)}/${pl.config.seed}/${pl.config.batch_size}/${pl.nbeta}/${pl.o.gamma}`;
     const precondJob = plans.map((pl) =>
       pl.config.preconditioner === 'none' ? -1 : a.add(`precond/${precondKey(pl)}`, () => ({ kind: 'precond', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), nbeta: pl.nbeta, gamma: pl.o.gamma })),
     );
@@ -129,7 +150,7 @@ export class LlcRunner {
     for (const [m, idx] of fullJobs) {
       const parts = idx.map((i) => phase1[i] as FullPass);
       const grad = new Float64Array(parts[0].grad.length);
-      const nll = parts[0].nll ? new Float32Array(this.trainRows * prepared.get(m)!.cfg.list_length) : null;
+      const nll = parts[0].nll ? new Float32Array(this.trainRows * points.get(m)!.cfg.list_length) : null;
       let loss = 0;
       let at = 0;
       for (const part of parts) {
@@ -147,22 +168,23 @@ export class LlcRunner {
     const curvJob = plans.map((pl, k) => {
       if (!needsCurvature(pl.config)) return -1;
       const P = precond[k];
-      const key = `${pl.config.method}/${targetName(pl.target)}/${pl.config.seed}${P ? `/P/${precondKey(pl)}` : ''}`;
+      const key = `${pl.at}/${targetName(pl.target)}/${pl.config.seed}${P ? `/P/${precondKey(pl)}` : ''}`;
       return b.add(`curv/${key}`, () => ({ kind: 'curvature', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, rows: CURVATURE_ROWS, seed: pl.config.seed, ...(P ? { precondition: { sqrt: P.map(Math.sqrt), nbeta: pl.nbeta, gamma: pl.o.gamma } } : {}) }));
     });
     const restrictedGrad = (pl: Plan) => {
-      const g = full.get(pl.config.method)!.grad;
+      const g = full.get(pl.at)!.grad;
       return pl.indices ? Float64Array.from(pl.indices, (i) => g[i]) : g.slice();
     };
+    // relaxed: the decrement at the checkpoint is the relaxation's first Newton iteration (whole model)
     const decJob = plans.map((pl) =>
-      b.add(`dec/${pl.config.method}/${targetName(pl.target)}/${pl.nbeta}/${pl.o.gamma}/${pl.config.seed}`, () => ({ kind: 'decrement', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, g: restrictedGrad(pl), rows: CURVATURE_ROWS, seed: pl.config.seed, nbeta: pl.nbeta, gamma: pl.o.gamma })),
+      pl.relaxation ? -1 : b.add(`dec/${pl.at}/${targetName(pl.target)}/${pl.nbeta}/${pl.o.gamma}/${pl.config.seed}`, () => ({ kind: 'decrement', cfg: pl.p.cfg, w0: pl.p.w0, indices: pl.indices, g: restrictedGrad(pl), rows: CURVATURE_ROWS, seed: pl.config.seed, nbeta: pl.nbeta, gamma: pl.o.gamma })),
     );
     const phase2 = await this.run(b.list);
     const samplers = plans.map((pl, k) => resolveSampler(pl.config, this.trainRows, pl.p.cfg.list_length, curvJob[k] < 0 ? null : (phase2[curvJob[k]] as number), pl.p.residualScale));
 
     // phase 3: the chains, in rounds
-    const inits: InitLoss[] = plans.map((pl, k) => (pl.o.exact_init ? { mean: full.get(pl.config.method)!.loss, se: NaN } : (phase1[initJob[k]] as InitLoss)));
-    const tilts = plans.map((pl) => (pl.o.tilt ? Float32Array.from(full.get(pl.config.method)!.grad) : null));
+    const inits: InitLoss[] = plans.map((pl, k) => (pl.o.exact_init ? { mean: full.get(pl.at)!.loss, se: NaN } : (phase1[initJob[k]] as InitLoss)));
+    const tilts = plans.map((pl) => (pl.o.tilt ? Float32Array.from(full.get(pl.at)!.grad) : null));
     const settings = plans.map((pl, k) => chainSettings(pl.config, pl.indices, samplers[k], precond[k]));
     const samplingPlans: SamplingPlan[] = plans.map((pl, k) => ({
       chains: pl.config.chains,
@@ -176,7 +198,7 @@ export class LlcRunner {
       this.run(
         jobs.map((j) => {
           const pl = plans[j.plan];
-          return { kind: 'chain', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), chain: j.chain, settings: { ...settings[j.plan], draws: j.settings.draws }, tilt: tilts[j.plan], nll: pl.o.control_variate ? full.get(pl.config.method)!.nll : null, ...(j.start ? { start: j.start } : {}) } satisfies WorkerJob;
+          return { kind: 'chain', cfg: pl.p.cfg, w0: pl.p.w0, batchSize: pl.config.batch_size, seed: pl.config.seed, target: targetName(pl.target), chain: j.chain, settings: { ...settings[j.plan], draws: j.settings.draws }, tilt: tilts[j.plan], nll: pl.o.control_variate ? full.get(pl.at)!.nll : null, ...(j.start ? { start: j.start } : {}) } satisfies WorkerJob;
         }),
         (d) => progress?.update(progress.done + (d as number)),
       ) as Promise<ChainTrace[]>;
@@ -186,21 +208,60 @@ export class LlcRunner {
       const norm = sampledNorm(pl.p.w0, pl.indices);
       const results = sampled.traces[k].map((t, c) => chainResult(c, t, inits[k].mean, samplers[k].nbeta, norm, pl.o.window));
       const est = combineChains(inits[k], results, samplers[k].nbeta);
-      const dec = phase2[decJob[k]] as Decrement;
+      const r = pl.relaxation;
+      const dec: Decrement = r ? withoutStep(r.atCheckpoint) : (phase2[decJob[k]] as Decrement);
       const g = restrictedGrad(pl);
       let g2 = 0;
       for (const x of g) g2 += x * x;
       est.sampler = samplers[k];
       est.convergence = sampled.convergence[k];
       est.rounds = sampled.rounds[k];
-      est.stationarity = { ...dec, gradient_norm: Math.sqrt(g2), tilt: pl.o.tilt };
+      est.stationarity = {
+        ...dec,
+        gradient_norm: Math.sqrt(g2),
+        tilt: pl.o.tilt,
+        relaxation: r ? { iterations: r.iterations, drop: r.drop, distance: r.distance, converged: r.converged, loss0: r.loss0, loss: r.loss } : null,
+      };
       return markEstimate(est);
+    });
+  }
+
+  /** Phase 0 (relax.ts): the minimum of the sampled potential near `p.w0`, over every sampled coordinate. */
+  private async relax(p: Prepared, nbeta: number, gamma: number, seed: number, progress?: Progress): Promise<Relaxation> {
+    const indices = sampledFor({ kind: 'all' }, p) ?? Uint32Array.from({ length: p.w0.length }, (_, i) => i);
+    const ranges: { start: number; rows: number }[] = [];
+    for (let start = 0; start < this.trainRows; start += FULL_PASS_ROWS) ranges.push({ start, rows: Math.min(FULL_PASS_ROWS, this.trainRows - start) });
+    return relax(p.w0, indices, nbeta, gamma, {
+      full: async (w) => {
+        const parts = (await this.run(ranges.map(({ start, rows }) => ({ kind: 'full', cfg: p.cfg, w0: w, start, rows, nll: false })))) as FullPass[];
+        const grad = new Float64Array(indices.length);
+        let loss = 0;
+        for (const part of parts) {
+          loss += part.loss * part.rows;
+          for (let j = 0; j < indices.length; j++) grad[j] += part.grad[indices[j]] * part.rows;
+        }
+        for (let j = 0; j < grad.length; j++) grad[j] /= this.trainRows;
+        return { loss: loss / this.trainRows, grad };
+      },
+      loss: async (w) => {
+        const parts = (await this.run(ranges.map(({ start, rows }) => ({ kind: 'loss', cfg: p.cfg, w, start, rows })))) as number[];
+        let loss = 0;
+        parts.forEach((l, i) => (loss += l * ranges[i].rows));
+        return loss / this.trainRows;
+      },
+      solve: async (w, b) => (await this.run([{ kind: 'newton', cfg: p.cfg, w, indices, b, rows: CURVATURE_ROWS, seed, nbeta, gamma }]))[0] as NewtonSolve,
+      onStep: (k, drop, distance) => progress?.update(progress.done, `relaxing (γ ${gamma}): Newton step ${k}, U −${drop.toFixed(1)}, ‖w − w0‖ ${distance.toPrecision(3)}`),
     });
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function withoutStep(s: NewtonSolve): Decrement {
+  const { y: _y, ...d } = s;
+  return d;
 }
 
 export function warnings(c: LlcConfig, quiet?: boolean): void {

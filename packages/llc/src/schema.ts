@@ -6,8 +6,9 @@
  *    left out, at the likelihood's own inverse temperature, nβ = T·n / ln n (n training sequences, T
  *    scored tokens per sequence: the loss per sequence is T times the engine's per-token mean), and a
  *    step size set from the curvature: ε = epsilon_fraction · 4 / (nβ·λ_max + γ), λ_max the top
- *    Hessian eigenvalue at the checkpoint. The loss is tilted so that the checkpoint is a stationary
- *    point of the potential (tilt.ts); L(w0) is measured on every training sequence, each draw's
+ *    Hessian eigenvalue at the checkpoint. The estimate is taken at the minimum of the sampled
+ *    potential near the checkpoint (relax.ts), where the loss is tilted so that the point is a
+ *    stationary point of the potential (tilt.ts); L(w0) is measured on every training sequence, each draw's
  *    loss is taken against L(w0) on its own minibatch (control_variate), λ̂ reads the last half of
  *    the draws, and the chains are lengthened until λ̂ is stable (convergence.ts) or max_draws.
  *    λ̂ depends on the function, not the parametrization.
@@ -49,7 +50,11 @@ export const LlcConfigSchema = z
     draws: z.int().min(4).default(1500).describe('draws per chain in the first round (canonical: λ̂ reads the last half)'),
     max_draws: z.int().min(4).optional().describe('lengthen the chains (doubling the draws) until λ̂ is stable, up to this many draws per chain; else flag not_converged [default: canonical → 8 × draws; sgld → draws, fixed length as devinterp]'),
     tolerance: z.number().positive().max(1).default(0.05).describe('stable: λ̂ moves by at most this fraction between the third and fourth quarters of the draws (beyond 2 standard errors), with split-R̂ ≤ 1.1'),
-    tilt: z.boolean().optional().describe("subtract the whole training set's loss gradient at the checkpoint, so that it is a stationary point of the sampled potential [default: canonical → true; sgld → false]"),
+    relax: z
+      .boolean()
+      .optional()
+      .describe('take the estimate at the minimum of nβ·L_n + γ/2·‖w − w0‖² near the checkpoint (Newton–CG on the whole training set), not at the checkpoint itself [default: canonical → true unless tilt is false; sgld → false]'),
+    tilt: z.boolean().optional().describe("subtract the whole training set's loss gradient at the point the chains start from (the relaxed point, or the checkpoint), so that it is a stationary point of the sampled potential [default: canonical → true; sgld → false]"),
     control_variate: z.boolean().optional().describe('take each draw\'s loss against L(w0) on the same minibatch (far less minibatch noise; L_B(w0) is summed from the whole-set pass per-token losses, no forward pass per draw) [default: canonical → true; sgld → false]'),
     preconditioner: z.enum(['none', 'rmsprop']).default('none').describe('none: plain SGLD; rmsprop: a diagonal preconditioner from the squared minibatch gradients at the checkpoint, fixed for the chain (pSGLD)'),
     burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
@@ -75,13 +80,19 @@ export const LlcConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.relax === true && c.tilt === false)
+      ctx.addIssue({ code: 'custom', path: ['relax'], input: c.relax, message: 'relax: true needs tilt (the chains are centred at the relaxed point, which the tilt keeps stationary); set tilt: true, or relax: false' });
+  });
 
 export type LlcConfig = z.output<typeof LlcConfigSchema>;
 
 /** Step sizes, temperature, localization and the estimator's options as a method resolves them. */
 export interface EstimatorOptions {
   gamma: number;
+  /** take the estimate at the relaxed point (relax.ts) */
+  relax: boolean;
   tilt: boolean;
   control_variate: boolean;
   /** the first round's draws and the most a chain may reach */
@@ -97,6 +108,7 @@ export function estimatorOptions(c: LlcConfig): EstimatorOptions {
   const canonical = c.method === 'canonical';
   return {
     gamma: c.gamma ?? (canonical ? 10_000 : 100),
+    relax: c.relax ?? (canonical && c.tilt !== false),
     tilt: c.tilt ?? canonical,
     control_variate: c.control_variate ?? canonical,
     draws: c.draws,
@@ -115,7 +127,7 @@ export function targetName(t: Target): string {
 /** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
-  version: '5',
+  version: '6',
   summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
   schema: LlcConfigSchema,
   upstream: ['dataset', 'train'],

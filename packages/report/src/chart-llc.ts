@@ -43,7 +43,7 @@ export function calibrationLine(c: LlcModel['config'], rows: LlcModel['rows'] = 
   const step = canonical && c.epsilon === undefined ? `ε = ${c.epsilon_fraction} of the drift limit (${eps})` : `ε = ${eps}`;
   const gamma = rows.length ? range(rows.map((r) => r.gamma)) : String(c.gamma ?? '?');
   const draws = rows.length ? range(rows.map((r) => r.draws)) : String(c.draws);
-  const head = canonical ? `SGLD${c.preconditioner && c.preconditioner !== 'none' ? ` (${c.preconditioner})` : ''} on the canonical form${rows.some((r) => r.tilt) ? ', loss tilted to be stationary at the checkpoint' : ''}` : 'SGLD on the raw weights (devinterp)';
+  const head = canonical ? `SGLD${c.preconditioner && c.preconditioner !== 'none' ? ` (${c.preconditioner})` : ''} on the canonical form${rows.some((r) => r.relaxed) ? ', at the minimum of the sampled potential near each checkpoint' : rows.some((r) => r.tilt) ? ', loss tilted to be stationary at the checkpoint' : ''}` : 'SGLD on the raw weights (devinterp)';
   return `${head}: nβ = ${nbeta}, γ = ${gamma}, ${step}, B = ${c.batch_size}, ${c.chains} chains × ${draws} draws${canonical ? ' (λ̂ from the last half)' : ''}${burn}${every}`;
 }
 

@@ -113,6 +113,7 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
         rhat: orNull(r.rhat),
         decrement: orNull(r.decrement),
         tilt: r.tilt,
+        relaxed: r.relaxed,
       };
     });
   const norms: LlcModel['norms'] = [];
