@@ -49,5 +49,10 @@ describe('Progress', () => {
     expect(formatDuration(125)).toBe('2m05s');
     expect(formatDuration(7322)).toBe('2h02m');
     expect(formatDuration(Infinity)).toBe('?');
+    // rounding never shows 60 in a place that counts to 59
+    expect(formatDuration(9.97)).toBe('10s');
+    expect(formatDuration(59.6)).toBe('1m00s');
+    expect(formatDuration(179.6)).toBe('3m00s');
+    expect(formatDuration(3599.6)).toBe('1h00m');
   });
 });

@@ -87,9 +87,12 @@ function formatRate(r: number): string {
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m${String(Math.round(seconds - 60 * m)).padStart(2, '0')}s`;
+  // rounded before it is split, so that 59.6 s reads 1m00s, not 60s or 0m60s
+  if (seconds < 9.95) return `${seconds.toFixed(1)}s`;
+  if (seconds < 59.5) return `${seconds.toFixed(0)}s`;
+  const whole = Math.round(seconds);
+  const m = Math.floor(whole / 60);
+  if (m < 60) return `${m}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
