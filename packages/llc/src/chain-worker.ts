@@ -7,17 +7,18 @@
  *   `precond`    the rmsprop preconditioner at a checkpoint (preconditioner.ts);
  *   `curvature`  λ_max of the Hessian (or of the preconditioned potential) for the step size;
  *   `decrement`  the Newton decrement at the checkpoint (decrement.ts);
- *   `newton`     one Newton–CG solve (H(w) + γ/nβ)⁻¹b on the curvature batch (relax.ts);
+ *   `grad`       the gradient on the curvature batch at one point (the relaxation's Hessian-vector
+ *                products, two points each, on two workers: run.ts, relax.ts);
  *   `chain`      one segment of one SGLD chain (chain.ts), from its start or from where it stopped.
  * Each job names the model configuration it runs on (the canonical form changes ln_eps), and the
  * worker keeps one single-threaded engine per configuration: the pool already uses the cores.
  */
 import { Rng, serveJobs } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/model';
-import { createEngine, type Engine } from '@sortscope/engine';
+import { type Batch, createEngine, type Engine } from '@sortscope/engine';
 import { type ChainSettings, type ChainStart, type ChainTrace, runChain } from './chain.ts';
 import { preconditioning } from './chain-step.ts';
-import { type Decrement, type NewtonSolve, newtonDecrement, newtonSolve } from './decrement.ts';
+import { type Decrement, newtonDecrement } from './decrement.ts';
 import { estimateInitLoss, type InitLoss } from './estimate.ts';
 import { hessianVector, preconditionedTopEigenvalue, topEigenvalue } from './hessian.ts';
 import { PRECONDITIONER_BATCHES, rmspropPreconditioner } from './preconditioner.ts';
@@ -40,7 +41,7 @@ export type WorkerJob =
   | { kind: 'precond'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; batchSize: number; seed: number; target: string; nbeta: number; gamma: number }
   | { kind: 'curvature'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; rows: number; seed: number; precondition?: { sqrt: Float64Array; nbeta: number; gamma: number } }
   | { kind: 'decrement'; cfg: ModelConfig; w0: Float32Array; indices: Uint32Array | null; g: Float64Array; rows: number; seed: number; nbeta: number; gamma: number }
-  | { kind: 'newton'; cfg: ModelConfig; w: Float32Array; indices: Uint32Array | null; b: Float64Array; rows: number; seed: number; nbeta: number; gamma: number }
+  | { kind: 'grad'; cfg: ModelConfig; w: Float32Array; rows: number; seed: number }
   | { kind: 'loss'; cfg: ModelConfig; w: Float32Array; start: number; rows: number }
   | { kind: 'chain'; cfg: ModelConfig; w0: Float32Array; batchSize: number; seed: number; target: string; chain: number; settings: ChainJobSettings; tilt: Float32Array | null; nll: Float32Array | null; start?: ChainStart };
 
@@ -53,9 +54,17 @@ export interface FullPass {
   nll: Float32Array | null;
 }
 
-export type WorkerResult = FullPass | InitLoss | Float64Array | number | Decrement | NewtonSolve | ChainTrace;
+export type WorkerResult = FullPass | InitLoss | Float64Array | Float32Array | number | Decrement | ChainTrace;
 
 const engines = new Map<string, Engine>();
+
+/** the curvature batch of the last (rows, seed) asked for: a relaxation asks for it ~100 times */
+let curvature: { key: string; batch: Batch } | null = null;
+function cachedCurvatureBatch(init: WorkerInit, nCtx: number, rows: number, seed: number): Batch {
+  const key = `${rows}/${seed}/${nCtx}`;
+  if (curvature?.key !== key) curvature = { key, batch: curvatureBatch(init.tokens, init.rows, nCtx, rows, seed) };
+  return curvature.batch;
+}
 
 async function engineFor(cfg: ModelConfig, backend?: string): Promise<Engine> {
   const key = JSON.stringify(cfg);
@@ -97,10 +106,8 @@ serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
       const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
       return newtonDecrement(job.g, (v) => hessianVector(problem, job.w0, job.indices, batch, v), job.nbeta, job.gamma);
     }
-    case 'newton': {
-      const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
-      return newtonSolve(job.b, (v) => hessianVector(problem, job.w, job.indices, batch, v), job.nbeta, job.gamma);
-    }
+    case 'grad':
+      return problem.lossAndGrad(job.w, cachedCurvatureBatch(init, nCtx, job.rows, job.seed)).grad.slice(); // a copy: the engine's may view its memory
     case 'loss':
       return problem.loss!(job.w, rowRange(init.tokens, nCtx, job.start, job.rows));
     case 'chain': {

@@ -47,24 +47,40 @@ export function newtonDecrement(g: Float64Array, hvp: (v: Float64Array) => Float
   return d;
 }
 
-export function newtonSolve(g: Float64Array, hvp: (v: Float64Array) => Float64Array, nbeta: number, gamma: number, opts: { tolerance?: number; iterations?: number } = {}): NewtonSolve {
+type SolveOptions = { tolerance?: number; iterations?: number };
+
+export function newtonSolve(g: Float64Array, hvp: (v: Float64Array) => Float64Array, nbeta: number, gamma: number, opts: SolveOptions = {}): NewtonSolve {
+  const cg = conjugateGradients(g, nbeta, gamma, opts);
+  for (let step = cg.next(); ; ) {
+    if (step.done) return step.value;
+    step = cg.next(hvp(step.value));
+  }
+}
+
+/** newtonSolve with H·v computed elsewhere (e.g. on worker threads: relax.ts through run.ts); the same numbers. */
+export async function newtonSolveAsync(g: Float64Array, hvp: (v: Float64Array) => Promise<Float64Array>, nbeta: number, gamma: number, opts: SolveOptions = {}): Promise<NewtonSolve> {
+  const cg = conjugateGradients(g, nbeta, gamma, opts);
+  for (let step = cg.next(); ; ) {
+    if (step.done) return step.value;
+    step = cg.next(await hvp(step.value));
+  }
+}
+
+/** The solve itself: yields each vector v whose H·v it needs and is resumed with it. */
+function* conjugateGradients(g: Float64Array, nbeta: number, gamma: number, opts: SolveOptions): Generator<Float64Array, NewtonSolve, Float64Array> {
   const tol = opts.tolerance ?? CG_TOLERANCE;
   const maxIt = opts.iterations ?? CG_ITERATIONS;
   const shift = gamma / nbeta;
   const gg = dot(g, g);
   if (gg === 0) return { decrement: 0, steepest: 0, iterations: 0, converged: true, negative_curvature: false, y: new Float64Array(g.length) };
-  const apply = (v: Float64Array) => {
-    const out = hvp(v);
-    for (let i = 0; i < out.length; i++) out[i] += shift * v[i];
-    return out;
-  };
   const x = new Float64Array(g.length);
   const r = g.slice();
   const p = g.slice();
   let rr = gg;
   let steepest = NaN;
   for (let k = 0; k < maxIt; k++) {
-    const Ap = apply(p);
+    const Ap = yield p;
+    for (let i = 0; i < Ap.length; i++) Ap[i] += shift * p[i];
     const pAp = dot(p, Ap);
     if (k === 0) steepest = pAp > 0 ? (0.5 * nbeta * gg * gg) / pAp : Infinity;
     if (!(pAp > 0)) return { decrement: 0.5 * nbeta * dot(g, x), steepest, iterations: k + 1, converged: false, negative_curvature: true, y: x };

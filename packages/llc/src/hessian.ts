@@ -26,6 +26,12 @@ function norm(v: Float64Array): number {
 
 /** H·v on the coordinates `indices` (null: all), at w0, on one fixed batch */
 export function hessianVector<B>(problem: SgldProblem<B>, w0: Float32Array, indices: Uint32Array | null, batch: B, v: Float64Array): Float64Array {
+  const { wp, wm, h } = hvpPoints(w0, indices, v);
+  return hvpFromGradients(problem.lossAndGrad(wp, batch).grad, problem.lossAndGrad(wm, batch).grad, indices, v.length, h);
+}
+
+/** The two points hessianVector takes the gradient at, w0 ± h·v, and h (so the gradients may be taken elsewhere: run.ts). */
+export function hvpPoints(w0: Float32Array, indices: Uint32Array | null, v: Float64Array): { wp: Float32Array; wm: Float32Array; h: number } {
   const m = v.length;
   const h = HVP_STEP / Math.max(norm(v), 1e-300);
   const wp = w0.slice();
@@ -35,8 +41,11 @@ export function hessianVector<B>(problem: SgldProblem<B>, w0: Float32Array, indi
     wp[i] += h * v[k];
     wm[i] -= h * v[k];
   }
-  const gp = problem.lossAndGrad(wp, batch).grad;
-  const gm = problem.lossAndGrad(wm, batch).grad;
+  return { wp, wm, h };
+}
+
+/** H·v from the gradients at hvpPoints' two points. */
+export function hvpFromGradients(gp: Float32Array, gm: Float32Array, indices: Uint32Array | null, m: number, h: number): Float64Array {
   const out = new Float64Array(m);
   for (let k = 0; k < m; k++) {
     const i = indices ? indices[k] : k;

@@ -18,7 +18,8 @@ import { ConfigError, log, Progress, WorkerPool } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/model';
 import type { ChainTrace } from './chain.ts';
 import type { ChainJobSettings, FullPass, WorkerInit, WorkerJob, WorkerResult } from './chain-worker.ts';
-import type { Decrement, NewtonSolve } from './decrement.ts';
+import { type Decrement, type NewtonSolve, newtonSolveAsync } from './decrement.ts';
+import { hvpFromGradients, hvpPoints } from './hessian.ts';
 import { relax, type Relaxation } from './relax.ts';
 import { chainResult, combineChains, type InitLoss, type LlcEstimate, markEstimate, sampledNorm } from './estimate.ts';
 import { needsCurvature, prepare, type Prepared, resolveNbeta, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
@@ -249,7 +250,18 @@ export class LlcRunner {
         parts.forEach((l, i) => (loss += l * ranges[i].rows));
         return loss / this.trainRows;
       },
-      solve: async (w, b) => (await this.run([{ kind: 'newton', cfg: p.cfg, w, indices, b, rows: CURVATURE_ROWS, seed, nbeta, gamma }]))[0] as NewtonSolve,
+      // conjugate gradients here; each Hessian-vector product's two gradients on two workers (the same numbers as hessianVector)
+      solve: (w, b) =>
+        newtonSolveAsync(
+          b,
+          async (v) => {
+            const { wp, wm, h } = hvpPoints(w, indices, v);
+            const [gp, gm] = (await this.run([wp, wm].map((at) => ({ kind: 'grad', cfg: p.cfg, w: at, rows: CURVATURE_ROWS, seed })))) as Float32Array[];
+            return hvpFromGradients(gp, gm, indices, v.length, h);
+          },
+          nbeta,
+          gamma,
+        ),
       onStep: (k, drop, distance) => progress?.update(progress.done, `relaxing (γ ${gamma}): Newton step ${k}, U −${drop.toFixed(1)}, ‖w − w0‖ ${distance.toPrecision(3)}`),
     });
   }
