@@ -75,6 +75,16 @@ describe('relax: the minimum of U = nβ·L + γ/2·‖w − w0‖² near w0', ()
     expect(Array.from(r.w)).toEqual(Array.from(w0));
   });
 
+  it('negative curvature at the checkpoint (the first solve stops with no step): not converged, not "already a minimum"', async () => {
+    // L = −Σ ½·2·(w − m)², curvature −2 < −γ/nβ = −0.2: a maximum of the loss along every sampled coordinate
+    const m = [0.4, -1.2, 2.1];
+    const ops = separable(m, (x) => -x * x, (x) => -2 * x, () => -2, nbeta, gamma, indices);
+    const r = await relax(w0, indices, nbeta, gamma, ops);
+    expect(r.atCheckpoint.negative_curvature).toBe(true);
+    expect(r.iterations).toBe(0);
+    expect(r.converged).toBe(false);
+  });
+
   it(`a relaxation still dropping after ${RELAX_ITERATIONS} iterations is not converged`, async () => {
     // a solve that always proposes a tenth of the Newton step: each iteration drops U by a roughly constant fraction
     const m = [2, 2, 2];

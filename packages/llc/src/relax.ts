@@ -89,7 +89,9 @@ export async function relax(w0: Float32Array, indices: Uint32Array, nbeta: numbe
       if (U(wt, lt) < u) accepted = { w: wt, loss: lt };
     }
     if (!accepted) {
-      converged = iterations > 0 || s.decrement === 0; // nothing left the curvature batch resolves (or w0 already a minimum)
+      // nothing left that the curvature batch resolves, or w0 already a minimum (a zero gradient) — but not a
+      // first solve stopped by negative curvature before any step: w0 is then no minimum at all
+      converged = iterations > 0 || (s.decrement === 0 && !s.negative_curvature);
       break;
     }
     const drop = u - U(accepted.w, accepted.loss);
