@@ -58,7 +58,7 @@ export type WorkerResult = FullPass | InitLoss | Float64Array | Float32Array | n
 
 const engines = new Map<string, Engine>();
 
-/** the curvature batch of the last (rows, seed) asked for: a relaxation asks for it ~100 times */
+/** the curvature batch of the last (rows, seed) asked for (λ_max, the decrement, and ~100 times per relaxation) */
 let curvature: { key: string; batch: Batch } | null = null;
 function cachedCurvatureBatch(init: WorkerInit, nCtx: number, rows: number, seed: number): Batch {
   const key = `${rows}/${seed}/${nCtx}`;
@@ -98,12 +98,12 @@ serveJobs<WorkerJob, WorkerResult, WorkerInit>(async (job, init, progress) => {
       return rmspropPreconditioner(problem, job.w0, job.indices, batches, { batches: PRECONDITIONER_BATCHES, rows: job.batchSize, tokensPerRow: job.cfg.list_length, nbeta: job.nbeta, gamma: job.gamma });
     }
     case 'curvature': {
-      const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
+      const batch = cachedCurvatureBatch(init, nCtx, job.rows, job.seed);
       const p = job.precondition;
       return p ? preconditionedTopEigenvalue(problem, job.w0, job.indices, batch, p.sqrt, p.nbeta, p.gamma, job.seed) : topEigenvalue(problem, job.w0, job.indices, batch, job.seed);
     }
     case 'decrement': {
-      const batch = curvatureBatch(init.tokens, init.rows, nCtx, job.rows, job.seed);
+      const batch = cachedCurvatureBatch(init, nCtx, job.rows, job.seed);
       return newtonDecrement(job.g, (v) => hessianVector(problem, job.w0, job.indices, batch, v), job.nbeta, job.gamma);
     }
     case 'grad':

@@ -43,7 +43,12 @@ export interface NewtonSolve extends Decrement {
 }
 
 export function newtonDecrement(g: Float64Array, hvp: (v: Float64Array) => Float64Array, nbeta: number, gamma: number, opts: { tolerance?: number; iterations?: number } = {}): Decrement {
-  const { y: _y, ...d } = newtonSolve(g, hvp, nbeta, gamma, opts);
+  return decrementOf(newtonSolve(g, hvp, nbeta, gamma, opts));
+}
+
+/** The decrement of a solve, without its step (what an estimate records). */
+export function decrementOf(s: NewtonSolve): Decrement {
+  const { y: _y, ...d } = s;
   return d;
 }
 

@@ -19,13 +19,14 @@
  * Why (measured, docs/llc.md): a checkpoint trained with weight decay and a finite learning rate is
  * not a minimum of U; the tilt alone makes it a stationary point of a changed potential, and reads
  * the curvature at w0, which differs from the curvature at w* beyond the quadratic approximation —
- * by −1% to −13% of λ̂ along the baseline's training. The first Newton iteration's predicted drop
+ * by −0.5% to −12% of λ̂ along the baseline's training (seed 1). The first Newton iteration's predicted drop
  * ½·nβ·b_0ᵀy_0 is the Newton decrement at the checkpoint (decrement.ts), recorded as before.
  *
  * Symbols: `nbeta` nβ, `gamma` γ, `w0` w0 (full parameter vector), `indices` S, `ops.full(w)` L_n and
  * g on S, `ops.loss(w)` L_n, `ops.solve(w, b)` y, `t` the line-search step.
  */
 import type { NewtonSolve } from './decrement.ts';
+import type { RelaxationRecord } from './estimate.ts';
 
 export const RELAX_ITERATIONS = 6;
 export const RELAX_TOLERANCE = 0.02;
@@ -42,21 +43,17 @@ export interface RelaxOps {
   onStep?(iteration: number, drop: number, distance: number): void;
 }
 
-export interface Relaxation {
+/** What an estimate records of its relaxation (estimate.ts RelaxationRecord), with the point and the first solve. */
+export interface Relaxation extends RelaxationRecord {
   /** the relaxed point (a copy of w0 with the coordinates S moved) */
   w: Float32Array;
-  /** Newton iterations accepted */
-  iterations: number;
-  /** U(w0) − U(w*), in λ̂'s units */
-  drop: number;
-  /** ‖w* − w0‖ over S */
-  distance: number;
-  converged: boolean;
   /** the first iteration's solve: the Newton decrement at the checkpoint */
   atCheckpoint: NewtonSolve;
-  /** L_n at w0 and at w* */
-  loss0: number;
-  loss: number;
+}
+
+export function relaxationRecord(r: Relaxation): RelaxationRecord {
+  const { w: _w, atCheckpoint: _s, ...record } = r;
+  return record;
 }
 
 export async function relax(w0: Float32Array, indices: Uint32Array, nbeta: number, gamma: number, ops: RelaxOps): Promise<Relaxation> {

@@ -18,9 +18,9 @@ import { ConfigError, log, Progress, WorkerPool } from '@sortscope/core';
 import type { ModelConfig } from '@sortscope/model';
 import type { ChainTrace } from './chain.ts';
 import type { ChainJobSettings, FullPass, WorkerInit, WorkerJob, WorkerResult } from './chain-worker.ts';
-import { type Decrement, type NewtonSolve, newtonSolveAsync } from './decrement.ts';
+import { type Decrement, decrementOf, newtonSolveAsync } from './decrement.ts';
 import { hvpFromGradients, hvpPoints } from './hessian.ts';
-import { relax, type Relaxation } from './relax.ts';
+import { relax, type Relaxation, relaxationRecord } from './relax.ts';
 import { chainResult, combineChains, type InitLoss, type LlcEstimate, markEstimate, sampledNorm } from './estimate.ts';
 import { needsCurvature, prepare, type Prepared, resolveNbeta, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
 import { sampleInRounds, type SamplingPlan, type SegmentJob } from './sampling.ts';
@@ -132,10 +132,7 @@ export class LlcRunner {
     for (const [m, p] of points) {
       const idx: number[] = [];
       const nll = plans.some((pl) => pl.at === m && pl.o.control_variate);
-      for (let start = 0; start < this.trainRows; start += FULL_PASS_ROWS) {
-        const rows = Math.min(FULL_PASS_ROWS, this.trainRows - start);
-        idx.push(a.add(`full/${m}/${start}`, () => ({ kind: 'full', cfg: p.cfg, w0: p.w0, start, rows, nll })));
-      }
+      for (const { start, rows } of fullRanges(this.trainRows)) idx.push(a.add(`full/${m}/${start}`, () => ({ kind: 'full', cfg: p.cfg, w0: p.w0, start, rows, nll })));
       fullJobs.set(m, idx);
     }
     const initBatches = (c: LlcConfig) => c.init_batches ?? c.chains;
@@ -148,20 +145,7 @@ export class LlcRunner {
     );
     const phase1 = await this.run(a.list);
     const full = new Map<string, { loss: number; grad: Float64Array; nll: Float32Array | null }>();
-    for (const [m, idx] of fullJobs) {
-      const parts = idx.map((i) => phase1[i] as FullPass);
-      const grad = new Float64Array(parts[0].grad.length);
-      const nll = parts[0].nll ? new Float32Array(this.trainRows * points.get(m)!.cfg.list_length) : null;
-      let loss = 0;
-      let at = 0;
-      for (const part of parts) {
-        loss += part.loss * part.rows;
-        for (let i = 0; i < grad.length; i++) grad[i] += part.grad[i] * part.rows;
-        if (nll) (nll.set(part.nll!, at), (at += part.nll!.length));
-      }
-      for (let i = 0; i < grad.length; i++) grad[i] /= this.trainRows;
-      full.set(m, { loss: loss / this.trainRows, grad, nll });
-    }
+    for (const [m, idx] of fullJobs) full.set(m, sumFullPasses(idx.map((i) => phase1[i] as FullPass), this.trainRows));
     const precond = precondJob.map((j) => (j < 0 ? null : (phase1[j] as Float64Array)));
 
     // phase 2: λ_max for the step size; the Newton decrement of every estimate
@@ -210,7 +194,7 @@ export class LlcRunner {
       const results = sampled.traces[k].map((t, c) => chainResult(c, t, inits[k].mean, samplers[k].nbeta, norm, pl.o.window));
       const est = combineChains(inits[k], results, samplers[k].nbeta);
       const r = pl.relaxation;
-      const dec: Decrement = r ? withoutStep(r.atCheckpoint) : (phase2[decJob[k]] as Decrement);
+      const dec: Decrement = r ? decrementOf(r.atCheckpoint) : (phase2[decJob[k]] as Decrement);
       const g = restrictedGrad(pl);
       let g2 = 0;
       for (const x of g) g2 += x * x;
@@ -221,7 +205,7 @@ export class LlcRunner {
         ...dec,
         gradient_norm: Math.sqrt(g2),
         tilt: pl.o.tilt,
-        relaxation: r ? { iterations: r.iterations, drop: r.drop, distance: r.distance, converged: r.converged, loss0: r.loss0, loss: r.loss } : null,
+        relaxation: r ? relaxationRecord(r) : null,
       };
       return markEstimate(est);
     });
@@ -230,19 +214,11 @@ export class LlcRunner {
   /** Phase 0 (relax.ts): the minimum of the sampled potential near `p.w0`, over every sampled coordinate. */
   private async relax(p: Prepared, nbeta: number, gamma: number, seed: number, progress?: Progress): Promise<Relaxation> {
     const indices = sampledFor({ kind: 'all' }, p) ?? Uint32Array.from({ length: p.w0.length }, (_, i) => i);
-    const ranges: { start: number; rows: number }[] = [];
-    for (let start = 0; start < this.trainRows; start += FULL_PASS_ROWS) ranges.push({ start, rows: Math.min(FULL_PASS_ROWS, this.trainRows - start) });
+    const ranges = fullRanges(this.trainRows);
     return relax(p.w0, indices, nbeta, gamma, {
       full: async (w) => {
-        const parts = (await this.run(ranges.map(({ start, rows }) => ({ kind: 'full', cfg: p.cfg, w0: w, start, rows, nll: false })))) as FullPass[];
-        const grad = new Float64Array(indices.length);
-        let loss = 0;
-        for (const part of parts) {
-          loss += part.loss * part.rows;
-          for (let j = 0; j < indices.length; j++) grad[j] += part.grad[indices[j]] * part.rows;
-        }
-        for (let j = 0; j < grad.length; j++) grad[j] /= this.trainRows;
-        return { loss: loss / this.trainRows, grad };
+        const { loss, grad } = sumFullPasses((await this.run(ranges.map(({ start, rows }) => ({ kind: 'full', cfg: p.cfg, w0: w, start, rows, nll: false })))) as FullPass[], this.trainRows);
+        return { loss, grad: Float64Array.from(indices, (i) => grad[i]) };
       },
       loss: async (w) => {
         const parts = (await this.run(ranges.map(({ start, rows }) => ({ kind: 'loss', cfg: p.cfg, w, start, rows })))) as number[];
@@ -271,9 +247,26 @@ export class LlcRunner {
   }
 }
 
-function withoutStep(s: NewtonSolve): Decrement {
-  const { y: _y, ...d } = s;
-  return d;
+/** The fixed ranges of training rows a whole-set pass is split into (summed in this order, whatever the workers). */
+function fullRanges(trainRows: number): { start: number; rows: number }[] {
+  const ranges: { start: number; rows: number }[] = [];
+  for (let start = 0; start < trainRows; start += FULL_PASS_ROWS) ranges.push({ start, rows: Math.min(FULL_PASS_ROWS, trainRows - start) });
+  return ranges;
+}
+
+/** L_n, ∇L_n and (when the passes kept them) the per-token losses of the whole training set, from the passes over fullRanges in order. */
+function sumFullPasses(parts: FullPass[], trainRows: number): { loss: number; grad: Float64Array; nll: Float32Array | null } {
+  const grad = new Float64Array(parts[0].grad.length);
+  const nll = parts[0].nll ? new Float32Array(parts.reduce((n, part) => n + part.nll!.length, 0)) : null;
+  let loss = 0;
+  let at = 0;
+  for (const part of parts) {
+    loss += part.loss * part.rows;
+    for (let i = 0; i < grad.length; i++) grad[i] += part.grad[i] * part.rows;
+    if (nll) (nll.set(part.nll!, at), (at += part.nll!.length));
+  }
+  for (let i = 0; i < grad.length; i++) grad[i] /= trainRows;
+  return { loss: loss / trainRows, grad, nll };
 }
 
 export function warnings(c: LlcConfig, quiet?: boolean): void {
