@@ -82,8 +82,9 @@ describe('sortscope train (CLI)', () => {
 
     // two processes on one folder: the second is refused while the first runs; the first finishes whole
     const both = join(dir, 'both');
-    // (the first run is made longer so that it is still running when the second starts)
-    const first = spawn(process.execPath, [BIN, 'train', '--config', exp, '--epochs', '400', '--out-dir', both, '--quiet', '--backend', 'wasm'], { cwd: ROOT, stdio: 'ignore' });
+    // (the first run is made longer so that it is still running when the second starts: 100 epochs
+    // train for ~4 s on an idle machine, the second is refused ~0.5 s after it starts)
+    const first = spawn(process.execPath, [BIN, 'train', '--config', exp, '--epochs', '100', '--out-dir', both, '--quiet', '--backend', 'wasm'], { cwd: ROOT, stdio: 'ignore' });
     const firstDone = new Promise<number | null>((r) => first.on('exit', r));
     while (first.exitCode === null && !existsSync(join(both, '.lock'))) await new Promise((r) => setTimeout(r, 20));
     const second = cli(['train', '--config', exp, '--out-dir', both, '--quiet', '--backend', 'wasm']);
@@ -91,7 +92,7 @@ describe('sortscope train (CLI)', () => {
     expect(second.stderr).toMatch(new RegExp(`another process is running the train stage in .*both \\(pid ${first.pid}\\)`));
     expect(second.stderr).not.toMatch(/\n\s+at /);
     expect(await firstDone).toBe(0);
-    expect(readCheckpoints(join(both, 'checkpoints.arrow')).steps).toEqual(checkpointSteps(400 * 94, 12, 12));
+    expect(readCheckpoints(join(both, 'checkpoints.arrow')).steps).toEqual(checkpointSteps(100 * 94, 12, 12));
     expect(existsSync(join(both, '.lock'))).toBe(false);
     removeStageFolders(ROOT, BIN, [exp]);
     rmSync(dir, { recursive: true, force: true });
