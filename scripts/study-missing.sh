@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compute the experiments of a study that its committed compact results (docs/findings/<study>.json)
 # do not hold yet, one group (sweep file) at a time in the order given, two Nx tasks at a time, with
-# SORTSCOPE_REUSE=1 (docs/study.md, "Sharing and resuming"). Save what finished with
+# finished stage folders reused (docs/study.md, "Sharing and resuming"). Save what finished with
 #   npx sortscope findings --study <study> --save
 # and commit docs/findings/<study>.json: artifacts/ does not survive a new machine, that file does.
 #
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 study=${1:?usage: scripts/study-missing.sh STUDY [GROUP ...]}
 shift
-export SORTSCOPE_REUSE=1 SORTSCOPE_STUDY="$study"
+export SORTSCOPE_STUDY="$study"
 missing=$(node bin/sortscope.mjs findings --study "$study" --missing --quiet | tr ',' '\n' | sed '/^$/d')
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && mapfile -t groups < <(echo "$missing" | sed 's/\..*//' | sort -u)

@@ -18,6 +18,11 @@ export const STAGE_GLOBALS: GlobalOption[] = [
   { name: 'expect-key', type: 'string', value: 'KEY', description: 'fail unless the resolved config has this key (used by the Nx targets)' },
   { name: 'json', type: 'boolean', description: 'print a JSON summary to stdout' },
   { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
+  {
+    name: 'fresh',
+    type: 'boolean',
+    description: "recompute although the output folder holds this key's finished result (kept until the new one is complete), and ignore any saved partial run [default: reuse it; also SORTSCOPE_FRESH=1]",
+  },
 ];
 
 export const BACKEND_OPTION: GlobalOption = {

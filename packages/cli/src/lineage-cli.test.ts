@@ -56,18 +56,26 @@ describe('lineage (CLI)', () => {
     expect(cli(['train', '--config', a, '--quiet']).status).toBe(0);
   }, 600_000);
 
-  it('SORTSCOPE_REUSE=1 reuses a finished folder of the same key, and recomputes one that does not verify', () => {
+  it('a rerun reuses a finished folder of the same key, recomputes one that does not verify, and --fresh recomputes', () => {
     const tr = join(ROOT, plan[0].train.dir);
     const before = statSync(join(tr, 'checkpoints.arrow')).mtimeMs;
-    const again = cli(['train', '--config', a], { SORTSCOPE_REUSE: '1' });
+    const again = cli(['train', '--config', a]);
     expect(again.status).toBe(0);
-    expect(again.stderr).toMatch(/train: .* already holds this key's finished artifacts \(SORTSCOPE_REUSE=1\): reusing them/);
+    expect(again.stderr).toMatch(/train: .* already holds this key's finished artifacts: reusing them \(--fresh recomputes\)/);
     expect(statSync(join(tr, 'checkpoints.arrow')).mtimeMs).toBe(before);
     writeFileSync(join(tr, 'metrics-steps.arrow'), 'damaged');
-    const redo = cli(['train', '--config', a, '--quiet'], { SORTSCOPE_REUSE: '1' });
+    const redo = cli(['train', '--config', a, '--quiet']);
     expect(redo.status).toBe(0);
     expect(redo.stderr).not.toMatch(/reusing/);
-    expect(cli(['train', '--config', a], { SORTSCOPE_REUSE: '1' }).stderr).toMatch(/reusing/);
+    const mtime = statSync(join(tr, 'checkpoints.arrow')).mtimeMs;
+    expect(cli(['train', '--config', a]).stderr).toMatch(/reusing/);
+    const freshRuns: { args: string[]; env: Record<string, string> }[] = [{ args: ['--fresh'], env: {} }, { args: [], env: { SORTSCOPE_FRESH: '1' } }];
+    for (const fresh of freshRuns) {
+      const r = cli(['train', '--config', a, ...fresh.args], fresh.env);
+      expect(r.status).toBe(0);
+      expect(r.stderr).not.toMatch(/reusing/);
+      expect(statSync(join(tr, 'checkpoints.arrow')).mtimeMs).toBeGreaterThan(mtime);
+    }
   }, 600_000);
 
   it("refuses another run's checkpoints.arrow copied into this run's folder", () => {

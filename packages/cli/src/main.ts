@@ -49,7 +49,7 @@ function command(name: string, summary: string, load: () => Promise<Command>, re
   return { name, summary, load, resumable };
 }
 
-const TRAIN_OPTIONS: GlobalOption[] = [ENGINE_OPTION, BACKEND_OPTION, { name: 'fresh', type: 'boolean', description: 'ignore a saved partial run and start from step 0' }];
+const TRAIN_OPTIONS: GlobalOption[] = [ENGINE_OPTION, BACKEND_OPTION];
 
 export const ENTRIES: Entry[] = [
   stageEntry('dataset', 'Generate the sorting datasets (train with optional noise; clean validation and test) as Arrow files.', async () => ({

@@ -1,8 +1,9 @@
 /**
- * A rerun never destroys a finished result (issue #29, F03/F05): without SORTSCOPE_REUSE, a stage
- * run over a folder that holds this key's finished artifacts computes beside them (in `.next`)
+ * A rerun never destroys a finished result (issue #29, F03/F05): a plain rerun over a folder that
+ * holds this key's finished artifacts reuses them; with --fresh it computes beside them (in `.next`)
  * and swaps its result in at the end. Killed mid-way, the finished folder still verifies and
- * downstream stages read it; the next rerun resumes and gives the same bytes.
+ * downstream stages read it; the next rerun, --fresh or not, resumes the cut-short work and gives
+ * the same bytes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ const bytes = (d: string) => Object.fromEntries(readdirSync(d).filter((f) => f.e
 
 /** Start a rerun and SIGKILL it once it has written and sealed a resume state in `.next/partial`. */
 async function killedRerun(): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'train', '--config', file, '--quiet'], { cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'train', '--config', file, '--fresh', '--quiet'], { cwd: ROOT, stdio: 'ignore' });
   const partial = join(trainDir, '.next', 'partial');
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline && !(existsSync(partial) && readdirSync(partial).some((f) => f.startsWith('resume') && f.endsWith('.sha256')))) await new Promise((r) => setTimeout(r, 5));
@@ -53,6 +54,10 @@ describe('a rerun over a finished folder (CLI)', () => {
     expect(cli(['dataset', '--config', file, '--quiet']).status).toBe(0);
     expect(cli(['train', '--config', file, '--quiet']).status).toBe(0);
     const before = bytes(trainDir);
+    const plain = cli(['train', '--config', file]); // finished: reused, nothing computed
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toMatch(/already holds this key's finished artifacts: reusing them \(--fresh recomputes\)/);
+    expect(existsSync(join(trainDir, '.next'))).toBe(false);
     await killedRerun();
     expect(existsSync(join(trainDir, '.next', 'partial'))).toBe(true); // the rerun's work, kept for resuming
     expect(bytes(trainDir)).toEqual(before); // the finished result untouched, manifest included

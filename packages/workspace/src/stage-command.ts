@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError, log, type ParsedArgs, type StageDef, type StageName } from '@sortscope/core';
 import { configRefFromCwd, type Experiment, loadExperiment } from './experiment.ts';
 import { experimentKeys, taskDir } from './plan.ts';
-import { reusable, runGuarded } from './stage-guard.ts';
+import { freshRequested, reusable, runGuarded } from './stage-guard.ts';
 
 export interface StageContext {
   config: unknown;
@@ -48,13 +48,14 @@ export async function runStageCommand(runner: StageRunner, args: ParsedArgs, wor
   // on a training run: verify the upstream folders, lock the output folder, write its manifest at the end (stage-guard.ts);
   // --weights FILE reads only that file and writes no stage folder
   const guard = { stage: runner.def.name, key, outDir, upstreamDirs, experimentFile: experiment.file, experimentName: experiment.name };
-  const reused = args.globals.weights ? null : reusable(guard);
-  if (reused) log(`${runner.def.name}: ${outDir} already holds this key's finished artifacts (SORTSCOPE_REUSE=1): reusing them`, quiet);
+  const fresh = freshRequested(args.globals.fresh);
+  const reused = args.globals.weights ? null : reusable(guard, fresh);
+  if (reused) log(`${runner.def.name}: ${outDir} already holds this key's finished artifacts: reusing them (--fresh recomputes)`, quiet);
   const result = reused
     ? { files: Object.fromEntries(Object.keys(reused.files).map((f) => [f, join(outDir, f)])), summary: { reused: true } }
     : args.globals.weights
       ? await run()
-      : await runGuarded(guard, (dir) => run(dir));
+      : await runGuarded(guard, (dir) => run(dir), { fresh });
   if (args.globals.json) process.stdout.write(`${JSON.stringify({ stage: runner.def.name, key, experiment: experiment.name, ...result }, null, 2)}\n`);
   return 0;
 }
