@@ -72,7 +72,6 @@ export const ENTRIES: Entry[] = [
             datasetDir: ctx.upstreamDirs.dataset!,
             quiet: ctx.quiet,
             backend: ctx.options.backend as string | undefined,
-            fresh: Boolean(ctx.options.fresh),
           }),
       };
     },

@@ -5,7 +5,7 @@
  * partial/ is left in place: the guarded run (packages/workspace/src/stage-guard.ts) removes it once
  * the manifest certifies the result; a library caller may remove it when it no longer wants to resume.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertFiniteResult, hashJson, log, PARTIAL, Progress, sealWritten, writeFileAtomic } from '@sortscope/core';
 import { readSplit, splitFile } from '@sortscope/dataset';
@@ -33,8 +33,6 @@ export interface TrainStageOptions {
   quiet?: boolean;
   /** tfjs backend: auto | tfjs-node | wasm */
   backend?: string;
-  /** ignore a saved partial run */
-  fresh?: boolean;
 }
 
 export async function runTrainStage(config: TrainConfig, opts: TrainStageOptions) {
@@ -60,14 +58,12 @@ async function trainWith(engine: Engine, config: TrainConfig, opts: TrainStageOp
   const partial = join(opts.outDir, PARTIAL);
   const configHash = hashJson(config);
   let state: TrainState = { step: 0, params: initParams(cfg, engine.layout, config.seed), adam: adamState(engine.layout.size), logs: [], checkpoints: [] };
-  if (opts.fresh) rmSync(partial, { recursive: true, force: true });
-  else {
-    const found = resumePoint(partial, plan.checkpointSteps, configHash, inputs);
-    for (const note of found.notes) log(`train: ${note}; recomputing from the last sound checkpoint`, opts.quiet);
-    if (found.state) {
-      state = found.state;
-      log(`train: resuming from step ${state.step} (${resumeFile(partial, state.step)})`, opts.quiet);
-    }
+  // a saved partial run is resumed (`--fresh` removes it before the stage starts: workspace/stage-guard.ts)
+  const found = resumePoint(partial, plan.checkpointSteps, configHash, inputs);
+  for (const note of found.notes) log(`train: ${note}; recomputing from the last sound checkpoint`, opts.quiet);
+  if (found.state) {
+    state = found.state;
+    log(`train: resuming from step ${state.step} (${resumeFile(partial, state.step)})`, opts.quiet);
   }
   mkdirSync(partial, { recursive: true });
 
