@@ -32,15 +32,21 @@ export interface Toy {
   n: number;
 }
 
-/** a generic vector-output regression problem: loss ½·mean_r Σ_j (y_rj − f_j(x_r))² */
-function regression(n: number, k: number, m: number, size: number, f: (x: Float64Array, w: Float32Array, out: Float64Array, jac: Float64Array) => void, truth: Float32Array, seed: number): SgldProblem<Uint32Array> {
+/**
+ * a generic vector-output regression problem: loss ½·mean_r Σ_j (y_rj − f_j(x_r))². `f` reads row
+ * r's inputs at x[xo … xo + k) and writes out [m] and, unless it is null (the loss alone), jac [m, size];
+ * no allocation per row (the toys' chains take millions of rows in the known-answers tests).
+ */
+type ToyFn = (x: Float64Array, xo: number, w: Float32Array, out: Float64Array, jac: Float64Array | null) => void;
+
+function regression(n: number, k: number, m: number, size: number, f: ToyFn, truth: Float32Array, seed: number): SgldProblem<Uint32Array> {
   const rng = Rng.derive(seed, 'toy-data');
   const x = Float64Array.from({ length: n * k }, () => rng.normal());
   const y = new Float64Array(n * m);
   const out = new Float64Array(m);
   const jac = new Float64Array(m * size);
   for (let r = 0; r < n; r++) {
-    f(x.subarray(r * k, (r + 1) * k), truth, out, jac);
+    f(x, r * k, truth, out, jac);
     for (let j = 0; j < m; j++) y[r * m + j] = out[j] + rng.normal();
   }
   return {
@@ -49,8 +55,9 @@ function regression(n: number, k: number, m: number, size: number, f: (x: Float6
       let loss = 0;
       const grad = new Float32Array(size);
       const g = new Float64Array(size);
-      for (const r of rows) {
-        f(x.subarray(r * k, (r + 1) * k), w, out, jac);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i];
+        f(x, r * k, w, out, jac);
         for (let j = 0; j < m; j++) {
           const res = out[j] - y[r * m + j];
           loss += 0.5 * res * res;
@@ -60,6 +67,19 @@ function regression(n: number, k: number, m: number, size: number, f: (x: Float6
       for (let p = 0; p < size; p++) grad[p] = g[p] / rows.length;
       return { loss: loss / rows.length, grad };
     },
+    // the same sum as lossAndGrad's loss, in the same order (the control variate takes it at w0 every draw)
+    loss(w, rows) {
+      let loss = 0;
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i];
+        f(x, r * k, w, out, null);
+        for (let j = 0; j < m; j++) {
+          const res = out[j] - y[r * m + j];
+          loss += 0.5 * res * res;
+        }
+      }
+      return loss / rows.length;
+    },
   };
 }
 
@@ -67,22 +87,33 @@ export function rmsnormToy(n = 2000, seed = 1): Toy {
   const m = 2;
   const k = 3;
   const size = m * k + m + 1; // W, u, b
-  const f = (x: Float64Array, w: Float32Array, out: Float64Array, jac: Float64Array) => {
-    const h = [0, 0];
-    for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) h[i] += w[i * k + j] * x[j];
-    const norm = Math.hypot(h[0], h[1]);
-    const u = [w[m * k], w[m * k + 1]];
-    const z = h.map((v) => (Math.SQRT2 * v) / norm);
-    out[0] = w[size - 1] + u[0] * z[0] + u[1] * z[1];
-    jac.fill(0);
+  // the same operations, in the same order, as the textbook form (h = W·x, z = √2·h/‖h‖, f = b + u·z),
+  // on scalars: m = 2 is fixed, and every jac entry is written
+  const f: ToyFn = (x, xo, w, out, jac) => {
+    let h0 = 0;
+    let h1 = 0;
+    for (let j = 0; j < k; j++) h0 += w[j] * x[xo + j];
+    for (let j = 0; j < k; j++) h1 += w[k + j] * x[xo + j];
+    const norm = Math.hypot(h0, h1);
+    const u0 = w[m * k];
+    const u1 = w[m * k + 1];
+    const z0 = (Math.SQRT2 * h0) / norm;
+    const z1 = (Math.SQRT2 * h1) / norm;
+    out[0] = w[size - 1] + u0 * z0 + u1 * z1;
+    if (!jac) return;
     // d z_i / d h_l = √2 (δ_il / ‖h‖ − h_i h_l / ‖h‖³)
-    for (let l = 0; l < m; l++) {
-      let dfdh = 0;
-      for (let i = 0; i < m; i++) dfdh += u[i] * Math.SQRT2 * ((i === l ? 1 / norm : 0) - (h[i] * h[l]) / norm ** 3);
-      for (let j = 0; j < k; j++) jac[l * k + j] = dfdh * x[j];
-    }
-    jac[m * k] = z[0];
-    jac[m * k + 1] = z[1];
+    const inv = 1 / norm;
+    const n3 = norm ** 3;
+    let d0 = 0;
+    d0 += u0 * Math.SQRT2 * (inv - (h0 * h0) / n3);
+    d0 += u1 * Math.SQRT2 * (0 - (h1 * h0) / n3);
+    let d1 = 0;
+    d1 += u0 * Math.SQRT2 * (0 - (h0 * h1) / n3);
+    d1 += u1 * Math.SQRT2 * (inv - (h1 * h1) / n3);
+    for (let j = 0; j < k; j++) jac[j] = d0 * x[xo + j];
+    for (let j = 0; j < k; j++) jac[k + j] = d1 * x[xo + j];
+    jac[m * k] = z0;
+    jac[m * k + 1] = z1;
     jac[size - 1] = 1;
   };
   const truth = Float32Array.from([0.9, -0.4, 0.3, 0.2, 0.7, -0.6, 1.5, -1.2, 0.3]);
@@ -125,10 +156,11 @@ export function rmsnormToy(n = 2000, seed = 1): Toy {
 }
 
 export function crossingToy(n = 2000, seed = 2): Toy {
-  const f = (x: Float64Array, w: Float32Array, out: Float64Array, jac: Float64Array) => {
-    out[0] = w[0] * w[1] * x[0];
-    jac[0] = w[1] * x[0];
-    jac[1] = w[0] * x[0];
+  const f: ToyFn = (x, xo, w, out, jac) => {
+    out[0] = w[0] * w[1] * x[xo];
+    if (!jac) return;
+    jac[0] = w[1] * x[xo];
+    jac[1] = w[0] * x[xo];
   };
   const truth = Float32Array.of(1, 1);
   const canonical = (w: Float32Array) => {
@@ -142,17 +174,19 @@ export function crossingToy(n = 2000, seed = 2): Toy {
 export function linear2Toy(n = 2000, seed = 3): Toy {
   const [k, h, m] = [3, 2, 3];
   const size = h * k + m * h;
-  const f = (x: Float64Array, w: Float32Array, out: Float64Array, jac: Float64Array) => {
-    const ax = new Float64Array(h);
-    for (let i = 0; i < h; i++) for (let j = 0; j < k; j++) ax[i] += w[i * k + j] * x[j];
-    jac.fill(0);
+  const ax = new Float64Array(h); // A·x of the current row
+  const f: ToyFn = (x, xo, w, out, jac) => {
+    ax.fill(0);
+    for (let i = 0; i < h; i++) for (let j = 0; j < k; j++) ax[i] += w[i * k + j] * x[xo + j];
+    jac?.fill(0);
     for (let o = 0; o < m; o++) {
       out[o] = 0;
       for (let i = 0; i < h; i++) {
         const b = w[h * k + o * h + i];
         out[o] += b * ax[i];
+        if (!jac) continue;
         jac[o * size + h * k + o * h + i] = ax[i];
-        for (let j = 0; j < k; j++) jac[o * size + i * k + j] = b * x[j];
+        for (let j = 0; j < k; j++) jac[o * size + i * k + j] = b * x[xo + j];
       }
     }
   };
