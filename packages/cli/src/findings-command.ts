@@ -35,7 +35,7 @@ export const findingsCommand: Command = {
   async run(args, root) {
     // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
     const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, claimResults, claimsMarkdown, compareCompact, MATCHED_LOSS_CELL, matchedLoss, matchedLossMarkdown, row1f, row3b, row4, row5, row6a, row7, STUDY_NBETA, symmetryMarkdown, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, claimResults, claimsMarkdown, compareCompact, MATCHED_LOSS_CELL, matchedLoss, matchedLossMarkdown, row1f, row3b, row4, row5, row6a, row6aLearning, row6b, row6c, row6d, row6e, row7, row8, STUDY_NBETA, symmetryMarkdown, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
       await import('@sortscope/findings');
     const { currentStudy, experimentProjectName, studyReportExperiments } = await import('@sortscope/workspace');
     const g = args.globals;
@@ -86,7 +86,7 @@ export const findingsCommand: Command = {
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
     } else if (g.claims) {
       const results = claimResults(data.experiments, LLC_CLAIMS);
-      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: matchedLoss(data.experiments, MATCHED_LOSS_CELL, STUDY_NBETA), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : `${claimsMarkdown(results)}${row1f(data.experiments)}${matchedLossMarkdown(data.experiments)}${row3b(data.experiments)}${row4(data.experiments)}${row5(data.experiments)}${row6a(data.experiments)}${row7(data.experiments)}\n${symmetryMarkdown(symmetryVsLlc(data.experiments, 'baseline/gamma10000'))}`);
+      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: matchedLoss(data.experiments, MATCHED_LOSS_CELL, STUDY_NBETA), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : `${claimsMarkdown(results)}${row1f(data.experiments)}${matchedLossMarkdown(data.experiments)}${row3b(data.experiments)}${row4(data.experiments)}${row5(data.experiments)}${row6aLearning(data.experiments)}${row6a(data.experiments)}${row6b(data.experiments)}${row6c(data.experiments)}${row6d(data.experiments)}${row6e(data.experiments)}${row7(data.experiments)}${row8(data.experiments)}\n${symmetryMarkdown(symmetryVsLlc(data.experiments, 'baseline/gamma10000'))}`);
     } else if (g.compare !== undefined) {
       const pairs = String(g.compare).split(';').filter((x) => x.trim()).map((pair) => {
         const sides = pair.split(',');

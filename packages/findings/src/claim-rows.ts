@@ -11,9 +11,10 @@
  *   5   ρ̄ decides the mode: the mode at the end per cell, cells ordered by ρ̄ at the baseline's
  *       vocabulary (circular-tilted gaps, list lengths) and by changing the range (modes.ts,
  *       gapVerdict)
- *   6a  random-permutation outputs give no high LLC: λ̂ of the permute cell against the baseline's
- *       at the same step, unpaired (Welch; independent runs): higher → contradicted, lower →
- *       reproduced, else inconclusive
+ *   6a-llc  random-permutation outputs give no high LLC: λ̂ of the permute cell against the
+ *       baseline's at the same step, unpaired (Welch; independent runs): higher → contradicted,
+ *       lower → reproduced, else inconclusive (the "no learning" half, 6a, and the other noise
+ *       questions: noise-rows.ts)
  *   7   one and three heads against two: λ̂ at the end, unpaired (measured, no claim to decide)
  *   1f  the paper's likely estimator (devinterp's sampler on the raw weights) at the baseline's 14
  *       checkpoints, read at face value: mean over seeds per step, and how many of its chains are
@@ -83,7 +84,7 @@ export function row6a(ex: readonly CompactExperiment[]): string {
   const us = [366, 1831, 7325].map((s) => compareCells(ex, parsePoint(`noise/permute-p=1@${s}`), parsePoint(`baseline/gamma10000@${s}`))).filter((u) => u.va.length && u.vb.length);
   const measured = us.filter((u) => u.va.length >= 2 && u.vb.length >= 2);
   const verdict: Verdict = !measured.length ? 'not measured' : measured.every((u) => u.direction === 'down') ? 'reproduced' : measured.some((u) => u.direction === 'up') ? 'contradicted' : 'inconclusive';
-  return line('6a', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells');
+  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells');
 }
 
 export function row7(ex: readonly CompactExperiment[]): string {

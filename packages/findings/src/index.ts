@@ -10,3 +10,4 @@ export * from './matched-loss.ts';
 export * from './symmetry.ts';
 export * from './modes.ts';
 export * from './claim-rows.ts';
+export * from './noise-rows.ts';

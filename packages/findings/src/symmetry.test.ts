@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
-import { symmetryMarkdown, symmetryVsLlc } from './symmetry.ts';
+import { row8, symmetryMarkdown, symmetryVsLlc } from './symmetry.ts';
 
 const row = (step: number, llc: number | null, ov0: number, ov1: number, qk0: number, flagged = 0): CheckpointRow =>
   ({
@@ -26,5 +26,27 @@ describe('symmetryVsLlc', () => {
     expect(s.summary['L0H0 OV']).toMatchObject({ mean: -1, n: 1 });
     expect(symmetryMarkdown(s)).toContain('| 1 | -0.89 | 0.40 | -1.00 | 0.40 | -0.60 |');
     expect(symmetryVsLlc([a], 'none')).toBeNull();
+  });
+});
+
+describe('row 8: the structural measure against λ̂ and at the stages', () => {
+  // T_norm rises while λ̂ falls (QK in both seeds, OV only in seed 1); overlap and accuracy give the stage markers
+  const staged = (seed: number, ovSign: number) => {
+    const rows = [0, 10, 20, 30, 40].map((step, i) => ({
+      ...row(step, 400 - 50 * i, 0.1 + ovSign * 0.05 * i, 0.1 + ovSign * 0.05 * i, 0.1 + 0.1 * i),
+      val_token_acc: i >= 1 ? 0.995 : 0.5,
+      overlap: [1, 0.9, 0.85, 0.3, 0.3][i],
+      regions: [],
+      n_copied: [],
+    }));
+    return { ...run(seed, rows as CheckpointRow[]), facts: {} } as CompactExperiment;
+  };
+  it('QK against λ̂ in every seed; OV in one seed only: no consistent relation; T_norm at t_acc99, t_overlap, t_split and the end', () => {
+    const r = row8([staged(1, 1), staged(2, -1)], 'c');
+    expect(r).toContain('**QK: against λ̂ in every seed; OV: no consistent relation**');
+    expect(r).toContain('QK -1.00, -1.00; OV -1.00, 1.00');
+    // t_acc99 = step 10 (QK 0.2), t_overlap = 20 (0.3), t_split = 30 (0.4), end 40 (0.5), the same in both seeds
+    expect(r).toContain('QK t_acc99 0.20 ± 0.00, t_overlap 0.30 ± 0.00, t_split 0.40 ± 0.00, end 0.50 ± 0.00');
+    expect(row8([], 'c')).toContain('**QK: not measured; OV: not measured** | not computed yet');
   });
 });
