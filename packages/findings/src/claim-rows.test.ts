@@ -26,6 +26,16 @@ describe('claims rows 3b, 4, 5', () => {
     const lessConfident = [1, 2, 3].map((seed) => run(seed, pt(0.02 + seed / 1000, 0.5, 0.02), pt(0.01, 0.4, 0.01, 5), pt(0.02, 0.5, 0.02, 0.1)));
     expect(row4(lessConfident)).toContain('**contradicted**');
     expect(row4([])).toContain('**not measured** | not computed yet');
+    // over training: at each step the suppressor is that step's (the most logit added back)
+    const two = (seed: number) =>
+      ({
+        cell: 'baseline/gamma10000',
+        seed,
+        curve: [],
+        behaviour: { calibration: { rows: 500, steps: [196, 7325], clean: [pt(0, 0.5, 0.02), pt(0.01, 0.5, 0.02)], suppression_removed: [{ head: 0, sources: 'all', points: [pt(0.001, 0.5, 0.02, 0.1), pt(0.02, 0.6, 0.02, 5)] }, { head: 1, sources: 'all', points: [pt(0.003, 0.5, 0.02, 0.2), pt(0.5, 0.6, 0.02, 0.1)] }] } },
+      }) as unknown as CompactExperiment;
+    expect(row4([two(1), two(2)])).toContain('over training, Δ overconfidence (mean over seeds, that step\'s suppressor removed) 196: 0.003 (n 2), 7325: 0.01 (n 2)');
+    expect(row4(ex)).not.toContain('over training');
   });
   it('rows 3b and 5 say what is not computed yet', () => {
     expect(row3b([])).toContain('**not measured** | end: not computed yet; at 7,325: not computed yet');

@@ -7,7 +7,8 @@
  *       (behaviour.calibration, all sources; the suppressor is the head with the most logit added
  *       back) raises the overconfidence (mean confidence − accuracy) at the last checkpoint, paired
  *       over seeds (changes.ts `paired`): up → reproduced, down → contradicted, else not
- *       reproduced in the range tried; the confidence on wrong tokens and the ECE beside it
+ *       reproduced in the range tried; the confidence on wrong tokens and the ECE beside it, and
+ *       the mean Δ overconfidence at every step where calibration was measured (over training)
  *   5   ρ̄ decides the mode: the mode at the end per cell, cells ordered by ρ̄ at the baseline's
  *       vocabulary (circular-tilted gaps, list lengths) and by changing the range (modes.ts,
  *       gapVerdict)
@@ -52,11 +53,26 @@ export function row4(ex: readonly CompactExperiment[], cell = 'baseline/gamma100
     d.heads.push(`s${e.seed}: L0H${top.head}`);
     d.logit.push(r.removed_logit ?? NaN);
   }
+  // over training: the same Δ overconfidence at every step the calibration was measured (the LLC's steps)
+  const steps = [...new Set(runs.flatMap((e) => e.behaviour!.calibration!.steps))].sort((a, b) => a - b);
+  const overTraining = steps.length > 1
+    ? steps.map((step) => {
+        const ds = runs.flatMap((e) => {
+          const cal = e.behaviour!.calibration!;
+          const i = cal.steps.indexOf(step);
+          const all = cal.suppression_removed.filter((v) => v.sources === 'all');
+          if (i < 0 || !all.length) return [];
+          const top = all.reduce((a, b) => ((b.points[i].removed_logit ?? 0) > (a.points[i].removed_logit ?? 0) ? b : a), all[0]);
+          return [top.points[i].overconfidence - cal.clean[i].overconfidence];
+        });
+        return `${step}: ${p(ds.reduce((a, x) => a + x, 0) / ds.length)} (n ${ds.length})`;
+      }).join(', ')
+    : '';
   const t = paired(d.over);
   const verdict: Verdict = d.over.length < 2 ? 'not measured' : t.direction === 'up' ? 'reproduced' : t.direction === 'down' ? 'contradicted' : 'not reproduced in the range tried';
   const s = (x: number[]) => { const q = paired(x); return `${p(q.mean)} ± ${p(q.sd)} (t ${p(q.t)}, ${q.direction})`; };
   const evidence = runs.length
-    ? `${cell}, last checkpoint, the suppressor (${d.heads.join(', ')}; ${d.logit.map((x) => p(x)).join(', ')} logit added back per token) removed, n ${d.over.length}: Δ overconfidence ${s(d.over)}; Δ confidence on wrong tokens ${s(d.wrong)}; Δ ECE ${s(d.ece)}`
+    ? `${cell}, last checkpoint, the suppressor (${d.heads.join(', ')}; ${d.logit.map((x) => p(x)).join(', ')} logit added back per token) removed, n ${d.over.length}: Δ overconfidence ${s(d.over)}; Δ confidence on wrong tokens ${s(d.wrong)}; Δ ECE ${s(d.ece)}${overTraining ? `; over training, Δ overconfidence (mean over seeds, that step's suppressor removed) ${overTraining}` : ''}`
     : 'not computed yet';
   return line('4', 'copy suppression calibrates: without the suppressor\u2019s negative self-token effects the model is more overconfident', verdict, evidence, 'npx sortscope findings --study claims --cells --json  # behaviour.calibration per run');
 }
