@@ -38,6 +38,18 @@ describe('matchedLoss', () => {
     expect(m.p).toBeCloseTo(2 / 720, 12);
     expect(m.verdict).toBe('reproduced');
     expect(m.nbeta_dloss).toBeCloseTo(125_860 * 0.0099, 6);
+    // free energy in λ̂ units relative to the lowest: nβ·(L − 1.58) + λ̂ − min; seed 1 (180 + 0) is the lowest
+    expect(m.free[0]).toBe(0);
+    expect(m.free[5]).toBeCloseTo(125_860 * 0.0099 + 300 - 180, 6);
+    // F follows the losses (ranks 1, 3, 5, 4, 2, 6 against the overlap's 1, 4, 5, 2, 3, 6): ρ = 1 − 6·6/(6·35)
+    expect(m.free_rho).toBeCloseTo(29 / 35, 12);
+    expect(m.free_verdict).toBe(m.free_p < 0.05 ? 'reproduced' : 'not reproduced in the range tried');
+    // λ̂ ordered with the overlap, the losses against it by more than λ̂'s spread: the free energy says the opposite
+    const against = matchedLoss([0.3, 0.6, 0.7, 0.4, 0.5].map((o, i) => run(i + 1, o, 200 + 10 * i, 1.6 - o / 100)), 'm', 125_860)!;
+    expect(against.verdict).toBe('not reproduced in the range tried'); // λ̂ 200..240 in seed order, ρ 0.3
+    expect(against.free_rho).toBeCloseTo(-1, 12);
+    expect(against.free_p).toBeCloseTo(2 / 120, 12);
+    expect(against.free_verdict).toBe('contradicted');
     const flipped = matchedLoss(ex.map((e, i) => (i < 6 ? run(i + 1, 1 - [0.3, 0.6, 0.7, 0.4, 0.5, 0.9][i], [180, 220, 260, 190, 200, 300][i], 1.58) : e)), 'm', 1)!;
     expect(flipped.verdict).toBe('contradicted');
     expect(matchedLoss(ex.slice(0, 3), 'm', 1)!.verdict).toBe('not measured');

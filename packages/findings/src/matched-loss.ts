@@ -11,6 +11,15 @@
  *
  * Verdict: reproduced when ρ > 0 with p < 0.05; contradicted when ρ < 0 with p < 0.05; not
  * reproduced in the range tried when p ≥ 0.05 (n ≥ 4); not measured below 4 readable seeds.
+ *
+ * The free-energy form (row 3a-F), for when the losses are not matched at λ̂'s resolution: the seeds
+ * share one training set (only train.seed varies), so their local free energies compare directly,
+ *
+ *   F_s / ln n ≈ nβ·L_s + λ̂_s        (F_n ≈ n·L_n(w*) + λ·ln n with the per-sequence likelihood;
+ *                                     nβ = T·n/ln n, L_s per token: the same units as λ̂)
+ *
+ * and the same rule on Spearman's ρ between overlap and F_s: reproduced (the more overlapping
+ * solution has the higher free energy, so the posterior prefers the split) when ρ > 0 with p < 0.05.
  */
 import type { CompactExperiment } from './data.ts';
 import type { Verdict } from './verdict-words.ts';
@@ -27,6 +36,11 @@ export interface MatchedLoss {
   /** nβ·(max L − min L) */
   nbeta_dloss: number;
   verdict: Verdict;
+  /** F_s/ln n − min over seeds = nβ·L_s + λ̂_s − min (λ̂ units) */
+  free: number[];
+  free_rho: number;
+  free_p: number;
+  free_verdict: Verdict;
 }
 
 function ranks(v: readonly number[]): number[] {
@@ -96,9 +110,17 @@ export function matchedLoss(experiments: readonly CompactExperiment[], cell: str
     out.steps.push(last.step);
   }
   const n = out.seeds.length;
-  const rho = n >= 2 ? spearman(out.overlap, out.llc) : NaN;
-  const p = n >= 2 && n <= 9 ? spearmanP(out.overlap, out.llc) : NaN;
-  const verdict: Verdict = n < 4 || !Number.isFinite(p) ? 'not measured' : p < 0.05 ? (rho > 0 ? 'reproduced' : 'contradicted') : 'not reproduced in the range tried';
+  const rank = (y: number[]) => {
+    const rho = n >= 2 ? spearman(out.overlap, y) : NaN;
+    const p = n >= 2 && n <= 9 ? spearmanP(out.overlap, y) : NaN;
+    const verdict: Verdict = n < 4 || !Number.isFinite(p) ? 'not measured' : p < 0.05 ? (rho > 0 ? 'reproduced' : 'contradicted') : 'not reproduced in the range tried';
+    return { rho, p, verdict };
+  };
+  const { rho, p, verdict } = rank(out.llc);
   const dl = n ? Math.max(...out.loss) - Math.min(...out.loss) : NaN;
-  return { cell, ...out, rho, p, nbeta_dloss: nbeta * dl, verdict };
+  // relative to the lowest: the common n·L of the noise floor is ~10⁵ λ̂ units and says nothing here
+  const f = out.loss.map((l, i) => nbeta * (l - Math.min(...out.loss)) + out.llc[i]);
+  const free = f.map((x) => x - Math.min(...f));
+  const F = rank(free);
+  return { cell, ...out, rho, p, nbeta_dloss: nbeta * dl, verdict, free, free_rho: F.rho, free_p: F.p, free_verdict: F.verdict };
 }

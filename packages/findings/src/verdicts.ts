@@ -160,5 +160,10 @@ export function matchedLossMarkdown(experiments: readonly CompactExperiment[]): 
   const ev = m
     ? `Spearman ρ(overlap, λ̂) ${p(m.rho)}, exact p ${p(m.p, 2)}, n ${m.seeds.length}; per seed (step: overlap, λ̂, L): ${m.seeds.map((s, i) => `s${s} ${m.steps[i]}: ${p(m.overlap[i], 2)}, ${p(m.llc[i], 4)}, ${p(m.loss[i], 5)}`).join('; ')}; nβ·ΔL ${p(m.nbeta_dloss)}`
     : 'cell not computed yet';
-  return `| 3a | at matched training loss, the seed whose heads stay more overlapping has the higher λ̂ (${MATCHED_LOSS_CELL}) | **${m?.verdict ?? 'not measured'}** | ${ev} | \`npx sortscope findings --study claims --curve ${MATCHED_LOSS_CELL}-seed=1\` |\n`;
+  const evF = m ? `Spearman ρ(overlap, F) ${p(m.free_rho)}, exact p ${p(m.free_p, 2)}, n ${m.seeds.length}; per seed F/ln n − min (nβ·L + λ̂): ${m.seeds.map((s, i) => `s${s} ${p(m.free[i], 4)}`).join(', ')}` : 'cell not computed yet';
+  const cmd = `\`npx sortscope findings --study claims --curve ${MATCHED_LOSS_CELL}-seed=1\``;
+  return (
+    `| 3a | at matched training loss, the seed whose heads stay more overlapping has the higher λ̂ (${MATCHED_LOSS_CELL}) | **${m?.verdict ?? 'not measured'}** | ${ev} | ${cmd} |\n` +
+    `| 3a-F | the same seeds by their local free energy F/ln n ≈ nβ·L(w*) + λ̂ (one training set, so losses need not match): the more overlapping seed has the higher F, the posterior prefers the split | **${m?.free_verdict ?? 'not measured'}** | ${evF} | ${cmd} |\n`
+  );
 }
