@@ -42,9 +42,14 @@ export const findingsCommand: Command = {
     const quiet = Boolean(g.quiet);
     const study = (g.study as string | undefined) ?? currentStudy();
     const committed = resultsFile(root, study);
-    const fromArtifacts = async () => {
-      const c = await compactFromArtifacts(root, study, quiet);
+    // --save and printing reuse a committed entry whose stage keys match the verified artifacts here
+    // (results.ts reusableEntry); --check recomputes every entry, which is what it checks
+    const fromArtifacts = async (reuse: boolean) => {
+      const prior = reuse && existsSync(committed) ? readCompact(committed) : null;
+      const c = await compactFromArtifacts(root, study, quiet, prior);
       if (c.experiments.length === 0) throw new ConfigError(`study '${study}': no experiment has been trained yet (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);
+      const reused = prior ? c.experiments.filter((e) => prior.experiments.includes(e)).length : 0;
+      if (reused) log(`findings: ${reused} of ${c.experiments.length} experiments taken from ${relative(root, committed)} (the same stage keys as the artifacts here; --check recomputes them)`, quiet);
       return c;
     };
     let data: CompactStudy;
@@ -55,7 +60,7 @@ export const findingsCommand: Command = {
       return 0;
     }
     if (g.save || g.check) {
-      data = await fromArtifacts();
+      data = await fromArtifacts(!g.check);
       if (g.save) {
         const { merged, kept, dropped } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
         writeFileAtomic(committed, `${JSON.stringify(merged)}\n`);
@@ -69,7 +74,7 @@ export const findingsCommand: Command = {
         log(`findings: the artifacts reproduce ${relative(root, committed)} (${data.experiments.length} experiments)`, quiet);
       }
     } else if (g.from !== undefined) data = readCompact(String(g.from));
-    else if (studyReportExperiments(root, study).some((e) => e.dirs.train)) data = await fromArtifacts();
+    else if (studyReportExperiments(root, study).some((e) => e.dirs.train)) data = await fromArtifacts(true);
     else if (existsSync(committed)) {
       log(`findings: no artifacts of study '${study}' here; printing its committed results ${relative(root, committed)}`, quiet);
       data = readCompact(committed);

@@ -127,6 +127,27 @@ describe('a study split across machines with a shared cache', () => {
     expect(advisory).toBeGreaterThan(0);
     expect(blocked).toBeGreaterThan(0);
 
+    // findings --save across sessions: a second save takes every entry whose stage keys match the
+    // verified artifacts from the committed file (the same bytes); an entry of another compact format
+    // is recomputed; --check recomputes them all and compares
+    const findings = (...args: string[]) => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', ...args], { cwd: m3, encoding: 'utf8' });
+    const results = join(m3, 'docs/findings/tiny.json');
+    expect(findings('--save').status).toBe(0);
+    const saved = readFileSync(results, 'utf8');
+    const again = findings('--save');
+    expect(again.stderr).toMatch(/findings: 4 of 4 experiments taken from docs\/findings\/tiny\.json/);
+    expect(readFileSync(results, 'utf8')).toBe(saved);
+    const older = JSON.parse(saved);
+    delete older.experiments[0].format; // written by a version of the compact form that had none
+    older.experiments[0].facts.val_loss = 123;
+    writeFileSync(results, JSON.stringify(older));
+    expect(findings('--save').stderr).toMatch(/findings: 3 of 4 experiments taken from/);
+    expect(readFileSync(results, 'utf8')).toBe(saved);
+    const check = findings('--check');
+    expect(check.status).toBe(0);
+    expect(check.stderr).toMatch(/the artifacts reproduce docs\/findings\/tiny\.json \(4 experiments\)/);
+    expect(check.stderr).not.toMatch(/taken from/);
+
     // docs/artifacts.md's polars loader on this study, where a Python with polars and pyarrow exists
     const python = pythonWithPolars();
     if (python) {

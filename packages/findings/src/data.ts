@@ -51,7 +51,16 @@ export interface CheckpointRow {
   symmetry?: Record<string, { t_norm: number | null; ev: number | null }>;
 }
 
+/**
+ * The version of the compact form (compactExperiment, behaviour.ts and the facts): bump it with
+ * any change to what they compute, so that `findings --save` recomputes entries written before
+ * instead of reusing them (results.ts). Entries without it are never reused.
+ */
+export const COMPACT_FORMAT = 1;
+
 export interface CompactExperiment {
+  /** COMPACT_FORMAT of the code that computed this entry */
+  format?: number;
   experiment: string;
   /** the experiment's name without its seed (`architecture/2heads`) */
   cell: string;
@@ -140,7 +149,7 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
       ),
     };
   });
-  return { experiment: e.name, ...cellOf(e.name), facts: experimentFacts(e), curve, behaviour };
+  return { format: COMPACT_FORMAT, experiment: e.name, ...cellOf(e.name), facts: experimentFacts(e), curve, behaviour };
 }
 
 /** One experiment's compact curve  as a Markdown table. */

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArtifactError, Progress } from '@sortscope/core';
-import { loadExperiment as loadArtifacts } from '@sortscope/report';
+import { loadExperiment as loadArtifacts, type ReportExperiment, verifiedStages } from '@sortscope/report';
 import { runBehaviour } from './behaviour.ts';
-import { type CompactExperiment, type CompactStudy, compactExperiment } from './data.ts';
+import { COMPACT_FORMAT, type CompactExperiment, type CompactStudy, compactExperiment } from './data.ts';
 import { studyRefs, loadExperiment, experimentKeys, STAGES, STAGE_NAMES, studyReportExperiments } from '@sortscope/workspace';
 
 
@@ -79,13 +79,37 @@ export function missingExperiments(data: CompactStudy | null, planned: Map<strin
   }).map(([name]) => name);
 }
 
-/** The compact results of the study's experiments that have finished training artifacts. */
-export async function compactFromArtifacts(root: string, study: string, quiet = false): Promise<CompactStudy> {
+/**
+ * An entry of `committed` stands for the experiment's artifacts when it was computed by this code
+ * (COMPACT_FORMAT), from the stages whose folders verify here, with the same keys: the stages'
+ * outputs are deterministic for a key, so recomputing it would give the same numbers (`--check`
+ * recomputes every entry to prove it). Its stage folders are verified, not read.
+ */
+function reusableEntry(e: ReportExperiment, old: CompactExperiment | undefined, planned: Record<string, string> | undefined): CompactExperiment | null {
+  if (!old || old.format !== COMPACT_FORMAT || !old.stages || !old.keys || !planned) return null;
+  const stages: string[] = verifiedStages(e);
+  if (!stages.includes('train') || stages.length !== old.stages.length || !stages.every((s) => old.stages!.includes(s))) return null;
+  return stages.every((s) => old.keys![s] === planned[s]) ? old : null;
+}
+
+/**
+ * The compact results of the study's experiments that have finished training artifacts. With
+ * `reuse` (the committed file, for `--save`), an entry whose stages and keys match the artifacts
+ * here is taken as it is instead of recomputed (reusableEntry).
+ */
+export async function compactFromArtifacts(root: string, study: string, quiet = false, reuse: CompactStudy | null = null): Promise<CompactStudy> {
   const out: CompactExperiment[] = [];
   const planned = plannedKeys(root, study);
+  const committed = new Map((reuse?.experiments ?? []).map((x) => [x.experiment, x]));
   const experiments = studyReportExperiments(root, study).filter((e) => e.dirs.train);
   const progress = new Progress({ label: 'findings', total: experiments.length, unit: 'experiments', quiet });
   for (const e of experiments) {
+    const same = reusableEntry(e, committed.get(e.name), planned.get(e.name));
+    if (same) {
+      out.push(same);
+      progress.update(out.length);
+      continue;
+    }
     const loaded = loadArtifacts(e, 'raw-normalised');
     progress.update(out.length);
     // a training run still in progress has a folder but no artifacts yet: skip it

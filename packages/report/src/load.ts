@@ -175,6 +175,25 @@ function attempt<T>(stage: ReportStage, dir: string | undefined, missing: Missin
   }
 }
 
+/**
+ * The stages whose folders verify as loadExperiment checks them (lineage and manifest, upstream
+ * included), without reading their files: what `findings --save` compares with a committed entry
+ * before deciding to reuse it.
+ */
+export function verifiedStages(exp: ReportExperiment): ReportStage[] {
+  return REPORT_STAGES.filter((stage) => {
+    const dir = exp.dirs[stage];
+    if (dir === undefined || !existsSync(dir)) return false;
+    try {
+      const upstreamDirs = Object.fromEntries(UPSTREAM[stage].flatMap((u) => (exp.dirs[u] ? [[u, exp.dirs[u]!]] : [])));
+      verifyStageDir(dir, stage, { upstreamDirs, regenerate: regenerateHint(stage) });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Read what exists of one experiment's artifacts. */
 export function loadExperiment(exp: ReportExperiment, convention: Convention): LoadedExperiment {
   const missing: MissingStage[] = [];
