@@ -153,6 +153,12 @@ function loadLlc(dir: string): LoadedLlc {
 /** each stage's upstream stages: a folder is read only if it still matches the ones it was computed from */
 const UPSTREAM: Record<ReportStage, ReportStage[]> = { dataset: [], train: ['dataset'], circuits: ['dataset', 'train'], llc: ['dataset', 'train'] };
 
+/** The folder's lineage and manifest, with its upstream folders among `dirs` (throws when they do not verify). */
+function verifyStage(stage: ReportStage, dir: string, dirs: ReportExperiment['dirs']): void {
+  const upstreamDirs = Object.fromEntries(UPSTREAM[stage].flatMap((u) => (dirs[u] ? [[u, dirs[u]!]] : [])));
+  verifyStageDir(dir, stage, { upstreamDirs, regenerate: regenerateHint(stage) });
+}
+
 function attempt<T>(stage: ReportStage, dir: string | undefined, missing: MissingStage[], load: (dir: string) => T, dirs: ReportExperiment['dirs'] = {}): T | null {
   if (dir === undefined) {
     missing.push({ stage, reason: `no ${stage} artifacts given (the stage is not part of this experiment or has not run)` });
@@ -164,8 +170,7 @@ function attempt<T>(stage: ReportStage, dir: string | undefined, missing: Missin
   }
   try {
     // lineage first (core/lineage.ts): a changed, copied or unfinished folder is not read
-    const upstreamDirs = Object.fromEntries(UPSTREAM[stage].flatMap((u) => (dirs[u] ? [[u, dirs[u]!]] : [])));
-    verifyStageDir(dir, stage, { upstreamDirs, regenerate: regenerateHint(stage) });
+    verifyStage(stage, dir, dirs);
     return load(dir);
   } catch (err) {
     let reason = (err as Error).message;
@@ -185,8 +190,7 @@ export function verifiedStages(exp: ReportExperiment): ReportStage[] {
     const dir = exp.dirs[stage];
     if (dir === undefined || !existsSync(dir)) return false;
     try {
-      const upstreamDirs = Object.fromEntries(UPSTREAM[stage].flatMap((u) => (exp.dirs[u] ? [[u, exp.dirs[u]!]] : [])));
-      verifyStageDir(dir, stage, { upstreamDirs, regenerate: regenerateHint(stage) });
+      verifyStage(stage, dir, exp.dirs);
       return true;
     } catch {
       return false;
