@@ -147,8 +147,10 @@ describe('runReport', () => {
     const res = await runReport({ experiments: inject('reportStudy').experiments, outDir: tmp(), quiet: true, figures: false, gifs: false });
     const pageOnly = (performance.now() - t0) / 1000;
     expect(Object.keys(res.files).sort()).toEqual(['experiments', 'html', 'summary']);
-    // measured on a 2-core machine: page only 0.15 s, everything 5 s (GIFs on 2 workers); generous bounds for loaded CI machines
-    expect(pageOnly).toBeLessThan(3);
-    expect(firstSeconds).toBeLessThan(45);
+    // measured on an idle 2-core machine: page only 0.15 s, everything 5 s (GIFs on 2 workers). A
+    // ratio of two runs in this process holds on a loaded machine, where absolute bounds failed
+    // (68 s for everything beside a running study); the absolute bound only catches a pathology
+    expect(pageOnly).toBeLessThan(firstSeconds / 5);
+    expect(firstSeconds).toBeLessThan(600);
   });
 });
