@@ -44,6 +44,7 @@ describe('claims rows 3b, 4, 5', () => {
     expect(row7([])).toContain('**not measured** | not computed yet');
     expect(row1f([])).toContain('**not measured** | not computed yet');
     const dv = (seed: number, m: number, flagged: number) => ({ cell: 'baseline/devinterp-eps1e-3', seed, curve: [{ step: 0, llc: { all: { mean: m, flagged, n_ok: 4 } } }, { step: 887, llc: { all: { mean: m + 10, flagged, n_ok: 4 } } }] }) as unknown as CompactExperiment;
-    expect(row1f([dv(1, 100, 4), dv(2, 110, 4)])).toContain('**not a measurement (flagged)** | mean over 2 seeds, face value — 0: 105, 887: 115; 16 of 16 chains flagged');
+    const waiting = { cell: 'baseline/devinterp-eps1e-3', seed: 3, curve: [{ step: 0, llc: {} }] } as unknown as CompactExperiment; // trained, its llc stage not run yet
+    expect(row1f([dv(1, 100, 4), dv(2, 110, 4), waiting])).toContain('**not a measurement (flagged)** | mean over 2 seeds, face value — 0: 105, 887: 115; 16 of 16 chains flagged');
   });
 });

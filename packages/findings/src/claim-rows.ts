@@ -110,7 +110,7 @@ export function row7(ex: readonly CompactExperiment[]): string {
 }
 
 export function row1f(ex: readonly CompactExperiment[], cell = 'baseline/devinterp-eps1e-3'): string {
-  const runs = ex.filter((e) => e.cell === cell);
+  const runs = ex.filter((e) => e.cell === cell && e.curve.some((r) => r.llc.all)); // the runs with an estimate (a run still waiting for its llc stage has none)
   const steps = [...new Set(runs.flatMap((e) => e.curve.filter((r) => r.llc.all).map((r) => r.step)))].sort((a, b) => a - b);
   let flagged = 0;
   let chains = 0;
