@@ -49,37 +49,31 @@ function regression(n: number, k: number, m: number, size: number, f: ToyFn, tru
     f(x, r * k, truth, out, jac);
     for (let j = 0; j < m; j++) y[r * m + j] = out[j] + rng.normal();
   }
+  // the mean loss over `rows`, and with `g` its gradient summed into g (one pass, the same order with or without it)
+  const pass = (w: Float32Array, rows: Uint32Array, g: Float64Array | null) => {
+    let loss = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      f(x, r * k, w, out, g ? jac : null);
+      for (let j = 0; j < m; j++) {
+        const res = out[j] - y[r * m + j];
+        loss += 0.5 * res * res;
+        if (g) for (let p = 0; p < size; p++) g[p] += res * jac[j * size + p];
+      }
+    }
+    return loss / rows.length;
+  };
   return {
     size,
     lossAndGrad(w, rows) {
-      let loss = 0;
-      const grad = new Float32Array(size);
       const g = new Float64Array(size);
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i];
-        f(x, r * k, w, out, jac);
-        for (let j = 0; j < m; j++) {
-          const res = out[j] - y[r * m + j];
-          loss += 0.5 * res * res;
-          for (let p = 0; p < size; p++) g[p] += res * jac[j * size + p];
-        }
-      }
+      const loss = pass(w, rows, g);
+      const grad = new Float32Array(size);
       for (let p = 0; p < size; p++) grad[p] = g[p] / rows.length;
-      return { loss: loss / rows.length, grad };
+      return { loss, grad };
     },
-    // the same sum as lossAndGrad's loss, in the same order (the control variate takes it at w0 every draw)
-    loss(w, rows) {
-      let loss = 0;
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i];
-        f(x, r * k, w, out, null);
-        for (let j = 0; j < m; j++) {
-          const res = out[j] - y[r * m + j];
-          loss += 0.5 * res * res;
-        }
-      }
-      return loss / rows.length;
-    },
+    // the loss alone (the control variate takes it at w0 every draw): no Jacobian
+    loss: (w, rows) => pass(w, rows, null),
   };
 }
 
