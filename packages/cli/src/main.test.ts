@@ -198,6 +198,15 @@ describe('command-line conventions', () => {
       expect(r.urls.filter((u) => heavy.test(u)), `sortscope ${args.join(' ')}`).toEqual([]);
     }
     expect(traced(['train', '--help']).stdout).toMatch(/--lr <number>/);
+    // a stage's config is validated, and `plan` lists the keys, from the config modules alone (the
+    // workspace's experiment, sweep and plan modules): no engine, tfjs, Arrow, stage guard or stage code
+    const stageCode = /node_modules\/(@tensorflow|apache-arrow)\/|packages\/(engine|report)\/|packages\/(?!core\/)[a-z-]+\/src\/(stage|stage-guard|run|index)\.ts/; // core/src/stage.ts: the stage key, no code
+    for (const args of [['train', '--epochs', 'abc'], ['llc', '--gamma', '-1'], ['plan', '--json']]) {
+      const r = traced(args);
+      expect(r.code, `sortscope ${args.join(' ')}`).toBe(args[0] === 'plan' ? 0 : 2);
+      expect(r.urls.some((u) => u.includes('packages/workspace/src/experiment.ts'))).toBe(true);
+      expect(r.urls.filter((u) => stageCode.test(u)), `sortscope ${args.join(' ')}`).toEqual([]);
+    }
     // the check can fail: a command that runs a stage's code resolves them
     expect(traced(['eval', '--weights', join(dir, 'none.safetensors')]).urls.some((u) => heavy.test(u))).toBe(true);
   });

@@ -37,8 +37,9 @@ function stageEntry(name: StageName, summary: string, parts: () => Promise<Stage
       return {
         spec: { name, summary, section: { name, schema: p.schema }, globals: [...STAGE_GLOBALS, ...(p.globals ?? [])], notes: p.notes },
         async run(args, root) {
-          const [{ runStageCommand }, runner] = await Promise.all([import('@sortscope/workspace'), p.runner()]);
-          return runStageCommand(runner, args, root);
+          // the stage's code (p.runner) is imported only once the config is valid and there is work to do
+          const { runStageCommand } = await import('@sortscope/workspace/stage-command');
+          return runStageCommand(name, () => p.runner(), args, root);
         },
       };
     },
@@ -243,7 +244,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     const args = parseArgs(rest, command.spec);
     // the engine choice reaches every engine, worker threads included, through the environment
     if (typeof args.globals.engine === 'string') process.env.SORTSCOPE_ENGINE = (await import('@sortscope/engine')).engineChoice(args.globals.engine);
-    const { findWorkspaceRoot } = await import('@sortscope/workspace');
+    const { findWorkspaceRoot } = await import('@sortscope/workspace/experiment');
     if (entry.resumable && opts.interruptNotice) sayHowToResumeOnInterrupt();
     // run by a pipeline (Nx passes --expect-key): end with it rather than outlive it (parent-watch.ts)
     if (opts.interruptNotice && typeof args.globals['expect-key'] === 'string') (await import('./parent-watch.ts')).endWithParent();

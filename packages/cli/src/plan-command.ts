@@ -15,8 +15,11 @@ export const planCommand: Command = {
     positionals: '[experiment.json ...]',
   },
   async run(args: ParsedArgs, root: string) {
-    const { MANIFEST } = await import('@sortscope/core');
-    const { configRefFromCwd, expandRefs, experimentKeys, loadExperiment, STAGES, studyRefs, taskDir } = await import('@sortscope/workspace');
+    // the light modules only (configs and keys; no Arrow, no stage code)
+    const { MANIFEST } = await import('@sortscope/core/lineage');
+    const { configRefFromCwd, loadExperiment } = await import('@sortscope/workspace/experiment');
+    const { expandRefs, studyRefs } = await import('@sortscope/workspace/discover');
+    const { experimentKeys, STAGES, taskDir } = await import('@sortscope/workspace/plan');
     const files = args.positionals.length ? expandRefs(args.positionals.map((p) => configRefFromCwd(p, root)), root) : studyRefs(root);
     const plan = files.map((file) => {
       const exp = loadExperiment(file, root);
