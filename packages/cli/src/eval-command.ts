@@ -80,11 +80,12 @@ export const evalCommand: Command = {
     const quiet = Boolean(args.globals.quiet);
     checkRows(args.globals.rows); // before the weights are read, so a bad flag fails fast
     const { log } = await import('@sortscope/core/progress');
-    const { createEngine, evaluateTokens, headAblationLossIncrease, summarize } = await import('@sortscope/engine');
     const { loadWeights } = await import('@sortscope/model');
     const w = loadWeights(path, { quiet });
     const data = await loadEvalTokens(args.globals.data as string | undefined, w.cfg, args.globals.rows as number | undefined);
     if (args.globals['check-engines']) return checkEngines(w, data, args.globals, quiet);
+    // the engines (tfjs among them) once the weights and the data are known to be good
+    const { createEngine, evaluateTokens, headAblationLossIncrease, summarize } = await import('@sortscope/engine');
     const engine = await createEngine(w.cfg, { backend: args.globals.backend as string | undefined });
     log(`eval: ${path} (${w.layout.size} parameters) on ${data.source}, engine ${engine.name}`, quiet);
     let s;

@@ -102,6 +102,16 @@ describe('a study split across machines with a shared cache', () => {
     const plan = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'list', '--study', 'tiny', '--json'], { cwd: m3, encoding: 'utf8' }));
     for (const r of plan.rows) expect(existsSync(join(m3, 'artifacts', 'llc', r.keys.llc, 'estimates.arrow'))).toBe(true);
 
+    // findings --save writes the compact results (its curves are findings' counts, checked below)
+    const findings = (...args: string[]) => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', ...args], { cwd: m3, encoding: 'utf8' });
+    const results = join(m3, 'docs/findings/tiny.json');
+    expect(findings('--save').status).toBe(0);
+    const saved = readFileSync(results, 'utf8');
+    type Curve = { step: number; llc: { all?: { flagged: number } } }[];
+    const compact = JSON.parse(saved) as { experiments: { experiment: string; curve: Curve }[] };
+    const first = compact.experiments[0];
+    expect(JSON.parse(findings('--curve', first.experiment, '--json', '--quiet').stdout)).toEqual(first.curve);
+
     // one flag vocabulary: the chains whose flags block reading, counted alike by estimates.arrow,
     // chains.arrow, the report's summary.json and findings; found through the report's experiments.json
     const report = join(m3, 'artifacts/report-tiny');
@@ -120,20 +130,17 @@ describe('a study split across machines with a shared cache', () => {
       expect(est.map((r) => [r.step, r.flagged_chains])).toEqual(est.map((r) => [r.step, blocking(r.step)]));
       const s = summary.find((x) => x.experiment === e.name)!;
       expect([s.llc.step, s.llc.flagged_chains]).toEqual([est.at(-1)!.step, est.at(-1)!.flagged_chains]);
-      const curve = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', '--curve', e.name, '--json'], { cwd: m3, encoding: 'utf8', env: { ...process.env, SORTSCOPE_QUIET: '1' } })) as { step: number; llc: { all?: { flagged: number } } }[];
+      // findings' curve, as `findings --save` wrote it (`findings --curve` prints the same, checked above)
+      const curve = compact.experiments.find((x) => x.experiment === e.name)!.curve;
       expect(curve.filter((r) => r.llc.all).map((r) => [r.step, r.llc.all!.flagged])).toEqual(est.map((r) => [r.step, r.flagged_chains]));
     }
     // both kinds occur (chains flagged only acceptance_high, and blocked ones), so the counts above tell the vocabularies apart
     expect(advisory).toBeGreaterThan(0);
     expect(blocked).toBeGreaterThan(0);
 
-    // findings --save across sessions: a second save takes every entry whose stage keys match the
+    // findings --save across sessions (the first save is above): a second save takes every entry whose stage keys match the
     // verified artifacts from the committed file (the same bytes); an entry of another compact format
     // is recomputed; --check recomputes them all and compares
-    const findings = (...args: string[]) => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', ...args], { cwd: m3, encoding: 'utf8' });
-    const results = join(m3, 'docs/findings/tiny.json');
-    expect(findings('--save').status).toBe(0);
-    const saved = readFileSync(results, 'utf8');
     const again = findings('--save');
     expect(again.stderr).toMatch(/findings: 4 of 4 experiments taken from docs\/findings\/tiny\.json/);
     expect(readFileSync(results, 'utf8')).toBe(saved);
