@@ -32,6 +32,8 @@ function tarNumber(field: Buffer): number {
 /** Walks tar blocks as they arrive; `problem` is set at the first thing that is not tar. */
 class TarWalker {
   problem: string | undefined;
+  /** the entries' names (ustar prefix + name), in order */
+  readonly names: string[] = [];
   private header = Buffer.alloc(BLOCK);
   private filled = 0;
   private skip = 0; // data bytes (whole blocks) of the current entry still to pass over
@@ -71,6 +73,9 @@ class TarWalker {
       return;
     }
     this.skip = Math.ceil(size / BLOCK) * BLOCK;
+    const text = (a: number, b: number) => this.header.subarray(a, b).toString('utf8').replace(/\0[\s\S]*$/, '');
+    const prefix = this.header.subarray(257, 262).toString('latin1') === 'ustar' ? text(345, 500) : '';
+    this.names.push(prefix ? `${prefix}/${text(0, 100)}` : text(0, 100));
   }
 
   end(): string | undefined {
@@ -83,6 +88,17 @@ class TarWalker {
 
 /** Why the file at `path` is not a gzip'd tar archive, or undefined when it is one. */
 export async function archiveProblem(path: string): Promise<string | undefined> {
+  return (await walk(path)).problem;
+}
+
+/** The names of the entries of the gzip'd tar at `path` (rejects when it is not one). */
+export async function archiveNames(path: string): Promise<string[]> {
+  const w = await walk(path);
+  if (w.problem !== undefined) throw new Error(`${path}: ${w.problem}`);
+  return w.names;
+}
+
+async function walk(path: string): Promise<{ problem: string | undefined; names: string[] }> {
   const walker = new TarWalker();
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -93,7 +109,7 @@ export async function archiveProblem(path: string): Promise<string | undefined> 
   try {
     await pipeline(createReadStream(path), createGunzip(), sink);
   } catch (err) {
-    return walker.problem ?? `not gzip data (${(err as Error).message})`;
+    return { problem: walker.problem ?? `not gzip data (${(err as Error).message})`, names: walker.names };
   }
-  return walker.end();
+  return { problem: walker.end(), names: walker.names };
 }

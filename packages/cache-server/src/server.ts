@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream';
 import { ConfigError } from '@sortscope/core/errors';
 import { archiveProblem } from './archive.ts';
+import { enforceQuota, TASK_HASH, touchEntry } from './manage.ts';
 import { openEntry, storeUpload } from './store.ts';
 
 export interface CacheServerOptions {
@@ -38,6 +39,8 @@ export interface CacheServerOptions {
   readToken?: string;
   /** Largest archive accepted, in bytes [default: DEFAULT_MAX_BYTES]. */
   maxBytes?: number;
+  /** Most bytes of entries kept: past it, the least recently used are evicted (manage.ts) [default: no limit]. */
+  maxTotalBytes?: number;
   /** Gets one line per request (method, path, status); absent: silent. */
   log?: (line: string) => void;
 }
@@ -49,8 +52,6 @@ export interface CacheServer {
 }
 
 export const DEFAULT_MAX_BYTES = 1024 ** 3; // 1 GiB
-/** Nx task hashes are xxh3-64 printed in decimal (nx/src/native/hasher): 1 to 20 digits. */
-export const TASK_HASH = /^[0-9]{1,20}$/;
 const PREFIX = '/v1/cache/';
 /** Most of an unwanted body read (and dropped) after an early answer to an unauthenticated PUT. */
 const UNAUTHENTICATED_DRAIN = 64 * 1024;
@@ -59,6 +60,7 @@ type Access = 'none' | 'read' | 'write';
 interface Context {
   dir: string;
   maxBytes: number;
+  maxTotalBytes?: number;
   writeDigest?: Buffer;
   readDigest?: Buffer;
   log: (line: string) => void;
@@ -76,6 +78,7 @@ function checkOptions(opts: CacheServerOptions, host: string): void {
   }
   if (opts.token !== undefined && opts.token === opts.readToken) throw new ConfigError('cache-server: --token and --read-token must differ (the read token must not be able to write)');
   if (opts.maxBytes !== undefined && !(Number.isInteger(opts.maxBytes) && opts.maxBytes >= 1)) throw new ConfigError(`cache-server: --max-bytes: got ${opts.maxBytes}; expected a positive integer`);
+  if (opts.maxTotalBytes !== undefined && !(Number.isInteger(opts.maxTotalBytes) && opts.maxTotalBytes >= 1)) throw new ConfigError(`cache-server: --max-total-bytes: got ${opts.maxTotalBytes}; expected a positive integer`);
   if (!isLoopback(host) && opts.token === undefined && opts.readToken === undefined) {
     throw new ConfigError(
       `cache-server: refusing to listen on ${host} without a token: anyone who can reach it could read the cache and plant ` +
@@ -93,6 +96,7 @@ export async function startCacheServer(opts: CacheServerOptions): Promise<CacheS
   const ctx: Context = {
     dir: opts.dir,
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxTotalBytes: opts.maxTotalBytes,
     writeDigest: digest(opts.token),
     readDigest: digest(opts.readToken),
     log: opts.log ?? (() => {}),
@@ -167,6 +171,7 @@ async function get(res: ServerResponse, name: string, ctx: Context): Promise<voi
   }
   const entry = openEntry(ctx.dir, name);
   if (!entry) return reply(res, 404, 'the record was not found');
+  touchEntry(ctx.dir, name); // its place in the eviction order
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': entry.size });
   pipeline(entry.stream, res, () => {}); // on a read error or a client gone, both are destroyed
 }
@@ -177,7 +182,13 @@ async function put(req: IncomingMessage, res: ServerResponse, name: string, ctx:
   if (existsSync(join(ctx.dir, name))) return refuse(req, res, 409, 'cannot override an existing record', ctx.maxBytes);
   const outcome = await storeUpload(ctx.dir, name, req, ctx.maxBytes, archiveProblem);
   if (typeof outcome === 'object') return reply(res, 400, `not an archive Nx can unpack: ${outcome.refused}`);
-  if (outcome === 'stored') return reply(res, 200, '');
+  if (outcome === 'stored') {
+    if (ctx.maxTotalBytes !== undefined) {
+      touchEntry(ctx.dir, name);
+      for (const e of enforceQuota(ctx.dir, ctx.maxTotalBytes, name)) ctx.log(`cache-server: evicted ${e.hash} (${e.size} bytes, last used ${new Date(e.used).toISOString()}): the entries passed --max-total-bytes ${ctx.maxTotalBytes}`);
+    }
+    return reply(res, 200, '');
+  }
   if (outcome === 'exists') return reply(res, 409, 'cannot override an existing record');
   if (outcome === 'too-large') return refuse(req, res, 413, `upload larger than ${ctx.maxBytes} bytes`, ctx.maxBytes);
   res.destroy(); // interrupted: the client is gone

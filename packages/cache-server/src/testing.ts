@@ -1,9 +1,14 @@
-/** Test helper: a gzip'd tar archive of `files` (name → content), as Nx's client would upload. */
+/** Test helper: a gzip'd tar archive of `files` (path → content), as Nx's client would upload. */
 import { gzipSync } from 'node:zlib';
 
-function header(name: string, size: number): Buffer {
+function header(path: string, size: number): Buffer {
   const h = Buffer.alloc(512);
+  // a path longer than 100 bytes goes as ustar does it: prefix (at 345, ≤ 155) + '/' + name (≤ 100)
+  const cut = path.length > 100 ? path.lastIndexOf('/') : -1;
+  const [prefix, name] = cut > 0 ? [path.slice(0, cut), path.slice(cut + 1)] : ['', path];
+  if (name.length > 100 || prefix.length > 155) throw new Error(`tarGz: ${path} does not fit a ustar header`);
   h.write(name, 0, 100, 'latin1');
+  h.write(prefix, 345, 155, 'latin1');
   h.write('0000644\0', 100, 'latin1'); // mode
   h.write('0000000\0', 108, 'latin1'); // uid
   h.write('0000000\0', 116, 'latin1'); // gid

@@ -101,6 +101,7 @@ export const ENTRIES: Entry[] = [
   command('study list', "List a study's experiments (sweeps expanded), their shard and their stage keys.", async () => (await import('./study-command.ts')).studyListCommand),
   command('study jobs', 'Write a Slurm job array and a Kubernetes Indexed Job that run a study in N shards, then its report.', async () => (await import('./study-command.ts')).studyJobsCommand),
   command('cache-server', 'Serve a shared Nx remote cache (HTTP, Nx self-hosted cache API) from a folder.', async () => (await import('./study-command.ts')).cacheServerCommand),
+  command('cache-server forget', "Take entries out of a shared Nx cache folder (moved aside, never served again), by task hash or by the artifacts folder they hold, so the next run recomputes them.", async () => (await import('./cache-forget-command.ts')).cacheForgetCommand),
   command('schema', 'Print (or write) the JSON Schema of experiment (or sweep) files.', async () => (await import('./schema-command.ts')).schemaCommand),
   command('clean', 'List (or with --yes remove) the artifact folders that no experiment of any study references.', async () => (await import('./clean-command.ts')).cleanCommand),
 ];

@@ -162,6 +162,7 @@ export const cacheServerCommand: Command = {
       { name: 'token', type: 'string', value: 'TOKEN', description: 'bearer token for reading and writing (clients: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN) [default: $SORTSCOPE_CACHE_TOKEN]' },
       { name: 'read-token', type: 'string', value: 'TOKEN', description: 'bearer token for reading only [default: $SORTSCOPE_CACHE_READ_TOKEN]' },
       { name: 'max-bytes', type: 'number', value: 'N', description: `largest archive accepted, in bytes [default: ${DEFAULT_MAX_BYTES} (1 GiB)]` },
+      { name: 'max-total-bytes', type: 'number', value: 'N', description: 'most bytes of entries kept: past it, the least recently used entries are evicted after each upload [default: no limit]' },
       { name: 'quiet', type: 'boolean', description: 'do not log requests' },
     ],
   },
@@ -180,6 +181,7 @@ export const cacheServerCommand: Command = {
       token,
       readToken,
       maxBytes: positiveInt(args.globals['max-bytes'], '--max-bytes', DEFAULT_MAX_BYTES),
+      maxTotalBytes: args.globals['max-total-bytes'] === undefined ? undefined : positiveInt(args.globals['max-total-bytes'], '--max-total-bytes'),
       log: quiet ? undefined : (l) => log(l),
     });
     if (token === undefined && readToken === undefined) log('cache-server: no token: every user of this machine may read and write the cache (set --token or SORTSCOPE_CACHE_TOKEN)');

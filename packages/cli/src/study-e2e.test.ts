@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
 import { blocksReading, readChains, readEstimates } from '@sortscope/llc';
+import { findEntries } from '@sortscope/cache-server';
 
 const tmp = useTempDirs('e2e', 'all');
 
@@ -101,6 +102,16 @@ describe('a study split across machines with a shared cache', () => {
     expect(ran(third)).toEqual([]);
     const plan = JSON.parse(execFileSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'list', '--study', 'tiny', '--json'], { cwd: m3, encoding: 'utf8' }));
     for (const r of plan.rows) expect(existsSync(join(m3, 'artifacts', 'llc', r.keys.llc, 'estimates.arrow'))).toBe(true);
+
+    // Nx's own archives name their files: each llc folder is in exactly one entry of the shared cache,
+    // and `cache-server forget --folder` takes it out (the servers then answer a miss)
+    for (const r of plan.rows) expect(await findEntries(shared, `artifacts/llc/${r.keys.llc}`)).toHaveLength(1);
+    const bad = `artifacts/llc/${plan.rows[0].keys.llc}`;
+    const [hash] = await findEntries(shared, bad);
+    const forget = spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'cache-server', 'forget', '--dir', shared, '--folder', bad], { cwd: m3, encoding: 'utf8' });
+    expect(forget.status, forget.stderr).toBe(0);
+    expect(forget.stdout).toMatch(new RegExp(`^${hash} → .*\\.forgotten-${hash}-\\d+\\n$`));
+    expect((await fetch(`${b.url}/v1/cache/${hash}`)).status).toBe(404);
 
     // findings --save writes the compact results (its curves are findings' counts, checked below)
     const findings = (...args: string[]) => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', ...args], { cwd: m3, encoding: 'utf8' });
