@@ -153,11 +153,12 @@ export NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=$TOKEN
 export SORTSCOPE_SCRATCH="$WORK/scratch"
 mkdir -p "$SORTSCOPE_SCRATCH"
 cd "$WORK/jobs"
-# one CPU per task on the command line (overrides the file's 2): both shards run at once on 2 CPUs
-ARRAY=$(sbatch --parsable --cpus-per-task=1 shard.sbatch)
+# what submit.sh does (one array: task ids 0..SHARDS-1 at offset 0; the report after it, cancelled if a
+# shard fails), with one CPU per task on the command line (overrides the file's 2): both shards run at once on 2 CPUs
+ARRAY=$(sbatch --parsable --cpus-per-task=1 --array=0-$((SHARDS - 1)) --export=ALL,SORTSCOPE_SHARD_OFFSET=0 shard.sbatch)
 ARRAY=${ARRAY%%;*}
 JOBS+=("$ARRAY")
-REPORT=$(sbatch --parsable --cpus-per-task=1 --dependency=afterok:"$ARRAY" report.sbatch)
+REPORT=$(sbatch --parsable --cpus-per-task=1 --dependency=afterok:"$ARRAY" --kill-on-invalid-dep=yes report.sbatch)
 REPORT=${REPORT%%;*}
 JOBS+=("$REPORT")
 say "submitted: shard array $ARRAY (1-$SHARDS), report $REPORT (afterok:$ARRAY)"

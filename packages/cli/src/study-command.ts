@@ -122,6 +122,15 @@ export const studyJobsCommand: Command = {
       { name: 'out', type: 'string', value: 'DIR', description: 'where to write the files [default: cluster/<study>/]' },
       { name: 'cache-url', type: 'string', value: 'URL', description: 'the shared Nx cache server [default: $NX_SELF_HOSTED_REMOTE_CACHE_SERVER or http://cache-host:8181]' },
       { name: 'image', type: 'string', value: 'IMAGE', description: 'container image with the repository at /work and node_modules installed (Kubernetes) [default: sortscope:latest]' },
+      { name: 'time', type: 'string', value: 'LIMIT', description: "a shard task's Slurm time limit (HH:MM:SS, D-HH:MM:SS, minutes) [default: 24:00:00]" },
+      { name: 'report-time', type: 'string', value: 'LIMIT', description: "the report job's Slurm time limit [default: 02:00:00]" },
+      { name: 'mem', type: 'string', value: 'SIZE', description: 'Slurm memory per task, e.g. 8G [default: the site\'s]' },
+      { name: 'partition', type: 'string', value: 'NAME', description: 'Slurm partition(s)' },
+      { name: 'account', type: 'string', value: 'NAME', description: 'Slurm account' },
+      { name: 'qos', type: 'string', value: 'NAME', description: 'Slurm quality of service' },
+      { name: 'max-running', type: 'number', value: 'N', description: 'at most N shard tasks of an array at once (--array=…%N)' },
+      { name: 'max-array-size', type: 'number', value: 'N', description: "the site's MaxArraySize (scontrol show config): more shards go in several arrays [default: 1001]" },
+      { name: 'requeue', type: 'boolean', description: 'let Slurm requeue a preempted task; it resumes in its kept scratch workspace' },
     ],
   },
   async run(args, root) {
@@ -134,7 +143,7 @@ export const studyJobsCommand: Command = {
     const cache = checkCacheUrl(fromFlag ? String(args.globals['cache-url']) : (process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? 'http://cache-host:8181'), fromFlag ? '--cache-url' : 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER');
     const image = checkImage((args.globals.image as string | undefined) ?? 'sortscope:latest');
     const exps = experimentsOf(w, root, study);
-    const files = w.clusterFiles(study, n, cache, image, resolve(root));
+    const files = w.clusterFiles(study, n, cache, image, resolve(root), slurmOptions(args.globals));
     const { writeFileAtomic } = await import('@sortscope/core');
     for (const [name, text] of Object.entries(files)) writeFileAtomic(join(out, name), text);
     for (const name of Object.keys(files)) if (name.endsWith('.sh') || name.endsWith('.sbatch')) chmodSync(join(out, name), 0o755);
@@ -143,6 +152,29 @@ export const studyJobsCommand: Command = {
   },
 };
 
+
+/** The Slurm flags of `study jobs`, checked: they are pasted into #SBATCH lines. */
+function slurmOptions(g: Record<string, unknown>): import('@sortscope/workspace').SlurmOptions {
+  const text = (flag: string, re: RegExp, expected: string) => {
+    const v = g[flag];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !re.test(v)) throw new ConfigError(`--${flag}: got ${JSON.stringify(v)}; expected ${expected}`);
+    return v;
+  };
+  const limit = /^(\d+-)?\d+(:\d{1,2}){0,2}$|^\d+-\d+$/;
+  const name = /^[A-Za-z0-9_.,-]+$/;
+  return {
+    time: text('time', limit, 'a Slurm time limit such as 12:00:00, 1-00:00:00 or 90 (minutes)'),
+    reportTime: text('report-time', limit, 'a Slurm time limit such as 02:00:00'),
+    mem: text('mem', /^\d+[KMGT]?$/, 'a Slurm memory size such as 8G or 8000M'),
+    partition: text('partition', name, 'a partition name (letters, digits, _ . - ; several separated by commas)'),
+    account: text('account', name, 'an account name (letters, digits, _ . -)'),
+    qos: text('qos', name, 'a QOS name (letters, digits, _ . -)'),
+    maxRunning: g['max-running'] === undefined ? undefined : positiveInt(g['max-running'], '--max-running'),
+    maxArraySize: g['max-array-size'] === undefined ? undefined : positiveInt(g['max-array-size'], '--max-array-size'),
+    requeue: Boolean(g.requeue),
+  };
+}
 
 /** A TCP port from --port (0: any free one), 8181 when absent. */
 function portOf(v: unknown): number {

@@ -13,7 +13,10 @@ describe('cluster job files', () => {
   it('a Slurm array of N shard tasks, a report job after them, and a Kubernetes Indexed Job and report Job', () => {
     const f = clusterFiles('full', 16, 'http://cache:8181', 'img:1', '/srv/sortscope');
     for (const text of Object.values(f)) expect(text).not.toMatch(/npx/); // npx outside the checkout asks the npm registry
-    expect(f['shard.sbatch']).toMatch(/#SBATCH --array=1-16/);
+    expect(f['shard.sbatch']).not.toMatch(/#SBATCH --array/); // submit.sh gives the arrays (arrayChunks)
+    expect(f['shard.sbatch']).toMatch(/#SBATCH --time=24:00:00\n/);
+    expect(f['shard.sbatch']).toMatch(/#SBATCH --no-requeue\n/);
+    expect(f['shard.sbatch']).toMatch(/expected Node >= 20/);
     expect(f['shard.sbatch']).toMatch(/^repo=\$\{SORTSCOPE_REPO:-\/srv\/sortscope\}/m);
     expect(f['shard.sbatch']).toMatch(/command -v node/);
     // each task in a scratch workspace of its own: no shared artifacts/ or .nx/
@@ -21,11 +24,13 @@ describe('cluster job files', () => {
     expect(f['shard.sbatch']).toMatch(/cp -R studies\/full "\$ws\/studies\/full"/);
     expect(f['shard.sbatch']).toMatch(/ln -s "\$repo\/node_modules" "\$ws\/node_modules"/);
     expect(f['shard.sbatch']).toMatch(/export NX_WORKSPACE_DATA_DIRECTORY="\$ws\/.nx\/workspace-data"/);
-    expect(f['shard.sbatch']).toMatch(/node "\$ws\/bin\/sortscope.mjs" study run --shard "\$\{SLURM_ARRAY_TASK_ID\}\/16"/);
+    expect(f['shard.sbatch']).toMatch(/shard=\$\(\( \$\{SORTSCOPE_SHARD_OFFSET:-0\} \+ SLURM_ARRAY_TASK_ID \+ 1 \)\)/);
+    expect(f['shard.sbatch']).toMatch(/node "\$ws\/bin\/sortscope.mjs" study run --shard "\$shard\/16"/);
     expect(f['shard.sbatch']).toMatch(/export NX_SELF_HOSTED_REMOTE_CACHE_SERVER=http:\/\/cache:8181/);
     expect(f['shard.sbatch']).toMatch(/NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN is not set/);
     expect(f['report.sbatch']).toMatch(/cd "\$repo"\nnode "\$repo\/bin\/sortscope.mjs" study run\n/);
-    expect(f['submit.sh']).toMatch(/sbatch --parsable --dependency=afterok:\$\{array\} report.sbatch/);
+    expect(f['submit.sh']).toMatch(/for chunk in 0:16; do/);
+    expect(f['submit.sh']).toMatch(/--kill-on-invalid-dep=yes report.sbatch/);
     expect(f['k8s-job.yaml']).toMatch(/completionMode: Indexed\n {2}completions: 16\n {2}parallelism: 16/);
     expect(f['k8s-job.yaml']).toMatch(/node \/work\/bin\/sortscope.mjs study run --shard \$\(\(JOB_COMPLETION_INDEX \+ 1\)\)\/16/);
     for (const k of ['k8s-job.yaml', 'k8s-report-job.yaml']) expect(f[k]).toMatch(/name: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN\n\s+valueFrom: \{ secretKeyRef: \{ name: sortscope-cache, key: token \} \}/);
@@ -75,6 +80,8 @@ describe('cluster job files', () => {
     const cases: [string[], RegExp][] = [
       [['jobs', '--study', 'full', '--shards', '2', '--out', out, '--cache-url', "http://x'; rm -rf ~; '"], /--cache-url: got .*; expected an http\(s\) URL/],
       [['jobs', '--study', 'full', '--shards', '2', '--out', out, '--image', 'img"\n  evil: 1'], /--image: got .*; expected a container image reference/],
+      [['jobs', '--study', 'full', '--shards', '2', '--out', out, '--time', '1 day'], /--time: got "1 day"; expected a Slurm time limit/],
+      [['jobs', '--study', 'full', '--shards', '2', '--out', out, '--partition', 'short\n#SBATCH --x'], /--partition: got .*; expected a partition name/],
       [['list', '--study', 'full', '--shards', '1.5'], /--shards: got 1\.5; expected a positive integer/],
       [['list', '--study', '..'], /--study: got "\.\."; expected a study name/],
     ];
