@@ -1,14 +1,22 @@
-# The image `sortscope study jobs` writes Kubernetes Jobs for (k8s-job.yaml, k8s-report-job.yaml):
-# the repository at /work with node_modules installed. UNTESTED: Docker was not available where it
-# was written (the Slurm files were run for real: scripts/slurm-local.sh).
+# The image `sortscope study jobs` writes its Kubernetes files for (the cache server, the shards and
+# the report): the repository at /work with node_modules installed, run as `node` (uid 1000).
+# UNTESTED: Docker was not available where it was written (the Slurm files were run for real:
+# scripts/slurm-local.sh; the Kubernetes files are checked against the API's schemas in
+# packages/workspace/src/k8s-jobs.test.ts). Push it to a registry the cluster pulls from:
 #
-#   docker build -t sortscope:latest .
-#   docker run --rm sortscope:latest node bin/sortscope.mjs study list --study full
-FROM node:20-bookworm-slim
+#   docker build -t registry.example.org/lab/sortscope:1 .
+#   docker push registry.example.org/lab/sortscope:1
+#   npx sortscope study jobs --study full --shards 16 --image registry.example.org/lab/sortscope:1
+#
+# Node 22 (Node 20 reached its end of life on 2026-04-30; sortscope needs >= 20).
+FROM node:22-bookworm-slim
 
 # the training engine's prebuilt wasm is in the repository (packages/engine/src/fused/engine.wasm);
-# tfjs-node (optional, native, downloads libtensorflow in an install script) is not set up
-ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 SORTSCOPE_BACKEND=wasm
+# tfjs-node (optional, native, downloads libtensorflow in an install script) is not set up, so tfjs
+# falls back to its wasm backend by itself. SORTSCOPE_BACKEND is not set here: it is an input of
+# the Nx tasks' hashes, and setting it would keep the image's results apart from a checkout's in a
+# shared cache, though they are the same bytes.
+ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0
 
 WORKDIR /work
 RUN chown node:node /work

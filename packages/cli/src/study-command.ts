@@ -121,7 +121,10 @@ export const studyJobsCommand: Command = {
       { name: 'shards', type: 'number', value: 'N', description: 'number of shards (array tasks / job completions) (required)' },
       { name: 'out', type: 'string', value: 'DIR', description: 'where to write the files [default: cluster/<study>/]' },
       { name: 'cache-url', type: 'string', value: 'URL', description: 'the shared Nx cache server [default: $NX_SELF_HOSTED_REMOTE_CACHE_SERVER or http://cache-host:8181]' },
-      { name: 'image', type: 'string', value: 'IMAGE', description: 'container image with the repository at /work and node_modules installed (Kubernetes) [default: sortscope:latest]' },
+      { name: 'image', type: 'string', value: 'IMAGE', description: 'Kubernetes: the image built from the Dockerfile, with the registry the cluster pulls from (e.g. registry.example.org/lab/sortscope:1) [default: sortscope:latest, a local name]' },
+      { name: 'pull-policy', type: 'string', value: 'POLICY', description: 'Kubernetes: imagePullPolicy, Always, IfNotPresent or Never [default: IfNotPresent]' },
+      { name: 'report-storage', type: 'string', value: 'SIZE', description: "Kubernetes: the report's artifacts volume [default: 20Gi]" },
+      { name: 'cache-storage', type: 'string', value: 'SIZE', description: "Kubernetes: the cache server's volume [default: 50Gi]" },
       { name: 'time', type: 'string', value: 'LIMIT', description: "a shard task's Slurm time limit (HH:MM:SS, D-HH:MM:SS, minutes) [default: 24:00:00]" },
       { name: 'report-time', type: 'string', value: 'LIMIT', description: "the report job's Slurm time limit [default: 02:00:00]" },
       { name: 'mem', type: 'string', value: 'SIZE', description: 'Slurm memory per task, e.g. 8G [default: the site\'s]' },
@@ -141,13 +144,14 @@ export const studyJobsCommand: Command = {
     const out = args.globals.out !== undefined ? w.checkOutDir(String(args.globals.out), '--out') : join(root, 'cluster', study);
     const fromFlag = args.globals['cache-url'] !== undefined;
     const cache = checkCacheUrl(fromFlag ? String(args.globals['cache-url']) : (process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? 'http://cache-host:8181'), fromFlag ? '--cache-url' : 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER');
-    const image = checkImage((args.globals.image as string | undefined) ?? 'sortscope:latest');
+    const k8s = k8sOptions(args.globals);
     const exps = experimentsOf(w, root, study);
-    const files = w.clusterFiles(study, n, cache, image, resolve(root), slurmOptions(args.globals));
+    const files = w.clusterFiles(study, n, cache, resolve(root), slurmOptions(args.globals), k8s);
     const { writeFileAtomic } = await import('@sortscope/core');
     for (const [name, text] of Object.entries(files)) writeFileAtomic(join(out, name), text);
     for (const name of Object.keys(files)) if (name.endsWith('.sh') || name.endsWith('.sbatch')) chmodSync(join(out, name), 0o755);
     log(`study ${study}: ${exps.length} experiments in ${n} shards → ${out}/{${Object.keys(files).join(',')}}`);
+    if (!k8s.image.includes('/')) log(`study jobs: the Kubernetes files use the image ${k8s.image}, a name without a registry: push the image built from the Dockerfile to a registry the cluster pulls from and pass --image REGISTRY/NAME:TAG`);
     return 0;
   },
 };
@@ -174,6 +178,20 @@ function slurmOptions(g: Record<string, unknown>): import('@sortscope/workspace'
     maxArraySize: g['max-array-size'] === undefined ? undefined : positiveInt(g['max-array-size'], '--max-array-size'),
     requeue: Boolean(g.requeue),
   };
+}
+
+/** The Kubernetes flags of `study jobs`, checked: they are pasted into YAML. */
+function k8sOptions(g: Record<string, unknown>): import('@sortscope/workspace').K8sOptions {
+  const image = checkImage((g.image as string | undefined) ?? 'sortscope:latest');
+  const pull = g['pull-policy'];
+  if (pull !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(String(pull))) throw new ConfigError(`--pull-policy: got ${JSON.stringify(pull)}; expected Always, IfNotPresent or Never`);
+  const size = (flag: string) => {
+    const v = g[flag];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !/^[1-9]\d*(Ki|Mi|Gi|Ti)$/.test(v)) throw new ConfigError(`--${flag}: got ${JSON.stringify(v)}; expected a Kubernetes storage size such as 20Gi`);
+    return v;
+  };
+  return { image, pullPolicy: pull as 'Always' | 'IfNotPresent' | 'Never' | undefined, reportStorage: size('report-storage'), cacheStorage: size('cache-storage') };
 }
 
 /** A TCP port from --port (0: any free one), 8181 when absent. */

@@ -28,7 +28,7 @@ function setup(shards: number, slurm: SlurmOptions, nodeMajor = 22) {
   for (const f of ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.json', '.gitignore', 'bin/sortscope.mjs']) writeFileSync(join(repo, f), '');
   const jobs = join(dir, 'jobs');
   mkdirSync(jobs);
-  for (const [name, text] of Object.entries(clusterFiles('full', shards, 'http://cache:8181', 'img:1', repo, slurm))) {
+  for (const [name, text] of Object.entries(clusterFiles('full', shards, 'http://cache:8181', repo, slurm))) {
     writeFileSync(join(jobs, name), text);
     chmodSync(join(jobs, name), 0o755);
   }

@@ -10,8 +10,8 @@ const tmp = useTempDirs('jobs');
 const ROOT = resolve(import.meta.dirname, '../../..');
 
 describe('cluster job files', () => {
-  it('a Slurm array of N shard tasks, a report job after them, and a Kubernetes Indexed Job and report Job', () => {
-    const f = clusterFiles('full', 16, 'http://cache:8181', 'img:1', '/srv/sortscope');
+  it('Slurm arrays of N shard tasks and a report job after them (the Kubernetes files: k8s-jobs.test.ts)', () => {
+    const f = clusterFiles('full', 16, 'http://cache:8181', '/srv/sortscope');
     for (const text of Object.values(f)) expect(text).not.toMatch(/npx/); // npx outside the checkout asks the npm registry
     expect(f['shard.sbatch']).not.toMatch(/#SBATCH --array/); // submit.sh gives the arrays (arrayChunks)
     expect(f['shard.sbatch']).toMatch(/#SBATCH --time=24:00:00\n/);
@@ -31,21 +31,15 @@ describe('cluster job files', () => {
     expect(f['report.sbatch']).toMatch(/cd "\$repo"\nnode "\$repo\/bin\/sortscope.mjs" study run\n/);
     expect(f['submit.sh']).toMatch(/for chunk in 0:16; do/);
     expect(f['submit.sh']).toMatch(/--kill-on-invalid-dep=yes report.sbatch/);
-    expect(f['k8s-job.yaml']).toMatch(/completionMode: Indexed\n {2}completions: 16\n {2}parallelism: 16/);
-    expect(f['k8s-job.yaml']).toMatch(/node \/work\/bin\/sortscope.mjs study run --shard \$\(\(JOB_COMPLETION_INDEX \+ 1\)\)\/16/);
-    for (const k of ['k8s-job.yaml', 'k8s-report-job.yaml']) expect(f[k]).toMatch(/name: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN\n\s+valueFrom: \{ secretKeyRef: \{ name: sortscope-cache, key: token \} \}/);
-    expect(f['k8s-report-job.yaml']).toMatch(/name: sortscope-full-report\n/);
-    expect(f['k8s-report-job.yaml']).toMatch(/command: \["node", "\/work\/bin\/sortscope.mjs", "study", "run"\]/);
-    expect(f['k8s-submit.sh']).toMatch(/kubectl wait --for=condition=complete --timeout=-1s job\/sortscope-full\nkubectl apply -f k8s-report-job.yaml/);
     // the default study (quick): its folder is experiments/
-    expect(clusterFiles('quick', 2, 'http://cache:8181', 'img:1', '/r')['shard.sbatch']).toMatch(/cp -R experiments "\$ws\/experiments"/);
+    expect(clusterFiles('quick', 2, 'http://cache:8181', '/r')['shard.sbatch']).toMatch(/cp -R experiments "\$ws\/experiments"/);
   });
 
   it('quotes a checkout path with spaces or quotes, and the scripts parse (bash -n)', () => {
     expect(shellWord('/srv/sortscope')).toBe('/srv/sortscope');
     expect(shellWord("/home/o'neil/my repo")).toBe(`'/home/o'\\''neil/my repo'`);
     const dir = tmp();
-    const f = clusterFiles('full', 3, 'http://cache:8181', 'img:1', "/home/o'neil/my repo $(touch pwned)");
+    const f = clusterFiles('full', 3, 'http://cache:8181', "/home/o'neil/my repo $(touch pwned)");
     expect(f['shard.sbatch']).toContain(`repo=\${SORTSCOPE_REPO:-'/home/o'\\''neil/my repo $(touch pwned)'}`);
     for (const [name, text] of Object.entries(f)) {
       if (!/\.(sh|sbatch)$/.test(name)) continue;
@@ -65,7 +59,7 @@ describe('cluster job files', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', 'jobs', '--study', 'full', '--shards', '12', '--out', out], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/study full: 102 experiments in 12 shards/);
-    for (const f of ['shard.sbatch', 'report.sbatch', 'submit.sh', 'k8s-job.yaml', 'k8s-report-job.yaml', 'k8s-submit.sh']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['shard.sbatch', 'report.sbatch', 'submit.sh', 'k8s-cache-server.yaml', 'k8s-job.yaml', 'k8s-report-job.yaml', 'k8s-submit.sh']) expect(existsSync(join(out, f))).toBe(true);
     for (const f of ['shard.sbatch', 'report.sbatch', 'submit.sh', 'k8s-submit.sh']) expect(statSync(join(out, f)).mode & 0o111).not.toBe(0);
     expect(readFileSync(join(out, 'shard.sbatch'), 'utf8')).toMatch(/SORTSCOPE_STUDY=full/);
     expect(readFileSync(join(out, 'shard.sbatch'), 'utf8')).toContain(`repo=\${SORTSCOPE_REPO:-${ROOT}}`); // the checkout it was generated from

@@ -1,8 +1,9 @@
 /**
- * The job files of `sortscope study jobs`: a Slurm job array (one task per shard, then the report)
- * and a Kubernetes Indexed Job, as text, for the CLI to write.
+ * The job files of `sortscope study jobs`: Slurm job arrays (one task per shard, then the report)
+ * and the Kubernetes files (k8s-jobs.ts), as text, for the CLI to write.
  */
 import { DEFAULT_STUDY } from './defaults.ts';
+import { type K8sOptions, k8sFiles } from './k8s-jobs.ts';
 import { shellQuote } from './nx-plugin.ts';
 
 /** A word for a POSIX shell: single-quoted unless it is plain. */
@@ -48,7 +49,7 @@ export function arrayChunks(shards: number, maxArraySize = SLURM_DEFAULT_MAX_ARR
  * the remote cache. The report job runs in the checkout itself, after every shard succeeded, so its
  * artifacts (all cache hits but the report) land there.
  */
-export function clusterFiles(study: string, shards: number, cacheUrl: string, image: string, repo: string, slurm: SlurmOptions = {}): Record<string, string> {
+export function clusterFiles(study: string, shards: number, cacheUrl: string, repo: string, slurm: SlurmOptions = {}, k8s: K8sOptions = { image: 'sortscope:latest' }): Record<string, string> {
   const site = [
     slurm.mem && `#SBATCH --mem=${slurm.mem}`,
     slurm.partition && `#SBATCH --partition=${slurm.partition}`,
@@ -73,16 +74,6 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 ${env}
 [ -n "\${NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN:-}" ] || echo "sortscope: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN is not set: a cache server with a token answers 401" >&2`;
   const studyDir = study === DEFAULT_STUDY ? 'experiments' : `studies/${study}`;
-  const k8sName = `sortscope-${study.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 50).replace(/-+$/, '');
-  const k8sEnv = `          env:
-            - { name: SORTSCOPE_STUDY, value: "${study}" }
-            - { name: NX_SELF_HOSTED_REMOTE_CACHE_SERVER, value: "${cacheUrl}" }
-            - name: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
-              valueFrom: { secretKeyRef: { name: sortscope-cache, key: token } }
-            - { name: NX_DAEMON, value: "false" }
-            - { name: NX_NO_CLOUD, value: "true" }
-            - { name: NX_TUI, value: "false" }
-            - { name: SORTSCOPE_QUIET, value: "1" }`;
   return {
     'shard.sbatch': `#!/bin/bash
 #SBATCH --job-name=sortscope-${study}
@@ -143,58 +134,6 @@ done
 report=$(sbatch --parsable --dependency=afterok:$(IFS=:; echo "\${ids[*]}") --kill-on-invalid-dep=yes report.sbatch)
 echo "shards: job(s) \${ids[*]}; report: job \${report%%;*}"
 `,
-    'k8s-job.yaml': `# Kubernetes Indexed Job: completion index k runs shard k+1 of ${shards}.
-# The image (Dockerfile at the repository root) holds the repository at /work with node_modules
-# installed. The cache token comes from a Secret:
-#   kubectl create secret generic sortscope-cache --from-literal=token=<write token>
-# Run k8s-submit.sh: it applies this Job, waits for it, then applies k8s-report-job.yaml.
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ${k8sName}
-spec:
-  completionMode: Indexed
-  completions: ${shards}
-  parallelism: ${shards}
-  backoffLimitPerIndex: 2
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: shard
-          image: ${image}
-          workingDir: /work
-          resources: { requests: { cpu: "2", memory: 4Gi } }
-${k8sEnv}
-          command: ["sh", "-c", "node /work/bin/sortscope.mjs study run --shard $((JOB_COMPLETION_INDEX + 1))/${shards}"]
-`,
-    'k8s-report-job.yaml': `# The report, after every shard of ${k8sName} completed (k8s-submit.sh): all cache hits but the
-# report. Mount a volume at /work/artifacts (or copy it out) to keep what it writes.
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: ${k8sName}-report
-spec:
-  completions: 1
-  backoffLimit: 1
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: report
-          image: ${image}
-          workingDir: /work
-          resources: { requests: { cpu: "2", memory: 4Gi } }
-${k8sEnv}
-          command: ["node", "/work/bin/sortscope.mjs", "study", "run"]
-`,
-    'k8s-submit.sh': `#!/bin/bash
-# Kubernetes has no dependencies between Jobs: run the shards, wait for all of them, then the report.
-set -euo pipefail
-cd "$(dirname "$0")"
-kubectl apply -f k8s-job.yaml
-kubectl wait --for=condition=complete --timeout=-1s job/${k8sName}
-kubectl apply -f k8s-report-job.yaml
-`,
+    ...k8sFiles(study, shards, k8s),
   };
 }

@@ -9,5 +9,6 @@ export * from './stage-command.ts';
 export * from './study-report.ts';
 export * from './clean.ts';
 export * from './cluster-jobs.ts';
+export * from './k8s-jobs.ts';
 export * from './nx-plugin.ts';
 export * from './json-schemas.ts';
