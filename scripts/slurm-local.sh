@@ -8,14 +8,23 @@
 # slurmctld and slurmd directly (no systemd needed) and waits for the node to be idle; starts a
 # real `sortscope cache-server` on loopback with a write token; generates the job files of the tiny
 # study studies/slurm-e2e (2 experiments sharing a dataset, in 2 shards) from a scratch copy of this
-# checkout; submits the shard array and the report job (--dependency=afterok) with sbatch, token in
+# checkout; submits the shard array and the report job (--dependency=afterok) with sbatch, as submit.sh does, token in
 # the environment; waits for both; runs the same study locally in a second scratch copy with no
 # shared cache; compares the stage artifacts byte for byte (every *.arrow and *.safetensors of the
 # dataset, train, circuits and llc folders); prints PASS or FAIL and exits 0 or 1; stops every
 # daemon it started and removes its scratch folder (kept with KEEP=1, and on FAIL).
 #
+# Between generating the job files and submitting them it edits the checkout (llc_mean doubled in
+# packages/llc/src/io.ts): the jobs run the code snapshot `study jobs` took, so PASS needs their
+# results equal to the unedited local run. It also proves the sharing: the report job (in the
+# snapshot, with no local Nx cache) must take every task but the report from the shared cache, the
+# cache must hold an entry for each, and both sides must hold every stage folder of the plan.
+#
 # Environment: STUDY (default slurm-e2e), SHARDS (2), TIMEOUT (seconds to wait for the jobs, 900),
-# KEEP=1 (keep the scratch folder), SORTSCOPE_BACKEND (default wasm).
+# KEEP=1 (keep the scratch folder), SORTSCOPE_BACKEND (default wasm), EDIT_AFTER_SUBMIT=0 (skip the
+# edit). Negative controls, each of which must print FAIL: JOBS_FROM_CHECKOUT=1 (the jobs run the
+# edited checkout, as before snapshots), READ_ONLY=1 (the jobs get the cache's read-only token, so
+# nothing is shared and the report job computes everything).
 set -euo pipefail
 
 STUDY=${STUDY:-slurm-e2e}
@@ -125,12 +134,15 @@ done
 say "slurm up: node $HOST idle ($CPUS CPUs), slurm.conf $SLURM_CONF"
 
 # --- workspaces: copies of this checkout's sources, node_modules linked ---------------------------------
+# node_modules of its own: the dependencies linked, @sortscope/* pointing into the copy's packages/ (as
+# npm ci makes them), so an edit to the copy is an edit to what it runs
 workspace() {
-  mkdir -p "$1/studies"
+  mkdir -p "$1/studies" "$1/node_modules/@sortscope"
   (cd "$REPO" && cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$1/")
   [ ! -f "$REPO/.env" ] || cp "$REPO/.env" "$1/"
   if [ "$STUDY" = quick ]; then cp -R "$REPO/experiments" "$1/"; else cp -R "$REPO/studies/$STUDY" "$1/studies/"; fi
-  ln -s "$REPO/node_modules" "$1/node_modules"
+  for e in $(ls -A "$REPO/node_modules"); do [ "$e" = @sortscope ] || ln -s "$REPO/node_modules/$e" "$1/node_modules/$e"; done
+  for p in "$1"/packages/*/; do ln -s "../../packages/$(basename "$p")" "$1/node_modules/$(node -p "require('${p}package.json').name")"; done
 }
 CHECKOUT="$WORK/checkout"   # the "submitting checkout" the jobs run from
 LOCAL="$WORK/local"         # the reference: the same study run locally, no shared cache
@@ -140,7 +152,8 @@ workspace "$LOCAL"
 # --- cache server ------------------------------------------------------------------------------------
 CACHE_PORT=$((PORT0 + 2))
 TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-SORTSCOPE_CACHE_TOKEN=$TOKEN node "$REPO/bin/sortscope.mjs" cache-server --dir "$WORK/cache" --host 127.0.0.1 --port "$CACHE_PORT" >"$WORK/cache-server.log" 2>&1 &
+READ_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+SORTSCOPE_CACHE_TOKEN=$TOKEN SORTSCOPE_CACHE_READ_TOKEN=$READ_TOKEN node "$REPO/bin/sortscope.mjs" cache-server --dir "$WORK/cache" --host 127.0.0.1 --port "$CACHE_PORT" >"$WORK/cache-server.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q serving "$WORK/cache-server.log" 2>/dev/null && break; sleep 0.2; done
 grep -q serving "$WORK/cache-server.log" || die "cache-server did not start: $(cat "$WORK/cache-server.log")"
@@ -149,7 +162,20 @@ say "cache-server at $CACHE_URL (write token set)"
 
 # --- generate, submit, wait ----------------------------------------------------------------------------
 (cd "$CHECKOUT" && node bin/sortscope.mjs study jobs --study "$STUDY" --shards "$SHARDS" --cache-url "$CACHE_URL" --out "$WORK/jobs") 2>&1 | sed 's/^/  /' >&2
-export NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=$TOKEN
+SNAP=$(ls -d "$WORK"/jobs/snapshot-* | head -1)   # the code the jobs run, and where the report job writes
+# JOBS_FROM_CHECKOUT=1, a negative control: the jobs run the checkout itself (as before snapshots), so the
+# edit below reaches their results and this must FAIL
+if [ "${JOBS_FROM_CHECKOUT:-0}" = 1 ]; then export SORTSCOPE_REPO=$CHECKOUT; SNAP=$CHECKOUT; say "JOBS_FROM_CHECKOUT=1: the jobs run the edited checkout (expected: FAIL)"; fi
+# READ_ONLY=1, a negative control: the jobs get the read-only token, so nothing is shared and this must FAIL
+if [ "${READ_ONLY:-0}" = 1 ]; then export NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=$READ_TOKEN; say "READ_ONLY=1: the jobs get the read-only token (expected: FAIL)"
+else export NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=$TOKEN; fi
+# an edit to the checkout after submit, as a `git pull` or a change made while the jobs are queued: llc_mean
+# doubled. The jobs run the snapshot, so neither their results nor the cache may show it (EDIT_AFTER_SUBMIT=0 skips it)
+if [ "${EDIT_AFTER_SUBMIT:-1}" = 1 ]; then
+  sed -i 's/llc_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.mean))/llc_mean: numberVector(Float64Array.from(rows, (r) => 2 * r.estimate.mean))/' "$CHECKOUT/packages/llc/src/io.ts"
+  grep -q '2 \* r.estimate.mean' "$CHECKOUT/packages/llc/src/io.ts" || die "the edit after submit did not apply to packages/llc/src/io.ts"
+  say "edited the checkout after submit: llc_mean doubled in packages/llc/src/io.ts (the jobs must not see it)"
+fi
 export SORTSCOPE_SCRATCH="$WORK/scratch"
 mkdir -p "$SORTSCOPE_SCRATCH"
 cd "$WORK/jobs"
@@ -183,6 +209,14 @@ done
 ok=1
 [ "$(echo "$SHARD_STATES" | tr -s ' ')" = " $SHARDS COMPLETED " ] || { say "a shard did not complete"; ok=0; }
 [ "$(echo "$REPORT_STATE" | tr -s ' ')" = " 1 COMPLETED " ] || { say "the report job did not complete"; ok=0; }
+# sharing, proved: the report job (in the snapshot, with no local Nx cache) took every task but the report
+# from the remote cache, and the cache holds an entry for each of them
+REPORT_LOG="$WORK/jobs/slurm-$REPORT.out"
+computed=$(grep -E '^ *> nx run [^ ]+:analyze' "$REPORT_LOG" 2>/dev/null | grep -v 'remote cache' | grep -vc 'nx run report:analyze' || true)
+tasks=$(grep -oE 'Successfully ran target analyze for [0-9]+ projects' "$REPORT_LOG" 2>/dev/null | grep -oE '[0-9]+' || echo 0)
+entries=$(ls "$WORK/cache" | grep -cE '^[0-9]+$' || true)
+say "report job: $tasks tasks, $computed computed there besides the report (expected 0); cache entries: $entries (expected at least $((tasks - 1)))"
+[ "$tasks" -gt 1 ] && [ "$computed" -eq 0 ] && [ "$entries" -ge $((tasks - 1)) ] || { say "the report job did not get every stage task from the shared cache"; ok=0; }
 
 # --- the same study locally ------------------------------------------------------------------------------
 say "running the study locally in $LOCAL (no shared cache)"
@@ -197,7 +231,7 @@ for stage in dataset train circuits llc; do
   for d in "$LOCAL/artifacts/$stage"/*/; do
     [ -d "$d" ] || continue
     key=$(basename "$d")
-    other="$CHECKOUT/artifacts/$stage/$key"
+    other="$SNAP/artifacts/$stage/$key"
     [ -d "$other" ] || { say "missing on the cluster side: artifacts/$stage/$key"; differ=$((differ + 1)); continue; }
     while IFS= read -r f; do
       compared=$((compared + 1))
@@ -208,9 +242,12 @@ for stage in dataset train circuits llc; do
   done
 done
 report_dir=$([ "$STUDY" = quick ] && echo report || echo "report-$STUDY")
-[ -d "$CHECKOUT/artifacts/$report_dir" ] || { say "the report job wrote no artifacts/$report_dir"; ok=0; }
-say "compared $compared Arrow/safetensors files: $differ differ or are missing"
-[ "$compared" -gt 0 ] && [ "$differ" -eq 0 ] || ok=0
+[ -d "$SNAP/artifacts/$report_dir" ] || { say "the report job wrote no artifacts/$report_dir"; ok=0; }
+# the stage folders the plan names, on both sides (so a comparison of fewer folders cannot pass)
+planned=$(cd "$LOCAL" && node bin/sortscope.mjs study list --study "$STUDY" --json | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const k=new Set();for(const r of JSON.parse(s).rows)for(const[st,v]of Object.entries(r.keys))if(st!=='report')k.add(st+'/'+v);console.log(k.size)})")
+folders() { local n=0; for st in dataset train circuits llc; do n=$((n + $(ls -d "$1/artifacts/$st"/*/ 2>/dev/null | wc -l))); done; echo $n; }
+say "compared $compared Arrow/safetensors files in $(folders "$LOCAL") local and $(folders "$SNAP") cluster stage folders (the plan has $planned): $differ differ or are missing"
+[ "$compared" -gt 0 ] && [ "$differ" -eq 0 ] && [ "$(folders "$LOCAL")" = "$planned" ] && [ "$(folders "$SNAP")" = "$planned" ] || ok=0
 
 WALL=$(($(date +%s) - T0))
 if [ "$ok" = 1 ]; then RESULT=PASS; fi

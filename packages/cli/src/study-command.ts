@@ -145,12 +145,19 @@ export const studyJobsCommand: Command = {
     const fromFlag = args.globals['cache-url'] !== undefined;
     const cache = checkCacheUrl(fromFlag ? String(args.globals['cache-url']) : (process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? 'http://cache-host:8181'), fromFlag ? '--cache-url' : 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER');
     const k8s = k8sOptions(args.globals);
+    const slurm = slurmOptions(args.globals);
     const exps = experimentsOf(w, root, study);
-    const files = w.clusterFiles(study, n, cache, resolve(root), slurmOptions(args.globals), k8s);
+    // the Slurm jobs run a snapshot of this checkout's code, taken now (snapshot.ts): editing or
+    // pulling the checkout while they are queued changes neither their results nor the shared cache
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    const snapshot = join(resolve(out), `snapshot-${stamp}`);
+    w.snapshotCode(resolve(root), snapshot, w.studyDir(study), snapshotAbout(root));
+    const files = w.clusterFiles(study, n, cache, snapshot, slurm, k8s);
     const { writeFileAtomic } = await import('@sortscope/core');
     for (const [name, text] of Object.entries(files)) writeFileAtomic(join(out, name), text);
     for (const name of Object.keys(files)) if (name.endsWith('.sh') || name.endsWith('.sbatch')) chmodSync(join(out, name), 0o755);
     log(`study ${study}: ${exps.length} experiments in ${n} shards → ${out}/{${Object.keys(files).join(',')}}`);
+    log(`study jobs: the Slurm jobs run the code frozen in ${snapshot} (${snapshotAbout(root)}); their report lands in its artifacts/. Remove the snapshot once its jobs are done.`);
     if (!k8s.image.includes('/')) log(`study jobs: the Kubernetes files use the image ${k8s.image}, a name without a registry: push the image built from the Dockerfile to a registry the cluster pulls from and pass --image REGISTRY/NAME:TAG`);
     return 0;
   },
@@ -178,6 +185,15 @@ function slurmOptions(g: Record<string, unknown>): import('@sortscope/workspace'
     maxArraySize: g['max-array-size'] === undefined ? undefined : positiveInt(g['max-array-size'], '--max-array-size'),
     requeue: Boolean(g.requeue),
   };
+}
+
+/** Which code a snapshot holds: the commit, and whether the checkout had uncommitted changes. */
+function snapshotAbout(root: string): string {
+  const git = (...a: string[]) => spawnSync('git', ['-C', root, ...a], { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return 'not a git checkout';
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return `commit ${head.stdout.trim()}${dirty ? ' with uncommitted changes' : ''}`;
 }
 
 /** The Kubernetes flags of `study jobs`, checked: they are pasted into YAML. */

@@ -102,7 +102,7 @@ describe('the Slurm scripts, run', () => {
     const s = setup(2, {});
     const gone = s.run('report.sbatch', { SORTSCOPE_REPO: join(s.dir, 'not-mounted') });
     expect(gone.status).toBe(1);
-    expect(gone.stderr).toMatch(/the checkout .*not-mounted \(with node_modules\) is not visible on .*; .*SORTSCOPE_REPO/);
+    expect(gone.stderr).toMatch(/the code .*not-mounted \(the snapshot of study jobs, with node_modules\) is not visible on .*; .*SORTSCOPE_REPO/);
     expect(s.calls()).toEqual([]);
   });
 });

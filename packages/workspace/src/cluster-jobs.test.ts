@@ -62,7 +62,13 @@ describe('cluster job files', () => {
     for (const f of ['shard.sbatch', 'report.sbatch', 'submit.sh', 'k8s-cache-server.yaml', 'k8s-job.yaml', 'k8s-report-job.yaml', 'k8s-submit.sh']) expect(existsSync(join(out, f))).toBe(true);
     for (const f of ['shard.sbatch', 'report.sbatch', 'submit.sh', 'k8s-submit.sh']) expect(statSync(join(out, f)).mode & 0o111).not.toBe(0);
     expect(readFileSync(join(out, 'shard.sbatch'), 'utf8')).toMatch(/SORTSCOPE_STUDY=full/);
-    expect(readFileSync(join(out, 'shard.sbatch'), 'utf8')).toContain(`repo=\${SORTSCOPE_REPO:-${ROOT}}`); // the checkout it was generated from
+    // the jobs run a snapshot of the checkout's code taken now (snapshot.test.ts)
+    const snapshots = readdirSync(out).filter((f) => f.startsWith('snapshot-'));
+    expect(snapshots).toHaveLength(1);
+    expect(readFileSync(join(out, 'shard.sbatch'), 'utf8')).toContain(`repo=\${SORTSCOPE_REPO:-${join(out, snapshots[0])}}`);
+    expect(readFileSync(join(out, snapshots[0], 'SNAPSHOT'), 'utf8')).toMatch(/^(commit [0-9a-f]+( with uncommitted changes)?|not a git checkout)\n$/);
+    expect(existsSync(join(out, snapshots[0], 'studies/full'))).toBe(true);
+    expect(r.stderr).toMatch(/the Slurm jobs run the code frozen in .*snapshot-/);
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'study', 'run', '--study', 'full', '--shard', '13/12'], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--shard: got "13\/12"; expected i\/N with 1 <= i <= N/);

@@ -40,13 +40,14 @@ export function arrayChunks(shards: number, maxArraySize = SLURM_DEFAULT_MAX_ARR
 }
 
 /**
- * The job files. `repo` is the checkout the Slurm jobs run from (absolute; the jobs do not depend
- * on the submit directory and never look `sortscope` up in the npm registry: they call
- * `node <repo>/bin/sortscope.mjs`). Each Slurm array task runs in a scratch copy of the workspace
+ * The job files. `repo` is the code the Slurm jobs run: the snapshot `study jobs` takes of the
+ * checkout (snapshot.ts; absolute), so that editing or pulling the checkout while jobs are queued
+ * changes neither their results nor the shared cache. The jobs never look `sortscope` up in the npm
+ * registry: they call `node <repo>/bin/sortscope.mjs`. Each Slurm array task runs in a scratch copy
  * of its own (sources copied, node_modules linked), so tasks on one node or on a shared file system
  * never share `artifacts/` (a stage folder is locked by one process: two tasks computing the same
  * dataset there would fail) nor `.nx/` (Nx's workspace data and local cache); the shared state is
- * the remote cache. The report job runs in the checkout itself, after every shard succeeded, so its
+ * the remote cache. The report job runs in `repo` itself, after every shard succeeded, so its
  * artifacts (all cache hits but the report) land there.
  */
 export function clusterFiles(study: string, shards: number, cacheUrl: string, repo: string, slurm: SlurmOptions = {}, k8s: K8sOptions = { image: 'sortscope:latest' }): Record<string, string> {
@@ -64,13 +65,13 @@ export function clusterFiles(study: string, shards: number, cacheUrl: string, re
     'export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 SORTSCOPE_QUIET=1',
   ].join('\n');
   const preamble = `set -euo pipefail
-repo=\${SORTSCOPE_REPO:-${shellWord(repo)}}   # the checkout (npm ci done); override with SORTSCOPE_REPO
+repo=\${SORTSCOPE_REPO:-${shellWord(repo)}}   # the code snapshot of study jobs; override with SORTSCOPE_REPO
 # Node >= 20 must be on PATH. sbatch passes the submitting shell's environment (PATH, and
 # NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN for a cache server with a token); set Node up here
 # if the compute nodes need it (e.g. module load nodejs/20).
 command -v node >/dev/null || { echo "sortscope: node is not on PATH on $(hostname)" >&2; exit 1; }
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { echo "sortscope: node $(node --version) on $(hostname); expected Node >= 20" >&2; exit 1; }
-[ -f "$repo/bin/sortscope.mjs" ] && [ -d "$repo/node_modules" ] || { echo "sortscope: the checkout $repo (with node_modules) is not visible on $(hostname); put it on a file system the compute nodes share, or set SORTSCOPE_REPO to its path there" >&2; exit 1; }
+[ -f "$repo/bin/sortscope.mjs" ] && [ -d "$repo/node_modules" ] || { echo "sortscope: the code $repo (the snapshot of study jobs, with node_modules) is not visible on $(hostname); put it on a file system the compute nodes share, or set SORTSCOPE_REPO to its path there" >&2; exit 1; }
 ${env}
 [ -n "\${NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN:-}" ] || echo "sortscope: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN is not set: a cache server with a token answers 401" >&2`;
   const studyDir = study === DEFAULT_STUDY ? 'experiments' : `studies/${study}`;

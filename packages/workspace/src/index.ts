@@ -10,5 +10,6 @@ export * from './study-report.ts';
 export * from './clean.ts';
 export * from './cluster-jobs.ts';
 export * from './k8s-jobs.ts';
+export * from './snapshot.ts';
 export * from './nx-plugin.ts';
 export * from './json-schemas.ts';
