@@ -99,6 +99,7 @@ export const ENTRIES: Entry[] = [
   command('findings', "Print the numbers docs/findings.md is written from, for a study's experiments: from its artifacts, or from its committed compact results.", async () => (await import('./findings-command.ts')).findingsCommand),
   command('study run', "Run a study's experiments through Nx: all of them and the report, or one shard (--shard i/N).", async () => (await import('./study-command.ts')).studyRunCommand, true),
   command('study list', "List a study's experiments (sweeps expanded), their shard and their stage keys.", async () => (await import('./study-command.ts')).studyListCommand),
+  command('study verify', "Recompute a random sample of a study's finished stage tasks and compare them bit for bit with the folders here (e.g. restored from a shared cache).", async () => (await import('./study-verify-command.ts')).studyVerifyCommand),
   command('study jobs', 'Write a Slurm job array and a Kubernetes Indexed Job that run a study in N shards, then its report.', async () => (await import('./study-command.ts')).studyJobsCommand),
   command('cache-server', 'Serve a shared Nx remote cache (HTTP, Nx self-hosted cache API) from a folder.', async () => (await import('./study-command.ts')).cacheServerCommand),
   command('cache-server forget', "Take entries out of a shared Nx cache folder (moved aside, never served again), by task hash or by the artifacts folder they hold, so the next run recomputes them.", async () => (await import('./cache-forget-command.ts')).cacheForgetCommand),

@@ -24,10 +24,10 @@ import type { Command } from './command.ts';
 const workspace = () => import('@sortscope/workspace');
 type Workspace = Awaited<ReturnType<typeof workspace>>;
 
-const STUDY = { name: 'study', type: 'string' as const, value: 'NAME', description: `the study: ${DEFAULT_STUDY} (experiments/) or a folder of studies/ [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY}]` };
+export const STUDY = { name: 'study', type: 'string' as const, value: 'NAME', description: `the study: ${DEFAULT_STUDY} (experiments/) or a folder of studies/ [default: $SORTSCOPE_STUDY or ${DEFAULT_STUDY}]` };
 
 /** The study of --study (else SORTSCOPE_STUDY): a plain folder name of an existing study. */
-function studyOf(w: Workspace, g: Record<string, unknown>, root: string): string {
+export function studyOf(w: Workspace, g: Record<string, unknown>, root: string): string {
   if (g.study !== undefined) return w.requireStudy(String(g.study), '--study', root);
   return w.requireStudy(w.currentStudy(), 'SORTSCOPE_STUDY', root);
 }
@@ -57,7 +57,7 @@ function parseShard(v: unknown): [number, number] | null {
   return [Number(m[1]), Number(m[2])];
 }
 
-function experimentsOf(w: Workspace, root: string, study: string) {
+export function experimentsOf(w: Workspace, root: string, study: string) {
   const refs = w.studyRefs(root, study);
   if (refs.length === 0) throw new ConfigError(`study '${study}' has no experiments (expected *.json or *.sweep.json files under ${study === DEFAULT_STUDY ? 'experiments/' : `studies/${study}/`})`);
   return refs.map((r) => w.loadExperiment(r, root));

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,27 @@ describe('a study split across machines with a shared cache', () => {
     expect(forget.status, forget.stderr).toBe(0);
     expect(forget.stdout).toMatch(new RegExp(`^${hash} → .*\\.forgotten-${hash}-\\d+\\n$`));
     expect((await fetch(`${b.url}/v1/cache/${hash}`)).status).toBe(404);
+
+    // study verify: the llc folders restored from the cache recompute to the same bytes; a
+    // self-consistent fake (a changed estimates.arrow with its manifest rewritten) is found, by name
+    const verify = () => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'verify', '--study', 'tiny', '--sample', '1', '--stages', 'llc'], { cwd: m3, encoding: 'utf8' });
+    const sound = verify();
+    expect(sound.status, sound.stderr).toBe(0);
+    expect(sound.stdout).toBe('study verify: 4 of 4 tasks recomputed, all identical\n');
+    const fake = join(m3, 'artifacts/llc', plan.rows[1].keys.llc);
+    const [original, originalManifest] = [readFileSync(join(fake, 'estimates.arrow')), readFileSync(join(fake, 'manifest.json'))];
+    const est = Buffer.from(original);
+    est[est.length - 100] ^= 0xff;
+    writeFileSync(join(fake, 'estimates.arrow'), est);
+    const manifest = JSON.parse(readFileSync(join(fake, 'manifest.json'), 'utf8'));
+    manifest.files['estimates.arrow'] = createHash('sha256').update(est).digest('hex');
+    writeFileSync(join(fake, 'manifest.json'), JSON.stringify(manifest));
+    const caught = verify();
+    expect(caught.status).toBe(3);
+    expect(caught.stderr).toMatch(new RegExp(`1 of 4 recomputed tasks differ from the folders here:\\n  artifacts/llc/${plan.rows[1].keys.llc}: estimates.arrow differ from a recomputation`));
+    expect(caught.stderr).toMatch(/cache-server forget/);
+    writeFileSync(join(fake, 'estimates.arrow'), original); // put back: findings below reads it
+    writeFileSync(join(fake, 'manifest.json'), originalManifest);
 
     // findings --save writes the compact results (its curves are findings' counts, checked below)
     const findings = (...args: string[]) => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', ...args], { cwd: m3, encoding: 'utf8' });
