@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
 import { checkDeclared, checkImports, importCycles, importSpecifiers, PLAN } from './boundaries.ts';
 
@@ -42,20 +42,28 @@ describe('the check finds what it must', () => {
   const pkg = (name: string, deps: string[] = [], exports: Record<string, string> = { '.': './src/index.ts' }) =>
     JSON.stringify({ name: `@sortscope/${name}`, exports, dependencies: Object.fromEntries(deps.map((d) => [`@sortscope/${d}`, '0.1.0'])) });
 
-  const root = workspace({
-    'packages/core/package.json': pkg('core'),
-    'packages/core/src/index.ts': "export const x = 1;\n// import { y } from '@sortscope/cli';\n/* import '@sortscope/llc'; */\n",
-    'packages/model/package.json': pkg('model', ['core', 'engine']),
-    'packages/model/src/index.ts': "import { x } from '@sortscope/core';\nimport { e } from '@sortscope/engine';\nexport const m = `import '@sortscope/${x}'`;\n",
-    'packages/dataset/package.json': pkg('dataset', ['core']),
-    'packages/dataset/src/index.ts': "import type { M } from '@sortscope/model';\nexport * from './a.ts';\n",
-    'packages/dataset/src/a.ts': "import { b } from './b.ts';\nexport const a = 1;\n",
-    'packages/dataset/src/b.ts': "import { a } from './a.ts';\nexport const b = 2;\n",
-    'packages/engine/package.json': pkg('engine', ['core', 'model']),
-    'packages/engine/src/index.ts': `export const e = ${dynamicImport('@sortscope/model/src/init.ts')};\nimport '../../core/src/index.ts';\n`,
+  // made before the tests, not while they are collected: a run that filters them all out (-t) would
+  // leave the folder behind, since its clean-up hook then never runs
+  let root: string;
+  let edges: ReturnType<typeof checkImports>['edges'];
+  let found: ReturnType<typeof show>;
+  beforeAll(() => {
+    root = workspace({
+      'packages/core/package.json': pkg('core'),
+      'packages/core/src/index.ts': "export const x = 1;\n// import { y } from '@sortscope/cli';\n/* import '@sortscope/llc'; */\n",
+      'packages/model/package.json': pkg('model', ['core', 'engine']),
+      'packages/model/src/index.ts': "import { x } from '@sortscope/core';\nimport { e } from '@sortscope/engine';\nexport const m = `import '@sortscope/${x}'`;\n",
+      'packages/dataset/package.json': pkg('dataset', ['core']),
+      'packages/dataset/src/index.ts': "import type { M } from '@sortscope/model';\nexport * from './a.ts';\n",
+      'packages/dataset/src/a.ts': "import { b } from './b.ts';\nexport const a = 1;\n",
+      'packages/dataset/src/b.ts': "import { a } from './a.ts';\nexport const b = 2;\n",
+      'packages/engine/package.json': pkg('engine', ['core', 'model']),
+      'packages/engine/src/index.ts': `export const e = ${dynamicImport('@sortscope/model/src/init.ts')};\nimport '../../core/src/index.ts';\n`,
+    });
+    const checked = checkImports(root);
+    edges = checked.edges;
+    found = show(checked.violations);
   });
-  const { edges, violations } = checkImports(root);
-  const found = show(violations);
 
   it('an upward import, and its declaration', () => {
     expect(found).toContainEqual(expect.stringMatching(/^packages\/model\/src\/index\.ts: '@sortscope\/engine': 'model' \(floor 1\) may not import 'engine' \(floor 2\): upward/));

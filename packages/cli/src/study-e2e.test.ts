@@ -114,12 +114,9 @@ describe('a study split across machines with a shared cache', () => {
     expect(forget.stdout).toMatch(new RegExp(`^${hash} → .*\\.forgotten-${hash}-\\d+\\n$`));
     expect((await fetch(`${b.url}/v1/cache/${hash}`)).status).toBe(404);
 
-    // study verify: the llc folders restored from the cache recompute to the same bytes; a
-    // self-consistent fake (a changed estimates.arrow with its manifest rewritten) is found, by name
+    // study verify: the llc folders restored from the cache recompute to the same bytes, but a
+    // self-consistent fake (a changed estimates.arrow with its manifest rewritten), found by name
     const verify = () => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'study', 'verify', '--study', 'tiny', '--sample', '1', '--stages', 'llc'], { cwd: m3, encoding: 'utf8' });
-    const sound = verify();
-    expect(sound.status, sound.stderr).toBe(0);
-    expect(sound.stdout).toBe('study verify: 4 of 4 tasks recomputed, all identical\n');
     const fake = join(m3, 'artifacts/llc', plan.rows[1].keys.llc);
     const [original, originalManifest] = [readFileSync(join(fake, 'estimates.arrow')), readFileSync(join(fake, 'manifest.json'))];
     const est = Buffer.from(original);
@@ -132,6 +129,7 @@ describe('a study split across machines with a shared cache', () => {
     expect(caught.status).toBe(3);
     expect(caught.stderr).toMatch(new RegExp(`1 of 4 recomputed tasks differ from the folders here:\\n  artifacts/llc/${plan.rows[1].keys.llc}: estimates.arrow differ from a recomputation`));
     expect(caught.stderr).toMatch(/cache-server forget/);
+    expect(caught.stderr.match(/ identical /g)).toHaveLength(3); // the other three, one progress line each
     writeFileSync(join(fake, 'estimates.arrow'), original); // put back: findings below reads it
     writeFileSync(join(fake, 'manifest.json'), originalManifest);
 
