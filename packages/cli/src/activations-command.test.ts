@@ -11,12 +11,16 @@ import { readArtifact, readFixedSizeList } from '@sortscope/core';
 import { FusedEngine } from '@sortscope/engine';
 import { loadWeights } from '@sortscope/model';
 import { ARENA_EVAL, ARENA_WEIGHTS, arenaEvalTokens } from '@sortscope/model/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
-const DIR = mkdtempSync(join(tmpdir(), 'ss-activations-'));
-afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+// made when the tests start, not while they are collected (a run filtering them all out would leave it)
+let DIR: string;
+beforeAll(() => {
+  DIR = mkdtempSync(join(tmpdir(), 'ss-activations-'));
+});
+afterAll(() => DIR && rmSync(DIR, { recursive: true, force: true }));
 
 const cli = (args: string[]) => {
   const r = spawnSync(process.execPath, [BIN, 'activations', ...args], { cwd: ROOT, encoding: 'utf8' });

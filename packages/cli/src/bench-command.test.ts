@@ -8,12 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
-const DIR = mkdtempSync(join(tmpdir(), 'ss-bench-cli-'));
-afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+// made when the tests start, not while they are collected (a run filtering them all out would leave it)
+let DIR: string;
+beforeAll(() => {
+  DIR = mkdtempSync(join(tmpdir(), 'ss-bench-cli-'));
+});
+afterAll(() => DIR && rmSync(DIR, { recursive: true, force: true }));
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -54,11 +58,11 @@ describe('sortscope bench --torch', () => {
   }, 600_000);
 
   for (const [what, py, message] of [
-    ['a missing interpreter', join(DIR, 'no-such-python'), /--torch: cannot run .*no-such-python: not found/],
+    ['a missing interpreter', 'MISSING', /--torch: cannot run .*no-such-python: not found/],
     ['an interpreter without torch', 'NOTORCH', /--torch: .*python-notorch has no torch \(cannot import torch: ModuleNotFoundError: No module named 'torch'\)/],
   ] as const)
     it(`refuses ${what} at once (exit 2, one line, nothing measured)`, () => {
-      const path = py === 'NOTORCH' ? fake('python-notorch', `echo "ModuleNotFoundError: No module named 'torch'" >&2\nexit 1`) : py;
+      const path = py === 'NOTORCH' ? fake('python-notorch', `echo "ModuleNotFoundError: No module named 'torch'" >&2\nexit 1`) : join(DIR, 'no-such-python');
       const t0 = performance.now();
       const r = cli(['bench', '--batch', '4', '--reps', '10', '--engines', 'fused-wasm×1', '--torch', path]);
       expect(r.stderr).toMatch(message);

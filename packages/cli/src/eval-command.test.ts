@@ -8,12 +8,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ModelConfig, paramLayout, readSafetensors, serializeSafetensors, type StFile, stateDict } from '@sortscope/model';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/sortscope.mjs');
-const DIR = mkdtempSync(join(tmpdir(), 'ss-eval-cli-'));
-afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+// made when the tests start, not while they are collected (a run filtering them all out would leave it)
+let DIR: string;
+beforeAll(() => {
+  DIR = mkdtempSync(join(tmpdir(), 'ss-eval-cli-'));
+});
+afterAll(() => DIR && rmSync(DIR, { recursive: true, force: true }));
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -41,8 +45,12 @@ function write(name: string, bytes: Uint8Array): string {
   return path;
 }
 
-const good = write('good.safetensors', serializeSafetensors(tiny()));
-const rows3 = write('rows3.u8', Uint8Array.from([1, 0, 4, 0, 1, 3, 2, 4, 2, 3, 0, 3, 4, 0, 3]));
+let good: string;
+let rows3: string;
+beforeAll(() => {
+  good = write('good.safetensors', serializeSafetensors(tiny()));
+  rows3 = write('rows3.u8', Uint8Array.from([1, 0, 4, 0, 1, 3, 2, 4, 2, 3, 0, 3, 4, 0, 3]));
+});
 
 describe('sortscope eval / import on bad weights (CLI)', () => {
   it('refuses NaN weights, naming the tensor and index', () => {

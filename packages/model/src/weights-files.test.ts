@@ -7,14 +7,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactError } from '@sortscope/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramLayout } from './layout.ts';
 import type { ModelConfig } from './model-config.ts';
 import { parseSafetensors, serializeSafetensors, type StFile, type StTensor } from './safetensors.ts';
 import { loadWeights, stateDict } from './weights.ts';
 
-const DIR = mkdtempSync(join(tmpdir(), 'ss-wfiles-'));
-afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+// made when the tests start, not while they are collected (a run filtering them all out would leave it)
+let DIR: string;
+beforeAll(() => {
+  DIR = mkdtempSync(join(tmpdir(), 'ss-wfiles-'));
+});
+afterAll(() => DIR && rmSync(DIR, { recursive: true, force: true }));
 
 /** 1 layer, 2 heads, d_model 4, d_head 2, LayerNorm; lists of 2 numbers 0..3 (d_vocab 5, n_ctx 5). */
 const TINY: ModelConfig = { n_layers: 1, n_heads: 2, d_model: 4, d_head: 2, layer_norm: true, ln_eps: 1e-5, d_vocab: 5, n_ctx: 5, list_length: 2 };

@@ -1,12 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIAGNOSE_SWEEPS, diagnoseSpec } from './chart-diagnose.ts';
 import { loadDiagnoses } from './load-diagnoses.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'ss-diag-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// made when the tests start, not while they are collected (a run filtering them all out would leave it)
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ss-diag-'));
+});
+afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
 const point = (value: number, mean: number, ok = true) => ({ value, mean, se: 2, draws: 1500, converged: ok, flagged_chains: ok ? 0 : 4, flags: ok ? ['acceptance_high'] : ['not_converged'] });
 const diagnosis = {
