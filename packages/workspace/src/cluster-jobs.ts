@@ -5,6 +5,9 @@
 import { DEFAULT_STUDY } from './defaults.ts';
 import { type K8sOptions, k8sFiles } from './k8s-jobs.ts';
 import { shellQuote } from './nx-plugin.ts';
+import { SNAPSHOT_FILES } from './snapshot.ts';
+
+const indent = (text: string, by: string) => text.split('\n').map((l) => by + l).join('\n');
 
 /** A word for a POSIX shell: single-quoted unless it is plain. */
 export function shellWord(s: string): string {
@@ -75,6 +78,13 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 ${env}
 [ -n "\${NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN:-}" ] || echo "sortscope: NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN is not set: a cache server with a token answers 401" >&2`;
   const studyDir = study === DEFAULT_STUDY ? 'experiments' : `studies/${study}`;
+  // a shard's scratch workspace: the code's files (snapshot.ts SNAPSHOT_FILES; .env if there is one), the study, node_modules linked
+  const makeScratch = `rm -rf "$ws" && mkdir -p "$ws/studies"
+cd "$repo"
+cp -R ${SNAPSHOT_FILES.filter((f) => f !== '.env').join(' ')} "$ws/"
+[ ! -f .env ] || cp .env "$ws/"
+cp -R ${studyDir} "$ws/${studyDir}"
+ln -s "$repo/node_modules" "$ws/node_modules"`;
   return {
     'shard.sbatch': `#!/bin/bash
 #SBATCH --job-name=sortscope-${study}
@@ -92,19 +102,9 @@ ws="\${SORTSCOPE_SCRATCH:-\${TMPDIR:-/tmp}}/sortscope-${study}-\${SLURM_ARRAY_JO
 ${slurm.requeue ? `if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ] && [ -f "$ws/bin/sortscope.mjs" ]; then
   echo "sortscope: shard $shard requeued (restart \${SLURM_RESTART_COUNT}): resuming in $ws" >&2
 else
-  rm -rf "$ws" && mkdir -p "$ws/studies"
-  cd "$repo"
-  cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$ws/"
-  [ ! -f .env ] || cp .env "$ws/"
-  cp -R ${studyDir} "$ws/${studyDir}"
-  ln -s "$repo/node_modules" "$ws/node_modules"
-fi` : `rm -rf "$ws" && mkdir -p "$ws/studies"
-[ "\${SORTSCOPE_KEEP_SCRATCH:-0}" = 1 ] || trap 'rm -rf "$ws"' EXIT
-cd "$repo"
-cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$ws/"
-[ ! -f .env ] || cp .env "$ws/"
-cp -R ${studyDir} "$ws/${studyDir}"
-ln -s "$repo/node_modules" "$ws/node_modules"`}
+${indent(makeScratch, '  ')}
+fi` : `[ "\${SORTSCOPE_KEEP_SCRATCH:-0}" = 1 ] || trap 'rm -rf "$ws"' EXIT
+${makeScratch}`}
 export NX_WORKSPACE_DATA_DIRECTORY="$ws/.nx/workspace-data"
 cd "$ws"
 node "$ws/bin/sortscope.mjs" study run --shard "$shard/${shards}"

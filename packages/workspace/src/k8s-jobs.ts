@@ -43,6 +43,15 @@ export function k8sFiles(study: string, shards: number, o: K8sOptions): Record<s
             - { name: NX_NO_CLOUD, value: "true" }
             - { name: NX_TUI, value: "false" }
             - { name: SORTSCOPE_QUIET, value: "1" }`;
+  // the one container of a Job's pod: the image, the study's environment, its command
+  const jobContainer = (container: string, command: string) => `      containers:
+        - name: ${container}
+          image: ${o.image}
+          imagePullPolicy: ${pull}
+          workingDir: /work
+          resources: { requests: { cpu: "2", memory: 4Gi } }
+${env}
+          command: ${command}`;
   const pod = `      securityContext: { runAsUser: ${NODE_UID}, runAsGroup: ${NODE_UID}, fsGroup: ${NODE_UID} }`;
   return {
     'k8s-cache-server.yaml': `# The shared Nx cache: \`sortscope cache-server\` over a volume, reached by the Jobs at ${url}.
@@ -107,14 +116,7 @@ spec:
     spec:
       restartPolicy: Never
 ${pod}
-      containers:
-        - name: shard
-          image: ${o.image}
-          imagePullPolicy: ${pull}
-          workingDir: /work
-          resources: { requests: { cpu: "2", memory: 4Gi } }
-${env}
-          command: ["sh", "-c", "node /work/bin/sortscope.mjs study run --shard $((JOB_COMPLETION_INDEX + 1))/${shards}"]
+${jobContainer('shard', '["sh", "-c", "node /work/bin/sortscope.mjs study run --shard $((JOB_COMPLETION_INDEX + 1))/' + shards + '"]')}
 `,
     'k8s-report-job.yaml': `# The report, after every shard of ${name} completed (k8s-submit.sh): all cache hits but the
 # report, written to the volume ${name}-artifacts (mounted at /work/artifacts), which outlives the pod.
@@ -137,14 +139,7 @@ spec:
     spec:
       restartPolicy: Never
 ${pod}
-      containers:
-        - name: report
-          image: ${o.image}
-          imagePullPolicy: ${pull}
-          workingDir: /work
-          resources: { requests: { cpu: "2", memory: 4Gi } }
-${env}
-          command: ["node", "/work/bin/sortscope.mjs", "study", "run"]
+${jobContainer('report', '["node", "/work/bin/sortscope.mjs", "study", "run"]')}
           volumeMounts: [{ name: artifacts, mountPath: /work/artifacts }]
       volumes: [{ name: artifacts, persistentVolumeClaim: { claimName: ${name}-artifacts } }]
 `,
