@@ -20,13 +20,22 @@
 # snapshot, with no local Nx cache) must take every task but the report from the shared cache, the
 # cache must hold an entry for each, and both sides must hold every stage folder of the plan.
 #
-# Environment: STUDY (default slurm-e2e), SHARDS (2), TIMEOUT (seconds to wait for the jobs, 900),
+# NODES=2 simulates two compute nodes on this one machine: two `slurmd -N n1|n2` (one CPU each), each
+# in a network namespace of its own (a veth pair on a private bridge, its own address) and a mount
+# namespace with a node-local scratch (a tmpfs over the scratch folder, seen by that node's jobs only);
+# slurmctld and the cache server listen on the bridge. The checkout, the snapshot and the jobs' output
+# folder are shared, as on a cluster's network filesystem; the tasks share results only through the
+# cache. PASS then also needs the two shards on different nodes and nothing written to the host's view
+# of the scratch folder.
+#
+# Environment: NODES (1 or 2), STUDY (default slurm-e2e), SHARDS (2), TIMEOUT (seconds to wait for the jobs, 900),
 # KEEP=1 (keep the scratch folder), SORTSCOPE_BACKEND (default wasm), EDIT_AFTER_SUBMIT=0 (skip the
 # edit). Negative controls, each of which must print FAIL: JOBS_FROM_CHECKOUT=1 (the jobs run the
 # edited checkout, as before snapshots), READ_ONLY=1 (the jobs get the cache's read-only token, so
 # nothing is shared and the report job computes everything).
 set -euo pipefail
 
+NODES=${NODES:-1}
 STUDY=${STUDY:-slurm-e2e}
 SHARDS=${SHARDS:-2}
 TIMEOUT=${TIMEOUT:-900}
@@ -39,10 +48,11 @@ die() { say "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "slurm-local.sh: run as root (sudo scripts/slurm-local.sh): it installs and starts munge and Slurm" >&2; exit 2; }
 command -v node >/dev/null || { echo "slurm-local.sh: node is not on PATH" >&2; exit 2; }
 [ -d "$REPO/node_modules" ] || { echo "slurm-local.sh: $REPO/node_modules is missing: run npm ci first" >&2; exit 2; }
+case "$NODES" in 1|2) ;; *) echo "slurm-local.sh: NODES must be 1 or 2, not '$NODES'" >&2; exit 2 ;; esac
 
 # --- packages ---------------------------------------------------------------------------------
 missing=()
-for p in munge slurm-wlm slurmctld slurmd slurm-client; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in munge slurm-wlm slurmctld slurmd slurm-client $([ "$NODES" = 1 ] || echo iproute2); do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from apt"
   apt-get update -qq
@@ -54,6 +64,9 @@ WORK=$(mktemp -d /tmp/sortscope-slurm.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()        # daemons started here, stopped by pid at exit
 JOBS=()
+SLURMD_PIDS=()
+NETNS=()       # NODES=2: the network namespaces and the bridge made here, removed at exit
+BRIDGE=
 RESULT=FAIL
 cleanup() {
   set +e
@@ -63,6 +76,12 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
   done
+  for ns in "${NETNS[@]}"; do
+    # whatever still runs in a node's namespace (a job step) goes with it
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+  [ -z "$BRIDGE" ] || ip link del "$BRIDGE" 2>/dev/null
   if [ "${KEEP:-0}" = 1 ] || [ "$RESULT" != PASS ]; then say "scratch kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -87,12 +106,40 @@ for _ in $(seq 50); do [ -S "$MUNGE_SOCKET" ] && break; sleep 0.1; done
 HOST=$(hostname -s)
 CPUS=$(nproc)
 S="$WORK/slurm"
-mkdir -p "$S/state" "$S/spool"
+mkdir -p "$S/state" "$S/spool-n1" "$S/spool-n2" "$S/spool-$(hostname -s)"
 PORT0=$((17000 + RANDOM % 2000))
+CTL_ADDR=127.0.0.1     # where slurmd, the jobs and the commands here reach slurmctld and the cache server
+if [ "$NODES" = 2 ]; then
+  # a private bridge with slurmctld's (and the cache server's) address; each node behind a veth pair on it
+  NET="10.$((200 + RANDOM % 50)).$((RANDOM % 250))"
+  CTL_ADDR="$NET.1"
+  BRIDGE="ssbr$PORT0"
+  ip link add "$BRIDGE" type bridge || die "could not make a bridge (the simulation needs CAP_NET_ADMIN)"
+  ip addr add "$CTL_ADDR/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  for n in 1 2; do
+    ns="sortscope-n$n-$PORT0"
+    ip netns add "$ns" || die "could not make the network namespace $ns"
+    NETNS+=("$ns")
+    ip link add "ssv$n-$PORT0" type veth peer name "ssp$n-$PORT0"
+    ip link set "ssv$n-$PORT0" master "$BRIDGE" up
+    ip link set "ssp$n-$PORT0" netns "$ns"
+    ip netns exec "$ns" ip addr add "$NET.$((n + 1))/24" dev "ssp$n-$PORT0"
+    ip netns exec "$ns" ip link set "ssp$n-$PORT0" up
+    ip netns exec "$ns" ip link set lo up
+  done
+  NODE_LINES="NodeName=n1 NodeAddr=$NET.2 NodeHostname=$HOST CPUs=1 State=UNKNOWN
+NodeName=n2 NodeAddr=$NET.3 NodeHostname=$HOST CPUs=1 State=UNKNOWN"
+  PART_NODES=n1,n2
+  say "network: bridge $BRIDGE at $CTL_ADDR/24; node n1 at $NET.2, n2 at $NET.3, each in a network namespace of its own"
+else
+  NODE_LINES="NodeName=$HOST CPUs=$CPUS State=UNKNOWN"
+  PART_NODES=$HOST
+fi
 export SLURM_CONF="$S/slurm.conf"
 cat >"$SLURM_CONF" <<EOF
 ClusterName=sortscope-local
-SlurmctldHost=$HOST
+SlurmctldHost=$HOST($CTL_ADDR)
 SlurmctldPort=$PORT0
 SlurmdPort=$((PORT0 + 1))
 SlurmUser=root
@@ -101,11 +148,11 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$MUNGE_SOCKET
 StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool
+SlurmdSpoolDir=$S/spool-%n
 SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd.pid
+SlurmdPidFile=$S/slurmd-%n.pid
 SlurmctldLogFile=$S/slurmctld.log
-SlurmdLogFile=$S/slurmd.log
+SlurmdLogFile=$S/slurmd-%n.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -117,21 +164,40 @@ SelectTypeParameters=CR_CPU
 MpiDefault=none
 ReturnToService=2
 MinJobAge=3600
-NodeName=$HOST CPUs=$CPUS State=UNKNOWN
-PartitionName=local Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+$NODE_LINES
+PartitionName=local Nodes=$PART_NODES Default=YES MaxTime=INFINITE State=UP
 EOF
 slurmctld -D -c -f "$SLURM_CONF" >"$S/slurmctld.out" 2>&1 &
 PIDS+=($!)
-slurmd -D -f "$SLURM_CONF" >"$S/slurmd.out" 2>&1 &
-PIDS+=($!)
-state=
-for _ in $(seq 120); do
-  state=$(sinfo -h -N -n "$HOST" -o %t 2>/dev/null || true)
-  [ "$state" = idle ] && break
-  sleep 0.5
+export SORTSCOPE_SCRATCH="$WORK/scratch"   # node-local with NODES=2: each node mounts its own over it
+mkdir -p "$SORTSCOPE_SCRATCH"
+if [ "$NODES" = 2 ]; then
+  for n in 1 2; do
+    # the node's own network namespace, and a mount namespace in which the scratch folder is a tmpfs of its own
+    # (nsenter, not `ip netns exec`, which remounts /sys and so hides /sys/fs/cgroup from slurmd)
+    nsenter --net="/run/netns/${NETNS[n - 1]}" unshare --mount --propagation private sh -c \
+      'mount -t tmpfs -o size=4g "node-n$1-scratch" "$2" && exec slurmd -D -N "n$1" -f "$3"' sh "$n" "$SORTSCOPE_SCRATCH" "$SLURM_CONF" \
+      >"$S/slurmd-n$n.out" 2>&1 &
+    PIDS+=($!)
+    SLURMD_PIDS+=($!)   # nsenter, unshare and sh each exec the next: this is slurmd's pid
+  done
+  export SORTSCOPE_KEEP_SCRATCH=1   # the nodes' scratch goes with their namespaces at exit; kept for the check below
+  NODE_NAMES="n1 n2"
+else
+  slurmd -D -f "$SLURM_CONF" >"$S/slurmd.out" 2>&1 &
+  PIDS+=($!)
+  NODE_NAMES=$HOST
+fi
+for node in $NODE_NAMES; do
+  state=
+  for _ in $(seq 120); do
+    state=$(sinfo -h -N -n "$node" -o %t 2>/dev/null || true)
+    [ "$state" = idle ] && break
+    sleep 0.5
+  done
+  [ "$state" = idle ] || die "node $node is '${state:-unreachable}', not idle (see $S/slurmctld.log and $S/slurmd-*.log)"
 done
-[ "$state" = idle ] || die "node $HOST is '${state:-unreachable}', not idle (see $S/slurmctld.log, $S/slurmd.log)"
-say "slurm up: node $HOST idle ($CPUS CPUs), slurm.conf $SLURM_CONF"
+say "slurm up: node(s) $NODE_NAMES idle, slurm.conf $SLURM_CONF"
 
 # --- workspaces: copies of this checkout's sources, node_modules linked ---------------------------------
 # node_modules of its own: the dependencies linked, @sortscope/* pointing into the copy's packages/ (as
@@ -153,11 +219,11 @@ workspace "$LOCAL"
 CACHE_PORT=$((PORT0 + 2))
 TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 READ_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-SORTSCOPE_CACHE_TOKEN=$TOKEN SORTSCOPE_CACHE_READ_TOKEN=$READ_TOKEN node "$REPO/bin/sortscope.mjs" cache-server --dir "$WORK/cache" --host 127.0.0.1 --port "$CACHE_PORT" >"$WORK/cache-server.log" 2>&1 &
+SORTSCOPE_CACHE_TOKEN=$TOKEN SORTSCOPE_CACHE_READ_TOKEN=$READ_TOKEN node "$REPO/bin/sortscope.mjs" cache-server --dir "$WORK/cache" --host "$CTL_ADDR" --port "$CACHE_PORT" >"$WORK/cache-server.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q serving "$WORK/cache-server.log" 2>/dev/null && break; sleep 0.2; done
 grep -q serving "$WORK/cache-server.log" || die "cache-server did not start: $(cat "$WORK/cache-server.log")"
-CACHE_URL="http://127.0.0.1:$CACHE_PORT"
+CACHE_URL="http://$CTL_ADDR:$CACHE_PORT"
 say "cache-server at $CACHE_URL (write token set)"
 
 # --- generate, submit, wait ----------------------------------------------------------------------------
@@ -176,8 +242,6 @@ if [ "${EDIT_AFTER_SUBMIT:-1}" = 1 ]; then
   grep -q '2 \* r.estimate.mean' "$CHECKOUT/packages/llc/src/io.ts" || die "the edit after submit did not apply to packages/llc/src/io.ts"
   say "edited the checkout after submit: llc_mean doubled in packages/llc/src/io.ts (the jobs must not see it)"
 fi
-export SORTSCOPE_SCRATCH="$WORK/scratch"
-mkdir -p "$SORTSCOPE_SCRATCH"
 cd "$WORK/jobs"
 # what submit.sh does (one array: task ids 0..SHARDS-1 at offset 0; the report after it, cancelled if a
 # shard fails), with one CPU per task on the command line (overrides the file's 2): both shards run at once on 2 CPUs
@@ -217,6 +281,21 @@ tasks=$(grep -oE 'Successfully ran target analyze for [0-9]+ projects' "$REPORT_
 entries=$(ls "$WORK/cache" | grep -cE '^[0-9]+$' || true)
 say "report job: $tasks tasks, $computed computed there besides the report (expected 0); cache entries: $entries (expected at least $((tasks - 1)))"
 [ "$tasks" -gt 1 ] && [ "$computed" -eq 0 ] && [ "$entries" -ge $((tasks - 1)) ] || { say "the report job did not get every stage task from the shared cache"; ok=0; }
+# NODES=2: the two shards ran on different nodes, each in that node's own scratch (kept for this check with
+# SORTSCOPE_KEEP_SCRATCH=1 and seen from inside the node's mount namespace), and none in the host's view of it
+if [ "$NODES" = 2 ]; then
+  hosts=$(scontrol show job "$ARRAY" | grep -oE 'ArrayTaskId=[0-9]+|BatchHost=[^ ]+' | paste -d' ' - - | sed 's/ArrayTaskId=//; s/BatchHost=//' | sort)
+  say "shards ran on (task node): $(echo "$hosts" | tr '\n' ';') report on $(scontrol show job "$REPORT" | grep -oE 'BatchHost=[^ ]+' | cut -d= -f2)"
+  [ "$(echo "$hosts" | awk '{print $2}' | sort -u | wc -l)" = 2 ] || { say "the shards did not run on two different nodes"; ok=0; }
+  for n in 1 2; do
+    seen=$(nsenter -t "${SLURMD_PIDS[n - 1]}" -m ls -A "$SORTSCOPE_SCRATCH" 2>/dev/null | tr '\n' ' ')
+    mine=$(echo "$hosts" | awk -v n="n$n" '$2 == n {print $1}' | tr '\n' ' ')
+    say "node n$n's scratch holds: ${seen:-nothing} (its shard tasks: ${mine:-none})"
+    for t in $mine; do echo " $seen" | grep -q -- "-$ARRAY-$t " || { say "node n$n's scratch has no workspace for task $t"; ok=0; }; done
+    [ "$(echo "$seen" | wc -w)" = "$(echo "$mine" | wc -w)" ] || { say "node n$n's scratch holds another node's workspace"; ok=0; }
+  done
+  [ -z "$(ls -A "$SORTSCOPE_SCRATCH")" ] || { say "a job wrote to the host's view of the scratch folder: $(ls -A "$SORTSCOPE_SCRATCH" | tr '\n' ' ')"; ok=0; }
+fi
 
 # --- the same study locally ------------------------------------------------------------------------------
 say "running the study locally in $LOCAL (no shared cache)"
