@@ -44,8 +44,13 @@ export const reportCommand: Command = {
     if (g.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     if (refused.length === 0) return 0;
     // the page is written (it shows what could be read), but a study with damaged folders is not a success
-    const list = refused.map((r) => `${r.experiment} ${r.stage}`).join(', ');
-    process.stderr.write(`sortscope: ArtifactError: the report was written without ${refused.length} stage folder(s) it refused (${list}); the reasons are above and on the page\n`);
+    process.stderr.write(refusedMessage(refused));
     return 3;
   },
 };
+
+/** The error for a report written without some damaged stage folders: each with its reason (printed under --quiet too). */
+export function refusedMessage(refused: { experiment: string; stage: string; reason: string }[]): string {
+  const lines = refused.map((r) => `  ${r.experiment} ${r.stage}: ${r.reason}\n`).join('');
+  return `sortscope: ArtifactError: the report was written without ${refused.length} stage folder(s) it refused (they are shown missing on the page):\n${lines}`;
+}

@@ -133,6 +133,16 @@ describe('a study split across machines with a shared cache', () => {
     writeFileSync(join(fake, 'estimates.arrow'), original); // put back: findings below reads it
     writeFileSync(join(fake, 'manifest.json'), originalManifest);
 
+    // a folder damaged without its manifest rewritten: `report` writes the page without it and exits 3,
+    // naming the folder and the reason even under --quiet
+    const chainsFile = join(fake, 'chains.arrow');
+    const chains = readFileSync(chainsFile);
+    writeFileSync(chainsFile, Buffer.concat([chains, Buffer.from([0])]));
+    const damaged = spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'report', '--study', 'tiny', '--quiet', '--figures', 'false', '--gifs', 'false', '--out', join(tmp(), 'damaged-report')], { cwd: m3, encoding: 'utf8' });
+    expect(damaged.status, damaged.stderr).toBe(3);
+    expect(damaged.stderr).toMatch(new RegExp(`without 1 stage folder\\(s\\) it refused .*:\\n  ${plan.rows[1].experiment} llc: .*chains\\.arrow`));
+    writeFileSync(chainsFile, chains);
+
     // findings --save writes the compact results (its curves are findings' counts, checked below)
     const findings = (...args: string[]) => spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'findings', '--study', 'tiny', ...args], { cwd: m3, encoding: 'utf8' });
     const results = join(m3, 'docs/findings/tiny.json');
