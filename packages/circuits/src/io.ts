@@ -178,12 +178,7 @@ export function readSpecialisation(path: string): { meta: ReadMeta; records: Ste
   return { meta, records };
 }
 
-/** copier[t] per (step, layer) from the specialisation rows: the head whose `copies` holds t, or −1. */
-export function copierFromRecords(records: Stepped<SpecialisationRecord>[], step: number, layer: number): Int32Array {
-  const heads = records.filter((r) => r.step === step && r.layer === layer);
-  const n = heads[0]?.copies.length ?? 0;
-  return Int32Array.from({ length: n }, (_, t) => heads.find((r) => r.copies[t])?.head ?? -1);
-}
+export { copierFromRecords } from './copier.ts';
 
 // ---- attention ------------------------------------------------------------------------------
 

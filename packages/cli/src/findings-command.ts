@@ -33,11 +33,15 @@ export const findingsCommand: Command = {
     notes: ['Experiments without finished train artifacts are skipped. Definitions: packages/findings/src/facts.ts, packages/findings/src/data.ts, packages/findings/src/claims.ts.'],
   },
   async run(args, root) {
-    // the heavy modules (report readers, engines) load only here, so help and flag errors stay instant
-    const { ArtifactError, ConfigError, log, writeFileAtomic } = await import('@sortscope/core');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, compactFromArtifacts, claimResults, claimsMarkdown, compareCompact, MATCHED_LOSS_CELL, matchedLoss, matchedLossMarkdown, row1f, row3b, row4, row5, row6a, row6aLearning, row6b, row6c, row6d, row6e, row7, row8, STUDY_NBETA, symmetryMarkdown, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
-      await import('@sortscope/findings');
-    const { currentStudy, experimentProjectName, studyReportExperiments } = await import('@sortscope/workspace');
+    // printing from compact results loads only the light modules (no Arrow, engine or report code);
+    // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
+    const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
+    const { log } = await import('@sortscope/core/progress');
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsMarkdown, compareCompact, MATCHED_LOSS_CELL, matchedLoss, matchedLossMarkdown, row1f, row3b, row4, row5, row6a, row6aLearning, row6b, row6c, row6d, row6e, row7, row8, STUDY_NBETA, symmetryMarkdown, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
+      await import('@sortscope/findings/print');
+    const { currentStudy } = await import('@sortscope/workspace/experiment');
+    const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
+    const { studyReportExperiments } = await import('@sortscope/workspace/study-report');
     const g = args.globals;
     const quiet = Boolean(g.quiet);
     const study = (g.study as string | undefined) ?? currentStudy();
@@ -46,6 +50,7 @@ export const findingsCommand: Command = {
     // (results.ts reusableEntry); --check recomputes every entry, which is what it checks
     const fromArtifacts = async (reuse: boolean) => {
       const prior = reuse && existsSync(committed) ? readCompact(committed) : null;
+      const { compactFromArtifacts } = await import('@sortscope/findings');
       const c = await compactFromArtifacts(root, study, quiet, prior);
       if (c.experiments.length === 0) throw new ConfigError(`study '${study}': no experiment has been trained yet (run: SORTSCOPE_STUDY=${study} npx nx run-many -t analyze)`);
       const reused = prior ? c.experiments.filter((e) => prior.experiments.includes(e)).length : 0;
@@ -63,6 +68,7 @@ export const findingsCommand: Command = {
       data = await fromArtifacts(!g.check);
       if (g.save) {
         const { merged, kept, dropped } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
+        const { writeFileAtomic } = await import('@sortscope/core/atomic');
         writeFileAtomic(committed, `${JSON.stringify(merged)}\n`);
         for (const d of dropped) log(`findings: dropped ${d}`, quiet);
         log(`findings: ${data.experiments.length} experiments from the artifacts${kept.length ? ` + ${kept.length} kept from the committed file` : ''} → ${relative(root, committed)}`, quiet);

@@ -207,6 +207,13 @@ describe('command-line conventions', () => {
       expect(r.urls.some((u) => u.includes('packages/workspace/src/experiment.ts'))).toBe(true);
       expect(r.urls.filter((u) => stageCode.test(u)), `sortscope ${args.join(' ')}`).toEqual([]);
     }
+    // findings prints the claims from committed compact results with the light modules alone (it took
+    // 3.5 CPU-s loading Arrow, the report's readers and the engines for that)
+    const printed = traced(['findings', '--study', 'claims', '--from', join(ROOT, 'docs/findings/claims.json'), '--claims', '--quiet']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/\| 1b \|/);
+    expect(printed.urls.some((u) => u.includes('packages/findings/src/verdicts.ts'))).toBe(true);
+    expect(printed.urls.filter((u) => stageCode.test(u)), 'sortscope findings --claims').toEqual([]);
     // the check can fail: a command that runs a stage's code resolves them
     expect(traced(['eval', '--weights', join(dir, 'none.safetensors')]).urls.some((u) => heavy.test(u))).toBe(true);
   });

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cellSummaries, fmt, llcSteps, runMarkers, spread } from './claims.ts';
-import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact, staleExperiments } from './results.ts';
+import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact, staleExperiments } from './compact-file.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 import { cellOf } from './data.ts';
 

@@ -8,7 +8,7 @@
  *
  * then mean ± sd, n, t and the direction as `--changes` (changes.ts, `paired`).
  */
-import { ConfigError } from '@sortscope/core';
+import { ConfigError } from '@sortscope/core/errors';
 import { type Change, paired, readable, tQuantile } from './changes.ts';
 import type { CompactExperiment } from './data.ts';
 

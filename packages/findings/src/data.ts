@@ -16,7 +16,7 @@
  *   norms                            the L2 norm of every tensor of the checkpoint as trained (as the
  *                                    llc stage recorded it, at the checkpoints it estimated)
  */
-import { blocksReading } from '@sortscope/llc';
+import { blocksReading } from '@sortscope/llc/diagnostics';
 import type { LoadedExperiment } from '@sortscope/report';
 import type { Behaviour } from './behaviour.ts';
 import { type ExperimentFacts, experimentFacts, fmtValue } from './facts.ts';

@@ -11,8 +11,8 @@
  * - memorisation (noisy data): loss on the noisy training rows against the targets trained on,
  *   and against their clean targets, at the last checkpoint, next to the Bayes floor.
  */
-import { copierFromRecords } from '@sortscope/circuits';
-import { blocksReading } from '@sortscope/llc';
+import { copierFromRecords } from '@sortscope/circuits/copier';
+import { blocksReading } from '@sortscope/llc/diagnostics';
 import type { LoadedExperiment } from '@sortscope/report';
 
 export interface HeadFacts {
