@@ -110,6 +110,13 @@ mkdir -p "$S/state" "$S/spool-n1" "$S/spool-n2" "$S/spool-$(hostname -s)"
 PORT0=$((17000 + RANDOM % 2000))
 CTL_ADDR=127.0.0.1     # where slurmd, the jobs and the commands here reach slurmctld and the cache server
 if [ "$NODES" = 2 ]; then
+  # what a killed earlier run left (its namespaces, with nothing running in them, and their bridges)
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^sortscope-n[12]-[0-9]+$/ {print $1}'); do
+    [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] || { ip netns del "$ns" 2>/dev/null && say "removed the stale network namespace $ns"; }
+  done
+  for br in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '$2 ~ /^ssbr[0-9]+$/ {print $2}'); do
+    ip netns list 2>/dev/null | grep -q -- "-${br#ssbr}\b" || { ip link del "$br" 2>/dev/null && say "removed the stale bridge $br"; }
+  done
   # a private bridge with slurmctld's (and the cache server's) address; each node behind a veth pair on it
   NET="10.$((200 + RANDOM % 50)).$((RANDOM % 250))"
   CTL_ADDR="$NET.1"
