@@ -38,7 +38,7 @@ function run(name: string, llcShift: number): CompactExperiment {
     row(40, 0.999, 0.33, 80 + llcShift),
     row(50, 0.999, 0.31, 70 + llcShift),
   ];
-  return { experiment: name, ...cellOf(name), facts: { val_loss: 0.05 } as CompactExperiment['facts'], curve, behaviour: null };
+  return { experiment: name, ...cellOf(name), facts: { experiment: name, final_step: 50, llc_flags: {}, heads: [], val_loss: 0.05 } as unknown as CompactExperiment['facts'], curve, behaviour: null };
 }
 
 describe('findings claims', () => {
@@ -85,6 +85,8 @@ describe('findings claims', () => {
     expect(() => readCompact(join(dir, 'x.json'))).toThrow(/x\.json is not readable JSON/);
     writeFileSync(join(dir, 'y.json'), JSON.stringify(a));
     expect(readCompact(join(dir, 'y.json'))).toEqual(a);
+    writeFileSync(join(dir, 'z.json'), JSON.stringify({ ...a, experiments: [{ ...a.experiments[0], curve: [{ step: 'x' }] }] }));
+    expect(() => readCompact(join(dir, 'z.json'))).toThrow(/z\.json is not a compact findings file .*:\n {2}experiments\[0\]\.curve\[0\]\.step: Invalid input: expected number, received string/);
   });
 
   it('sortscope findings --from FILE prints the facts, the cells and a curve without any artifact', () => {
@@ -98,6 +100,12 @@ describe('findings claims', () => {
     const curve = cli('--curve', 'a/b-seed=2');
     expect(curve.stdout).toMatch(/\| 40 \| 0\.001 \| 0\.999 \| 0\.33 \| 17 \| 4\/4 \| – \| 90 ± 1 \| 22\.5 ± 1 \|/);
     expect(cli('--curve', 'nope').stderr).toMatch(/--curve: got "nope"; expected one of: a\/b-seed=1, a\/b-seed=2/);
+    // a file of the right outline with a wrong field: refused, naming it, with no stack trace (it was a TypeError)
+    writeFileSync(file, JSON.stringify({ study: 's', note: '', experiments: [{ foo: 1 }] }));
+    const garbage = cli('--cells');
+    expect(garbage.status).toBe(3);
+    expect(garbage.stderr).toMatch(/^sortscope: ArtifactError: .*c\.json is not a compact findings file .*:\n {2}experiments\[0\]\.experiment: Invalid input: expected string, received undefined\n/);
+    expect(garbage.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('llcSteps: λ̂ per estimated step, mean ± sd of the readable estimates, flagged seeds counted', () => {

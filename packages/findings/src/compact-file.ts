@@ -10,6 +10,7 @@ import { ArtifactError } from '@sortscope/core/errors';
 import { studyRefs } from '@sortscope/workspace/discover';
 import { loadExperiment } from '@sortscope/workspace/experiment';
 import { experimentKeys, STAGES } from '@sortscope/workspace/plan';
+import { compactProblems } from './compact-schema.ts';
 import type { CompactExperiment, CompactStudy } from './data.ts';
 
 export const resultsFile = (root: string, study: string) => join(root, 'docs', 'findings', `${study}.json`);
@@ -86,9 +87,9 @@ export function readCompact(path: string): CompactStudy {
   } catch (err) {
     throw new ArtifactError(`${path} is not readable JSON (${(err as Error).message}); regenerate it with: npx sortscope findings --study <study> --save`);
   }
-  const d = data as Partial<CompactStudy>;
-  if (typeof d.study !== 'string' || !Array.isArray(d.experiments)) throw new ArtifactError(`${path} is not a compact findings file (expected {study, note, experiments})`);
-  return d as CompactStudy;
+  const problems = compactProblems(data);
+  if (problems.length) throw new ArtifactError(`${path} is not a compact findings file (written by \`sortscope findings --save\`):\n  ${problems.join('\n  ')}`);
+  return data as CompactStudy;
 }
 
 /** Differences between two compact studies, as readable lines (empty: they agree). */

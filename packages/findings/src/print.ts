@@ -17,3 +17,4 @@ export * from './modes.ts';
 export * from './claim-rows.ts';
 export * from './noise-rows.ts';
 export * from './compact-file.ts';
+export * from './compact-schema.ts';
