@@ -39,13 +39,15 @@ export const findingsCommand: Command = {
     const { log } = await import('@sortscope/core/progress');
     const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsMarkdown, compareCompact, MATCHED_LOSS_CELL, matchedLoss, matchedLossMarkdown, row1f, row3b, row4, row5, row6a, row6aLearning, row6b, row6c, row6d, row6e, row7, row8, STUDY_NBETA, symmetryMarkdown, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
       await import('@sortscope/findings/print');
-    const { currentStudy } = await import('@sortscope/workspace/experiment');
+    const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
     const { studyReportExperiments } = await import('@sortscope/workspace/study-report');
     const g = args.globals;
     const quiet = Boolean(g.quiet);
     const study = (g.study as string | undefined) ?? currentStudy();
     const committed = resultsFile(root, study);
+    // a study that is neither defined here nor committed is a typo, not "not trained yet"
+    if (g.from === undefined && !existsSync(committed)) requireStudy(study, g.study !== undefined ? '--study' : 'SORTSCOPE_STUDY', root);
     // --save and printing reuse a committed entry whose stage keys match the verified artifacts here
     // (results.ts reusableEntry); --check recomputes every entry, which is what it checks
     const fromArtifacts = async (reuse: boolean) => {

@@ -106,6 +106,10 @@ describe('findings claims', () => {
     expect(garbage.status).toBe(3);
     expect(garbage.stderr).toMatch(/^sortscope: ArtifactError: .*c\.json is not a compact findings file .*:\n {2}experiments\[0\]\.experiment: Invalid input: expected string, received undefined\n/);
     expect(garbage.stderr).not.toMatch(/\n\s+at /);
+    // a study neither defined nor committed is named as such (it read "no experiment has been trained yet")
+    const typo = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'findings', '--study', 'claim', '--claims'], { cwd: ROOT, encoding: 'utf8' });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^sortscope: ConfigError: --study: no study "claim" \(no folder studies\/claim\/\); expected one of quick, claims, /);
   });
 
   it('llcSteps: λ̂ per estimated step, mean ± sd of the readable estimates, flagged seeds counted', () => {
