@@ -40,16 +40,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 fail() { say "FAIL: $*"; echo "FAIL: cache-recovery $(date -u +%Y-%m-%dT%H:%MZ) wall=$(($(date +%s) - T0))s"; exit 1; }
 
-machine() {
-  mkdir -p "$1/studies" "$1/node_modules/@sortscope"
-  (cd "$REPO" && cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$1/")
-  [ ! -f "$REPO/.env" ] || cp "$REPO/.env" "$1/"
-  cp -R "$REPO/studies/$STUDY" "$1/studies/"
-  for e in $(ls -A "$REPO/node_modules"); do [ "$e" = @sortscope ] || ln -s "$REPO/node_modules/$e" "$1/node_modules/$e"; done
-  for p in "$1"/packages/*/; do ln -s "../../packages/$(basename "$p")" "$1/node_modules/$(node -p "require('${p}package.json').name")"; done
-}
+. "$REPO/scripts/lib/scratch-workspace.sh"
 A="$WORK/a"; B="$WORK/b"; C="$WORK/c"; CACHE="$WORK/cache"
-for m in "$A" "$B" "$C"; do machine "$m"; done
+for m in "$A" "$B" "$C"; do scratch_workspace "$m" "$STUDY"; done
 mkdir -p "$CACHE"
 
 PORT=$((19000 + RANDOM % 2000))

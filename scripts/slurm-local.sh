@@ -209,18 +209,11 @@ say "slurm up: node(s) $NODE_NAMES idle, slurm.conf $SLURM_CONF"
 # --- workspaces: copies of this checkout's sources, node_modules linked ---------------------------------
 # node_modules of its own: the dependencies linked, @sortscope/* pointing into the copy's packages/ (as
 # npm ci makes them), so an edit to the copy is an edit to what it runs
-workspace() {
-  mkdir -p "$1/studies" "$1/node_modules/@sortscope"
-  (cd "$REPO" && cp -R package.json package-lock.json nx.json tsconfig.json .gitignore bin tools packages "$1/")
-  [ ! -f "$REPO/.env" ] || cp "$REPO/.env" "$1/"
-  if [ "$STUDY" = quick ]; then cp -R "$REPO/experiments" "$1/"; else cp -R "$REPO/studies/$STUDY" "$1/studies/"; fi
-  for e in $(ls -A "$REPO/node_modules"); do [ "$e" = @sortscope ] || ln -s "$REPO/node_modules/$e" "$1/node_modules/$e"; done
-  for p in "$1"/packages/*/; do ln -s "../../packages/$(basename "$p")" "$1/node_modules/$(node -p "require('${p}package.json').name")"; done
-}
+. "$REPO/scripts/lib/scratch-workspace.sh"
 CHECKOUT="$WORK/checkout"   # the "submitting checkout" the jobs run from
 LOCAL="$WORK/local"         # the reference: the same study run locally, no shared cache
-workspace "$CHECKOUT"
-workspace "$LOCAL"
+scratch_workspace "$CHECKOUT" "$STUDY"
+scratch_workspace "$LOCAL" "$STUDY"
 
 # --- cache server ------------------------------------------------------------------------------------
 CACHE_PORT=$((PORT0 + 2))
