@@ -109,7 +109,7 @@ describe('findings claims', () => {
     // a study neither defined nor committed is named as such (it read "no experiment has been trained yet")
     const typo = spawnSync(process.execPath, [join(ROOT, 'bin/sortscope.mjs'), 'findings', '--study', 'claim', '--claims'], { cwd: ROOT, encoding: 'utf8' });
     expect(typo.status).toBe(2);
-    expect(typo.stderr).toMatch(/^sortscope: ConfigError: --study: no study "claim" \(no folder studies\/claim\/\); expected one of quick, claims, /);
+    expect(typo.stderr).toMatch(/^sortscope: ConfigError: --study: no study "claim" \(no folder studies\/claim\/\); did you mean "claims"\? Expected one of quick, claims, /);
   });
 
   it('llcSteps: λ̂ per estimated step, mean ± sd of the readable estimates, flagged seeds counted', () => {

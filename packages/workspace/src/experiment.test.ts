@@ -98,7 +98,8 @@ describe('study names', () => {
     }
     expect(checkStudyName('full', '--study', root)).toBe('full');
     expect(requireStudy('quick', '--study', root)).toBe('quick');
-    expect(() => requireStudy('nosuch', '--study', root)).toThrow(/--study: no study "nosuch" \(no folder studies\/nosuch\/\); expected one of quick, full, tiny/);
+    expect(() => requireStudy('nosuch', '--study', root)).toThrow(/--study: no study "nosuch" \(no folder studies\/nosuch\/\)\. Expected one of quick, full, tiny/);
+    expect(() => requireStudy('tinyy', '--study', root)).toThrow(/--study: no study "tinyy" \(no folder studies\/tinyy\/\); did you mean "tiny"\? Expected one of quick, full, tiny/);
     expect(() => studyDir('..')).toThrow(/study: got "\.\."/);
   });
 

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { deepMerge, isPlainObject, parseSection, readJsonFile } from '@sortscope/core/config';
+import { deepMerge, isPlainObject, nearest, parseSection, readJsonFile } from '@sortscope/core/config';
 import { ConfigError } from '@sortscope/core/errors';
 import type { StageName } from '@sortscope/core/stage';
 import { CircuitsConfigSchema } from '@sortscope/circuits/schema';
@@ -77,7 +77,11 @@ export function checkStudyName(study: string, source: string, workspaceRoot = fi
 /** A study that exists in the workspace: a valid name, and its folder is there. */
 export function requireStudy(study: string, source: string, workspaceRoot: string): string {
   checkStudyName(study, source, workspaceRoot);
-  if (!studyNames(workspaceRoot).includes(study)) throw new ConfigError(`${source}: no study ${JSON.stringify(study)} (no folder studies/${study}/); expected one of ${studyNames(workspaceRoot).join(', ')}`);
+  const names = studyNames(workspaceRoot);
+  if (!names.includes(study)) {
+    const near = nearest(study, names);
+    throw new ConfigError(`${source}: no study ${JSON.stringify(study)} (no folder studies/${study}/)${near ? `; did you mean ${JSON.stringify(near)}?` : '.'} Expected one of ${names.join(', ')}`);
+  }
   return study;
 }
 
