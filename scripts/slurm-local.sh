@@ -106,7 +106,7 @@ for _ in $(seq 50); do [ -S "$MUNGE_SOCKET" ] && break; sleep 0.1; done
 HOST=$(hostname -s)
 CPUS=$(nproc)
 S="$WORK/slurm"
-mkdir -p "$S/state" "$S/spool-n1" "$S/spool-n2" "$S/spool-$(hostname -s)"
+mkdir -p "$S/state" "$S/spool-n1" "$S/spool-n2" "$S/spool-$HOST"
 PORT0=$((17000 + RANDOM % 2000))
 CTL_ADDR=127.0.0.1     # where slurmd, the jobs and the commands here reach slurmctld and the cache server
 if [ "$NODES" = 2 ]; then

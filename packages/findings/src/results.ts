@@ -11,7 +11,6 @@ import { COMPACT_FORMAT, type CompactExperiment, type CompactStudy, compactExper
 import { STAGE_NAMES, studyReportExperiments } from '@sortscope/workspace';
 import { plannedKeys } from './compact-file.ts';
 
-
 /**
  * An entry of `committed` stands for the experiment's artifacts when it was computed by this code
  * (COMPACT_FORMAT), from the stages whose folders verify here, with the same keys: the stages'
@@ -62,5 +61,3 @@ export async function compactFromArtifacts(root: string, study: string, quiet = 
     experiments: out,
   };
 }
-
-
