@@ -27,4 +27,13 @@ describe('findings --changes', () => {
     expect(weak.direction).toBe('inconclusive');
     expect(changesMarkdown([a])).toContain('| cell | all | 0 → 5 | s1 +10, s2 +9, s3 +12 | 10.3 ± 1.53 | 3 | 11.7 | up |');
   });
+
+  it('leaves out an unflagged estimate whose chains disagree (std over chains > 20% of λ̂)', () => {
+    const runs = [run(1, [[0, 10], [5, 20]]), run(2, [[0, 12], [5, 21]]), run(3, [[0, 11], [5, 1157]])];
+    runs[2].curve[1].llc.all.std = 984; // long-noWD seed 3 under llc 6: chains from 136 to 2,301, none flagged
+    const [a] = llcChanges(runs);
+    expect(a).toMatchObject({ from: 0, to: 5, seeds: [1, 2], diffs: [10, 9] });
+    runs[2].curve[1].llc.all.std = 0.19 * 1157; // within the rule: read
+    expect(llcChanges(runs)[0].seeds).toEqual([1, 2, 3]);
+  });
 });

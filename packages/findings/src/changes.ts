@@ -8,6 +8,7 @@
  * and the direction: `up` / `down` when every seed moved that way and |t| exceeds the two-sided 95%
  * quantile of Student's t with n − 1 degrees of freedom, else `inconclusive` (also for n < 2).
  */
+import { readableEstimate } from '@sortscope/llc/diagnostics';
 import { type CheckpointRow, type CompactExperiment } from './data.ts';
 
 export interface Change {
@@ -43,9 +44,10 @@ export function paired(diffs: readonly number[]): { mean: number; sd: number; t:
   return { mean, sd, t, direction };
 }
 
-export const readable = (r: CheckpointRow | undefined, target: string): number | null => {
+/** λ̂ of `target` at this checkpoint when it can be read (llc readable.ts: no flagged chain, λ̂ > 0, chains agree), else null */
+export const readable = (r: CheckpointRow | undefined, target = 'all'): number | null => {
   const p = r?.llc[target];
-  return p && p.flagged === 0 && Number.isFinite(p.mean) ? p.mean : null;
+  return p && readableEstimate(p) ? p.mean : null;
 };
 
 export function llcChanges(experiments: readonly CompactExperiment[], target = 'all'): Change[] {

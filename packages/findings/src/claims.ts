@@ -14,6 +14,7 @@
  *   llc_overlap  mean λ̂ over the estimates in [t_acc99, t_overlap]
  *   llc_final    λ̂ at the last estimate;  llc_change = llc_final − llc_overlap
  */
+import { readable } from './changes.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 
 export const OVERLAP_HIGH = 0.8;
@@ -41,10 +42,6 @@ export interface RunMarkers {
   d_confidence: number[];
 }
 
-const readable = (r: CheckpointRow, target = 'all') => {
-  const p = r.llc[target];
-  return p && p.flagged === 0 && Number.isFinite(p.mean) ? p.mean : null;
-};
 
 export function runMarkers(e: CompactExperiment): RunMarkers {
   const c = e.curve;
@@ -66,7 +63,7 @@ export function runMarkers(e: CompactExperiment): RunMarkers {
   const llcOverlap = window.length ? window.reduce((a, r) => a + readable(r)!, 0) / window.length : null;
   const lastEst = c.filter((r) => Object.keys(r.llc).length > 0).at(-1);
   const llcFinal = lastEst ? readable(lastEst) : null;
-  const heads = Object.fromEntries(Object.entries(lastEst?.llc ?? {}).filter(([t, p]) => t !== 'all' && p.flagged === 0).map(([t, p]) => [t, p.mean]));
+  const heads = Object.fromEntries(Object.entries(lastEst?.llc ?? {}).filter(([t]) => t !== 'all' && readable(lastEst, t) !== null).map(([t, p]) => [t, p.mean]));
   return {
     t_acc99: from,
     t_overlap: tOverlap,
@@ -200,9 +197,9 @@ export interface StepSummary {
   step: number;
   val_loss: Spread | null;
   overlap: Spread | null;
-  /** readable λ̂ per target (flagged estimates left out; n tells how many seeds remain) */
+  /** readable λ̂ per target (changes.ts readable: flagged or disagreeing estimates left out; n tells how many seeds remain) */
   llc: Record<string, Spread | null>;
-  /** seeds whose estimate at this step was flagged (not a minimum, or a chain diverged) */
+  /** seeds whose estimate (target all) at this step cannot be read: a chain flagged (e.g. not a minimum), λ̂ ≤ 0, or the chains disagree */
   flagged: number;
   /** seeds of the cell with a checkpoint at this step */
   seeds: number;
@@ -235,7 +232,7 @@ export function llcSteps(experiments: readonly CompactExperiment[]): StepSummary
 }
 
 export function llcStepsMarkdown(rows: readonly StepSummary[]): string {
-  const out = ['| cell | step | val loss | overlap | LLC (all) | per head | seeds flagged |', '|---|---:|---:|---:|---:|---|---:|'];
+  const out = ['| cell | step | val loss | overlap | LLC (all) | per head | seeds not read |', '|---|---:|---:|---:|---:|---|---:|'];
   for (const r of rows) {
     const f = (s: Spread | null, digits = 3) => fmt(s, digits, r.seeds);
     const heads = Object.entries(r.llc).filter(([t]) => t !== 'all').map(([t, s]) => `${t} ${f(s)}`).join('; ') || '–';

@@ -21,6 +21,7 @@
  * and the same rule on Spearman's ρ between overlap and F_s: reproduced (the more overlapping
  * solution has the higher free energy, so the posterior prefers the split) when ρ > 0 with p < 0.05.
  */
+import { readable } from './changes.ts';
 import type { CompactExperiment } from './data.ts';
 import type { Verdict } from './verdict-words.ts';
 
@@ -102,7 +103,7 @@ export function matchedLoss(experiments: readonly CompactExperiment[], cell: str
   for (const e of runs) {
     const last = e.curve.filter((r) => r.llc.all).at(-1);
     const p = last?.llc.all;
-    if (!last || !p || p.flagged > 0 || !Number.isFinite(p.mean) || last.overlap === null) continue;
+    if (!last || !p || readable(last) === null || last.overlap === null) continue;
     out.seeds.push(e.seed ?? 0);
     out.overlap.push(last.overlap);
     out.llc.push(p.mean);

@@ -5,7 +5,7 @@ import { row8, symmetryMarkdown, symmetryVsLlc } from './symmetry.ts';
 const row = (step: number, llc: number | null, ov0: number, ov1: number, qk0: number, flagged = 0): CheckpointRow =>
   ({
     step,
-    llc: llc === null ? {} : { all: { mean: llc, std: 1, se: 1, flagged, n_ok: 4, init_loss: 0.1 } },
+    llc: llc === null ? {} : { all: { mean: llc, std: llc / 100, se: llc / 200, flagged, n_ok: 4, init_loss: 0.1 } },
     symmetry: { 'L0H0 OV': { t_norm: ov0, ev: 0.5 }, 'L0H1 OV': { t_norm: ov1, ev: 0.5 }, 'L0H0 QK': { t_norm: qk0, ev: 0.5 } },
   }) as unknown as CheckpointRow;
 const run = (seed: number, rows: CheckpointRow[]) => ({ experiment: `c-seed=${seed}`, cell: 'c', seed, curve: rows }) as unknown as CompactExperiment;

@@ -10,6 +10,7 @@
  * A ρ near −1 in every seed says the symmetry rises while λ̂ falls (or the reverse), step for step;
  * with 9–14 checkpoints per run ρ is descriptive: both quantities also move with training time.
  */
+import { readable } from './changes.ts';
 import { runMarkers, type Spread, spread } from './claims.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 import { spearman } from './matched-loss.ts';
@@ -33,7 +34,7 @@ export function symmetryVsLlc(experiments: readonly CompactExperiment[], cell: s
   const rho: number[][] = [];
   const points: number[] = [];
   for (const e of runs) {
-    const rows = e.curve.filter((r) => r.llc.all && r.llc.all.flagged === 0 && Number.isFinite(r.llc.all.mean) && r.symmetry && Object.keys(r.symmetry).length);
+    const rows = e.curve.filter((r) => readable(r) !== null && r.symmetry && Object.keys(r.symmetry).length);
     points.push(rows.length);
     const value = (r: (typeof rows)[number], key: string): number | null => {
       if (key.includes(' ')) return r.symmetry![key]?.t_norm ?? null;

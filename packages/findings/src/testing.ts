@@ -10,6 +10,6 @@ export const llcRow = (step: number, llc: Record<string, [mean: number, flagged:
   regions: [],
   n_copied: [],
   split_agreement: null,
-  llc: Object.fromEntries(Object.entries(llc).map(([t, [mean, flagged]]) => [t, { mean, std: 1, se: 1, flagged, n_ok: 4, init_loss: 0.1 }])),
+  llc: Object.fromEntries(Object.entries(llc).map(([t, [mean, flagged]]) => [t, { mean, std: Math.abs(mean) / 100, se: Math.abs(mean) / 200, flagged, n_ok: 4, init_loss: 0.1 }])),
   norms: {},
 });

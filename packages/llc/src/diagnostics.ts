@@ -76,3 +76,5 @@ export function chainFlags(trace: ChainTrace, llc: number, x: Float64Array, w0No
 export function flagList(f: ChainFlags): string[] {
   return (Object.keys(f) as (keyof ChainFlags)[]).filter((k) => f[k]);
 }
+
+export { CHAIN_SPREAD, type EstimateReading, readableEstimate, unreadableReason } from './readable.ts';

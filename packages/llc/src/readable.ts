@@ -1,0 +1,51 @@
+/**
+ * Whether an estimate λ̂ = (1/C) Σ_c λ_c (the mean over its C chains) can be read as a measurement
+ * of its checkpoint. It can when all of these hold:
+ *
+ * - λ̂ is finite and λ̂ > 0 (a non-positive λ̂ means the chains kept descending: no basin measured);
+ * - no chain carries a blocking flag (diagnostics.ts `blocksReading`; the caller counts them as
+ *   `flagged`, so each reader keeps its own count of flagged chains and this rule stays the same);
+ * - the chains agree: s ≤ CHAIN_SPREAD · λ̂, where s = the standard deviation of λ_c over the
+ *   chains (`std`, the llc stage's `llc_std`).
+ *
+ * The last rule is about the estimate, not about any one chain. Each chain can pass every trace
+ * check (flat, converged, in its basin) and still settle at a level far from its neighbours'.
+ * This happens where the loss is flat around w0, as at the no-weight-decay runs' ~3·10⁻⁴ loss.
+ * There, λ̂ depends on which chains were drawn. Measured under llc 6 (docs/llc.md, "Chain
+ * agreement"): of the 184 unflagged estimates with λ̂ > 0 in the claims study, 182 have
+ * s / λ̂ ≤ 0.067. The other two are the long no-weight-decay runs: 0.38 (λ̂ 1.9) and 0.85
+ * (λ̂ 1,157, chains 136 to 2,301). 0.2 lies between the two groups. At 0.2 the standard error of a
+ * 4-chain mean is already 10% of λ̂, larger than the differences the claims turn on.
+ *
+ * An estimate with fewer than 2 chains, or no finite std, has no spread to judge: only the other
+ * rules apply.
+ */
+
+/** the chains disagree when the std of λ_c over chains exceeds this fraction of λ̂ */
+export const CHAIN_SPREAD = 0.2;
+
+export interface EstimateReading {
+  /** λ̂, the mean of λ_c over chains */
+  mean: number;
+  /** std of λ_c over chains (null or NaN: unknown) */
+  std?: number | null;
+  /** chains whose flags block reading (diagnostics.ts blocksReading) */
+  flagged: number;
+}
+
+/** Why an estimate cannot be read, in words; null when it can. */
+export function unreadableReason(e: EstimateReading): string | null {
+  if (!Number.isFinite(e.mean)) return 'λ̂ not finite';
+  if (e.flagged > 0) return `${e.flagged} chain${e.flagged === 1 ? '' : 's'} flagged`;
+  if (e.mean <= 0) return `λ̂ ${e.mean.toPrecision(4)} ≤ 0`;
+  const s = e.std ?? NaN;
+  if (Number.isFinite(s) && s > CHAIN_SPREAD * e.mean) {
+    return `chains disagree (std ${s.toPrecision(3)} = ${((100 * s) / e.mean).toFixed(0)}% of λ̂ > ${100 * CHAIN_SPREAD}%)`;
+  }
+  return null;
+}
+
+/** Whether an estimate can be read as a measurement of its checkpoint (unreadableReason). */
+export function readableEstimate(e: EstimateReading): boolean {
+  return unreadableReason(e) === null;
+}
