@@ -115,6 +115,12 @@ describe('sortscope llc (CLI)', () => {
     expect(json.summary.results[0].sampler.nbeta).toBeCloseTo((4 * 2000) / Math.log(2000), 6);
     expect(json.summary.results[0].convergence).toMatchObject({ draws: expect.any(Number), rhat: expect.any(Number), stable: expect.any(Boolean) });
     expect(json.summary.results[0].stationarity).toMatchObject({ tilt: true, decrement: expect.any(Number), relaxation: { converged: true } });
+    // the reading verdict: m = S·εγ/2 at the first draw read (S = burnin + half the draws), and whether λ̂ can be read
+    const r0 = json.summary.results[0];
+    expect(r0.mixing).toBeCloseTo(((json.summary.burnin + Math.floor(r0.convergence.draws / 2)) * r0.sampler.epsilon * r0.sampler.gamma) / 2, 10);
+    expect(r0.mixing).toBeLessThan(Math.log(10) / 2); // 20 draws cannot relax the chains: not readable, whatever else holds
+    expect(r0.readable).toBe(false);
+    expect(r0.reason).toMatch(/^(\d+ chains? flagged|chains disagree|chains not relaxed)/);
     const raw = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--method', 'sgld', '--chains', '2', '--draws', '20', '--json', '--quiet']).stdout);
     expect(raw.summary.results[0].sampler).toMatchObject({ method: 'sgld', epsilon: 1e-4 });
     expect(raw.summary.results[0].sampler.nbeta).toBeCloseTo(32 / Math.log(32), 10);

@@ -31,7 +31,7 @@ export const llcParts: StageParts = {
         const common = { quiet: ctx.quiet, backend: o.backend as string | undefined, workers: o.workers as number | undefined };
         if (o.weights) {
           const summary = await llcOfWeights(ctx.config as LlcConfig, { weightsPath: String(o.weights), dataPath: o.data as string | undefined, ...common });
-          if (!o.json) for (const r of summary.results) process.stdout.write(`${r.target}: llc ${r.mean.toFixed(4)} ${plusMinus(r.std, 4, r.per_chain.length)} (per chain ${r.per_chain.map((x) => x.toFixed(3)).join(' ')}), acceptance ${r.acceptance.toFixed(3)}, ${summary.seconds.toFixed(0)} s\n`);
+          if (!o.json) for (const r of summary.results) process.stdout.write(`${r.target}: llc ${r.mean.toFixed(4)} ${plusMinus(r.std, 4, r.per_chain.length)} (per chain ${r.per_chain.map((x) => x.toFixed(3)).join(' ')}), acceptance ${r.acceptance.toFixed(3)}, mixing m ${r.mixing === null ? '–' : r.mixing.toPrecision(3)}, ${r.readable ? 'readable' : `NOT READABLE: ${r.reason}`}, ${summary.seconds.toFixed(0)} s\n`);
           return { files: {}, summary };
         }
         return runLlcStage(ctx.config as LlcConfig, { outDir: ctx.outDir, trainDir: ctx.upstreamDirs.train!, datasetDir: ctx.upstreamDirs.dataset!, ...common });

@@ -80,6 +80,16 @@ describe('findings claims', () => {
     expect(compareCompact(a, b)).toEqual([]);
     b.experiments[0].curve[4].llc.all.mean = 80.5;
     expect(compareCompact(a, b)).toEqual(['a/b-seed=1.curve.4.llc.all.mean: 80 vs 80.5']);
+    // a committed entry of an older format: the fields it lacks are not compared, the ones it has are
+    const newer = structuredClone(b);
+    newer.experiments[0].format = 2;
+    newer.experiments[0].curve[4].llc.all.mixing = 1.8;
+    const old = structuredClone(b);
+    old.experiments[0].format = 1;
+    expect(compareCompact(old, newer)).toEqual([]);
+    newer.experiments[0].curve[4].llc.all.std = 99;
+    expect(compareCompact(old, newer)).toEqual([`a/b-seed=1.curve.4.llc.all.std: ${old.experiments[0].curve[4].llc.all.std} vs 99`]);
+    expect(compareCompact(newer, old)).toEqual(expect.arrayContaining(['a/b-seed=1.format: 2 vs 1', 'a/b-seed=1.curve.4.llc.all.mixing: 1.8 vs undefined'])); // the other way round: all compared
     const dir = tmp();
     writeFileSync(join(dir, 'x.json'), '{"study": "s", "exp');
     expect(() => readCompact(join(dir, 'x.json'))).toThrow(/x\.json is not readable JSON/);

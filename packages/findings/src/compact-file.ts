@@ -92,11 +92,18 @@ export function readCompact(path: string): CompactStudy {
   return data as CompactStudy;
 }
 
-/** Differences between two compact studies, as readable lines (empty: they agree). */
+/**
+ * Differences between two compact studies, as readable lines (empty: they agree). `a` is the
+ * committed one. Where its entry was saved by an older COMPACT_FORMAT than `b`'s, the fields that
+ * format did not have (absent in `a`) and the format number itself are not compared: every number
+ * `a` holds still is.
+ */
 export function compareCompact(a: CompactStudy, b: CompactStudy, rel = 1e-5): string[] {
   const out: string[] = [];
+  let older = false;
   const walk = (x: unknown, y: unknown, path: string) => {
     if (out.length >= 20) return;
+    if (older && x === undefined) return;
     if (typeof x === 'number' && typeof y === 'number') {
       if (!(x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= rel * Math.max(Math.abs(x), Math.abs(y)))) out.push(`${path}: ${x} vs ${y}`);
     } else if (x && y && typeof x === 'object' && typeof y === 'object') {
@@ -107,8 +114,12 @@ export function compareCompact(a: CompactStudy, b: CompactStudy, rel = 1e-5): st
   const byName = new Map(b.experiments.map((e) => [e.experiment, e]));
   for (const e of a.experiments) {
     const other = byName.get(e.experiment);
-    if (!other) out.push(`${e.experiment}: only in the first`);
-    else walk(e, other, e.experiment);
+    if (!other) {
+      out.push(`${e.experiment}: only in the first`);
+      continue;
+    }
+    older = (e.format ?? 0) < (other.format ?? 0);
+    walk(older ? { ...e, format: other.format } : e, other, e.experiment);
   }
   for (const e of b.experiments) if (!a.experiments.some((x) => x.experiment === e.experiment)) out.push(`${e.experiment}: only in the second`);
   return out;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 const num = z.number().nullable();
 const nums = z.array(num);
 
-const LlcPointSchema = z.looseObject({ mean: num, std: num, se: num, flagged: z.number(), n_ok: z.number(), init_loss: num });
+const LlcPointSchema = z.looseObject({ mean: num, std: num, se: num, flagged: z.number(), n_ok: z.number(), init_loss: num, mixing: num.optional() });
 
 const CheckpointRowSchema = z.looseObject({
   step: z.number(),

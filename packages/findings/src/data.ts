@@ -12,11 +12,12 @@
  *   co_copied                        number tokens in at least two heads' copy ranges
  *   regions[h], n_copied[h]          contiguous runs of tokens head h wins, and how many it wins
  *   split_agreement                  fraction of tokens whose copier is the final checkpoint's
- *   llc[target] = {mean, std (over chains), se (with L(w*)'s error), flagged, n_ok, init_loss}
+ *   llc[target] = {mean, std (over chains), se (with L(w*)'s error), flagged, n_ok, init_loss,
+ *                  mixing (m at the first draw read; from format 2)}
  *   norms                            the L2 norm of every tensor of the checkpoint as trained (as the
  *                                    llc stage recorded it, at the checkpoints it estimated)
  */
-import { blocksReading } from '@sortscope/llc/diagnostics';
+import { blocksReading, mixingOfEstimate } from '@sortscope/llc/diagnostics';
 import type { LoadedExperiment } from '@sortscope/report';
 import type { Behaviour } from './behaviour.ts';
 import { type ExperimentFacts, experimentFacts, fmtValue } from './facts.ts';
@@ -30,6 +31,9 @@ export interface LlcPoint {
   flagged: number;
   n_ok: number;
   init_loss: number;
+  /** m = S·εγ/2 at the first draw λ̂ reads (llc mixing.ts; null: not defined, e.g. preconditioned;
+   *  absent in entries of COMPACT_FORMAT 1) */
+  mixing?: number | null;
 }
 
 export interface CheckpointRow {
@@ -56,7 +60,7 @@ export interface CheckpointRow {
  * any change to what they compute, so that `findings --save` recomputes entries written before
  * instead of reusing them (results.ts). Entries without it are never reused.
  */
-export const COMPACT_FORMAT = 1;
+export const COMPACT_FORMAT = 2; // 2: llc points carry `mixing`
 
 export interface CompactExperiment {
   /** COMPACT_FORMAT of the code that computed this entry */
@@ -128,7 +132,8 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     for (const r of (e.llc?.estimates ?? []).filter((x) => x.step === step)) {
       // flagged: chains whose flags make λ_c unreadable (advisory ones, e.g. acceptance_high, do not count)
       const flagged = (e.llc?.chains ?? []).filter((c) => c.step === step && c.target === r.target && blocksReading(c.flags)).length;
-      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss) };
+      const mixing = mixingOfEstimate(e.llc!.config, r);
+      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss), mixing: mixing === null ? null : r6(mixing) };
       norms = Object.fromEntries(Object.entries(r.norms).map(([k, v]) => [k, r6(v)]));
     }
     return {

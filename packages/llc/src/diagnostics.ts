@@ -77,4 +77,5 @@ export function flagList(f: ChainFlags): string[] {
   return (Object.keys(f) as (keyof ChainFlags)[]).filter((k) => f[k]);
 }
 
-export { CHAIN_SPREAD, type EstimateReading, readableEstimate, unreadableReason } from './readable.ts';
+export { CHAIN_SPREAD, type EstimateReading, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
+export { mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';

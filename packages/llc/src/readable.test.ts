@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHAIN_SPREAD, readableEstimate, unreadableReason } from './readable.ts';
+import { CHAIN_SPREAD, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
 
 describe('readableEstimate', () => {
   it('reads a positive λ̂ with no flagged chain and agreeing chains', () => {
@@ -34,5 +34,21 @@ describe('readableEstimate', () => {
     expect(readableEstimate({ mean: 50, std: null, flagged: 0 })).toBe(true);
     expect(readableEstimate({ mean: 50, std: Number.NaN, flagged: 0 })).toBe(true);
     expect(readableEstimate({ mean: 50, flagged: 0 })).toBe(true);
+  });
+});
+
+describe('readableEstimate: mixing', () => {
+  it('refuses chains that had not relaxed when λ̂ started reading them (m < ln 10 / 2: more than 10% may be missing)', () => {
+    expect(MIN_MIXING_READ).toBeCloseTo(Math.log(10) / 2, 15);
+    expect(Math.exp(-2 * MIN_MIXING_READ)).toBeCloseTo(0.1, 15);
+    expect(readableEstimate({ mean: 236, std: 1.9, flagged: 0, mixing: 1.775 })).toBe(true); // the ARENA default
+    expect(readableEstimate({ mean: 236, std: 1.9, flagged: 0, mixing: MIN_MIXING_READ * 1.001 })).toBe(true);
+    expect(unreadableReason({ mean: 2367, std: 73, flagged: 0, mixing: 3e-7 })).toBe('chains not relaxed (m = S·εγ/2 3.0e-7 < 1.15: up to 100% of λ̂ may be missing)');
+    expect(unreadableReason({ mean: 236, std: 1.9, flagged: 0, mixing: 0.5 })).toBe('chains not relaxed (m = S·εγ/2 0.50 < 1.15: up to 37% of λ̂ may be missing)');
+  });
+
+  it('judges no mixing where m is unknown (preconditioned chains; compact results saved before m was recorded)', () => {
+    expect(readableEstimate({ mean: 236, std: 1.9, flagged: 0, mixing: null })).toBe(true);
+    expect(readableEstimate({ mean: 236, std: 1.9, flagged: 0, mixing: Number.NaN })).toBe(true);
   });
 });

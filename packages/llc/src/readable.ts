@@ -6,7 +6,10 @@
  * - no chain carries a blocking flag (diagnostics.ts `blocksReading`; the caller counts them as
  *   `flagged`, so each reader keeps its own count of flagged chains and this rule stays the same);
  * - the chains agree: s ≤ CHAIN_SPREAD · λ̂, where s = the standard deviation of λ_c over the
- *   chains (`std`, the llc stage's `llc_std`).
+ *   chains (`std`, the llc stage's `llc_std`);
+ * - the chains had relaxed when λ̂ started reading them: m ≥ MIN_MIXING_READ, where m = S·εγ/2 at the
+ *   first draw read (mixing.ts). Then, in the quadratic approximation, λ̂ is short of its
+ *   equilibrium value by at most e^{−2m} ≤ 10%, the same tolerance as `not_minimum`'s.
  *
  * The last rule is about the estimate, not about any one chain. Each chain can pass every trace
  * check (flat, converged, in its basin) and still settle at a level far from its neighbours'.
@@ -17,12 +20,16 @@
  * (λ̂ 1,157, chains 136 to 2,301). 0.2 lies between the two groups. At 0.2 the standard error of a
  * 4-chain mean is already 10% of λ̂, larger than the differences the claims turn on.
  *
- * An estimate with fewer than 2 chains, or no finite std, has no spread to judge: only the other
- * rules apply.
+ * An estimate with fewer than 2 chains, or no finite std, has no spread to judge; one with no m
+ * (preconditioned chains, or compact results saved before m was recorded) has no mixing to judge:
+ * only the other rules apply.
  */
 
 /** the chains disagree when the std of λ_c over chains exceeds this fraction of λ̂ */
 export const CHAIN_SPREAD = 0.2;
+
+/** the least m = S·εγ/2 at the first draw read: e^{−2m} = 10% (mixing.ts) */
+export const MIN_MIXING_READ = Math.log(10) / 2;
 
 export interface EstimateReading {
   /** λ̂, the mean of λ_c over chains */
@@ -31,6 +38,8 @@ export interface EstimateReading {
   std?: number | null;
   /** chains whose flags block reading (diagnostics.ts blocksReading) */
   flagged: number;
+  /** m at the first draw read (mixing.ts mixingAtFirstRead; null or absent: unknown, not judged) */
+  mixing?: number | null;
 }
 
 /** Why an estimate cannot be read, in words; null when it can. */
@@ -42,6 +51,10 @@ export function unreadableReason(e: EstimateReading): string | null {
   if (Number.isFinite(s) && s > CHAIN_SPREAD * e.mean) {
     return `chains disagree (std ${s.toPrecision(3)} = ${((100 * s) / e.mean).toFixed(0)}% of λ̂ > ${100 * CHAIN_SPREAD}%)`;
   }
+  const m = e.mixing ?? NaN;
+  if (Number.isFinite(m) && m < MIN_MIXING_READ) {
+    return `chains not relaxed (m = S·εγ/2 ${m.toPrecision(2)} < ${MIN_MIXING_READ.toFixed(2)}: up to ${pct(Math.exp(-2 * m))} of λ̂ may be missing)`;
+  }
   return null;
 }
 
@@ -49,3 +62,5 @@ export function unreadableReason(e: EstimateReading): string | null {
 export function readableEstimate(e: EstimateReading): boolean {
   return unreadableReason(e) === null;
 }
+
+const pct = (x: number) => `${100 * x >= 10 ? (100 * x).toFixed(0) : (100 * x).toPrecision(2)}%`;

@@ -11,7 +11,9 @@ import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train
 import { engineName } from '@sortscope/engine';
 import { loadWeights } from '@sortscope/model';
 import { trainingData } from './data.ts';
-import { flagList } from './diagnostics.ts';
+import { blocksReading, flagList } from './diagnostics.ts';
+import { mixingOfEstimate } from './mixing.ts';
+import { unreadableReason } from './readable.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
 import { LlcRunner, nanReport, warnings } from './run.ts';
@@ -206,6 +208,8 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
   const results = ests.map((e, k) => {
     for (const line of nanReport(targetName(config.targets[k]), e)) log(line, opts.quiet);
     log(`llc ${targetName(config.targets[k])}: ${describe(e)}`, opts.quiet);
+    const mixing = mixingOfEstimate(config, { method: e.sampler?.method, epsilon: e.sampler?.epsilon ?? NaN, gamma: e.sampler?.gamma ?? NaN, draws: e.convergence?.draws ?? -1, preconditioner: e.sampler?.preconditioner });
+    const reason = unreadableReason({ mean: e.mean, std: e.std, flagged: e.chains.filter((c) => blocksReading(flagList(c.flags))).length, mixing });
     return {
       target: targetName(config.targets[k]),
       mean: e.mean,
@@ -223,6 +227,11 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       convergence: e.convergence,
       rounds: e.rounds,
       stationarity: e.stationarity,
+      /** m = S·εγ/2 at the first draw read (mixing.ts) */
+      mixing,
+      /** whether λ̂ can be read as a measurement of the checkpoint (readable.ts), and if not, why */
+      readable: reason === null,
+      reason,
     };
   });
   return { weights: opts.weightsPath, data: data.source, data_rows: data.rows, method: config.method, gamma: estimatorOptions(config).gamma, batch_size: config.batch_size, chains: config.chains, draws: config.draws, burnin: config.burnin, noise_stream: config.noise_stream, seconds, norms: tensorNorms(w.cfg, w.params), results };

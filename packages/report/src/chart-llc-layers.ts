@@ -1,6 +1,6 @@
 /**
  * λ̂ drawn only where it can be read. An estimate is readable when no chain carries a blocking
- * flag, λ̂ > 0 and chains that agree (llc readable.ts, via model.ts readableEstimate). Readable estimates
+ * flag, λ̂ > 0, chains that agree and had relaxed (llc readable.ts, via model.ts readableEstimate). Readable estimates
  * are the data: the band (mean ± std over chains), the line and the points, and the y axis spans
  * them alone. Every other estimate is a ▼ at the bottom edge of the axis, at its step and in its
  * series' colour, with its λ̂ and the reason in the tooltip: a checkpoint that is not a minimum
@@ -18,7 +18,7 @@ export interface LlcPoint {
   reason: string;
 }
 
-export const UNREADABLE_NOTE = '▼ on the bottom edge: a chain flagged, λ̂ ≤ 0, or the chains disagree; hover for why';
+export const UNREADABLE_NOTE = '▼ on the bottom edge: a chain flagged, λ̂ ≤ 0, chains that disagree or had not relaxed; hover for why';
 
 /** The y range of the readable estimates (0 included, 10% headroom), or null when none is readable. */
 export function readableDomain(rows: readonly LlcPoint[]): [number, number] | null {

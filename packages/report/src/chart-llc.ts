@@ -71,6 +71,7 @@ export function llcSpec(l: LlcModel, boundaries: StageBoundary[] | null, maxStep
       { field: 'n_ok', type: 'quantitative', title: 'chains without NaN' },
       { field: 'acceptance', type: 'quantitative', title: 'MALA acceptance', format: '.3f' },
       { field: 'draws', type: 'quantitative', title: 'draws per chain' },
+      { field: 'mixing', type: 'quantitative', title: 'mixing m = S·εγ/2 at the first draw read (≥ 1.15: at most 10% of λ̂ missing)', format: '.3~g' },
       { field: 'rhat', type: 'quantitative', title: 'split-R̂', format: '.3f' },
       { field: 'decrement', type: 'quantitative', title: 'Newton decrement of the loss at w0', format: '.4~g' },
       { field: 'flags', type: 'nominal', title: 'flags (advisory ones included)' },

@@ -59,7 +59,7 @@ export function experimentCharts(e: ExperimentModel): ChartEntry[] {
   return [
     entry('loss', 'Loss', 'Minibatch loss and each evaluation set at the checkpoints, against the Bayes loss of the training data.', t && lossSpec(t, b), noTrain),
     entry('accuracy', 'Accuracy', 'Token and sequence accuracy of each evaluation set at the checkpoints.', t && accuracySpec(t, b), noTrain),
-    entry('llc', 'LLC', 'Local learning coefficient per checkpoint and target, with the SGLD settings used; only readable estimates are drawn as data, the others (a chain flagged, λ̂ ≤ 0, or chains whose λ_c spread more than 20% of λ̂) as ▼ on the bottom edge, their reason on hover.', l && llcSpec(l, b, maxStep, e.stages_fit), noLlc),
+    entry('llc', 'LLC', 'Local learning coefficient per checkpoint and target, with the SGLD settings used; only readable estimates are drawn as data, the others (a chain flagged, λ̂ ≤ 0, chains whose λ_c spread more than 20% of λ̂, or chains too short to have relaxed) as ▼ on the bottom edge, their reason on hover.', l && llcSpec(l, b, maxStep, e.stages_fit), noLlc),
     entry('llc-acceptance', 'SGLD acceptance', 'Mean MALA acceptance probability of the SGLD chains (a diagnostic of the step size).', l && acceptanceSpec(l, b, maxStep), noLlc),
     entry('llc-traces', 'SGLD traces', 'Minibatch loss above L(w0) and running λ̂ of every SGLD chain at a chosen estimated checkpoint: whether the chains settled.', l && l.traces.length ? tracesSpec(l) : null, l ? 'No traces recorded' : noLlc),
     entry('llc-norms', 'Weight norms', 'L2 norm of every tensor at the checkpoints the LLC was estimated at.', l && l.norms.length ? normsSpec(l, b, maxStep) : null, l ? 'The LLC artifacts predate per-tensor norms (rerun the llc stage)' : noLlc),

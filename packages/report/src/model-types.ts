@@ -19,7 +19,7 @@ export interface TrainingModel {
 
 export interface LlcModel {
   config: LoadedLlc['config'];
-  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; readable: boolean; reason: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; rhat: number | null; decrement: number | null; tilt: boolean; relaxed: boolean }[];
+  rows: { step: number; target: string; mean: number; std: number; se: number | null; lo: number; hi: number; n_ok: number; acceptance: number; flagged: number; flags: string; readable: boolean; reason: string; method: string; nbeta: number | null; gamma: number | null; epsilon: number | null; draws: number | null; mixing: number | null; rhat: number | null; decrement: number | null; tilt: boolean; relaxed: boolean }[];
   /** per chain and (thinned) draw at each estimated checkpoint whose traces the report keeps
    *  (model.ts traceSteps): the draw's loss above L(w0) (on its own minibatch with the control
    *  variate) and the running λ̂ */

@@ -141,21 +141,21 @@ describe('missing and unreadable stages', () => {
 
 describe('stage boundaries from the LLC', () => {
   /** An LLC row of target `all` (only the fields stagesOf reads matter). */
-  const row = (step: number, mean: number, flagged = 0, std = 0) => ({ step, target: 'all', mean, std, flagged }) as LlcModel['rows'][number];
+  const row = (step: number, mean: number, flagged = 0, std = 0, mixing: number | null = null) => ({ step, target: 'all', mean, std, flagged, mixing }) as LlcModel['rows'][number];
   // two clean trends in ln(1 + step): flat, then rising from step 30 on
   const steps = [0, 1, 2, 4, 7, 12, 20, 30, 50, 80, 130, 200, 320, 500, 800, 1300, 2000];
   const trend = (s: number) => (s < 30 ? 2 : 2 + 3 * (Math.log1p(s) - Math.log1p(30)));
-  const bad = new Map([[1, row(1, 40, 2)], [7, row(7, -9)], [50, row(50, 35, 1)], [130, row(130, -20)], [800, row(800, 0.01, 1)], [1300, row(1300, 9, 0, 4)]]); // 1300: unflagged chains that disagree (std 44% of λ̂)
+  const bad = new Map([[1, row(1, 40, 2)], [7, row(7, -9)], [50, row(50, 35, 1)], [130, row(130, -20)], [800, row(800, 0.01, 1)], [1300, row(1300, 9, 0, 4)], [2000, row(2000, 7, 0, 0.1, 0.3)]]); // 1300: unflagged chains that disagree (std 44% of λ̂); 2000: chains not relaxed (m 0.3)
   const rows = steps.map((s) => bad.get(s) ?? row(s, trend(s)));
   const cfg = { changepoints: { max_segments: 4, min_points: 3, penalty: 1 } };
 
-  it('fits only through readable estimates (no flagged chain, λ̂ > 0, chains agreeing) and says how many were left out', () => {
+  it('fits only through readable estimates (no flagged chain, λ̂ > 0, chains agreeing and relaxed) and says how many were left out', () => {
     const { stages, note, fit } = stagesOf({ rows, not_finite: [{ step: 3000, target: 'all' }, { step: 3000, target: 'head 1' }] }, cfg);
     const used = rows.filter(readableEstimate);
-    expect(used).toHaveLength(11);
-    expect(fit).toBe('fitted through 11 of 18 estimates; 7 unreadable left out (a chain flagged, λ̂ ≤ 0, or chains disagreeing)');
-    expect(note.endsWith('(fitted through 11 of 18 estimates; 7 unreadable left out (a chain flagged, λ̂ ≤ 0, or chains disagreeing))')).toBe(true);
-    expect(stages!.n).toBe(11);
+    expect(used).toHaveLength(10);
+    expect(fit).toBe('fitted through 10 of 18 estimates; 8 unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed)');
+    expect(note.endsWith('(fitted through 10 of 18 estimates; 8 unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed))')).toBe(true);
+    expect(stages!.n).toBe(10);
     expect(stages).toEqual(detectStages(used.map((r) => r.step), used.map((r) => r.mean), cfg.changepoints));
     // the readable points show the one change of trend, between steps 20 and 30
     expect(stages!.boundaries.map((b) => [b.step_before, b.step_after])).toEqual([[20, 30]]);
@@ -169,7 +169,7 @@ describe('stage boundaries from the LLC', () => {
     expect(stagesOf({ rows: clean, not_finite: [] }, cfg).fit).toBe('fitted through all 17 estimates');
     const unreadable = stagesOf({ rows: [row(0, -1), row(5, 3, 1)], not_finite: [{ step: 9, target: 'all' }] }, cfg);
     expect(unreadable.stages!.boundaries).toEqual([]);
-    expect(unreadable.note).toBe('0 finite LLC estimates: too few to fit a trend (fitted through 0 of 3 estimates; 3 unreadable left out (a chain flagged, λ̂ ≤ 0, or chains disagreeing))');
+    expect(unreadable.note).toBe('0 finite LLC estimates: too few to fit a trend (fitted through 0 of 3 estimates; 3 unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed))');
     expect(readableEstimate(row(1, Number.NaN))).toBe(false);
     expect(readableEstimate(row(1, 0))).toBe(false);
   });
@@ -181,7 +181,7 @@ describe('stage boundaries from the LLC', () => {
       const used = all.filter(readableEstimate).length;
       const left = all.length + m.llc!.not_finite.filter((r) => r.target === 'all').length - used;
       expect(m.stages!.n).toBe(used);
-      expect(m.stages_note).toContain(left ? `fitted through ${used} of ${used + left} estimates; ${left} unreadable left out (a chain flagged, λ̂ ≤ 0, or chains disagreeing)` : `fitted through all ${used} estimates`);
+      expect(m.stages_note).toContain(left ? `fitted through ${used} of ${used + left} estimates; ${left} unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed)` : `fitted through all ${used} estimates`);
       const llc = experimentCharts(m).find((c) => c.file === 'llc')!.spec as { title: { subtitle: string[] } };
       expect(llc.title.subtitle.join(' ')).toContain(`stage boundaries (dashed): target all, ${m.stages_fit}`);
     }

@@ -3,7 +3,7 @@
  * the summary table show (no I/O, no rendering). Values that are not finite are left out of the
  * chart tables (Vega-Lite would draw them as gaps or at 0); numbers keep 6 significant digits.
  */
-import { blocksReading, readableEstimate, unreadableReason } from '@sortscope/llc';
+import { blocksReading, mixingOfEstimate, readableEstimate, unreadableReason } from '@sortscope/llc';
 import type { DiagnosisModel } from './load-diagnoses.ts';
 import { EVAL_SETS } from '@sortscope/train';
 import { type ChangepointResult, detectStages } from './changepoints.ts';
@@ -90,7 +90,8 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
       const k = `${r.step}|${r.target}`;
       const flagged = blockedAt.get(k) ?? 0;
       const blocking = [...(blockingAt.get(k) ?? new Map<string, number>())].map(([f, n]) => `${f} (${n} of ${chainsAt.get(k)} chains)`);
-      const reading = { mean: r.llc_mean, std: r.llc_std, flagged };
+      const mixing = mixingOfEstimate(l.config, r);
+      const reading = { mean: r.llc_mean, std: r.llc_std, flagged, mixing };
       const readable = readableEstimate(reading);
       return {
         step: r.step,
@@ -111,6 +112,7 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
         gamma: orNull(r.gamma),
         epsilon: orNull(r.epsilon),
         draws: r.draws > 0 ? r.draws : null,
+        mixing: mixing === null ? null : S(mixing),
         rhat: orNull(r.rhat),
         decrement: orNull(r.decrement),
         tilt: r.tilt,
@@ -163,13 +165,13 @@ function circuitsModel(e: LoadedExperiment, cfg: ReportConfig, withHeatmap: bool
   };
 }
 
-/** An LLC estimate the stage fit can read, by the llc stage's rule (llc readable.ts): no chain flagged, a finite λ̂ > 0, and chains that agree. */
+/** An LLC estimate the stage fit can read, by the llc stage's rule (llc readable.ts): no chain flagged, a finite λ̂ > 0, chains that agree and had relaxed. */
 export { readableEstimate };
 
 /**
  * Stage boundaries from the LLC of the target `all`, fitted only through the estimates that can be
- * read (readableEstimate): a flagged chain, a λ̂ ≤ 0 or chains that disagree mean the sampler did
- * not measure the basin, and such points would bend the fitted trend. The note says how many were left out.
+ * read (readableEstimate): a flagged chain, a λ̂ ≤ 0, or chains that disagree or had not relaxed mean
+ * the sampler did not measure the basin, and such points would bend the fitted trend. The note says how many were left out.
  */
 export function stagesOf(llc: Pick<LlcModel, 'rows' | 'not_finite'> | null, cfg: Pick<ReportConfig, 'changepoints'>): { stages: ChangepointResult | null; note: string; fit: string | null } {
   if (!llc) return { stages: null, note: 'no LLC estimates: stage boundaries (where the LLC trend changes) cannot be marked', fit: null };
@@ -178,7 +180,7 @@ export function stagesOf(llc: Pick<LlcModel, 'rows' | 'not_finite'> | null, cfg:
   if (total === 0) return { stages: null, note: "no LLC estimates for the target 'all': stage boundaries cannot be marked", fit: null };
   const used = all.filter(readableEstimate);
   const left = total - used.length;
-  const fit = left === 0 ? `fitted through all ${total} estimates` : `fitted through ${used.length} of ${total} estimates; ${left} unreadable left out (a chain flagged, λ̂ ≤ 0, or chains disagreeing)`;
+  const fit = left === 0 ? `fitted through all ${total} estimates` : `fitted through ${used.length} of ${total} estimates; ${left} unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed)`;
   const stages = detectStages(used.map((r) => r.step), used.map((r) => r.mean), cfg.changepoints);
   const b = stages.boundaries;
   const found =

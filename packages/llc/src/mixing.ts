@@ -1,0 +1,67 @@
+/**
+ * How far an estimate's chains had relaxed by the first draw λ̂ reads: `m`, and the bound e^{−2m} on
+ * the fraction of the equilibrium λ̂ that is still missing.
+ *
+ * SGLD and MALA take the step (sgld.ts) w ← w − (ε/2)·∇U(w) + √ε·ξ, with
+ * U(w) = nβ·L(w) + (γ/2)‖w − w0‖². Near the point the chains start from (the minimum w* the
+ * relaxation found, or the tilted checkpoint), take a direction of curvature h ≥ 0. There U is
+ * quadratic with k = nβ·h + γ. A chain started at the minimum has variance 0 along it, and after
+ * S steps its variance is v(S) = (1 − e^{−εkS})/k. The direction's share of
+ * λ̂ = nβ·E[L(w) − L(w*)] is (nβh/2)·v(S), and at equilibrium it is nβh/(2k). Since k ≥ γ for every
+ * direction, each share, and hence λ̂, has reached at least the fraction 1 − e^{−2m} of its
+ * equilibrium value, where
+ *
+ *   m = S·ε·γ/2     (`mixing`; calibrate.ts uses the same quantity over the whole chain)
+ *   S = burnin + first_used(draws)·steps_between_draws   (window last-half: the canonical method)
+ *     = burnin                                           (window all: devinterp's sgld)
+ *
+ * So the estimate is short of its equilibrium value by at most e^{−2m} (in the quadratic
+ * approximation; later draws only shrink the gap). The directions that only the localization
+ * holds are the slowest. Their shares are small but many, and a large curvature elsewhere makes ε
+ * small (ε = 0.05 · 4/(nβ·λ_max + γ)), so m can be tiny: the chains then move only along the
+ * stiffest directions, and λ̂ is stable and still far from its equilibrium value. The 4× check
+ * cannot see this, because four times almost nothing is still almost nothing.
+ *
+ * The bound needs one ε for every coordinate. With a preconditioner (rmsprop) each coordinate has
+ * its own step, so there is no m (null).
+ */
+import { firstUsed } from './convergence.ts';
+
+export interface MixingInputs {
+  epsilon: number;
+  gamma: number;
+  /** the draws per chain the estimate ended with (over every round) */
+  draws: number;
+  burnin: number;
+  steps_between_draws: number;
+  /** which draws λ̂ reads: the last half (canonical) or all (sgld) */
+  window: 'last-half' | 'all';
+  /** the sampler's preconditioner ('none', '' or undefined: plain SGLD/MALA) */
+  preconditioner?: string | null;
+}
+
+/** m = S·εγ/2 at the first draw λ̂ reads; null where it is not defined (preconditioned, or unknown inputs). */
+export function mixingAtFirstRead(c: MixingInputs): number | null {
+  if (c.preconditioner && c.preconditioner !== 'none') return null;
+  if (![c.epsilon, c.gamma, c.burnin, c.steps_between_draws].every(Number.isFinite) || c.epsilon <= 0 || c.gamma <= 0) return null;
+  if (c.window === 'last-half' && !(c.draws > 0)) return null; // no draw count recorded (-1)
+  const steps = c.burnin + (c.window === 'last-half' ? firstUsed(c.draws) * c.steps_between_draws : 0);
+  return (steps * c.epsilon * c.gamma) / 2;
+}
+
+/** the most of the equilibrium λ̂ an estimate with this m can still be missing (quadratic approximation) */
+export function mixingDeficitBound(m: number): number {
+  return Math.exp(-2 * m);
+}
+
+/**
+ * m of one row of `estimates.arrow`, given the llc config recorded in its metadata. The window is
+ * the method's (schema.ts estimatorOptions: canonical reads the last half, sgld every draw).
+ */
+export function mixingOfEstimate(
+  config: { method?: string; burnin: number; steps_between_draws: number },
+  row: { method?: string; epsilon: number; gamma: number; draws: number; preconditioner?: string | null },
+): number | null {
+  const window = (row.method || config.method || 'canonical') === 'canonical' ? 'last-half' : 'all';
+  return mixingAtFirstRead({ ...row, burnin: config.burnin, steps_between_draws: config.steps_between_draws, window });
+}
