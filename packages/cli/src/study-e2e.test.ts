@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, 
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTempDirs } from '@sortscope/core/testing';
-import { blocksReading, readChains, readEstimates } from '@sortscope/llc';
+import { blocksReading, mixingOfEstimate, readableEstimate, readChains, readEstimates } from '@sortscope/llc';
 import { findEntries } from '@sortscope/cache-server';
 
 const tmp = useTempDirs('e2e', 'all');
@@ -204,6 +204,20 @@ describe('a study split across machines with a shared cache', () => {
       expect(got.experiments).toEqual([...plan.rows.map((r: { experiment: string }) => r.experiment)].sort());
       expect(got.cols).toEqual(['step', 'target', 'llc_mean']);
       expect(got.rows).toBeGreaterThanOrEqual(4);
+      // docs/artifacts.md's reading rule in Python gives the TypeScript rule's mixing and verdicts (llc readable.ts)
+      const rule = `${docsBlock('readable-rule')}\nimport glob\nprint(json.dumps({p: [[r["step"], r["target"], r["readable"], r["mixing"]] for r in readable_estimates(p).iter_rows(named=True)] for p in sorted(glob.glob("artifacts/llc/*/estimates.arrow"))}))\n`;
+      const py = JSON.parse(execFileSync(python, ['-c', rule], { cwd: m3, encoding: 'utf8' })) as Record<string, [number, string, boolean, number | null][]>;
+      expect(Object.keys(py).length).toBe(plan.rows.length);
+      for (const [path, rows] of Object.entries(py)) {
+        const { rows: est, meta } = readEstimates(join(m3, path));
+        expect(rows.map((r) => [r[0], r[1]])).toEqual(est.map((r) => [r.step, r.target]));
+        est.forEach((r, i) => {
+          const mixing = mixingOfEstimate(meta.config as { burnin: number; steps_between_draws: number }, r);
+          expect(mixing).not.toBeNull(); // canonical chains without a preconditioner always have an m
+          expect(rows[i][3]).toBeCloseTo(mixing!, 10);
+          expect(rows[i][2]).toBe(readableEstimate({ mean: r.llc_mean, std: r.llc_std, flagged: r.flagged_chains, mixing }));
+        });
+      }
     } else console.warn('study-e2e: no Python with polars and pyarrow (set SORTSCOPE_PYTHON): the docs loader was not run');
   }, 900_000);
 });
