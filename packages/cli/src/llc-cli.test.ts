@@ -121,6 +121,12 @@ describe('sortscope llc (CLI)', () => {
     expect(r0.mixing).toBeLessThan(Math.log(10) / 2); // 20 draws cannot relax the chains: not readable, whatever else holds
     expect(r0.readable).toBe(false);
     expect(r0.reason).toMatch(/^(\d+ chains? flagged|chains disagree|chains not relaxed)/);
+    // min_mixing lengthens the burn-in until m reaches it (the same ε: it is set before the chains run)
+    const mixed = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--data', train, '--chains', '2', '--draws', '20', '--min_mixing', '1.2', '--json', '--quiet']).stdout).summary.results[0];
+    expect(mixed.sampler.epsilon).toBe(r0.sampler.epsilon);
+    expect(mixed.mixing).toBeGreaterThanOrEqual(1.2);
+    expect(mixed.mixing).toBeLessThan(1.2 + (mixed.sampler.epsilon * mixed.sampler.gamma) / 2 + 1e-12); // the least such burn-in
+    expect(mixed.reason ?? '').not.toMatch(/not relaxed/);
     const raw = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--method', 'sgld', '--chains', '2', '--draws', '20', '--json', '--quiet']).stdout);
     expect(raw.summary.results[0].sampler).toMatchObject({ method: 'sgld', epsilon: 1e-4 });
     expect(raw.summary.results[0].sampler.nbeta).toBeCloseTo(32 / Math.log(32), 10);

@@ -78,4 +78,4 @@ export function flagList(f: ChainFlags): string[] {
 }
 
 export { CHAIN_SPREAD, type EstimateReading, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
-export { mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';
+export { type BurninConfig, effectiveBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';

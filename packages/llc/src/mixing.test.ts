@@ -5,7 +5,7 @@
 import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
 import { firstUsed } from './convergence.ts';
-import { mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate } from './mixing.ts';
+import { effectiveBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate } from './mixing.ts';
 import { drift, sgldStep } from './sgld.ts';
 
 /** E[λ̂] over the draws [first_used, N) and at equilibrium, for SGLD started at the minimum of U = Σ (nβh_i + γ)/2·x_i² */
@@ -113,5 +113,40 @@ describe('mixingDeficitBound', () => {
     for (let i = 0; i < n; i++) s2 += w[i] * w[i];
     expect(s2 / n / v).toBeGreaterThan(0.94); // the sample variance of 4,000 draws is within ±4.5% (2 SE)
     expect(s2 / n / v).toBeLessThan(1.06);
+  });
+});
+
+describe('effectiveBurnin (min_mixing)', () => {
+  const c = { burnin: 500, steps_between_draws: 1, draws: 1500 };
+  const m = (b: number, eps: number) => mixingAtFirstRead({ epsilon: eps, gamma: 10_000, draws: 1500, burnin: b, steps_between_draws: 1, window: 'last-half' })!;
+
+  it('is the configured burn-in without min_mixing, for sgld and with a preconditioner', () => {
+    expect(effectiveBurnin(c, 1e-9, 10_000)).toBe(500);
+    expect(effectiveBurnin({ ...c, min_mixing: 1.15, method: 'sgld' }, 1e-9, 10_000)).toBe(500);
+    expect(effectiveBurnin({ ...c, min_mixing: 1.15, preconditioner: 'rmsprop' }, 1e-9, 10_000)).toBe(500);
+    expect(effectiveBurnin({ ...c, min_mixing: 1.15 }, Number.NaN, 10_000)).toBe(500);
+  });
+
+  it('is the least burn-in that reaches m ≥ min_mixing, never below the configured one', () => {
+    expect(effectiveBurnin({ ...c, min_mixing: 1.15 }, 1e-6, 10_000)).toBe(500); // m 6.25 already
+    for (const eps of [1.8e-7, 5.29e-8, 1e-7]) {
+      const b = effectiveBurnin({ ...c, min_mixing: 1.15 }, eps, 10_000);
+      expect(b).toBeGreaterThan(500);
+      expect(m(b, eps)).toBeGreaterThanOrEqual(1.15);
+      expect(m(b - 1, eps)).toBeLessThan(1.15);
+    }
+  });
+
+  it('stops at MAX_BURNIN_FACTOR × max_draws steps: a no-LayerNorm ε (2e-14) would need 10¹⁰', () => {
+    expect(effectiveBurnin({ ...c, min_mixing: 1.15 }, 2e-14, 10_000)).toBe(MAX_BURNIN_FACTOR * 8 * 1500);
+    expect(effectiveBurnin({ ...c, max_draws: 3000, steps_between_draws: 2, min_mixing: 1.15 }, 2e-14, 10_000)).toBe(MAX_BURNIN_FACTOR * 3000 * 2);
+  });
+
+  it('mixingOfEstimate recomputes the burn-in the chains ran from the recorded config, ε and γ', () => {
+    const row = { epsilon: 5.29e-8, gamma: 10_000, draws: 1500, preconditioner: 'none' };
+    const got = mixingOfEstimate({ ...c, min_mixing: 1.15 }, row)!;
+    expect(got).toBeCloseTo(m(effectiveBurnin({ ...c, min_mixing: 1.15 }, 5.29e-8, 10_000), 5.29e-8), 12);
+    expect(got).toBeGreaterThanOrEqual(1.15);
+    expect(mixingOfEstimate(c, row)).toBeCloseTo(m(500, 5.29e-8), 12);
   });
 });

@@ -54,14 +54,41 @@ export function mixingDeficitBound(m: number): number {
   return Math.exp(-2 * m);
 }
 
+/** the longest burn-in `min_mixing` may ask for, in units of max_draws · steps_between_draws */
+export const MAX_BURNIN_FACTOR = 20;
+
+export interface BurninConfig {
+  method?: string;
+  burnin: number;
+  steps_between_draws: number;
+  draws?: number;
+  max_draws?: number;
+  min_mixing?: number;
+  preconditioner?: string | null;
+}
+
+/**
+ * The burn-in a chain runs: `burnin`, or with `min_mixing` (canonical, plain SGLD) the least
+ * burn-in B ≥ burnin with (B + first_used(draws)·steps_between_draws)·εγ/2 ≥ min_mixing, capped at
+ * MAX_BURNIN_FACTOR · max_draws · steps_between_draws steps. Later rounds only raise m. The llc
+ * stage runs it (run.ts chainSettings), and readers recompute it from the recorded config, ε and γ
+ * (mixingOfEstimate), so estimates.arrow needs no column for it.
+ */
+export function effectiveBurnin(c: BurninConfig, epsilon: number, gamma: number): number {
+  if (c.min_mixing === undefined || (c.method ?? 'canonical') !== 'canonical') return c.burnin;
+  if ((c.preconditioner && c.preconditioner !== 'none') || !(epsilon > 0) || !(gamma > 0) || !(c.draws! > 0)) return c.burnin;
+  const need = Math.ceil((2 * c.min_mixing) / (epsilon * gamma)) - firstUsed(c.draws!) * c.steps_between_draws;
+  const cap = MAX_BURNIN_FACTOR * Math.max(c.draws!, c.max_draws ?? 8 * c.draws!) * c.steps_between_draws;
+  return Math.max(c.burnin, Math.min(need, cap));
+}
+
 /**
  * m of one row of `estimates.arrow`, given the llc config recorded in its metadata. The window is
  * the method's (schema.ts estimatorOptions: canonical reads the last half, sgld every draw).
  */
-export function mixingOfEstimate(
-  config: { method?: string; burnin: number; steps_between_draws: number },
-  row: { method?: string; epsilon: number; gamma: number; draws: number; preconditioner?: string | null },
-): number | null {
-  const window = (row.method || config.method || 'canonical') === 'canonical' ? 'last-half' : 'all';
-  return mixingAtFirstRead({ ...row, burnin: config.burnin, steps_between_draws: config.steps_between_draws, window });
+export function mixingOfEstimate(config: BurninConfig, row: { method?: string; epsilon: number; gamma: number; draws: number; preconditioner?: string | null }): number | null {
+  const method = row.method || config.method || 'canonical';
+  const window = method === 'canonical' ? 'last-half' : 'all';
+  const burnin = effectiveBurnin({ ...config, method, preconditioner: row.preconditioner ?? config.preconditioner }, row.epsilon, row.gamma);
+  return mixingAtFirstRead({ ...row, burnin, steps_between_draws: config.steps_between_draws, window });
 }

@@ -23,6 +23,7 @@ import { hvpFromGradients, hvpPoints } from './hessian.ts';
 import { relax, type Relaxation, relaxationRecord } from './relax.ts';
 import { chainResult, combineChains, type InitLoss, type LlcEstimate, markEstimate, sampledNorm } from './estimate.ts';
 import { needsCurvature, prepare, type Prepared, resolveNbeta, resolveSampler, type SamplerSettings, sampledFor } from './prepare.ts';
+import { effectiveBurnin } from './mixing.ts';
 import { sampleInRounds, type SamplingPlan, type SegmentJob } from './sampling.ts';
 import { estimatorOptions, type EstimatorOptions, type LlcConfig, type Target, targetName } from './schema.ts';
 import { FULL_PASS_ROWS } from './problem.ts';
@@ -36,7 +37,7 @@ export function chainSettings(c: LlcConfig, indices: Uint32Array | null, sampler
   return {
     sgld: { epsilon: sampler.epsilon, gamma: sampler.gamma, nbeta: sampler.nbeta, weight_decay: c.weight_decay, noise_level: c.noise_level, noise_stream: c.noise_stream },
     draws: c.draws,
-    burnin: c.burnin,
+    burnin: effectiveBurnin(c, sampler.epsilon, sampler.gamma), // c.burnin unless min_mixing asks for more (mixing.ts)
     stepsBetweenDraws: c.steps_between_draws,
     indices,
     controlVariate: sampler.control_variate,

@@ -58,6 +58,12 @@ export const LlcConfigSchema = z
     control_variate: z.boolean().optional().describe('take each draw\'s loss against L(w0) on the same minibatch (far less minibatch noise; L_B(w0) is summed from the whole-set pass per-token losses, no forward pass per draw) [default: canonical → true; sgld → false]'),
     preconditioner: z.enum(['none', 'rmsprop']).default('none').describe('none: plain SGLD; rmsprop: a diagonal preconditioner from the squared minibatch gradients at the checkpoint, fixed for the chain (pSGLD)'),
     burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
+    min_mixing: z
+      .number()
+      .positive()
+      .max(10)
+      .optional()
+      .describe('canonical: lengthen each estimate\'s burn-in until the mixing m = S·εγ/2 at the first draw read reaches this (e.g. 1.2: readers require m ≥ ln 10 / 2 ≈ 1.152, where at most 10% of the equilibrium λ̂ can be missing; docs/llc.md "Mixing"), up to 20 × max_draws steps [default: off, the burn-in is fixed]'),
     steps_between_draws: z.int().min(1).default(1).describe('SGLD steps between draws'),
     noise_level: z.number().min(0).default(1).describe('noise scale σ; anything but 1 breaks posterior sampling'),
     noise_stream: z

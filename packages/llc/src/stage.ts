@@ -71,7 +71,7 @@ function settingsLine(config: LlcConfig): string {
   const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
   const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'T·n/ln n' : 'B/ln B');
   const extra = [o.relax ? 'at the relaxed point' : '', o.tilt ? 'tilted' : '', o.control_variate ? 'control variate' : '', config.preconditioner !== 'none' ? `preconditioner ${config.preconditioner}` : '', config.noise_stream !== 'ziggurat' ? `noise ${config.noise_stream}` : ''].filter(Boolean);
-  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${config.min_mixing !== undefined && config.method === 'canonical' ? ` (longer where needed for m ≥ ${config.min_mixing})` : ''}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }
 
 export interface LlcStageOptions {

@@ -61,7 +61,7 @@ export interface LoadedCircuits {
 
 export interface LoadedLlc {
   source: string;
-  config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma?: number; nbeta?: number; batch_size: number; chains: number; draws: number; max_draws?: number; burnin: number; steps_between_draws: number; seed: number; tilt?: boolean; preconditioner?: string };
+  config: { method?: 'canonical' | 'sgld'; epsilon?: number; epsilon_fraction?: number; gamma?: number; nbeta?: number; batch_size: number; chains: number; draws: number; max_draws?: number; burnin: number; min_mixing?: number; steps_between_draws: number; seed: number; tilt?: boolean; preconditioner?: string };
   estimates: ReturnType<typeof readEstimates>['rows'];
   chains: ReturnType<typeof readChains>['rows'];
   /** the SGLD traces of every chain at every estimated checkpoint (devinterp's plot_trace): the
