@@ -91,8 +91,8 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
       const flagged = blockedAt.get(k) ?? 0;
       const blocking = [...(blockingAt.get(k) ?? new Map<string, number>())].map(([f, n]) => `${f} (${n} of ${chainsAt.get(k)} chains)`);
       const mixing = mixingOfEstimate(l.config, r);
-      const reading = { mean: r.llc_mean, std: r.llc_std, flagged, mixing };
-      const readable = readableEstimate(reading);
+      const why = unreadableReason({ mean: r.llc_mean, std: r.llc_std, flagged, mixing }); // null: readable
+      const readable = why === null;
       return {
         step: r.step,
         target: r.target,
@@ -106,7 +106,7 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
         flagged,
         flags: (flagsAt.get(k) ?? []).join('; ') || 'none',
         readable,
-        reason: readable ? 'readable' : blocking.length ? blocking.join(', ') : unreadableReason(reading)!,
+        reason: why === null ? 'readable' : blocking.length ? blocking.join(', ') : why,
         method: r.method,
         nbeta: orNull(r.nbeta),
         gamma: orNull(r.gamma),
