@@ -32,6 +32,14 @@ export function tQuantile(df: number): number {
   return df < 1 ? NaN : df < T975.length ? T975[df] : 2.0;
 }
 
+/** one-sided 95% quantiles of Student's t, by degrees of freedom 1 … 10 (above: 1.8, ≥ the true 1.645–1.796) */
+const T95 = [NaN, 6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812];
+
+/** Student's t one-sided 95% quantile (the bound of a two one-sided tests equivalence test at α 0.05). */
+export function tQuantileOneSided(df: number): number {
+  return df < 1 ? NaN : df < T95.length ? T95[df] : 1.8;
+}
+
 /** Mean, sd, t and the direction (the rule above) of paired differences. */
 export function paired(diffs: readonly number[]): { mean: number; sd: number; t: number; direction: Change['direction'] } {
   const n = diffs.length;

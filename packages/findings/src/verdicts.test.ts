@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Comparison } from './compare.ts';
+import { type Comparison, comparePoints } from './compare.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 import { llcRow } from './testing.ts';
-import { claimResults, claimsMarkdown, type ClaimTest, matchedLossMarkdown, STUDY_NBETA, verdictOf } from './verdicts.ts';
+import { claimResults, claimsMarkdown, type ClaimTest, equivalence, matchedLossMarkdown, STUDY_NBETA, verdictOf } from './verdicts.ts';
 
 const cmp = (diffs: number[], direction: Comparison['direction'], level = 200): Comparison =>
   ({ a: { cell: 'a', step: 1, target: 'all' }, b: { cell: 'b', step: 0, target: 'all' }, seeds: diffs.map((_, i) => i + 1), values: diffs.map((d) => [level + d, level]), diffs, mean: diffs.reduce((x, y) => x + y, 0) / diffs.length, sd: 1, t: 0, direction }) as Comparison;
@@ -22,6 +22,29 @@ describe('verdictOf: the pre-registered rules', () => {
     expect(verdictOf('flat', [cmp([40, -2, 1], 'inconclusive')])).toBe('inconclusive'); // mean 13 > 5% of the level (240)
     expect(verdictOf('flat', [cmp([-20, -22, -25], 'down'), cmp([-10, -12, -11], 'down')])).toBe('contradicted');
     expect(verdictOf('flat', [cmp([-20, -22, -25], 'down'), cmp([1, -2, 1], 'inconclusive')])).toBe('inconclusive');
+  });
+  it('a claimed plateau is an equivalence test: a small mean with a wide interval is not shown flat', () => {
+    // the real paired statistics (compare.ts), so the interval uses the seeds' own spread
+    const real = (diffs: number[], level = 200) => comparePoints(
+      diffs.flatMap((d, i) => [run('x', i + 1, [[2, level + d]]), run('y', i + 1, [[1, level]])]),
+      { cell: 'x', step: 2, target: 'all' },
+      { cell: 'y', step: 1, target: 'all' },
+    );
+    // 1e's γ 10,000 variant as measured: mean −6.75, sd 10.7, n 5, level ≈ 210 → margin 10.5;
+    // 90% CI −6.75 ± 2.132·10.7/√5 = [−16.9, 3.45] reaches past −10.5: neither shown nor excluded
+    const wide = real([-22, -10, 2, 5, -8.75], 210);
+    expect(wide.mean).toBeCloseTo(-6.75, 10);
+    const e = equivalence(wide);
+    expect(e.margin).toBeCloseTo(0.05 * (210 - 6.75 / 2), 10); // mean |λ̂| over both ends
+    expect(e.lo).toBeCloseTo(wide.mean - 2.132 * (wide.sd / Math.sqrt(5)), 10);
+    expect(e.within).toBe(false);
+    expect(verdictOf('flat', [wide])).toBe('inconclusive');
+    // the same mean with a tight spread is shown flat (|change| < 5% of λ̂ at 90% confidence)
+    const tight = real([-7, -6, -7.5, -6.5, -6.75], 210);
+    expect(equivalence(tight).within).toBe(true);
+    expect(verdictOf('flat', [tight])).toBe('reproduced');
+    // n < 2 is never shown flat
+    expect(equivalence(real([1], 210)).within).toBe(false);
   });
 });
 

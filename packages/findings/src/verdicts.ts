@@ -10,14 +10,18 @@
  *   not reproduced in the range tried no variant shows a direction
  *   inconclusive                      anything else (variants disagree, or some show it, some not)
  *   not measured                      no variant has two seeds with readable estimates at both ends
- * A claim of no change (a plateau) gets "reproduced" when no variant shows a direction and every
- * mean change is within FLAT_FRACTION of the λ̂ level, "contradicted" when every variant shows the
- * same direction, and otherwise "inconclusive" (a non-significant change is not proof of none).
+ * A claim of no change (a plateau) gets "reproduced" only when it is shown, by an equivalence test
+ * (two one-sided t tests at α 0.05, TOST): for every measured variant the 90% interval of the
+ * mean change, d̄ ± t₀.₉₅(n−1)·sd/√n, lies inside ±FLAT_FRACTION of the λ̂ level (the mean of
+ * |λ̂| at both ends over the seeds). It gets "contradicted" when every variant shows the same
+ * direction, and otherwise "inconclusive": a non-significant change is not proof of none, and a
+ * small mean with a wide interval neither shows nor excludes a change of FLAT_FRACTION.
  * The words are those of issue #28; "contradicted" needs the opposite seen in every variant.
  * A verdict rests on the comparisons that are measured; when some of a claim's comparisons are not
  * (cells not computed yet, or checkpoints with no readable λ̂, such as steps 0-50, which are not
  * minima even tilted), the table says on how many of them it rests.
  */
+import { tQuantileOneSided } from './changes.ts';
 import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { type MatchedLoss, matchedLoss } from './matched-loss.ts';
@@ -55,8 +59,7 @@ export function verdictOf(claimed: Claimed, cs: readonly Comparison[]): Verdict 
   if (measured.length === 0) return 'not measured';
   const dirs = measured.map((c) => c.direction);
   if (claimed === 'flat') {
-    const level = (c: Comparison) => Math.max(...c.values.flat().map(Math.abs));
-    if (dirs.every((d) => d === 'inconclusive') && measured.every((c) => Math.abs(c.mean) <= FLAT_FRACTION * level(c))) return 'reproduced';
+    if (measured.every((c) => equivalence(c).within)) return 'reproduced';
     if (dirs.every((d) => d === 'up') || dirs.every((d) => d === 'down')) return 'contradicted';
     return 'inconclusive';
   }
@@ -65,6 +68,19 @@ export function verdictOf(claimed: Claimed, cs: readonly Comparison[]): Verdict 
   if (dirs.every((d) => d === opposite)) return 'contradicted';
   if (dirs.every((d) => d === 'inconclusive')) return 'not reproduced in the range tried';
   return 'inconclusive';
+}
+
+/**
+ * The equivalence test of a plateau (TOST at α 0.05): the 90% interval of the mean change and the
+ * margin ±FLAT_FRACTION·level, level = mean |λ̂| over both ends and the seeds.
+ */
+export function equivalence(c: Comparison): { lo: number; hi: number; margin: number; within: boolean } {
+  const n = c.diffs.length;
+  const half = n >= 2 ? tQuantileOneSided(n - 1) * (c.sd / Math.sqrt(n)) : NaN;
+  const all = c.values.flat().map(Math.abs);
+  const margin = all.length ? (FLAT_FRACTION * all.reduce((s, v) => s + v, 0)) / all.length : NaN;
+  const [lo, hi] = [c.mean - half, c.mean + half];
+  return { lo, hi, margin, within: Number.isFinite(half) && lo >= -margin && hi <= margin };
 }
 
 /** Run the tests whose cells are present (a comparison needs both its cells in the results). */
@@ -141,7 +157,12 @@ export function claimsMarkdown(results: readonly ClaimResult[]): string {
   const name = (x: Point) => `${x.cell}@${x.step}${x.target === 'all' ? '' : `:${x.target}`}`;
   const out = ['| # | claim | verdict | evidence: per variant, Δλ̂ mean ± sd (n seeds, t, direction) | command |', '|---|---|---|---|---|'];
   for (const r of results) {
-    const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction})`).join('; ') || 'cells not computed yet';
+    const tost = (c: Comparison) => {
+      if (r.claimed !== 'flat' || c.diffs.length < 2) return '';
+      const e = equivalence(c);
+      return `, 90% CI [${p(e.lo)}, ${p(e.hi)}] ${e.within ? 'inside' : 'not inside'} ±${p(e.margin)}`;
+    };
+    const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction}${tost(c)})`).join('; ') || 'cells not computed yet';
     const on = r.measured < r.listed && r.measured > 0 ? `, on ${r.measured} of ${r.listed} comparisons` : '';
     out.push(`| ${r.id} | ${r.claim} | **${r.verdict}**${on} | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
   }
