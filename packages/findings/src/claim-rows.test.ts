@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CalibrationPoint } from './behaviour.ts';
 import { row1f, row3b, row4, row5, row6a, row7 } from './claim-rows.ts';
 import type { CompactExperiment } from './data.ts';
+import { llcRow } from './testing.ts';
 
 const pt = (overconfidence: number, confidence_wrong: number, ece: number, removed_logit?: number): CalibrationPoint => ({ loss: 0.04, accuracy: 0.99, ece, overconfidence, confidence_wrong, entropy: 0.2, ...(removed_logit === undefined ? {} : { removed_logit }) });
 const run = (seed: number, clean: CalibrationPoint, h0: CalibrationPoint, h1: CalibrationPoint) =>
@@ -46,5 +47,14 @@ describe('claims rows 3b, 4, 5', () => {
     const dv = (seed: number, m: number, flagged: number) => ({ cell: 'baseline/devinterp-eps1e-3', seed, curve: [{ step: 0, llc: { all: { mean: m, flagged, n_ok: 4 } } }, { step: 887, llc: { all: { mean: m + 10, flagged, n_ok: 4 } } }] }) as unknown as CompactExperiment;
     const waiting = { cell: 'baseline/devinterp-eps1e-3', seed: 3, curve: [{ step: 0, llc: {} }] } as unknown as CompactExperiment; // trained, its llc stage not run yet
     expect(row1f([dv(1, 100, 4), dv(2, 110, 4), waiting])).toContain('**not a measurement (flagged)** | mean over 2 seeds, face value — 0: 105, 887: 115; 16 of 16 chains flagged');
+  });
+});
+
+describe('LLC rows say which estimator variants they rest on', () => {
+  it('row 7 (one variant: γ 10,000 with SGLD) says so beside its word', () => {
+    const at = (cell: string, seed: number, llc: number) => ({ experiment: `${cell}-seed=${seed}`, cell, seed, curve: [llcRow(7325, { all: [llc, 0] })] }) as unknown as CompactExperiment;
+    const ex = [1, 2, 3].flatMap((s) => [at('architecture/1head', s, 160 + s), at('baseline/gamma10000', s, 210 - s)]);
+    const r = row7(ex);
+    expect(r).toContain('| **measured** (at γ 10,000 with SGLD only) | architecture/1head@7325 − baseline/gamma10000@7325: -46 (161, 162, 163 against 209, 208, 207;');
   });
 });

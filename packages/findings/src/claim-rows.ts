@@ -25,10 +25,10 @@ import { paired } from './changes.ts';
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
-import type { Verdict } from './verdict-words.ts';
+import { ONE_VARIANT, type Verdict } from './verdict-words.ts';
 
 const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
-const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string) => `| ${id} | ${claim} | **${verdict}** | ${evidence} | \`${command}\` |\n`;
+const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string, note = '') => `| ${id} | ${claim} | **${verdict}**${note} | ${evidence} | \`${command}\` |\n`;
 
 export function row3b(ex: readonly CompactExperiment[]): string {
   const cell = 'long-noWD/epochs100';
@@ -100,13 +100,14 @@ export function row6a(ex: readonly CompactExperiment[]): string {
   const us = [366, 1831, 7325].map((s) => compareCells(ex, parsePoint(`noise/permute-p=1@${s}`), parsePoint(`baseline/gamma10000@${s}`))).filter((u) => u.va.length && u.vb.length);
   const measured = us.filter((u) => u.va.length >= 2 && u.vb.length >= 2);
   const verdict: Verdict = !measured.length ? 'not measured' : measured.every((u) => u.direction === 'down') ? 'reproduced' : measured.some((u) => u.direction === 'up') ? 'contradicted' : 'inconclusive';
-  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells');
+  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', measured.length ? ` (${ONE_VARIANT})` : '');
 }
 
 export function row7(ex: readonly CompactExperiment[]): string {
   const us = ['architecture/1head', 'architecture/3heads'].map((c) => compareCells(ex, parsePoint(`${c}@7325`), parsePoint('baseline/gamma10000@7325'))).filter((u) => u.va.length && u.vb.length);
   const word = us.some((u) => u.va.length >= 2 && u.vb.length >= 2) ? 'measured' : 'not measured';
-  return `| 7 | one and three heads: λ̂ at the end against two heads | **${word}** | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
+  const variants = word === 'measured' ? ` (${ONE_VARIANT})` : '';
+  return `| 7 | one and three heads: λ̂ at the end against two heads | **${word}**${variants} | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
 }
 
 export function row1f(ex: readonly CompactExperiment[], cell = 'baseline/devinterp-eps1e-3'): string {

@@ -23,7 +23,7 @@
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { modes } from './modes.ts';
-import type { Verdict } from './verdict-words.ts';
+import { ONE_VARIANT, type Verdict } from './verdict-words.ts';
 
 export const KEEP_ACC = 0.99;
 export const LEARNED_ACC = 0.5;
@@ -32,7 +32,7 @@ const PERMUTED_FLOOR = 1.51; // ln(10!)/10, dataset/bayes.ts
 
 const p = (v: number | null | undefined, d = 3) => (v !== null && v !== undefined && Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
-const line = (id: string, question: string, answer: string, evidence: string, command: string) => `| ${id} | ${question} | **${answer}** | ${evidence} | \`${command}\` |\n`;
+const line = (id: string, question: string, answer: string, evidence: string, command: string, note = '') => `| ${id} | ${question} | **${answer}**${note} | ${evidence} | \`${command}\` |\n`;
 
 function runsOf(ex: readonly CompactExperiment[], cell: string): CompactExperiment[] {
   return ex.filter((e) => e.cell === cell && e.facts.val_token_acc !== null).sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
@@ -117,5 +117,5 @@ export function row6e(ex: readonly CompactExperiment[], step = 7325, clean = 'ba
   const us = cells.map((c) => compareCells(ex, parsePoint(`${c}@${step}`), parsePoint(`${clean}@${step}`))).filter((u) => u.va.length && u.vb.length);
   const measured = us.some((u) => u.va.length >= 2 && u.vb.length >= 2);
   const evidence = us.length ? `λ̂ at ${step.toLocaleString('en')}, clean ${us[0].vb.map((v) => p(v, 4)).join(', ')}; ${us.map(welch).join('; ')}` : 'not computed yet';
-  return line('6e', 'varying noise: λ̂ at the end against the clean baseline (replacement and insertion, k and p)', measured ? 'measured' : 'not measured', evidence, 'npx sortscope findings --study claims --cells');
+  return line('6e', 'varying noise: λ̂ at the end against the clean baseline (replacement and insertion, k and p)', measured ? 'measured' : 'not measured', evidence, 'npx sortscope findings --study claims --cells', measured ? ` (${ONE_VARIANT})` : '');
 }

@@ -55,14 +55,14 @@ const run = (cell: string, seed: number, points: [number, number][]): CompactExp
 describe('claimResults', () => {
   it('compares the variants whose cells exist and names the command that prints them', () => {
     const ex = [1, 2, 3].flatMap((s) => [run('baseline/gamma10000', s, [[366, 310 + s], [887, 250 - s]]), run('baseline/gamma20000', s, [[366, 200 + s], [887, 170 + 2 * s]])]);
-    const test: ClaimTest = { id: 'x', claim: 'falls', claimed: 'down', pairs: [['baseline/gamma10000@887', 'baseline/gamma10000@366'], ['baseline/gamma20000@887', 'baseline/gamma20000@366'], ['baseline/rmsprop-gamma10000@887', 'baseline/rmsprop-gamma10000@366']] };
+    const test: ClaimTest = { id: 'x', claim: 'falls', claimed: 'down', variants: 'two γ', pairs: [['baseline/gamma10000@887', 'baseline/gamma10000@366'], ['baseline/gamma20000@887', 'baseline/gamma20000@366'], ['baseline/rmsprop-gamma10000@887', 'baseline/rmsprop-gamma10000@366']] };
     const [r] = claimResults(ex, [test]);
     expect(r.comparisons).toHaveLength(2); // rmsprop not computed: left out
     expect([r.measured, r.listed]).toEqual([2, 3]);
     expect(r.comparisons[0].diffs).toEqual([-62, -64, -66]);
     expect(r.verdict).toBe('reproduced');
     expect(r.command).toBe('npx sortscope findings --study claims --compare "baseline/gamma10000@887,baseline/gamma10000@366;baseline/gamma20000@887,baseline/gamma20000@366"');
-    expect(claimsMarkdown([r])).toContain('| x | falls | **reproduced**, on 2 of 3 comparisons | baseline/gamma10000@887 − baseline/gamma10000@366: -64 ± 2 (n 3, t -55.4, down);');
+    expect(claimsMarkdown([r])).toContain('| x | falls | **reproduced**, on 2 of 3 comparisons (two γ) | baseline/gamma10000@887 − baseline/gamma10000@366: -64 ± 2 (n 3, t -55.4, down);');
     const [none] = claimResults(ex, [{ ...test, pairs: [['nope@1', 'nope@0']] }]);
     expect(none.verdict).toBe('not measured');
     expect(claimsMarkdown([none])).toContain('| not measured** | cells not computed yet | – |'.slice(3));
