@@ -218,6 +218,25 @@ describe('a study split across machines with a shared cache', () => {
           expect(rows[i][2]).toBe(readableEstimate({ mean: r.llc_mean, std: r.llc_std, flagged: r.flagged_chains, mixing }));
         });
       }
+      // its min_mixing branch: the same llc stage with the burn-in lengthened (here to its cap,
+      // 20 × max_draws steps: ε 1e-9 and γ 1,000 give m = 5e-7 per step)
+      const lengthened = tmp();
+      const llc = spawnSync(process.execPath, [join(m3, 'bin/sortscope.mjs'), 'llc', '--config', plan.rows[0].file, '--min_mixing', '1.2', '--out-dir', lengthened, '--quiet'], { cwd: m3, encoding: 'utf8', env: { ...process.env, SORTSCOPE_BACKEND: 'wasm' } });
+      expect(llc.status, llc.stderr).toBe(0);
+      const path = join(lengthened, 'estimates.arrow');
+      const ruleOne = `${docsBlock('readable-rule')}\nprint(json.dumps([[r["readable"], r["mixing"]] for r in readable_estimates(${JSON.stringify(path)}).iter_rows(named=True)]))\n`;
+      const pyOne = JSON.parse(execFileSync(python, ['-c', ruleOne], { cwd: m3, encoding: 'utf8' })) as [boolean, number | null][];
+      const { rows: est, meta } = readEstimates(path);
+      const config = meta.config as { burnin: number; steps_between_draws: number; min_mixing?: number; draws: number; max_draws?: number };
+      expect(config.min_mixing).toBe(1.2);
+      expect(pyOne).toHaveLength(est.length);
+      est.forEach((r, i) => {
+        const mixing = mixingOfEstimate(config, r)!;
+        const fixed = mixingOfEstimate({ ...config, min_mixing: undefined }, r)!;
+        expect(mixing).toBeGreaterThan(fixed * 1.5); // the burn-in was lengthened
+        expect(pyOne[i][1]).toBeCloseTo(mixing, 10);
+        expect(pyOne[i][0]).toBe(readableEstimate({ mean: r.llc_mean, std: r.llc_std, flagged: r.flagged_chains, mixing }));
+      });
     } else console.warn('study-e2e: no Python with polars and pyarrow (set SORTSCOPE_PYTHON): the docs loader was not run');
   }, 900_000);
 });

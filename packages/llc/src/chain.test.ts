@@ -2,7 +2,7 @@ import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
 import { runChain, type SgldProblem } from './chain.ts';
 import { slopeTest } from './convergence.ts';
-import { chainFlags, blocksReading } from './diagnostics.ts';
+import { chainFlags, blocksReading, flaggedChains } from './diagnostics.ts';
 import { chainResult, combineChains } from './estimate.ts';
 import { increments } from './estimator.ts';
 import { quadratic } from './testing.ts';
@@ -47,6 +47,12 @@ describe('which flags make a chain unreadable', () => {
     expect(blocksReading([])).toBe(false);
     expect(blocksReading(['acceptance_high'])).toBe(false);
     for (const f of ['negative', 'not_flat', 'left_basin', 'acceptance_low', 'nan']) expect(blocksReading(['acceptance_high', f])).toBe(true);
+  });
+  it('flaggedChains counts the chains with a blocking flag (estimates.arrow flagged_chains)', () => {
+    const none = { negative: false, not_flat: false, left_basin: false, acceptance_low: false, acceptance_high: false, nan: false, not_converged: false, not_minimum: false };
+    const chains = [{ flags: none }, { flags: { ...none, acceptance_high: true } }, { flags: { ...none, negative: true } }, { flags: { ...none, acceptance_high: true, not_minimum: true } }];
+    expect(flaggedChains(chains)).toBe(2);
+    expect(flaggedChains([])).toBe(0);
   });
 });
 

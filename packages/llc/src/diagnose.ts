@@ -17,7 +17,7 @@ import { ConfigError, Rng } from '@sortscope/core';
 import { applySymmetry, type ModelConfig, SYMMETRIES, type Symmetry, symmetryApplies } from '@sortscope/model';
 import { createEngine } from '@sortscope/engine';
 import { INVARIANCE } from './calibrate.ts';
-import { blocksReading, flagList } from './diagnostics.ts';
+import { flaggedChains, flagList } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { gaussianSharpness, hessianTrace, topEigenvalue } from './hessian.ts';
 import { prepare, sampledFor } from './prepare.ts';
@@ -159,7 +159,7 @@ export function summarise(e: LlcEstimate): EstimateSummary {
     converged: e.convergence?.stable ?? false,
     decrement: e.stationarity?.decrement ?? NaN,
     acceptance: e.acceptance_mean,
-    flagged_chains: e.chains.filter((c) => blocksReading(flagList(c.flags))).length,
+    flagged_chains: flaggedChains(e.chains),
     flags,
   };
 }

@@ -77,5 +77,10 @@ export function flagList(f: ChainFlags): string[] {
   return (Object.keys(f) as (keyof ChainFlags)[]).filter((k) => f[k]);
 }
 
+/** how many of an estimate's chains are flagged (a blocking flag: `flagged_chains` in estimates.arrow) */
+export function flaggedChains(chains: readonly { flags: ChainFlags }[]): number {
+  return chains.filter((c) => blocksReading(flagList(c.flags))).length;
+}
+
 export { CHAIN_SPREAD, type EstimateReading, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
 export { type BurninConfig, effectiveBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';

@@ -28,7 +28,7 @@
 import { type ArtifactMeta, regenerateHint, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
 import { type ModelConfig, paramLayout } from '@sortscope/model';
 import { runningLlc } from './convergence.ts';
-import { blocksReading, flagList } from './diagnostics.ts';
+import { flaggedChains } from './diagnostics.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { increments } from './estimator.ts';
 
@@ -73,7 +73,7 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     init_loss_se: numberVector(Float64Array.from(rows, (r) => r.estimate.init_loss_se)),
     llc_se: numberVector(Float64Array.from(rows, (r) => r.estimate.se)),
     acceptance_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.acceptance_mean)),
-    flagged_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.chains.filter((c) => blocksReading(flagList(c.flags))).length)),
+    flagged_chains: numberVector(Int32Array.from(rows, (r) => flaggedChains(r.estimate.chains))),
     method: stringVector(rows.map((r) => r.estimate.sampler?.method ?? '')),
     nbeta: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.nbeta ?? NaN)),
     gamma: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.gamma ?? NaN)),

@@ -11,7 +11,7 @@ import { checkpointParams, readCheckpoints, TRAIN_FILES } from '@sortscope/train
 import { engineName } from '@sortscope/engine';
 import { loadWeights } from '@sortscope/model';
 import { trainingData } from './data.ts';
-import { blocksReading, flagList } from './diagnostics.ts';
+import { flaggedChains, flagList } from './diagnostics.ts';
 import { mixingOfEstimate } from './mixing.ts';
 import { unreadableReason } from './readable.ts';
 import type { LlcEstimate } from './estimate.ts';
@@ -209,7 +209,7 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
     for (const line of nanReport(targetName(config.targets[k]), e)) log(line, opts.quiet);
     log(`llc ${targetName(config.targets[k])}: ${describe(e)}`, opts.quiet);
     const mixing = mixingOfEstimate(config, { method: e.sampler?.method, epsilon: e.sampler?.epsilon ?? NaN, gamma: e.sampler?.gamma ?? NaN, draws: e.convergence?.draws ?? -1, preconditioner: e.sampler?.preconditioner });
-    const reason = unreadableReason({ mean: e.mean, std: e.std, flagged: e.chains.filter((c) => blocksReading(flagList(c.flags))).length, mixing });
+    const reason = unreadableReason({ mean: e.mean, std: e.std, flagged: flaggedChains(e.chains), mixing });
     return {
       target: targetName(config.targets[k]),
       mean: e.mean,

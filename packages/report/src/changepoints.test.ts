@@ -104,7 +104,7 @@ describe('detectStages', () => {
     const r = detectStages(steps, y, OPTS);
     expect(r.n).toBe(steps.length - 2);
     expect(r.boundaries).toHaveLength(1);
-    expect(detectStages([0, 5], [1, 2], OPTS).note).toMatch(/2 finite LLC estimates: too few/);
+    expect(detectStages([0, 5], [1, 2], OPTS).note).toMatch(/2 readable LLC estimates: too few/);
     const five = detectStages([0, 1, 2, 5, 9], [1, 2, 3, 2, 1], OPTS);
     expect(five.note).toMatch(/at least 6 are needed/);
     expect(five.boundaries).toEqual([]);

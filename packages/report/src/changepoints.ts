@@ -122,8 +122,8 @@ function bestSplits(p: PrefixSums, n: number, maxM: number, minPts: number): { r
 }
 
 /**
- * Stage boundaries of an LLC curve. `steps` ascending; `llc` the estimates at those steps (NaN
- * allowed: left out).
+ * Stage boundaries of an LLC curve. `steps` ascending; `llc` the estimates at those steps, NaN
+ * where one cannot be read (llc readable.ts; the caller passes NaN and the fit leaves it out).
  */
 export function detectStages(steps: number[], llc: number[], opts: ChangepointOptions): ChangepointResult {
   const pts = steps.map((s, i) => ({ s, x: Math.log1p(s), y: llc[i] })).filter((p) => Number.isFinite(p.y) && Number.isFinite(p.x));
@@ -132,7 +132,7 @@ export function detectStages(steps: number[], llc: number[], opts: ChangepointOp
   }
   const n = pts.length;
   const minPts = Math.max(2, opts.min_points);
-  if (n < minPts) return { n, segments: [], boundaries: [], bic: [], note: `${n} finite LLC estimate${n === 1 ? '' : 's'}: too few to fit a trend` };
+  if (n < minPts) return { n, segments: [], boundaries: [], bic: [], note: `${n} readable LLC estimate${n === 1 ? '' : 's'}: too few to fit a trend` };
   // centre globally: the prefix sums then lose little to cancellation
   const mx = pts.reduce((a, p) => a + p.x, 0) / n;
   const my = pts.reduce((a, p) => a + p.y, 0) / n;
@@ -158,6 +158,6 @@ export function detectStages(steps: number[], llc: number[], opts: ChangepointOp
     const b = pts[seg.from];
     return { step_before: a.s, step_after: b.s, step_mid: Math.expm1((a.x + b.x) / 2), slope_change: seg.slope - segments[k].slope };
   });
-  const note = n < 2 * minPts ? `${n} finite LLC estimates: at least ${2 * minPts} are needed to detect a stage boundary` : null;
+  const note = n < 2 * minPts ? `${n} readable LLC estimates: at least ${2 * minPts} are needed to detect a stage boundary` : null;
   return { n, segments, boundaries, bic, note };
 }

@@ -169,7 +169,7 @@ describe('stage boundaries from the LLC', () => {
     expect(stagesOf({ rows: clean, not_finite: [] }, cfg).fit).toBe('fitted through all 17 estimates');
     const unreadable = stagesOf({ rows: [row(0, -1), row(5, 3, 1)], not_finite: [{ step: 9, target: 'all' }] }, cfg);
     expect(unreadable.stages!.boundaries).toEqual([]);
-    expect(unreadable.note).toBe('0 finite LLC estimates: too few to fit a trend (fitted through 0 of 3 estimates; 3 unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed))');
+    expect(unreadable.note).toBe('0 readable LLC estimates: too few to fit a trend (fitted through 0 of 3 estimates; 3 unreadable left out (a chain flagged, λ̂ ≤ 0, chains disagreeing or not relaxed))');
     expect(readableEstimate(row(1, Number.NaN))).toBe(false);
     expect(readableEstimate(row(1, 0))).toBe(false);
   });
