@@ -3,10 +3,10 @@
  * They come from the study's artifacts when it has any, else from its committed compact results
  * (docs/findings/<study>.json, written by `--save`), so they print on a fresh clone without
  * recomputing; `--check` recomputes them from the artifacts and compares with the committed file.
- * Read only, except `--save`. Definitions: packages/findings/src/facts.ts, data.ts, claims.ts.
+ * Read only, except `--save` and `--claims --into FILE`. Definitions: packages/findings/src/facts.ts, data.ts, claims.ts.
  */
-import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { DEFAULT_STUDY } from '@sortscope/workspace/defaults';
 import type { CompactStudy } from '@sortscope/findings';
 import type { Command } from './command.ts';
@@ -20,6 +20,7 @@ export const findingsCommand: Command = {
       { name: 'cells', type: 'boolean', description: 'per cell (an experiment without its seed): mean ± sd over seeds of the stage markers and the LLC (packages/findings/src/claims.ts)' },
       { name: 'changes', type: 'boolean', description: 'per cell: the paired change of λ̂ (target all) between consecutive estimated steps over seeds, with t and the direction (packages/findings/src/changes.ts)' },
       { name: 'claims', type: 'boolean', description: "the third edition's verdicts on the paper's LLC claims, by rules fixed before the numbers (packages/findings/src/verdicts.ts), with the command that prints each one's evidence" },
+      { name: 'into', type: 'string', value: 'FILE', description: 'with --claims: also write the table into FILE, between its lines "<!-- sortscope findings --study claims --claims: begin -->" and "… end -->" (how docs/findings.md holds it)' },
       { name: 'target', type: 'string', value: 'TARGET', description: 'with --changes: the LLC target (all, L0H0, …) [default: all]' },
       { name: 'compare', type: 'string', value: 'A@S,B@S', description: 'paired by seed: λ̂ of cell A at step S minus cell B at its step (CELL@STEP[:TARGET]); several pairs separated by ";" (packages/findings/src/compare.ts)' },
       { name: 'curve', type: 'string', value: 'EXPERIMENT', description: "print one experiment's curve: loss, overlap, regions, split agreement, LLC per target" },
@@ -37,7 +38,7 @@ export const findingsCommand: Command = {
     // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
     const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
     const { log } = await import('@sortscope/core/progress');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsMarkdown, compareCompact, MATCHED_LOSS_CELL, matchedLoss, matchedLossMarkdown, row1f, row3b, row4, row5, row6a, row6aLearning, row6b, row6c, row6d, row6e, row7, row8, STUDY_NBETA, symmetryMarkdown, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELL, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
       await import('@sortscope/findings/print');
     const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
@@ -99,7 +100,15 @@ export const findingsCommand: Command = {
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
     } else if (g.claims) {
       const results = claimResults(data.experiments, LLC_CLAIMS);
-      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: matchedLoss(data.experiments, MATCHED_LOSS_CELL, STUDY_NBETA), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : `${claimsMarkdown(results)}${row1f(data.experiments)}${matchedLossMarkdown(data.experiments)}${row3b(data.experiments)}${row4(data.experiments)}${row5(data.experiments)}${row6aLearning(data.experiments)}${row6a(data.experiments)}${row6b(data.experiments)}${row6c(data.experiments)}${row6d(data.experiments)}${row6e(data.experiments)}${row7(data.experiments)}${row8(data.experiments)}\n${symmetryMarkdown(symmetryVsLlc(data.experiments, 'baseline/gamma10000'))}`);
+      const table = claimsTable(data.experiments);
+      if (g.into !== undefined) {
+        const into = resolve(String(g.into));
+        if (!existsSync(into)) throw new ConfigError(`--into: ${g.into} does not exist; expected a Markdown file with a block "<!-- ${CLAIMS_BLOCK}: begin -->" … "<!-- ${CLAIMS_BLOCK}: end -->"`);
+        const { writeFileAtomic } = await import('@sortscope/core/atomic');
+        writeFileAtomic(into, replaceBlock(readFileSync(into, 'utf8'), CLAIMS_BLOCK, table, String(g.into)));
+        log(`findings: the claims table written into ${relative(root, into)}`, quiet);
+      }
+      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: matchedLoss(data.experiments, MATCHED_LOSS_CELL, STUDY_NBETA), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : table);
     } else if (g.compare !== undefined) {
       const pairs = String(g.compare).split(';').filter((x) => x.trim()).map((pair) => {
         const sides = pair.split(',');

@@ -16,5 +16,6 @@ export * from './symmetry.ts';
 export * from './modes.ts';
 export * from './claim-rows.ts';
 export * from './noise-rows.ts';
+export * from './claims-table.ts';
 export * from './compact-file.ts';
 export * from './compact-schema.ts';

@@ -1,0 +1,37 @@
+/**
+ * The whole claims table (`sortscope findings --claims`): the LLC claims' rows (verdicts.ts), the
+ * other rows (claim-rows.ts, noise-rows.ts, symmetry.ts) and the structural measure's per-seed
+ * table below it; and the block of a Markdown file that holds a copy of it (`--into FILE`), so
+ * that docs/findings.md shows exactly what the committed results print.
+ */
+import { ConfigError } from '@sortscope/core/errors';
+import { row1f, row3b, row4, row5, row6a, row7 } from './claim-rows.ts';
+import type { CompactExperiment } from './data.ts';
+import { row6aLearning, row6b, row6c, row6d, row6e } from './noise-rows.ts';
+import { row8, symmetryMarkdown, symmetryVsLlc } from './symmetry.ts';
+import { claimResults, claimsMarkdown, LLC_CLAIMS, matchedLossMarkdown } from './verdicts.ts';
+
+export function claimsTable(ex: readonly CompactExperiment[]): string {
+  const rows = [claimsMarkdown(claimResults(ex, LLC_CLAIMS)), row1f(ex), matchedLossMarkdown(ex), row3b(ex), row4(ex), row5(ex), row6aLearning(ex), row6a(ex), row6b(ex), row6c(ex), row6d(ex), row6e(ex), row7(ex), row8(ex)];
+  return `${rows.join('')}\n${symmetryMarkdown(symmetryVsLlc(ex, 'baseline/gamma10000'))}`;
+}
+
+export const CLAIMS_BLOCK = 'sortscope findings --study claims --claims';
+const markers = (name: string) => [`<!-- ${name}: begin -->\n`, `<!-- ${name}: end -->`] as const;
+
+/** The text between `<!-- NAME: begin -->` and `<!-- NAME: end -->`, or null when the file has no such block. */
+export function blockOf(md: string, name: string): string | null {
+  const [begin, end] = markers(name);
+  const i = md.indexOf(begin);
+  const j = md.indexOf(end, i + begin.length);
+  return i < 0 || j < 0 ? null : md.slice(i + begin.length, j);
+}
+
+/** `md` with its block NAME's text replaced by `content`; a ConfigError naming `file` when there is no block. */
+export function replaceBlock(md: string, name: string, content: string, file: string): string {
+  const [begin, end] = markers(name);
+  const i = md.indexOf(begin);
+  const j = md.indexOf(end, i + begin.length);
+  if (i < 0 || j < 0) throw new ConfigError(`${file}: no block to write the table into; expected a line "${begin.trim()}" followed later by a line "${end}"`);
+  return md.slice(0, i + begin.length) + content + md.slice(j);
+}
