@@ -38,7 +38,7 @@ export const findingsCommand: Command = {
     // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
     const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
     const { log } = await import('@sortscope/core/progress');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELL, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
       await import('@sortscope/findings/print');
     const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
@@ -108,7 +108,7 @@ export const findingsCommand: Command = {
         writeFileAtomic(into, replaceBlock(readFileSync(into, 'utf8'), CLAIMS_BLOCK, table, String(g.into)));
         log(`findings: the claims table written into ${relative(root, into)}`, quiet);
       }
-      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: matchedLoss(data.experiments, MATCHED_LOSS_CELL, STUDY_NBETA), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : table);
+      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: Object.fromEntries(MATCHED_LOSS_CELLS.map(({ cell }) => [cell, matchedLoss(data.experiments, cell, STUDY_NBETA)])), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : table);
     } else if (g.compare !== undefined) {
       const pairs = String(g.compare).split(';').filter((x) => x.trim()).map((pair) => {
         const sides = pair.split(',');

@@ -73,5 +73,8 @@ describe('row 3a', () => {
   it('says not measured until the matched-loss cell is computed; nβ is the study’s T·n/ln n', () => {
     expect(STUDY_NBETA).toBeCloseTo(125_855.92, 1); // the llc stage logs nβ 1.2586e+5 for these runs
     expect(matchedLossMarkdown([])).toMatch(/^\| 3a \| .* \| \*\*not measured\*\* \| cell not computed yet \|/);
+    // one pair of rows per γ: the same six runs at γ 40,000
+    expect(matchedLossMarkdown([])).toMatch(/\n\| 3a-γ40k \| .*\(matched-loss\/replace-k3-p=1-loss1\.59-gamma40000\) \| \*\*not measured\*\* \|/);
+    expect(matchedLossMarkdown([]).split('\n').filter(Boolean)).toHaveLength(4);
   });
 });

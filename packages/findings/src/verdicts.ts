@@ -182,18 +182,28 @@ export function claimsMarkdown(results: readonly ClaimResult[]): string {
 export const STUDY_NBETA = (10 * 150_000) / Math.log(150_000);
 
 export const MATCHED_LOSS_CELL = 'matched-loss/replace-k3-p=1-loss1.59';
+/** the matched-loss cells: the same six training runs, λ̂ at γ 10,000 and at 40,000 (where the stopping points are minima more often) */
+export const MATCHED_LOSS_CELLS = [
+  { cell: MATCHED_LOSS_CELL, id: '3a', gamma: '10,000' },
+  { cell: `${MATCHED_LOSS_CELL}-gamma40000`, id: '3a-γ40k', gamma: '40,000' },
+] as const;
 
-/** Row 3a: lower λ̂ for the split at matched loss (matched-loss.ts). */
+/** Rows 3a and 3a-F, at each γ of MATCHED_LOSS_CELLS: lower λ̂ for the split at matched loss (matched-loss.ts). */
 export function matchedLossMarkdown(experiments: readonly CompactExperiment[]): string {
-  const m: MatchedLoss | null = matchedLoss(experiments, MATCHED_LOSS_CELL, STUDY_NBETA);
+  return MATCHED_LOSS_CELLS.map(({ cell, id, gamma }) => matchedLossRows(experiments, cell, id, gamma)).join('');
+}
+
+function matchedLossRows(experiments: readonly CompactExperiment[], cell: string, id: string, gamma: string): string {
+  const m: MatchedLoss | null = matchedLoss(experiments, cell, STUDY_NBETA);
   const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
   const ev = m
     ? `Spearman ρ(overlap, λ̂) ${p(m.rho)}, exact p ${p(m.p, 2)}, n ${m.seeds.length}; per seed (step: overlap, λ̂, L): ${m.seeds.map((s, i) => `s${s} ${m.steps[i]}: ${p(m.overlap[i], 2)}, ${p(m.llc[i], 4)}, ${p(m.loss[i], 5)}`).join('; ')}; nβ·ΔL ${p(m.nbeta_dloss)}`
     : 'cell not computed yet';
   const evF = m ? `Spearman ρ(overlap, F) ${p(m.free_rho)}, exact p ${p(m.free_p, 2)}, n ${m.seeds.length}; per seed F/ln n − min (nβ·L + λ̂): ${m.seeds.map((s, i) => `s${s} ${p(m.free[i], 4)}`).join(', ')}` : 'cell not computed yet';
-  const cmd = `\`npx sortscope findings --study claims --curve ${MATCHED_LOSS_CELL}-seed=1\``;
+  const cmd = `\`npx sortscope findings --study claims --curve ${cell}-seed=1\``;
+  const at = ` (γ ${gamma} with SGLD)`;
   return (
-    `| 3a | at matched training loss, the seed whose heads stay more overlapping has the higher λ̂ (${MATCHED_LOSS_CELL}) | **${m?.verdict ?? 'not measured'}** | ${ev} | ${cmd} |\n` +
-    `| 3a-F | the same seeds by their local free energy F/ln n ≈ nβ·L(w*) + λ̂ (one training set, so losses need not match): the more overlapping seed has the higher F, the posterior prefers the split | **${m?.free_verdict ?? 'not measured'}** | ${evF} | ${cmd} |\n`
+    `| ${id} | at matched training loss, the seed whose heads stay more overlapping has the higher λ̂ (${cell}) | **${m?.verdict ?? 'not measured'}**${m ? at : ''} | ${ev} | ${cmd} |\n` +
+    `| ${id}-F | the same seeds by their local free energy F/ln n ≈ nβ·L(w*) + λ̂ (one training set, so losses need not match): the more overlapping seed has the higher F, the posterior prefers the split | **${m?.free_verdict ?? 'not measured'}**${m ? at : ''} | ${evF} | ${cmd} |\n`
   );
 }
