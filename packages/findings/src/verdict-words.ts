@@ -2,8 +2,8 @@
 export type Verdict = 'reproduced' | 'contradicted' | 'not reproduced in the range tried' | 'inconclusive' | 'not measured';
 
 /**
- * The estimator variants an LLC verdict rests on, printed beside it: issue #28 asks that each LLC
- * verdict hold across γ and both samplers, or say that it does not.
+ * The estimator variant of the rows whose cells are estimated one way only, printed beside them:
+ * issue #28 asks that each LLC verdict hold across γ and both samplers, or say that it does not
+ * (the paired LLC claims name theirs from their cells: verdicts.ts variantsOf).
  */
-export const ALL_VARIANTS = 'at γ 10,000 and 20,000 with SGLD, and with rmsprop';
 export const ONE_VARIANT = 'at γ 10,000 with SGLD only';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Comparison, comparePoints } from './compare.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
 import { llcRow } from './testing.ts';
-import { claimResults, claimsMarkdown, type ClaimTest, equivalence, matchedLossMarkdown, STUDY_NBETA, verdictOf } from './verdicts.ts';
+import { claimResults, claimsMarkdown, type ClaimTest, equivalence, matchedLossMarkdown, STUDY_NBETA, variantsOf, verdictOf } from './verdicts.ts';
 
 const cmp = (diffs: number[], direction: Comparison['direction'], level = 200): Comparison =>
   ({ a: { cell: 'a', step: 1, target: 'all' }, b: { cell: 'b', step: 0, target: 'all' }, seeds: diffs.map((_, i) => i + 1), values: diffs.map((d) => [level + d, level]), diffs, mean: diffs.reduce((x, y) => x + y, 0) / diffs.length, sd: 1, t: 0, direction }) as Comparison;
@@ -55,17 +55,28 @@ const run = (cell: string, seed: number, points: [number, number][]): CompactExp
 describe('claimResults', () => {
   it('compares the variants whose cells exist and names the command that prints them', () => {
     const ex = [1, 2, 3].flatMap((s) => [run('baseline/gamma10000', s, [[366, 310 + s], [887, 250 - s]]), run('baseline/gamma20000', s, [[366, 200 + s], [887, 170 + 2 * s]])]);
-    const test: ClaimTest = { id: 'x', claim: 'falls', claimed: 'down', variants: 'two γ', pairs: [['baseline/gamma10000@887', 'baseline/gamma10000@366'], ['baseline/gamma20000@887', 'baseline/gamma20000@366'], ['baseline/rmsprop-gamma10000@887', 'baseline/rmsprop-gamma10000@366']] };
+    const test: ClaimTest = { id: 'x', claim: 'falls', claimed: 'down', pairs: [['baseline/gamma10000@887', 'baseline/gamma10000@366'], ['baseline/gamma20000@887', 'baseline/gamma20000@366'], ['baseline/rmsprop-gamma10000@887', 'baseline/rmsprop-gamma10000@366']] };
     const [r] = claimResults(ex, [test]);
     expect(r.comparisons).toHaveLength(2); // rmsprop not computed: left out
     expect([r.measured, r.listed]).toEqual([2, 3]);
     expect(r.comparisons[0].diffs).toEqual([-62, -64, -66]);
     expect(r.verdict).toBe('reproduced');
     expect(r.command).toBe('npx sortscope findings --study claims --compare "baseline/gamma10000@887,baseline/gamma10000@366;baseline/gamma20000@887,baseline/gamma20000@366"');
-    expect(claimsMarkdown([r])).toContain('| x | falls | **reproduced**, on 2 of 3 comparisons (two γ) | baseline/gamma10000@887 − baseline/gamma10000@366: -64 ± 2 (n 3, t -55.4, down);');
+    expect(claimsMarkdown([r])).toContain('| x | falls | **reproduced**, on 2 of 3 comparisons (at γ 10,000 and 20,000 with SGLD) | baseline/gamma10000@887 − baseline/gamma10000@366: -64 ± 2 (n 3, t -55.4, down);');
     const [none] = claimResults(ex, [{ ...test, pairs: [['nope@1', 'nope@0']] }]);
     expect(none.verdict).toBe('not measured');
     expect(claimsMarkdown([none])).toContain('| not measured** | cells not computed yet | – |'.slice(3));
+  });
+});
+
+describe('variantsOf: what a verdict rests on, from the cells measured', () => {
+  const c = (a: string, b: string, n = 3) => ({ a: { cell: a, step: 1, target: 'all' }, b: { cell: b, step: 0, target: 'all' }, diffs: Array(n).fill(1) }) as Comparison;
+  it('names γ per sampler, and says "only" for a single variant', () => {
+    expect(variantsOf([c('baseline/gamma10000', 'baseline/gamma10000'), c('baseline/gamma20000', 'baseline/gamma20000'), c('baseline/rmsprop-gamma10000', 'baseline/rmsprop-gamma10000')])).toBe('at γ 10,000 and 20,000 with SGLD; γ 10,000 with rmsprop');
+    expect(variantsOf([c('frozen-heads/from1831', 'baseline/gamma10000')])).toBe('at γ 10,000 with SGLD only');
+    // a comparison with fewer than 2 seeds is not measured, so its variant is not claimed
+    expect(variantsOf([c('baseline/gamma10000', 'baseline/early-gamma10000'), c('baseline/early-gamma100000', 'baseline/early-gamma100000', 1)])).toBe('at γ 10,000 with SGLD only');
+    expect(variantsOf([c('baseline/early-gamma100000', 'baseline/early-gamma100000'), c('baseline/gamma10000', 'baseline/early-gamma10000')])).toBe('at γ 10,000 and 100,000 with SGLD');
   });
 });
 

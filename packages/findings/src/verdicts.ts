@@ -25,7 +25,7 @@ import { tQuantileOneSided } from './changes.ts';
 import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { type MatchedLoss, matchedLoss } from './matched-loss.ts';
-import { ALL_VARIANTS, ONE_VARIANT, type Verdict } from './verdict-words.ts';
+import type { Verdict } from './verdict-words.ts';
 
 export const FLAT_FRACTION = 0.05;
 
@@ -39,15 +39,12 @@ export interface ClaimTest {
   claimed: Claimed;
   /** [to, from] point specs per variant: λ̂(to) − λ̂(from) */
   pairs: [string, string][];
-  /** the estimator variants the pairs cover, printed beside the verdict (issue #28: a verdict holds across γ and both samplers, or says it does not) */
-  variants: string;
 }
 
 export interface ClaimResult {
   id: string;
   claim: string;
   claimed: Claimed;
-  variants: string;
   verdict: Verdict;
   /** the comparisons with ≥ 2 seeds readable at both ends, of all the claim lists */
   measured: number;
@@ -97,7 +94,6 @@ export function claimResults(experiments: readonly CompactExperiment[], tests: r
       id: t.id,
       claim: t.claim,
       claimed: t.claimed,
-      variants: t.variants,
       verdict: verdictOf(t.claimed, comparisons),
       measured: comparisons.filter((c) => c.diffs.length >= 2).length,
       listed: t.pairs.length,
@@ -118,31 +114,34 @@ export const LLC_CLAIMS: ClaimTest[] = [
     id: '1a',
     claim: 'the LLC rises during initial learning (steps 0 to 196)',
     claimed: 'up',
-    variants: ONE_VARIANT,
     pairs: [
       [`${B}/early-gamma10000@20`, `${B}/early-gamma10000@0`],
       [`${B}/early-gamma10000@50`, `${B}/early-gamma10000@20`],
       [`${B}/early-gamma10000@92`, `${B}/early-gamma10000@50`],
       [`${B}/early-gamma10000@145`, `${B}/early-gamma10000@92`],
       [`${B}/gamma10000@196`, `${B}/early-gamma10000@145`],
+      // added 2026-12-07: at γ 100,000 the checkpoints before step 92 are minima of the sampled potential (at 10,000 they are not)
+      [`${B}/early-gamma100000@20`, `${B}/early-gamma100000@0`],
+      [`${B}/early-gamma100000@50`, `${B}/early-gamma100000@20`],
+      [`${B}/early-gamma100000@92`, `${B}/early-gamma100000@50`],
+      [`${B}/early-gamma100000@145`, `${B}/early-gamma100000@92`],
+      [`${B}/early-gamma100000@196`, `${B}/early-gamma100000@145`],
     ],
   },
-  { id: '1b', variants: ALL_VARIANTS, claim: 'the LLC is constant during the head-overlap stage (196 to 366)', claimed: 'flat', pairs: across(366, 196) },
-  { id: '1c', variants: ALL_VARIANTS, claim: 'the LLC falls as the heads specialise (366 to 887)', claimed: 'down', pairs: across(887, 366) },
-  { id: '1d', variants: ALL_VARIANTS, claim: 'the fall goes on after the split (887 to 1,831; the estimator study\u2019s finding at γ 20,000 and 40,000)', claimed: 'down', pairs: across(1831, 887) },
-  { id: '1e', variants: ALL_VARIANTS, claim: 'the LLC stays from 1,831 to the end of training (7,325)', claimed: 'flat', pairs: across(7325, 1831) },
+  { id: '1b', claim: 'the LLC is constant during the head-overlap stage (196 to 366)', claimed: 'flat', pairs: across(366, 196) },
+  { id: '1c', claim: 'the LLC falls as the heads specialise (366 to 887)', claimed: 'down', pairs: across(887, 366) },
+  { id: '1d', claim: 'the fall goes on after the split (887 to 1,831; the estimator study\u2019s finding at γ 20,000 and 40,000)', claimed: 'down', pairs: across(1831, 887) },
+  { id: '1e', claim: 'the LLC stays from 1,831 to the end of training (7,325)', claimed: 'flat', pairs: across(7325, 1831) },
   {
     id: '1g',
     claim: 'each head\u2019s weight-restricted λ̂ falls as the heads specialise (366 to 887, γ 10,000 as the whole model; one row per head: its t over seeds replaces the second edition\u2019s head counts)',
     claimed: 'down',
-    variants: ONE_VARIANT,
     pairs: ['L0H0', 'L0H1'].map((h) => [`${B}/heads-gamma10000@887:${h}`, `${B}/heads-gamma10000@366:${h}`] as [string, string]),
   },
   {
     id: '2a',
     claim: 'control: the heads frozen at 1,831, the rest trained and annealed as the baseline; λ̂ against the baseline at 3,663 and 7,325 (no difference: the late change is not the heads\u2019)',
     claimed: 'flat',
-    variants: ONE_VARIANT,
     pairs: [
       ['frozen-heads/from1831@3663', `${B}/gamma10000@3663`],
       ['frozen-heads/from1831@7325', `${B}/gamma10000@7325`],
@@ -152,13 +151,30 @@ export const LLC_CLAIMS: ClaimTest[] = [
     id: '2b',
     claim: 'control: annealing alone (the constant-lr runs, 5 annealed epochs after step 7,325) leaves λ̂ unchanged',
     claimed: 'flat',
-    variants: ONE_VARIANT,
     pairs: [
       ['anneal/lr-constant-1e-3@8790', 'anneal/lr-constant-1e-3@7325'],
       ['anneal/lr-constant-2e-4@8790', 'anneal/lr-constant-2e-4@7325'],
     ],
   },
 ];
+
+/**
+ * The estimator variants a verdict rests on, from the cells of its measured comparisons (issue #28:
+ * a verdict holds across γ and both samplers, or says it does not): γ from a cell's `gammaN`
+ * (10,000 otherwise, the study's default), the sampler rmsprop when the cell says so, else SGLD.
+ */
+export function variantsOf(cs: readonly Comparison[]): string {
+  const of = (cell: string) => {
+    const g = Number(/gamma(\d+)/.exec(cell)?.[1] ?? 10_000);
+    return { g, sampler: cell.includes('rmsprop') ? 'rmsprop' : 'SGLD' };
+  };
+  const seen = cs.filter((c) => c.diffs.length >= 2).flatMap((c) => [of(c.a.cell), of(c.b.cell)]);
+  const bySampler = (sampler: string) => [...new Set(seen.filter((v) => v.sampler === sampler).map((v) => v.g))].sort((a, b) => a - b).map((g) => g.toLocaleString('en'));
+  const list = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs[0]);
+  const parts = ['SGLD', 'rmsprop'].map((sm) => ({ sm, gs: bySampler(sm) })).filter((x) => x.gs.length).map(({ sm, gs }) => `γ ${list(gs)} with ${sm}`);
+  const one = parts.length === 1 && !parts[0].includes(' and ');
+  return `at ${parts.join('; ')}${one ? ' only' : ''}`;
+}
 
 export function claimsMarkdown(results: readonly ClaimResult[]): string {
   const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
@@ -172,7 +188,7 @@ export function claimsMarkdown(results: readonly ClaimResult[]): string {
     };
     const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction}${tost(c)})`).join('; ') || 'cells not computed yet';
     const on = r.measured < r.listed && r.measured > 0 ? `, on ${r.measured} of ${r.listed} comparisons` : '';
-    const variants = r.measured > 0 ? ` (${r.variants})` : '';
+    const variants = r.measured > 0 ? ` (${variantsOf(r.comparisons)})` : '';
     out.push(`| ${r.id} | ${r.claim} | **${r.verdict}**${on}${variants} | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
   }
   return `${out.join('\n')}\n`;
