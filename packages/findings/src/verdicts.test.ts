@@ -87,5 +87,8 @@ describe('row 3a', () => {
     // one pair of rows per γ: the same six runs at γ 40,000
     expect(matchedLossMarkdown([])).toMatch(/\n\| 3a-γ40k \| .*\(matched-loss\/replace-k3-p=1-loss1\.59-gamma40000\) \| \*\*not measured\*\* \|/);
     expect(matchedLossMarkdown([]).split('\n').filter(Boolean)).toHaveLength(4);
+    // runs of the cell exist, but none has both its circuits and a readable λ̂ yet
+    const early = { experiment: 'matched-loss/replace-k3-p=1-loss1.59-gamma40000-seed=1', cell: 'matched-loss/replace-k3-p=1-loss1.59-gamma40000', seed: 1, facts: {}, curve: [], behaviour: null } as unknown as CompactExperiment;
+    expect(matchedLossMarkdown([early])).toMatch(/\| 3a-γ40k \| .* \| \*\*not measured\*\* \| no seed with its circuits and a readable λ̂ yet \|/);
   });
 });

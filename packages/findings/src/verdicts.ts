@@ -210,12 +210,13 @@ export function matchedLossMarkdown(experiments: readonly CompactExperiment[]): 
 }
 
 function matchedLossRows(experiments: readonly CompactExperiment[], cell: string, id: string, gamma: string): string {
-  const m: MatchedLoss | null = matchedLoss(experiments, cell, STUDY_NBETA);
+  const found: MatchedLoss | null = matchedLoss(experiments, cell, STUDY_NBETA);
+  const m = found?.seeds.length ? found : null; // a cell with runs but none with both circuits and a readable λ̂ yet
   const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
   const ev = m
     ? `Spearman ρ(overlap, λ̂) ${p(m.rho)}, exact p ${p(m.p, 2)}, n ${m.seeds.length}; per seed (step: overlap, λ̂, L): ${m.seeds.map((s, i) => `s${s} ${m.steps[i]}: ${p(m.overlap[i], 2)}, ${p(m.llc[i], 4)}, ${p(m.loss[i], 5)}`).join('; ')}; nβ·ΔL ${p(m.nbeta_dloss)}`
-    : 'cell not computed yet';
-  const evF = m ? `Spearman ρ(overlap, F) ${p(m.free_rho)}, exact p ${p(m.free_p, 2)}, n ${m.seeds.length}; per seed F/ln n − min (nβ·L + λ̂): ${m.seeds.map((s, i) => `s${s} ${p(m.free[i], 4)}`).join(', ')}` : 'cell not computed yet';
+    : found ? 'no seed with its circuits and a readable λ̂ yet' : 'cell not computed yet';
+  const evF = m ? `Spearman ρ(overlap, F) ${p(m.free_rho)}, exact p ${p(m.free_p, 2)}, n ${m.seeds.length}; per seed F/ln n − min (nβ·L + λ̂): ${m.seeds.map((s, i) => `s${s} ${p(m.free[i], 4)}`).join(', ')}` : found ? 'no seed with its circuits and a readable λ̂ yet' : 'cell not computed yet';
   const cmd = `\`npx sortscope findings --study claims --curve ${cell}-seed=1\``;
   const at = ` (γ ${gamma} with SGLD)`;
   return (
