@@ -99,7 +99,6 @@ export const findingsCommand: Command = {
       if (!e) throw new ConfigError(`--curve: got ${JSON.stringify(curve)}; expected one of: ${data.experiments.map((x) => x.experiment).join(', ')}`);
       process.stdout.write(g.json ? `${JSON.stringify(e.curve, null, 2)}\n` : compactCurveMarkdown(e));
     } else if (g.claims) {
-      const results = claimResults(data.experiments, LLC_CLAIMS);
       const table = claimsTable(data.experiments);
       if (g.into !== undefined) {
         const into = resolve(String(g.into));
@@ -108,7 +107,7 @@ export const findingsCommand: Command = {
         writeFileAtomic(into, replaceBlock(readFileSync(into, 'utf8'), CLAIMS_BLOCK, table, String(g.into)));
         log(`findings: the claims table written into ${relative(root, into)}`, quiet);
       }
-      process.stdout.write(g.json ? `${JSON.stringify({ llc: results, matched_loss: Object.fromEntries(MATCHED_LOSS_CELLS.map(({ cell }) => [cell, matchedLoss(data.experiments, cell, STUDY_NBETA)])), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : table);
+      process.stdout.write(g.json ? `${JSON.stringify({ llc: claimResults(data.experiments, LLC_CLAIMS), matched_loss: Object.fromEntries(MATCHED_LOSS_CELLS.map(({ cell }) => [cell, matchedLoss(data.experiments, cell, STUDY_NBETA)])), symmetry: symmetryVsLlc(data.experiments, 'baseline/gamma10000') }, null, 2)}\n` : table);
     } else if (g.compare !== undefined) {
       const pairs = String(g.compare).split(';').filter((x) => x.trim()).map((pair) => {
         const sides = pair.split(',');

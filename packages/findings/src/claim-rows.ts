@@ -25,10 +25,10 @@ import { paired } from './changes.ts';
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
-import { ONE_VARIANT, type Verdict } from './verdict-words.ts';
+import { claimRow, ONE_VARIANT, type Verdict } from './verdict-words.ts';
 
 const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
-const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string, note = '') => `| ${id} | ${claim} | **${verdict}**${note} | ${evidence} | \`${command}\` |\n`;
+const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string, note = '') => claimRow(id, claim, verdict, evidence, command, note);
 
 export function row3b(ex: readonly CompactExperiment[]): string {
   const cell = 'long-noWD/epochs100';
@@ -106,8 +106,7 @@ export function row6a(ex: readonly CompactExperiment[]): string {
 export function row7(ex: readonly CompactExperiment[]): string {
   const us = ['architecture/1head', 'architecture/3heads'].map((c) => compareCells(ex, parsePoint(`${c}@7325`), parsePoint('baseline/gamma10000@7325'))).filter((u) => u.va.length && u.vb.length);
   const word = us.some((u) => u.va.length >= 2 && u.vb.length >= 2) ? 'measured' : 'not measured';
-  const variants = word === 'measured' ? ` (${ONE_VARIANT})` : '';
-  return `| 7 | one and three heads: λ̂ at the end against two heads | **${word}**${variants} | ${us.map(welch).join('; ') || 'not computed yet'} | \`npx sortscope findings --study claims --cells\` |\n`;
+  return claimRow('7', 'one and three heads: λ̂ at the end against two heads', word, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', word === 'measured' ? ` (${ONE_VARIANT})` : '');
 }
 
 export function row1f(ex: readonly CompactExperiment[], cell = 'baseline/devinterp-eps1e-3'): string {

@@ -19,19 +19,26 @@ export function claimsTable(ex: readonly CompactExperiment[]): string {
 export const CLAIMS_BLOCK = 'sortscope findings --study claims --claims';
 const markers = (name: string) => [`<!-- ${name}: begin -->\n`, `<!-- ${name}: end -->`] as const;
 
-/** The text between `<!-- NAME: begin -->` and `<!-- NAME: end -->`, or null when the file has no such block. */
-export function blockOf(md: string, name: string): string | null {
+/** Where block NAME's text starts and ends in `md` (after its begin line, at its end line), or null when there is none. */
+function span(md: string, name: string): [number, number] | null {
   const [begin, end] = markers(name);
   const i = md.indexOf(begin);
-  const j = md.indexOf(end, i + begin.length);
-  return i < 0 || j < 0 ? null : md.slice(i + begin.length, j);
+  const j = i < 0 ? -1 : md.indexOf(end, i + begin.length);
+  return j < 0 ? null : [i + begin.length, j];
+}
+
+/** The text between `<!-- NAME: begin -->` and `<!-- NAME: end -->`, or null when the file has no such block. */
+export function blockOf(md: string, name: string): string | null {
+  const at = span(md, name);
+  return at && md.slice(...at);
 }
 
 /** `md` with its block NAME's text replaced by `content`; a ConfigError naming `file` when there is no block. */
 export function replaceBlock(md: string, name: string, content: string, file: string): string {
-  const [begin, end] = markers(name);
-  const i = md.indexOf(begin);
-  const j = md.indexOf(end, i + begin.length);
-  if (i < 0 || j < 0) throw new ConfigError(`${file}: no block to write the table into; expected a line "${begin.trim()}" followed later by a line "${end}"`);
-  return md.slice(0, i + begin.length) + content + md.slice(j);
+  const at = span(md, name);
+  if (!at) {
+    const [begin, end] = markers(name);
+    throw new ConfigError(`${file}: no block to write the table into; expected a line "${begin.trim()}" followed later by a line "${end}"`);
+  }
+  return md.slice(0, at[0]) + content + md.slice(at[1]);
 }

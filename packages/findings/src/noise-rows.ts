@@ -23,7 +23,7 @@
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { modes } from './modes.ts';
-import { ONE_VARIANT, type Verdict } from './verdict-words.ts';
+import { claimRow, ONE_VARIANT, type Verdict } from './verdict-words.ts';
 
 export const KEEP_ACC = 0.99;
 export const LEARNED_ACC = 0.5;
@@ -32,7 +32,6 @@ const PERMUTED_FLOOR = 1.51; // ln(10!)/10, dataset/bayes.ts
 
 const p = (v: number | null | undefined, d = 3) => (v !== null && v !== undefined && Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
-const line = (id: string, question: string, answer: string, evidence: string, command: string, note = '') => `| ${id} | ${question} | **${answer}**${note} | ${evidence} | \`${command}\` |\n`;
 
 function runsOf(ex: readonly CompactExperiment[], cell: string): CompactExperiment[] {
   return ex.filter((e) => e.cell === cell && e.facts.val_token_acc !== null).sort((a, b) => (a.seed ?? 0) - (b.seed ?? 0));
@@ -84,14 +83,14 @@ export function row6aLearning(ex: readonly CompactExperiment[], cell = 'noise/pe
   const evidence = runs.length
     ? `n ${runs.length}: clean token accuracy ${acc.map(pct).join(', ')} (one of the ten inputs at random: 10%); clean loss ${loss.map((v) => p(v, 4)).join(', ')} (ln 10 = ${LN10.toFixed(3)}; the permuted data's floor ${PERMUTED_FLOOR.toFixed(3)})`
     : 'not computed yet';
-  return line('6a', 'random-permutation outputs: nothing is learned beyond "one of the inputs" (clean token accuracy < 50% in every seed)', verdict, evidence, `npx sortscope findings --study claims --curve ${cell}-seed=1`);
+  return claimRow('6a', 'random-permutation outputs: nothing is learned beyond "one of the inputs" (clean token accuracy < 50% in every seed)', verdict, evidence, `npx sortscope findings --study claims --curve ${cell}-seed=1`);
 }
 
 function survivalRow(id: string, question: string, ex: readonly CompactExperiment[], cells: readonly (readonly [string, string])[]): string {
   const answers = cells.map(([cell, label]) => ({ a: keepsSolution(ex, cell), label })).filter((x) => x.a !== null);
   const answer = answers.length ? answers.map(({ a, label }) => `${a!.answer} at ${label}`).join('; ') : 'not measured';
   const evidence = answers.map(({ a, label }) => cellLine(ex, a!, label)).join('; ') || 'not computed yet';
-  return line(id, question, answer, evidence, 'npx sortscope findings --study claims --cells');
+  return claimRow(id, question, answer, evidence, 'npx sortscope findings --study claims --cells');
 }
 
 export function row6b(ex: readonly CompactExperiment[]): string {
@@ -107,7 +106,7 @@ export function row6d(ex: readonly CompactExperiment[]): string {
   const firstLoss = answers.find(({ a }) => a!.kept < a!.acc.length);
   const answer = !answers.length ? 'not measured' : firstLoss ? `not kept from ${firstLoss.label}` : `kept up to ${answers.at(-1)!.label}`;
   const evidence = answers.map(({ a, label }) => cellLine(ex, a!, label)).join('; ') || 'not computed yet';
-  return line('6d', 'replacement noise at p 1 with k numbers replaced: where does the sorting solution break?', answer, evidence, 'npx sortscope findings --study claims --cells');
+  return claimRow('6d', 'replacement noise at p 1 with k numbers replaced: where does the sorting solution break?', answer, evidence, 'npx sortscope findings --study claims --cells');
 }
 
 const welch = (u: Unpaired) => `${u.a.cell.replace('noise/', '')}: ${u.va.map((v) => p(v, 4)).join(', ')} (${p(u.diff)} against the clean runs; Welch t ${p(u.t)}, df ${p(u.df, 2)}, ${u.direction})`;
@@ -117,5 +116,5 @@ export function row6e(ex: readonly CompactExperiment[], step = 7325, clean = 'ba
   const us = cells.map((c) => compareCells(ex, parsePoint(`${c}@${step}`), parsePoint(`${clean}@${step}`))).filter((u) => u.va.length && u.vb.length);
   const measured = us.some((u) => u.va.length >= 2 && u.vb.length >= 2);
   const evidence = us.length ? `λ̂ at ${step.toLocaleString('en')}, clean ${us[0].vb.map((v) => p(v, 4)).join(', ')}; ${us.map(welch).join('; ')}` : 'not computed yet';
-  return line('6e', 'varying noise: λ̂ at the end against the clean baseline (replacement and insertion, k and p)', measured ? 'measured' : 'not measured', evidence, 'npx sortscope findings --study claims --cells', measured ? ` (${ONE_VARIANT})` : '');
+  return claimRow('6e', 'varying noise: λ̂ at the end against the clean baseline (replacement and insertion, k and p)', measured ? 'measured' : 'not measured', evidence, 'npx sortscope findings --study claims --cells', measured ? ` (${ONE_VARIANT})` : '');
 }

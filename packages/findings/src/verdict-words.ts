@@ -7,3 +7,6 @@ export type Verdict = 'reproduced' | 'contradicted' | 'not reproduced in the ran
  * (the paired LLC claims name theirs from their cells: verdicts.ts variantsOf).
  */
 export const ONE_VARIANT = 'at γ 10,000 with SGLD only';
+
+/** One row of the claims table: id, claim, the verdict (or answer) in bold with an optional note beside it, evidence, and the command that prints it. */
+export const claimRow = (id: string, claim: string, verdict: string, evidence: string, command: string, note = '') => `| ${id} | ${claim} | **${verdict}**${note} | ${evidence} | \`${command}\` |\n`;

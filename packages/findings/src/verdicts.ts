@@ -171,9 +171,9 @@ export function variantsOf(cs: readonly Comparison[]): string {
   const seen = cs.filter((c) => c.diffs.length >= 2).flatMap((c) => [of(c.a.cell), of(c.b.cell)]);
   const bySampler = (sampler: string) => [...new Set(seen.filter((v) => v.sampler === sampler).map((v) => v.g))].sort((a, b) => a - b).map((g) => g.toLocaleString('en'));
   const list = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs[0]);
-  const parts = ['SGLD', 'rmsprop'].map((sm) => ({ sm, gs: bySampler(sm) })).filter((x) => x.gs.length).map(({ sm, gs }) => `γ ${list(gs)} with ${sm}`);
-  const one = parts.length === 1 && !parts[0].includes(' and ');
-  return `at ${parts.join('; ')}${one ? ' only' : ''}`;
+  const groups = ['SGLD', 'rmsprop'].map((sm) => ({ sm, gs: bySampler(sm) })).filter((x) => x.gs.length);
+  const one = groups.reduce((n, x) => n + x.gs.length, 0) === 1;
+  return `at ${groups.map(({ sm, gs }) => `γ ${list(gs)} with ${sm}`).join('; ')}${one ? ' only' : ''}`;
 }
 
 export function claimsMarkdown(results: readonly ClaimResult[]): string {
@@ -213,10 +213,11 @@ function matchedLossRows(experiments: readonly CompactExperiment[], cell: string
   const found: MatchedLoss | null = matchedLoss(experiments, cell, STUDY_NBETA);
   const m = found?.seeds.length ? found : null; // a cell with runs but none with both circuits and a readable λ̂ yet
   const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
+  const nothing = found ? 'no seed with its circuits and a readable λ̂ yet' : 'cell not computed yet';
   const ev = m
     ? `Spearman ρ(overlap, λ̂) ${p(m.rho)}, exact p ${p(m.p, 2)}, n ${m.seeds.length}; per seed (step: overlap, λ̂, L): ${m.seeds.map((s, i) => `s${s} ${m.steps[i]}: ${p(m.overlap[i], 2)}, ${p(m.llc[i], 4)}, ${p(m.loss[i], 5)}`).join('; ')}; nβ·ΔL ${p(m.nbeta_dloss)}`
-    : found ? 'no seed with its circuits and a readable λ̂ yet' : 'cell not computed yet';
-  const evF = m ? `Spearman ρ(overlap, F) ${p(m.free_rho)}, exact p ${p(m.free_p, 2)}, n ${m.seeds.length}; per seed F/ln n − min (nβ·L + λ̂): ${m.seeds.map((s, i) => `s${s} ${p(m.free[i], 4)}`).join(', ')}` : found ? 'no seed with its circuits and a readable λ̂ yet' : 'cell not computed yet';
+    : nothing;
+  const evF = m ? `Spearman ρ(overlap, F) ${p(m.free_rho)}, exact p ${p(m.free_p, 2)}, n ${m.seeds.length}; per seed F/ln n − min (nβ·L + λ̂): ${m.seeds.map((s, i) => `s${s} ${p(m.free[i], 4)}`).join(', ')}` : nothing;
   const cmd = `\`npx sortscope findings --study claims --curve ${cell}-seed=1\``;
   const at = ` (γ ${gamma} with SGLD)`;
   return (
