@@ -15,6 +15,18 @@ const WORKERS: GlobalOption = { name: 'workers', type: 'number', value: 'N', des
 const WEIGHTS: GlobalOption = { name: 'weights', type: 'string', value: 'FILE', description: 'estimate for this TransformerLens safetensors file instead of a training run (prints the result; with --json as JSON)' };
 const DATA: GlobalOption = { name: 'data', type: 'string', value: 'FILE', description: 'with --weights: SGLD minibatches from this dataset split (.arrow) or raw rows (.u8) [default: a fresh default training set]' };
 
+/** The options `llc calibrate` and `llc diagnose` share: where the result goes, and what computes it. */
+function outputAndEngine(what: string, text: string): GlobalOption[] {
+  return [
+    { name: 'out', type: 'string', value: 'FILE', description: `also write the ${what} as JSON to FILE` },
+    { name: 'json', type: 'boolean', description: `print JSON instead of ${text}` },
+    { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
+    WORKERS,
+    ENGINE_OPTION,
+    BACKEND_OPTION,
+  ];
+}
+
 export const llcParts: StageParts = {
   schema: LlcConfigSchema,
   globals: [WEIGHTS, DATA, WORKERS, ENGINE_OPTION, BACKEND_OPTION],
@@ -111,12 +123,7 @@ export const calibrateCommand: Command = {
       { name: 'gammas', type: 'string', value: 'LIST', description: 'localizations to try [default: 3000,10000,30000 (canonical); 100,1000,10000 (sgld)]' },
       { name: 'nbetas', type: 'string', value: 'LIST', description: "inverse temperatures to try [default: the config's nβ, or the method's rule]" },
       { name: 'no-invariance', type: 'boolean', description: 'skip the invariance check (4 more estimates per setting)' },
-      { name: 'out', type: 'string', value: 'FILE', description: 'also write the calibration as JSON to FILE' },
-      { name: 'json', type: 'boolean', description: 'print JSON instead of the table' },
-      { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
-      WORKERS,
-      ENGINE_OPTION,
-      BACKEND_OPTION,
+      ...outputAndEngine('calibration', 'the table'),
     ],
     notes: ['Short chains are usual here, e.g. --chains 2 --draws 100 --burnin 50. The base settings (method, batch size, chains, draws, seed) come from the llc section and flags.'],
   },
@@ -159,12 +166,7 @@ export const diagnoseCommand: Command = {
       { name: 'sweep', type: 'boolean', description: 'also sweep γ (×¼ … ×4), the step (0.025 … 0.2 of the stability limit), nβ (×0.3, ×1, ×3 at fixed γ and at fixed γ/nβ) and the chain length (×1, ×2, ×4, fixed), and estimate each head restricted' },
       { name: 'only', type: 'string', value: 'LIST', description: 'with --sweep: only these parts of it, comma-separated, of gamma, epsilon, nbeta, length, heads (e.g. --only length,gamma)' },
       { name: 'no-invariance', type: 'boolean', description: 'skip the estimates on the symmetric images (one per symmetry of the model)' },
-      { name: 'out', type: 'string', value: 'FILE', description: 'also write the diagnosis as JSON to FILE' },
-      { name: 'json', type: 'boolean', description: 'print JSON instead of text' },
-      { name: 'quiet', type: 'boolean', description: 'no progress or log lines on stderr' },
-      WORKERS,
-      ENGINE_OPTION,
-      BACKEND_OPTION,
+      ...outputAndEngine('diagnosis', 'text'),
     ],
     notes: ['Runs 1 + (one per symmetry of the model, about 10) estimates at the llc settings, and with --sweep about 20 more, each lengthened until it converges: on the ARENA checkpoint about 15 min, and 30–60 min with --sweep, on 2 cores.'],
   },
