@@ -13,8 +13,9 @@
  *             of the permuted data ln(10!)/10 = 1.510
  *   6b, 6c    replacement (6b) and insertion (6c) noise, k 1 at p 0.25 and 1: an answer per cell,
  *             "kept" (every seed kept), "broken" (none kept) or "kept in i of n"
- *   6d        replacement at p 1 with k 1, 2, 3: the smallest k at which some seed does not keep the
- *             solution ("kept up to k 3" otherwise)
+ *   6d        replacement at p 1 with k 1, 2, 3 (and 5, 7: added on 2026-12-07 after k 1–3 had all
+ *             kept it): the smallest k at which some seed does not keep the solution ("kept up to
+ *             k …", the largest k measured, otherwise)
  *   6e        λ̂ at the end against the noise: each noisy cell against the clean baseline at step
  *             7,325 (readable estimates only, Welch's unpaired t: the runs are independent). Measured;
  *             no claim to decide
@@ -71,6 +72,8 @@ const NOISE_CELLS = {
     ['noise/replace-k1-p=1', 'k 1'],
     ['noise/replace-k2-p=1', 'k 2'],
     ['noise/replace-k3-p=1', 'k 3'],
+    ['noise/replace-k5-p=1', 'k 5'],
+    ['noise/replace-k7-p=1', 'k 7'],
   ],
 } as const;
 
