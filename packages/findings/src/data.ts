@@ -17,7 +17,7 @@
  *   norms                            the L2 norm of every tensor of the checkpoint as trained (as the
  *                                    llc stage recorded it, at the checkpoints it estimated)
  */
-import { blocksReading, mixingOfEstimate } from '@sortscope/llc/diagnostics';
+import { blocksReading, mixingOfEstimate, unreadableReason } from '@sortscope/llc/diagnostics';
 import type { LoadedExperiment } from '@sortscope/report';
 import type { Behaviour } from './behaviour.ts';
 import { type ExperimentFacts, experimentFacts, fmtValue } from './facts.ts';
@@ -157,13 +157,19 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
   return { format: COMPACT_FORMAT, experiment: e.name, ...cellOf(e.name), facts: experimentFacts(e), curve, behaviour };
 }
 
-/** One experiment's compact curve  as a Markdown table. */
+/** λ̂ ± std over chains, and why it is not read when it is not (llc readable.ts, the rule every reader applies) */
+export function llcCell(p: LlcPoint): string {
+  const why = unreadableReason(p);
+  return `${fmtValue(p.mean)} ± ${fmtValue(p.std, 2)}${why ? ` (not read: ${why})` : ''}`;
+}
+
+/** One experiment's compact curve as a Markdown table. */
 export function compactCurveMarkdown(e: CompactExperiment): string {
   const targets = [...new Set(e.curve.flatMap((r) => Object.keys(r.llc)))];
-  const head = ['step', 'val loss', 'val tok acc', 'overlap', 'co-copied', 'regions', 'split agreement', ...targets.map((t) => `LLC ${t} (± std, flagged)`)];
+  const head = ['step', 'val loss', 'val tok acc', 'overlap', 'co-copied', 'regions', 'split agreement', ...targets.map((t) => `LLC ${t} (± std over chains)`)];
   const out = [e.experiment, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---:').join('|')}|`];
   for (const r of e.curve) {
-    const llc = targets.map((t) => (r.llc[t] ? `${fmtValue(r.llc[t].mean)} ± ${fmtValue(r.llc[t].std, 2)}${r.llc[t].flagged ? ` (${r.llc[t].flagged})` : ''}` : ''));
+    const llc = targets.map((t) => (r.llc[t] ? llcCell(r.llc[t]) : ''));
     out.push(`| ${[r.step, fmtValue(r.val_loss), fmtValue(r.val_token_acc, 4), fmtValue(r.overlap, 2), r.co_copied ?? '–', r.regions.join('/') || '–', fmtValue(r.split_agreement, 2), ...llc].join(' | ')} |`);
   }
   return `${out.join('\n')}\n`;
