@@ -1,23 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { type CompactExperiment, compactCurveMarkdown, llcCell } from './data.ts';
-import { llcRow } from './testing.ts';
+import { llcPoint, llcRow } from './testing.ts';
 
-const point = (mean: number, over: Partial<{ std: number; flagged: number; mixing: number | null }> = {}) => ({ mean, std: over.std ?? 2, se: 1, flagged: over.flagged ?? 0, n_ok: 4, init_loss: 0.1, mixing: over.mixing });
 
 describe('llcCell: what --curve prints for one estimate', () => {
   it('prints a readable estimate as λ̂ ± std and nothing else', () => {
-    expect(llcCell(point(216, { mixing: 2.9 }))).toBe('216 ± 2');
+    expect(llcCell(llcPoint(216, 0, { std: 2, mixing: 2.9 }))).toBe('216 ± 2');
   });
 
   it('says why an estimate is not read, by the rule every reader applies', () => {
-    expect(llcCell(point(729, { std: 6, mixing: 0.66 }))).toMatch(/^729 ± 6 \(not read: chains not relaxed \(m = S·εγ\/2 0\.66 < 1\.15: up to 27% of λ̂ may be missing\)\)$/);
-    expect(llcCell(point(-56800, { std: 1300, flagged: 4 }))).toContain('(not read: 4 chains flagged)');
-    expect(llcCell(point(1157, { std: 984 }))).toContain('(not read: chains disagree');
-    expect(llcCell(point(-3, { std: 0.1 }))).toContain('≤ 0');
+    expect(llcCell(llcPoint(729, 0, { std: 6, mixing: 0.66 }))).toMatch(/^729 ± 6 \(not read: chains not relaxed \(m = S·εγ\/2 0\.66 < 1\.15: up to 27% of λ̂ may be missing\)\)$/);
+    expect(llcCell(llcPoint(-56800, 4, { std: 1300 }))).toContain('(not read: 4 chains flagged)');
+    expect(llcCell(llcPoint(1157, 0, { std: 984 }))).toContain('(not read: chains disagree');
+    expect(llcCell(llcPoint(-3, 0, { std: 0.1 }))).toContain('≤ 0');
   });
 
   it('judges no mixing where the entry has none (saved before m was recorded)', () => {
-    expect(llcCell(point(216))).toBe('216 ± 2');
+    expect(llcCell(llcPoint(216, 0, { std: 2 }))).toBe('216 ± 2');
   });
 });
 
