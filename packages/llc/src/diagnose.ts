@@ -222,7 +222,7 @@ export async function diagnose(runner: LlcRunner, cfg: ModelConfig, w0: Float32A
   const summary = summarise(est);
   const verdict = [
     st.relaxation
-      ? `${st.relaxation.converged ? 'at a minimum' : 'NOT AT A MINIMUM'}: relaxed from the checkpoint in ${st.relaxation.iterations} Newton step(s)${st.relaxation.converged ? '' : ' without converging'} (U −${fmt(st.relaxation.drop)}, ${pct(st.relaxation.drop / Math.abs(est.mean))} of λ̂; ‖w* − w0‖ ${st.relaxation.distance.toPrecision(3)}; loss ${st.relaxation.loss0.toFixed(4)} → ${st.relaxation.loss.toFixed(4)}), the estimate taken there`
+      ? `${st.relaxation.converged ? 'at a minimum' : 'NOT AT A MINIMUM'}: relaxed from the checkpoint in ${st.relaxation.iterations} step(s)${st.relaxation.gradient_steps ? ` (${st.relaxation.gradient_steps} gradient)` : ''}${st.relaxation.converged ? '' : ' without converging'} (U −${fmt(st.relaxation.drop)}, ${pct(st.relaxation.drop / Math.abs(est.mean))} of λ̂; ‖w* − w0‖ ${st.relaxation.distance.toPrecision(3)}; loss ${st.relaxation.loss0.toFixed(4)} → ${st.relaxation.loss.toFixed(4)}), the estimate taken there`
       : st.tilt
       ? `stationary by the tilt: the loss's Newton decrement at w0 is ${fmt(st.decrement)}${st.converged ? '' : ' (a lower bound)'}, ${pct(st.decrement / Math.abs(est.mean))} of λ̂, and was removed (untilted, λ̂ would be low by one to two times that in the quadratic approximation)`
       : `${st.negative_curvature || st.decrement > 0.1 * Math.abs(est.mean) ? 'NOT A MINIMUM' : 'near a minimum'}: the Newton decrement at w0 is ${fmt(st.decrement)}, ${pct(st.decrement / Math.abs(est.mean))} of λ̂ (untilted)`,

@@ -41,6 +41,8 @@ export interface Stationarity extends Decrement {
 
 export interface RelaxationRecord {
   iterations: number;
+  /** how many of those iterations took the gradient step after negative curvature (relax.ts; llc 7) */
+  gradient_steps: number;
   /** U(w0) − U(w*), in λ̂'s units */
   drop: number;
   /** ‖w* − w0‖ over the sampled coordinates */

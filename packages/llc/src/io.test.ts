@@ -77,14 +77,14 @@ describe('llc artifacts', () => {
       const base = { stage: 'llc', stageVersion: '1', config: { draws: 16 }, seed: 0, inputs: {}, extra: {} };
       const rows = [true, false].map((converged, k) => {
         const chains = [0, 1].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io-relax')), 0, 10, 0, 'last-half'));
-        const relaxation = { iterations: 3 + k, drop: 526.5, distance: 0.27, converged, loss0: 0.037, loss: 0.0299 };
+        const relaxation = { iterations: 3 + k, gradient_steps: k, drop: 526.5, distance: 0.27, converged, loss0: 0.037, loss: 0.0299 };
         return { step: 5 + k, target: 'all', estimate: markEstimate({ ...combineChains(0, chains), sampler, convergence: { ...convergence, stable: true }, stationarity: { ...stationarity, relaxation }, rounds: 1 }), norms: {} };
       });
       writeEstimates(join(dir, 'e.arrow'), rows, base);
       writeChains(join(dir, 'c.arrow'), rows, base);
       const e = readEstimates(join(dir, 'e.arrow')).rows;
-      expect(e[0]).toMatchObject({ relaxed: true, relax_iterations: 3, relax_drop: 526.5, relax_distance: 0.27, relax_converged: true, loss_checkpoint: 0.037, loss_relaxed: 0.0299 });
-      expect(e[1]).toMatchObject({ relaxed: true, relax_iterations: 4, relax_converged: false });
+      expect(e[0]).toMatchObject({ relaxed: true, relax_iterations: 3, relax_gradient_steps: 0, relax_drop: 526.5, relax_distance: 0.27, relax_converged: true, loss_checkpoint: 0.037, loss_relaxed: 0.0299 });
+      expect(e[1]).toMatchObject({ relaxed: true, relax_iterations: 4, relax_gradient_steps: 1, relax_converged: false });
       const c = readChains(join(dir, 'c.arrow')).rows;
       expect(c.filter((r) => r.step === 5).every((r) => !r.flags.includes('not_minimum'))).toBe(true);
       expect(c.filter((r) => r.step === 6).every((r) => r.flags.includes('not_minimum'))).toBe(true);

@@ -9,7 +9,8 @@
  *                    residual_scale, preconditioner, tilt, control_variate; stationarity: decrement
  *                    (the Newton decrement of the untilted loss at w0, in λ̂'s units), decrement_converged,
  *                    negative_curvature, gradient_norm; where the estimate was taken (relax.ts):
- *                    relaxed, relax_iterations, relax_drop (U(w0) − U(w*), λ̂'s units), relax_distance
+ *                    relaxed, relax_iterations, relax_gradient_steps (of those iterations, gradient steps after
+ *                    negative curvature; llc 7), relax_drop (U(w0) − U(w*), λ̂'s units), relax_distance
  *                    (‖w* − w0‖), relax_converged, loss_checkpoint and loss_relaxed (L_n at w0 and
  *                    w*; the relax_ columns are NaN/false where not relaxed); convergence: draws (per chain), rounds, rhat,
  *                    ess, drift, drift_se, trending_chains, converged; and the L2 norm of every tensor of the checkpoint
@@ -33,7 +34,7 @@ import type { LlcEstimate } from './estimate.ts';
 import { increments } from './estimator.ts';
 
 export const LLC_KINDS = {
-  estimates: { kind: 'llc/estimates', schemaVersion: 4 },
+  estimates: { kind: 'llc/estimates', schemaVersion: 5 },
   chains: { kind: 'llc/chains', schemaVersion: 2 },
   traces: { kind: 'llc/traces', schemaVersion: 2 },
 } as const;
@@ -91,6 +92,7 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     gradient_norm: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.gradient_norm ?? NaN)),
     relaxed: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.relaxation ? 1 : 0))),
     relax_iterations: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.iterations ?? NaN)),
+    relax_gradient_steps: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.gradient_steps ?? NaN)),
     relax_drop: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.drop ?? NaN)),
     relax_distance: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.distance ?? NaN)),
     relax_converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.relaxation?.converged ? 1 : 0))),
@@ -201,7 +203,7 @@ export function readEstimates(path: string) {
   const [nbeta, epsilon, epsLimit, lambdaMax, scale, initSe, se] = ['nbeta', 'epsilon', 'epsilon_limit', 'lambda_max', 'residual_scale', 'init_loss_se', 'llc_se'].map(col);
   const [gamma, resolution, decrement, gradNorm, draws, rounds, rhat, ess, drift, driftSe, trendingChains] = ['gamma', 'resolution', 'decrement', 'gradient_norm', 'draws', 'rounds', 'rhat', 'ess', 'drift', 'drift_se', 'trending_chains'].map(col);
   const [tilt, cv, decConverged, negCurv, converged, relaxed, relaxConverged] = ['tilt', 'control_variate', 'decrement_converged', 'negative_curvature', 'converged', 'relaxed', 'relax_converged'].map(col);
-  const [relaxIterations, relaxDrop, relaxDistance, lossCheckpoint, lossRelaxed] = ['relax_iterations', 'relax_drop', 'relax_distance', 'loss_checkpoint', 'loss_relaxed'].map(col);
+  const [relaxIterations, relaxGradientSteps, relaxDrop, relaxDistance, lossCheckpoint, lossRelaxed] = ['relax_iterations', 'relax_gradient_steps', 'relax_drop', 'relax_distance', 'loss_checkpoint', 'loss_relaxed'].map(col);
   const method = readStrings(table, 'method');
   const preconditioner = readStrings(table, 'preconditioner');
   const normCols = table.schema.fields.map((f) => f.name).filter((n) => n.startsWith('norm:'));
@@ -234,6 +236,7 @@ export function readEstimates(path: string) {
     gradient_norm: gradNorm[i],
     relaxed: relaxed[i] === 1,
     relax_iterations: relaxIterations[i],
+    relax_gradient_steps: relaxGradientSteps[i],
     relax_drop: relaxDrop[i],
     relax_distance: relaxDistance[i],
     relax_converged: relaxConverged[i] === 1,

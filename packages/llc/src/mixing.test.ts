@@ -5,6 +5,7 @@
 import { Rng } from '@sortscope/core';
 import { describe, expect, it } from 'vitest';
 import { firstUsed } from './convergence.ts';
+import { LlcConfigSchema } from './schema.ts';
 import { effectiveBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate } from './mixing.ts';
 import { drift, sgldStep } from './sgld.ts';
 
@@ -120,8 +121,9 @@ describe('effectiveBurnin (min_mixing)', () => {
   const c = { burnin: 500, steps_between_draws: 1, draws: 1500 };
   const m = (b: number, eps: number) => mixingAtFirstRead({ epsilon: eps, gamma: 10_000, draws: 1500, burnin: b, steps_between_draws: 1, window: 'last-half' })!;
 
-  it('is the configured burn-in without min_mixing, for sgld and with a preconditioner', () => {
+  it('is the configured burn-in without min_mixing (a config recorded before llc 7) or with 0, for sgld and with a preconditioner', () => {
     expect(effectiveBurnin(c, 1e-9, 10_000)).toBe(500);
+    expect(effectiveBurnin({ ...c, min_mixing: 0 }, 1e-9, 10_000)).toBe(500);
     expect(effectiveBurnin({ ...c, min_mixing: 1.15, method: 'sgld' }, 1e-9, 10_000)).toBe(500);
     expect(effectiveBurnin({ ...c, min_mixing: 1.15, preconditioner: 'rmsprop' }, 1e-9, 10_000)).toBe(500);
     expect(effectiveBurnin({ ...c, min_mixing: 1.15 }, Number.NaN, 10_000)).toBe(500);
@@ -148,5 +150,15 @@ describe('effectiveBurnin (min_mixing)', () => {
     expect(got).toBeCloseTo(m(effectiveBurnin({ ...c, min_mixing: 1.15 }, 5.29e-8, 10_000), 5.29e-8), 12);
     expect(got).toBeGreaterThanOrEqual(1.15);
     expect(mixingOfEstimate(c, row)).toBeCloseTo(m(500, 5.29e-8), 12);
+  });
+});
+
+describe('the min_mixing option', () => {
+  it('is 1.2 by default since llc 7 (readers require 1.152), 0 turns it off, and a negative value is refused naming the field', () => {
+    expect(LlcConfigSchema.parse({}).min_mixing).toBe(1.2);
+    expect(LlcConfigSchema.parse({ min_mixing: 0 }).min_mixing).toBe(0);
+    const bad = LlcConfigSchema.safeParse({ min_mixing: -1 });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0].path).toEqual(['min_mixing']);
   });
 });

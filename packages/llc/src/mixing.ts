@@ -63,6 +63,7 @@ export interface BurninConfig {
   steps_between_draws: number;
   draws?: number;
   max_draws?: number;
+  /** undefined (an artifact written before llc 7) or 0: the burn-in is fixed */
   min_mixing?: number;
   preconditioner?: string | null;
 }
@@ -75,7 +76,7 @@ export interface BurninConfig {
  * (mixingOfEstimate), so estimates.arrow needs no column for it.
  */
 export function effectiveBurnin(c: BurninConfig, epsilon: number, gamma: number): number {
-  if (c.min_mixing === undefined || (c.method ?? 'canonical') !== 'canonical') return c.burnin;
+  if (!c.min_mixing || (c.method ?? 'canonical') !== 'canonical') return c.burnin; // undefined: recorded before llc 7; 0: off
   if ((c.preconditioner && c.preconditioner !== 'none') || !(epsilon > 0) || !(gamma > 0) || !(c.draws! > 0)) return c.burnin;
   const need = Math.ceil((2 * c.min_mixing) / (epsilon * gamma)) - firstUsed(c.draws!) * c.steps_between_draws;
   const cap = MAX_BURNIN_FACTOR * Math.max(c.draws!, c.max_draws ?? 8 * c.draws!) * c.steps_between_draws;

@@ -75,14 +75,71 @@ describe('relax: the minimum of U = nβ·L + γ/2·‖w − w0‖² near w0', ()
     expect(Array.from(r.w)).toEqual(Array.from(w0));
   });
 
-  it('negative curvature at the checkpoint (the first solve stops with no step): not converged, not "already a minimum"', async () => {
-    // L = −Σ ½·2·(w − m)², curvature −2 < −γ/nβ = −0.2: a maximum of the loss along every sampled coordinate
+  it('negative curvature everywhere (U unbounded below): gradient steps lower U at every iteration, and the relaxation is not converged', async () => {
+    // L = −Σ (w − m)², curvature −2 < −γ/nβ = −0.2 along every sampled coordinate: the first solve stops with y = 0
     const m = [0.4, -1.2, 2.1];
     const ops = separable(m, (x) => -x * x, (x) => -2 * x, () => -2, nbeta, gamma, indices);
     const r = await relax(w0, indices, nbeta, gamma, ops);
     expect(r.atCheckpoint.negative_curvature).toBe(true);
-    expect(r.iterations).toBe(0);
+    expect(r.atCheckpoint.decrement).toBe(0);
+    expect(r.iterations).toBe(RELAX_ITERATIONS);
+    expect(r.gradient_steps).toBe(RELAX_ITERATIONS);
+    expect(r.drop).toBeGreaterThan(0);
     expect(r.converged).toBe(false);
+  });
+
+  it('a checkpoint on the hilltop of a double well: the gradient step leaves it where Newton cannot start, and Newton finishes in the nearer well', async () => {
+    // f(x) = (x² − 1)², f''(x) = 12x² − 4 < −γ/nβ for |x| < 0.57: at w0 − m = 0.05, −0.1, 0.2 the first
+    // solve meets negative curvature on its first direction (y = 0): llc ≤ 6 stopped there (0 steps, not_minimum)
+    const m = [0.45, -0.9, 1.8];
+    const f = (x: number) => (x * x - 1) ** 2;
+    const df = (x: number) => 4 * x ** 3 - 4 * x;
+    const ops = separable(m, f, df, (x) => 12 * x * x - 4, nbeta, gamma, indices);
+    const r = await relax(w0, indices, nbeta, gamma, ops);
+    expect(r.atCheckpoint.negative_curvature).toBe(true);
+    expect(r.atCheckpoint.decrement).toBe(0);
+    expect(r.gradient_steps).toBeGreaterThanOrEqual(1);
+    expect(r.iterations).toBeGreaterThan(r.gradient_steps);
+    expect(r.converged).toBe(true);
+    // each coordinate's minimum of nβ·f(w − m) + γ/2·(w − w0)² in the well on the side of its offset (bisection)
+    const u = (j: number, w: number) => nbeta * f(w - m[j]) + (gamma / 2) * (w - w0[indices[j]]) ** 2;
+    let gap = 0;
+    let drop = 0;
+    for (let j = 0; j < 3; j++) {
+      const offset = w0[indices[j]] - m[j];
+      const F = (w: number) => nbeta * df(w - m[j]) + gamma * (w - w0[indices[j]]);
+      let [lo, hi] = offset > 0 ? [m[j] + 0.6, m[j] + 2] : [m[j] - 2, m[j] - 0.6];
+      for (let k = 0; k < 200; k++) (F((lo + hi) / 2) > 0 ? (hi = (lo + hi) / 2) : (lo = (lo + hi) / 2));
+      expect(Math.sign(r.w[indices[j]] - m[j])).toBe(Math.sign(offset));
+      gap += u(j, r.w[indices[j]]) - u(j, lo);
+      drop += u(j, w0[indices[j]]) - u(j, lo);
+    }
+    expect(gap).toBeGreaterThanOrEqual(-1e-6 * drop);
+    expect(gap).toBeLessThan(RELAX_TOLERANCE * drop);
+  });
+
+  it('negative curvature after a first step, and no lower U along either step: not converged (a possible saddle; llc ≤ 6 called it converged)', async () => {
+    const m = [1, 1, 1];
+    const ops = separable(m, (x) => 0.5 * x * x, (x) => x, () => 1, nbeta, gamma, indices);
+    let solves = 0;
+    let fulls = 0;
+    const saddle: RelaxOps = {
+      ...ops,
+      // from the second point on, a gradient that points uphill and a solve that stops at negative curvature
+      full: async (w) => { const x = await ops.full(w); return ++fulls === 1 ? x : { ...x, grad: x.grad.map((g) => -g) }; },
+      solve: async (w, b) => { const s = await ops.solve(w, b); return ++solves === 1 ? s : { ...s, negative_curvature: true, converged: false, y: s.y.map((y) => -y) }; },
+    };
+    const r = await relax(w0, indices, nbeta, gamma, saddle);
+    expect(r.iterations).toBe(1);
+    expect(r.gradient_steps).toBe(0);
+    expect(r.converged).toBe(false);
+    // the same second solve without negative curvature: nothing left that the batch resolves, converged (as before)
+    solves = 0;
+    fulls = 0;
+    const flat: RelaxOps = { ...saddle, solve: async (w, b) => { const s = await saddle.solve(w, b); return { ...s, negative_curvature: false }; } };
+    const q = await relax(w0, indices, nbeta, gamma, flat);
+    expect(q.iterations).toBe(1);
+    expect(q.converged).toBe(true);
   });
 
   it(`a relaxation still dropping after ${RELAX_ITERATIONS} iterations is not converged`, async () => {

@@ -239,7 +239,7 @@ export class LlcRunner {
           nbeta,
           gamma,
         ),
-      onStep: (k, drop, distance) => progress?.update(progress.done, `relaxing (γ ${gamma}): Newton step ${k}, U −${drop.toFixed(1)}, ‖w − w0‖ ${distance.toPrecision(3)}`),
+      onStep: (k, drop, distance) => progress?.update(progress.done, `relaxing (γ ${gamma}): step ${k}, U −${drop.toFixed(1)}, ‖w − w0‖ ${distance.toPrecision(3)}`),
     });
   }
 

@@ -60,10 +60,10 @@ export const LlcConfigSchema = z
     burnin: z.int().min(0).default(500).describe('SGLD steps before the first draw'),
     min_mixing: z
       .number()
-      .positive()
+      .min(0)
       .max(10)
-      .optional()
-      .describe('canonical: lengthen each estimate\'s burn-in until the mixing m = S·εγ/2 at the first draw read reaches this (e.g. 1.2: readers require m ≥ ln 10 / 2 ≈ 1.152, where at most 10% of the equilibrium λ̂ can be missing; docs/llc.md "Mixing"), up to 20 × max_draws steps [default: off, the burn-in is fixed]'),
+      .default(1.2)
+      .describe('canonical: lengthen each estimate\'s burn-in until the mixing m = S·εγ/2 at the first draw read reaches this (readers require m ≥ ln 10 / 2 ≈ 1.152, where at most 10% of the equilibrium λ̂ can be missing; docs/llc.md "Mixing"), up to 20 × max_draws steps; 0: off, the burn-in is fixed (the default before llc 7) [default: 1.2]'),
     steps_between_draws: z.int().min(1).default(1).describe('SGLD steps between draws'),
     noise_level: z.number().min(0).default(1).describe('noise scale σ; anything but 1 breaks posterior sampling'),
     noise_stream: z

@@ -60,7 +60,7 @@ export function describe(est: LlcEstimate): string {
   const conv = cv ? `, ${cv.draws} draws${est.rounds && est.rounds > 1 ? ` (${est.rounds} rounds)` : ''}, R̂ ${cv.rhat.toFixed(3)}, ESS ${cv.ess.toFixed(0)}, drift ${cv.drift.toFixed(1)} ${plusMinus(cv.drift_se, 1, est.chains.length)}${cv.trending_chains ? `, ${cv.trending_chains} chain(s) trending` : ''}` : '';
   const st = est.stationarity;
   const r = st?.relaxation;
-  const relaxed = r ? `; relaxed in ${r.iterations} Newton step${r.iterations === 1 ? '' : 's'}${r.converged ? '' : ' (NOT converged)'}: U −${r.drop.toFixed(1)}, ‖w* − w0‖ ${r.distance.toPrecision(3)}, loss ${r.loss0.toFixed(4)} → ${r.loss.toFixed(4)}` : '';
+  const relaxed = r ? `; relaxed in ${r.iterations} step${r.iterations === 1 ? '' : 's'}${r.gradient_steps ? ` (${r.gradient_steps} of them gradient steps after negative curvature)` : ''}${r.converged ? '' : ' (NOT converged)'}: U −${r.drop.toFixed(1)}, ‖w* − w0‖ ${r.distance.toPrecision(3)}, loss ${r.loss0.toFixed(4)} → ${r.loss.toFixed(4)}` : '';
   const stat = st ? `, decrement ${Number.isFinite(st.decrement) ? st.decrement.toFixed(1) : '∞'}${st.converged ? '' : '+'}${r ? relaxed : st.tilt ? ' (tilted away)' : ''}` : '';
   const all = [...flags, ...chainFlags];
   return `λ̂ = ${est.mean.toFixed(3)} ${plusMinus(Number.isFinite(est.se) ? est.se : est.std, 3, est.chains.length)}  (init loss ${est.init_loss.toFixed(4)}, acceptance ${est.acceptance_mean.toFixed(3)}${sampler}${conv}${stat}${all.length ? `, flags ${all.join(' ')}` : ''})`;
@@ -71,7 +71,7 @@ function settingsLine(config: LlcConfig): string {
   const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
   const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'T·n/ln n' : 'B/ln B');
   const extra = [o.relax ? 'at the relaxed point' : '', o.tilt ? 'tilted' : '', o.control_variate ? 'control variate' : '', config.preconditioner !== 'none' ? `preconditioner ${config.preconditioner}` : '', config.noise_stream !== 'ziggurat' ? `noise ${config.noise_stream}` : ''].filter(Boolean);
-  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${config.min_mixing !== undefined && config.method === 'canonical' ? ` (longer where needed for m ≥ ${config.min_mixing})` : ''}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${config.min_mixing && config.method === 'canonical' ? ` (longer where needed for m ≥ ${config.min_mixing})` : ''}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }
 
 export interface LlcStageOptions {
