@@ -143,10 +143,10 @@ describe('relax: the minimum of U = nβ·L + γ/2·‖w − w0‖² near w0', ()
   });
 
   it(`a relaxation still dropping after ${RELAX_ITERATIONS} iterations is not converged`, async () => {
-    // a solve that always proposes a tenth of the Newton step: each iteration drops U by a roughly constant fraction
+    // a solve that always proposes 1/200 of the Newton step: each iteration drops U by a roughly constant fraction
     const m = [2, 2, 2];
     const ops = separable(m, (x) => 0.5 * x * x, (x) => x, () => 1, nbeta, gamma, indices);
-    const timid: RelaxOps = { ...ops, solve: async (w, b) => { const s = await ops.solve(w, b); return { ...s, y: s.y.map((x) => 0.1 * x) }; } };
+    const timid: RelaxOps = { ...ops, solve: async (w, b) => { const s = await ops.solve(w, b); return { ...s, y: s.y.map((x) => 0.005 * x) }; } };
     const r = await relax(w0, indices, nbeta, gamma, timid);
     expect(r.iterations).toBe(RELAX_ITERATIONS);
     expect(r.converged).toBe(false);

@@ -42,7 +42,7 @@
 import type { NewtonSolve } from './decrement.ts';
 import type { RelaxationRecord } from './estimate.ts';
 
-export const RELAX_ITERATIONS = 6;
+export const RELAX_ITERATIONS = 30;
 export const RELAX_TOLERANCE = 0.02;
 export const LINE_SEARCH = 6;
 export const GRADIENT_HALVINGS = 20;

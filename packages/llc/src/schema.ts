@@ -133,7 +133,7 @@ export function targetName(t: Target): string {
 /** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
 export const llcStage: StageDef<typeof LlcConfigSchema> = {
   name: 'llc',
-  version: '6.1',
+  version: '7',
   summary: 'Estimate the local learning coefficient at the checkpoints of a training run (SGLD on the canonical form; or devinterp on the raw weights).',
   schema: LlcConfigSchema,
   upstream: ['dataset', 'train'],

@@ -4,8 +4,9 @@
  * cooled (W_U, b_U × 0.9: only the temperature changes, the loss rises) and a checkpoint taken 40
  * Adam steps into training at lr 1e-3. Untilted, both are flagged not_minimum; tilted at the
  * checkpoint (relax: false), the decrement is reported and removed; relaxed (the default, relax.ts),
- * the trained points reach the minimum of the sampled potential in a few Newton steps and the early
- * one does not (flagged). Short chains on the 10,000 evaluation lists: this checks the mechanism.
+ * the trained points reach the minimum of the sampled potential in a few Newton steps, close by, and
+ * the early one reaches it too, far away (since llc 7, whose relaxation may take 30 steps: 7 here, to
+ * ‖w* − w0‖ 3.4 with the loss halved; the record says so, docs/llc.md). Short chains on the 10,000 evaluation lists: this checks the mechanism.
  */
 import { adamState, adamStep, createEngine } from '@sortscope/engine';
 import { initParams, loadWeights, paramLayout, spec } from '@sortscope/model';
@@ -54,9 +55,9 @@ describe('checkpoints that are not minima of the loss', () => {
   });
   afterAll(() => runner.close());
 
-  it('cooled logits and an early checkpoint: untilted → not_minimum; tilted only → not flagged; relaxed (the default) → the fixture and the cooled copy relax in a few Newton steps, the early checkpoint does not and is flagged', async () => {
+  it('cooled logits and an early checkpoint: untilted → not_minimum; tilted only → not flagged; relaxed (the default) → the fixture and the cooled copy relax in a few Newton steps close by, the early checkpoint to a minimum far away', async () => {
     const points = { fixture: w.params, cooled: cooled(), early: await early() };
-    const out: Record<string, { plain: number; tilted: number; relaxedDec: number; llcPlain: number; flagged: boolean; tiltFlagged: boolean; relaxFlagged: boolean; relax: { iterations: number; converged: boolean; drop: number; distance: number } }> = {};
+    const out: Record<string, { plain: number; tilted: number; relaxedDec: number; llcPlain: number; flagged: boolean; tiltFlagged: boolean; relaxFlagged: boolean; relax: { iterations: number; converged: boolean; drop: number; distance: number; loss0: number; loss: number } }> = {};
     for (const [name, p] of Object.entries(points)) {
       const [plain, tilted, relaxed] = await runner.estimate(p, [
         { config: { ...config, tilt: false }, target: { kind: 'all' } },
@@ -96,7 +97,11 @@ describe('checkpoints that are not minima of the loss', () => {
       expect(out[name].relax.drop / out[name].plain).toBeGreaterThan(0.5);
       expect(out[name].relax.drop / out[name].plain).toBeLessThan(1.5);
     }
-    expect(out.early.relax.converged, JSON.stringify(out.early.relax)).toBe(false);
-    expect(out.early.relaxFlagged).toBe(true);
+    // the early checkpoint: a minimum of U exists, far beyond the trained points' (0.27 and 0.40 on the full
+    // training set, docs/llc.md), where the model is another one: its loss falls by more than a third
+    expect(out.early.relax.converged, JSON.stringify(out.early.relax)).toBe(true);
+    expect(out.early.relax.distance).toBeGreaterThan(4 * Math.max(out.fixture.relax.distance, out.cooled.relax.distance));
+    expect(out.early.relax.loss / out.early.relax.loss0).toBeLessThan(2 / 3);
+    for (const name of ['fixture', 'cooled'] as const) expect(out[name].relax.loss / out[name].relax.loss0).toBeGreaterThan(0.6);
   }, 900_000);
 });
