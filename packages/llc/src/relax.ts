@@ -104,7 +104,8 @@ export async function relax(w0: Float32Array, indices: Uint32Array, nbeta: numbe
       return null;
     };
     let accepted = s.decrement > 0 ? await along(s.y, 1, LINE_SEARCH) : null;
-    const gradient = !accepted && s.negative_curvature;
+    // (nβ/γ)·b needs γ > 0; at γ = 0 there is no scale for it and no gradient step is taken
+    const gradient = !accepted && s.negative_curvature && shift > 0;
     if (gradient) accepted = await along(b, 1 / shift, GRADIENT_HALVINGS);
     if (!accepted) {
       // no lower U: nothing left that the curvature batch resolves after a first step, or w0 already a minimum
