@@ -49,6 +49,31 @@ export function stringVector(values: string[]): Vector {
   return vectorFromArray(values, new Utf8());
 }
 
+/**
+ * Nullable columns for values that do not apply to a row (a relaxation that was not run, a
+ * sampler setting another method has no use for): `undefined` or `null` is written as Arrow null,
+ * which pyarrow, pandas and polars read as null/None, not as a NaN or a −1 sentinel. A NaN that was
+ * computed stays NaN. `readNumbers` reads null as NaN and `readStrings` as ''.
+ */
+export function optionalFloat64Vector(values: ReadonlyArray<number | null | undefined>): Vector {
+  return vectorFromArray(values.map((v) => v ?? null), new Float64());
+}
+
+export function optionalInt32Vector(values: ReadonlyArray<number | null | undefined>): Vector {
+  for (const v of values) {
+    if (v != null && !Number.isInteger(v)) throw new ShapeError(`optionalInt32Vector: ${v} is not an integer`);
+  }
+  return vectorFromArray(values.map((v) => v ?? null), new Int32());
+}
+
+export function optionalBoolVector(values: ReadonlyArray<boolean | null | undefined>): Vector {
+  return vectorFromArray(values.map((v) => v ?? null), new Bool());
+}
+
+export function optionalStringVector(values: ReadonlyArray<string | null | undefined>): Vector {
+  return vectorFromArray(values.map((v) => v ?? null), new Utf8());
+}
+
 function packBits(bits: Uint8Array): Uint8Array {
   const packed = new Uint8Array(Math.ceil(bits.length / 8));
   for (let i = 0; i < bits.length; i++) if (bits[i]) packed[i >> 3] |= 1 << (i & 7);
@@ -96,15 +121,16 @@ export function readBoolList(table: Table, name: string, listSize: number): Uint
   return out;
 }
 
-/** A primitive column as a typed array (bools as 0/1 bytes). */
+/** A primitive column as a typed array (bools as 0/1 bytes; null as NaN). */
 export function readNumbers(table: Table, name: string): Float64Array {
   const col = columnOf(table, name);
   const out = new Float64Array(table.numRows);
   let i = 0;
-  for (const v of col) out[i++] = Number(v);
+  for (const v of col) out[i++] = v == null ? NaN : Number(v);
   return out;
 }
 
+/** A string column (null as ''). */
 export function readStrings(table: Table, name: string): string[] {
-  return [...columnOf(table, name)].map(String);
+  return [...columnOf(table, name)].map((v) => (v == null ? '' : String(v)));
 }

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@sortscope/core';
+import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { runChain } from './chain.ts';
 import { runningLlc } from './convergence.ts';
@@ -89,6 +90,37 @@ describe('llc artifacts', () => {
       expect(c.filter((r) => r.step === 5).every((r) => !r.flags.includes('not_minimum'))).toBe(true);
       expect(c.filter((r) => r.step === 6).every((r) => r.flags.includes('not_minimum'))).toBe(true);
       expect(e[1].flagged_chains).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes "not applicable" as Arrow null (llc 7): the relax_ columns of an estimate taken at the checkpoint, the sampler settings sgld does not measure, nan_draw of a chain that met no NaN', () => {
+    const settings = { sgld: { epsilon: 0.01, gamma: 1, nbeta: 10, weight_decay: 0, noise_level: 1 }, draws: 16, burnin: 0, stepsBetweenDraws: 1, indices: null, controlVariate: true };
+    const chains = [0, 1].map((c) => chainResult(c, runChain(quadratic([1, 2]), new Float32Array(2), settings, () => null, Rng.derive(c, 'io-null')), 0, 10, 0, 'last-half'));
+    chains[1].trace.nan = { draw: 3, step: 7 };
+    const unmeasured = { ...sampler, method: 'sgld' as const, epsilon_limit: null, lambda_max: null };
+    const rows = [{ step: 5, target: 'all', estimate: markEstimate({ ...combineChains(0, chains), sampler: unmeasured, convergence, stationarity, rounds: 1 }), norms: {} }];
+    const dir = mkdtempSync(join(tmpdir(), 'ss-llc-io-'));
+    try {
+      const base = { stage: 'llc', stageVersion: '1', config: { draws: 16 }, seed: 0, inputs: {}, extra: {} };
+      writeEstimates(join(dir, 'e.arrow'), rows, base);
+      writeChains(join(dir, 'c.arrow'), rows, base);
+      const e = tableFromIPC(readFileSync(join(dir, 'e.arrow')));
+      for (const name of ['epsilon_limit', 'lambda_max', 'relax_iterations', 'relax_gradient_steps', 'relax_drop', 'relax_distance', 'relax_converged', 'loss_checkpoint', 'loss_relaxed']) {
+        expect(e.getChild(name)!.nullCount, name).toBe(1);
+      }
+      for (const name of ['epsilon', 'decrement', 'draws', 'rhat', 'trending_chains', 'converged', 'relaxed']) expect(e.getChild(name)!.nullCount, name).toBe(0);
+      expect(e.getChild('relaxed')!.get(0)).toBe(false);
+      const c = tableFromIPC(readFileSync(join(dir, 'c.arrow')));
+      expect([...c.getChild('nan_draw')!]).toEqual([null, 3]);
+      expect([...c.getChild('nan_step')!]).toEqual([null, 7]);
+      // the readers here read null as NaN
+      const back = readEstimates(join(dir, 'e.arrow')).rows[0];
+      expect(back.epsilon_limit).toBeNaN();
+      expect(back.relax_drop).toBeNaN();
+      expect(back.relax_converged).toBe(false);
+      expect(readChains(join(dir, 'c.arrow')).rows.map((r) => r.nan_draw)).toEqual([NaN, 3]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,32 +1,37 @@
 /**
  * Arrow I/O of the llc stage (docs/artifacts.md):
- *   estimates.arrow  'llc/estimates' v3  one row per checkpoint × target: step, target, llc_mean,
+ *   estimates.arrow  'llc/estimates' v5  one row per checkpoint × target: step, target, llc_mean,
  *                    llc_std (spread over chains), llc_se (standard error: the chains' spread and the
  *                    error of init_loss, which every chain shares), n_chains_ok, init_loss,
  *                    init_loss_se, acceptance_mean, flagged_chains (chains with a flag that blocks
  *                    reading; diagnostics.ts); the sampler used: method, nbeta, gamma, resolution
- *                    (γ/nβ), epsilon, epsilon_limit and lambda_max (NaN where not measured),
+ *                    (γ/nβ), epsilon, epsilon_limit and lambda_max (null where not measured),
  *                    residual_scale, preconditioner, tilt, control_variate; stationarity: decrement
  *                    (the Newton decrement of the untilted loss at w0, in λ̂'s units), decrement_converged,
  *                    negative_curvature, gradient_norm; where the estimate was taken (relax.ts):
  *                    relaxed, relax_iterations, relax_gradient_steps (of those iterations, gradient steps after
  *                    negative curvature; llc 7), relax_drop (U(w0) − U(w*), λ̂'s units), relax_distance
  *                    (‖w* − w0‖), relax_converged, loss_checkpoint and loss_relaxed (L_n at w0 and
- *                    w*; the relax_ columns are NaN/false where not relaxed); convergence: draws (per chain), rounds, rhat,
+ *                    w*; the relax_ columns are null where not relaxed); convergence: draws (per chain), rounds, rhat,
  *                    ess, drift, drift_se, trending_chains, converged; and the L2 norm of every tensor of the checkpoint
  *                    as trained (norm:<TransformerLens name>, e.g. norm:embed.W_E)
- *   chains.arrow     'llc/chains' v2     one row per checkpoint × target × chain: llc, mean_loss,
- *                    acceptance_mean, final_distance, flag_* (bool), nan_draw, nan_step (−1: none)
+ *   chains.arrow     'llc/chains' v3     one row per checkpoint × target × chain: llc, mean_loss,
+ *                    acceptance_mean, final_distance, flag_* (bool), nan_draw, nan_step (null: none)
  *   traces.arrow     'llc/traces' v2     one row per checkpoint × target × chain: draws (the chain's
  *                    length), thin (draws per trace point), loss, baseline (L_B(w0) on the draw's
  *                    batch; NaN without the control variate), running_llc (λ̂ of the chain had it
  *                    stopped there), acceptance, distance, drift_norm, noise_norm
  *                    (FixedSizeList<float32>[length]: at most TRACE_POINTS points, block means of
  *                    `thin` draws, NaN past the chain's end)
+ * Since llc 7 (estimates v5, chains v3) a value that does not apply to a row is Arrow null, not NaN,
+ * false or −1 (epsilon_limit and lambda_max where not measured, the relax_ columns where not relaxed,
+ * nan_draw where no NaN was met); readers here read null as NaN. A computed NaN stays NaN.
  * The resolved config (ε, γ, nβ, B, chains, draws, …), seed, engine and checkpoint steps are in
  * the metadata of every file.
  */
-import { type ArtifactMeta, regenerateHint, boolVector, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact } from '@sortscope/core';
+import {
+  type ArtifactMeta, regenerateHint, boolVector, fixedSizeListVector, numberVector, optionalBoolVector, optionalFloat64Vector, optionalInt32Vector, optionalStringVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact,
+} from '@sortscope/core';
 import { type ModelConfig, paramLayout } from '@sortscope/model';
 import { runningLlc } from './convergence.ts';
 import { flaggedChains } from './diagnostics.ts';
@@ -35,7 +40,7 @@ import { increments } from './estimator.ts';
 
 export const LLC_KINDS = {
   estimates: { kind: 'llc/estimates', schemaVersion: 5 },
-  chains: { kind: 'llc/chains', schemaVersion: 2 },
+  chains: { kind: 'llc/chains', schemaVersion: 3 },
   traces: { kind: 'llc/traces', schemaVersion: 2 },
 } as const;
 
@@ -75,37 +80,37 @@ export function writeEstimates(path: string, rows: EstimateRow[], base: BaseMeta
     llc_se: numberVector(Float64Array.from(rows, (r) => r.estimate.se)),
     acceptance_mean: numberVector(Float64Array.from(rows, (r) => r.estimate.acceptance_mean)),
     flagged_chains: numberVector(Int32Array.from(rows, (r) => flaggedChains(r.estimate.chains))),
-    method: stringVector(rows.map((r) => r.estimate.sampler?.method ?? '')),
-    nbeta: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.nbeta ?? NaN)),
-    gamma: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.gamma ?? NaN)),
-    resolution: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.resolution ?? NaN)),
-    epsilon: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.epsilon ?? NaN)),
-    epsilon_limit: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.epsilon_limit ?? NaN)),
-    lambda_max: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.lambda_max ?? NaN)),
-    residual_scale: numberVector(Float64Array.from(rows, (r) => r.estimate.sampler?.residual_scale ?? NaN)),
-    preconditioner: stringVector(rows.map((r) => r.estimate.sampler?.preconditioner ?? '')),
-    tilt: boolVector(Uint8Array.from(rows, (r) => (r.estimate.sampler?.tilt ? 1 : 0))),
-    control_variate: boolVector(Uint8Array.from(rows, (r) => (r.estimate.sampler?.control_variate ? 1 : 0))),
-    decrement: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.decrement ?? NaN)),
-    decrement_converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.converged ? 1 : 0))),
-    negative_curvature: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.negative_curvature ? 1 : 0))),
-    gradient_norm: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.gradient_norm ?? NaN)),
+    method: optionalStringVector(rows.map((r) => r.estimate.sampler?.method)),
+    nbeta: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.nbeta)),
+    gamma: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.gamma)),
+    resolution: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.resolution)),
+    epsilon: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.epsilon)),
+    epsilon_limit: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.epsilon_limit)),
+    lambda_max: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.lambda_max)),
+    residual_scale: optionalFloat64Vector(rows.map((r) => r.estimate.sampler?.residual_scale)),
+    preconditioner: optionalStringVector(rows.map((r) => r.estimate.sampler?.preconditioner)),
+    tilt: optionalBoolVector(rows.map((r) => r.estimate.sampler?.tilt)),
+    control_variate: optionalBoolVector(rows.map((r) => r.estimate.sampler?.control_variate)),
+    decrement: optionalFloat64Vector(rows.map((r) => r.estimate.stationarity?.decrement)),
+    decrement_converged: optionalBoolVector(rows.map((r) => r.estimate.stationarity?.converged)),
+    negative_curvature: optionalBoolVector(rows.map((r) => r.estimate.stationarity?.negative_curvature)),
+    gradient_norm: optionalFloat64Vector(rows.map((r) => r.estimate.stationarity?.gradient_norm)),
     relaxed: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.relaxation ? 1 : 0))),
-    relax_iterations: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.iterations ?? NaN)),
-    relax_gradient_steps: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.gradient_steps ?? NaN)),
-    relax_drop: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.drop ?? NaN)),
-    relax_distance: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.distance ?? NaN)),
-    relax_converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.stationarity?.relaxation?.converged ? 1 : 0))),
-    loss_checkpoint: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.loss0 ?? NaN)),
-    loss_relaxed: numberVector(Float64Array.from(rows, (r) => r.estimate.stationarity?.relaxation?.loss ?? NaN)),
-    draws: numberVector(Int32Array.from(rows, (r) => r.estimate.convergence?.draws ?? -1)),
+    relax_iterations: optionalInt32Vector(rows.map((r) => r.estimate.stationarity?.relaxation?.iterations)),
+    relax_gradient_steps: optionalInt32Vector(rows.map((r) => r.estimate.stationarity?.relaxation?.gradient_steps)),
+    relax_drop: optionalFloat64Vector(rows.map((r) => r.estimate.stationarity?.relaxation?.drop)),
+    relax_distance: optionalFloat64Vector(rows.map((r) => r.estimate.stationarity?.relaxation?.distance)),
+    relax_converged: optionalBoolVector(rows.map((r) => r.estimate.stationarity?.relaxation?.converged)),
+    loss_checkpoint: optionalFloat64Vector(rows.map((r) => r.estimate.stationarity?.relaxation?.loss0)),
+    loss_relaxed: optionalFloat64Vector(rows.map((r) => r.estimate.stationarity?.relaxation?.loss)),
+    draws: optionalInt32Vector(rows.map((r) => r.estimate.convergence?.draws)),
     rounds: numberVector(Int32Array.from(rows, (r) => r.estimate.rounds ?? 1)),
-    rhat: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.rhat ?? NaN)),
-    ess: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.ess ?? NaN)),
-    drift: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.drift ?? NaN)),
-    drift_se: numberVector(Float64Array.from(rows, (r) => r.estimate.convergence?.drift_se ?? NaN)),
-    trending_chains: numberVector(Int32Array.from(rows, (r) => r.estimate.convergence?.trending_chains ?? -1)),
-    converged: boolVector(Uint8Array.from(rows, (r) => (r.estimate.convergence?.stable ? 1 : 0))),
+    rhat: optionalFloat64Vector(rows.map((r) => r.estimate.convergence?.rhat)),
+    ess: optionalFloat64Vector(rows.map((r) => r.estimate.convergence?.ess)),
+    drift: optionalFloat64Vector(rows.map((r) => r.estimate.convergence?.drift)),
+    drift_se: optionalFloat64Vector(rows.map((r) => r.estimate.convergence?.drift_se)),
+    trending_chains: optionalInt32Vector(rows.map((r) => r.estimate.convergence?.trending_chains)),
+    converged: optionalBoolVector(rows.map((r) => r.estimate.convergence?.stable)),
     ...Object.fromEntries(Object.keys(rows[0]?.norms ?? {}).map((name) => [`norm:${name}`, numberVector(Float64Array.from(rows, (r) => r.norms[name]))])),
   });
   return writeArtifact(path, table, { ...base, ...LLC_KINDS.estimates });
@@ -135,8 +140,8 @@ export function writeChains(path: string, rows: EstimateRow[], base: BaseMeta): 
     flag_nan: flag('nan'),
     flag_not_converged: flag('not_converged'),
     flag_not_minimum: flag('not_minimum'),
-    nan_draw: numberVector(Int32Array.from(cr, (x) => x.c.trace.nan?.draw ?? -1)),
-    nan_step: numberVector(Int32Array.from(cr, (x) => x.c.trace.nan?.step ?? -1)),
+    nan_draw: optionalInt32Vector(cr.map((x) => x.c.trace.nan?.draw)),
+    nan_step: optionalInt32Vector(cr.map((x) => x.c.trace.nan?.step)),
   });
   return writeArtifact(path, table, { ...base, ...LLC_KINDS.chains });
 }
