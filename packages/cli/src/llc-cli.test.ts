@@ -107,7 +107,9 @@ describe('sortscope llc (CLI)', () => {
     // the tiny run's own 2,000 training rows: the default training set (150,000 rows) would make the
     // relaxation of this early model take 6 Newton steps over it (3× the whole call's time)
     const train = join(ROOT, plan[0].stages.dataset.dir, 'train.arrow');
-    const ok = cli(['llc', '--config', exp, '--weights', weights, '--data', train, '--chains', '2', '--draws', '20', '--json', '--quiet']);
+    // min_mixing 0: the fixed burn-in (the default before llc 7), to see a reading refused for too little mixing
+    const short = ['--config', exp, '--weights', weights, '--data', train, '--chains', '2', '--draws', '20', '--min_mixing', '0', '--json', '--quiet'];
+    const ok = cli(['llc', ...short]);
     expect(ok.status).toBe(0);
     const json = JSON.parse(ok.stdout);
     expect(json.summary.results[0]).toMatchObject({ target: 'all', per_chain: [expect.any(Number), expect.any(Number)], acceptance: expect.any(Number) });
@@ -121,8 +123,8 @@ describe('sortscope llc (CLI)', () => {
     expect(r0.mixing).toBeLessThan(Math.log(10) / 2); // 20 draws cannot relax the chains: not readable, whatever else holds
     expect(r0.readable).toBe(false);
     expect(r0.reason).toMatch(/^(\d+ chains? flagged|chains disagree|chains not relaxed)/);
-    // min_mixing lengthens the burn-in until m reaches it (the same ε: it is set before the chains run)
-    const mixed = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--data', train, '--chains', '2', '--draws', '20', '--min_mixing', '1.2', '--json', '--quiet']).stdout).summary.results[0];
+    // min_mixing (1.2 by default since llc 7) lengthens the burn-in until m reaches it (the same ε: it is set before the chains run)
+    const mixed = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--data', train, '--chains', '2', '--draws', '20', '--json', '--quiet']).stdout).summary.results[0];
     expect(mixed.sampler.epsilon).toBe(r0.sampler.epsilon);
     expect(mixed.mixing).toBeGreaterThanOrEqual(1.2);
     expect(mixed.mixing).toBeLessThan(1.2 + (mixed.sampler.epsilon * mixed.sampler.gamma) / 2 + 1e-12); // the least such burn-in
@@ -132,7 +134,7 @@ describe('sortscope llc (CLI)', () => {
     expect(raw.summary.results[0].sampler.nbeta).toBeCloseTo(32 / Math.log(32), 10);
     expect(raw.summary.data_rows).toBe(150_000); // --weights without --data: a fresh default training set
     // the Box–Muller noise stream (the default up to llc 4.1): recorded, another key, other chains (same data, same init_loss)
-    const bm = JSON.parse(cli(['llc', '--config', exp, '--weights', weights, '--data', train, '--chains', '2', '--draws', '20', '--noise_stream', 'box-muller', '--json', '--quiet']).stdout);
+    const bm = JSON.parse(cli(['llc', ...short, '--noise_stream', 'box-muller']).stdout);
     expect(bm.summary.noise_stream).toBe('box-muller');
     expect(json.summary.noise_stream).toBe('ziggurat');
     expect(bm.key).not.toBe(json.key);

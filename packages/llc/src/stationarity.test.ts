@@ -103,5 +103,7 @@ describe('checkpoints that are not minima of the loss', () => {
     expect(out.early.relax.distance).toBeGreaterThan(4 * Math.max(out.fixture.relax.distance, out.cooled.relax.distance));
     expect(out.early.relax.loss / out.early.relax.loss0).toBeLessThan(2 / 3);
     for (const name of ['fixture', 'cooled'] as const) expect(out[name].relax.loss / out[name].relax.loss0).toBeGreaterThan(0.6);
-  }, 900_000);
+    // since llc 7 the early checkpoint's 30-step relaxation makes this the suite's longest test: 820 s
+    // and over 900 s beside the claims study's two LLC tasks (llc 6.1: 252 s), so the limit is 3× that
+  }, 2_700_000);
 });
