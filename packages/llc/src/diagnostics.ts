@@ -83,4 +83,4 @@ export function flaggedChains(chains: readonly { flags: ChainFlags }[]): number 
 }
 
 export { CHAIN_SPREAD, type EstimateReading, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
-export { type BurninConfig, effectiveBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';
+export { type BurninConfig, effectiveBurnin, lengthensBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';

@@ -75,8 +75,13 @@ export interface BurninConfig {
  * stage runs it (run.ts chainSettings), and readers recompute it from the recorded config, ε and γ
  * (mixingOfEstimate), so estimates.arrow needs no column for it.
  */
+/** Whether `min_mixing` lengthens the burn-in: method canonical and min_mixing > 0 (undefined: a config recorded before llc 7; 0: off). */
+export function lengthensBurnin<T extends { min_mixing?: number; method?: string }>(c: T): c is T & { min_mixing: number } {
+  return !!c.min_mixing && (c.method ?? 'canonical') === 'canonical';
+}
+
 export function effectiveBurnin(c: BurninConfig, epsilon: number, gamma: number): number {
-  if (!c.min_mixing || (c.method ?? 'canonical') !== 'canonical') return c.burnin; // undefined: recorded before llc 7; 0: off
+  if (!lengthensBurnin(c)) return c.burnin;
   if ((c.preconditioner && c.preconditioner !== 'none') || !(epsilon > 0) || !(gamma > 0) || !(c.draws! > 0)) return c.burnin;
   const need = Math.ceil((2 * c.min_mixing) / (epsilon * gamma)) - firstUsed(c.draws!) * c.steps_between_draws;
   const cap = MAX_BURNIN_FACTOR * Math.max(c.draws!, c.max_draws ?? 8 * c.draws!) * c.steps_between_draws;

@@ -12,7 +12,7 @@ import { engineName } from '@sortscope/engine';
 import { loadWeights } from '@sortscope/model';
 import { trainingData } from './data.ts';
 import { flaggedChains, flagList } from './diagnostics.ts';
-import { mixingOfEstimate } from './mixing.ts';
+import { lengthensBurnin, mixingOfEstimate } from './mixing.ts';
 import { unreadableReason } from './readable.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
@@ -71,7 +71,7 @@ function settingsLine(config: LlcConfig): string {
   const eps = config.epsilon ?? (config.method === 'canonical' ? `${config.epsilon_fraction} × the stability limit` : '1e-4');
   const nbeta = config.nbeta ?? (config.method === 'canonical' ? 'T·n/ln n' : 'B/ln B');
   const extra = [o.relax ? 'at the relaxed point' : '', o.tilt ? 'tilted' : '', o.control_variate ? 'control variate' : '', config.preconditioner !== 'none' ? `preconditioner ${config.preconditioner}` : '', config.noise_stream !== 'ziggurat' ? `noise ${config.noise_stream}` : ''].filter(Boolean);
-  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${config.min_mixing && config.method === 'canonical' ? ` (longer where needed for m ≥ ${config.min_mixing})` : ''}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+  return `method ${config.method}, ε ${eps}, γ ${o.gamma}, nβ ${typeof nbeta === 'number' ? nbeta.toPrecision(5) : nbeta}, B ${config.batch_size}, burn-in ${config.burnin}${lengthensBurnin(config) ? ` (longer where needed for m ≥ ${config.min_mixing})` : ''}, draws ${o.draws}${o.max_draws > o.draws ? ` → ≤ ${o.max_draws}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }
 
 export interface LlcStageOptions {

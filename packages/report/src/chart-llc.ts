@@ -4,7 +4,7 @@
  * in the tooltip; the SGLD calibration in the subtitle), the mean MALA acceptance with the healthy range of the flags, and
  * the L2 norm of every tensor of the checkpoints (what the devinterp estimator tracked; docs/llc.md).
  */
-import { ACCEPTANCE_RANGE } from '@sortscope/llc';
+import { ACCEPTANCE_RANGE, lengthensBurnin } from '@sortscope/llc';
 import { HEIGHT, logTicks, stageRules, timeX, topLevel, type VlSpec, WIDTH } from './chart-common.ts';
 import type { StageBoundary } from './changepoints.ts';
 import { llcLayers } from './chart-llc-layers.ts';
@@ -35,7 +35,7 @@ export function samplerSettings(c: LlcModel['config']): string {
  * 'canonical form, nβ = 1.259e+4, γ = 100, ε = 0.05 of the drift limit (3.1e-6–4.4e-6), B = 128, 4 chains × 500 draws, 500 burn-in steps'.
  */
 export function calibrationLine(c: LlcModel['config'], rows: LlcModel['rows'] = []): string {
-  const burn = c.min_mixing && (c.method ?? 'canonical') === 'canonical' ? `, ≥ ${c.burnin} burn-in steps (longer where needed for mixing m ≥ ${c.min_mixing})` : c.burnin ? `, ${c.burnin} burn-in steps` : '';
+  const burn = lengthensBurnin(c) ? `, ≥ ${c.burnin} burn-in steps (longer where needed for mixing m ≥ ${c.min_mixing})` : c.burnin ? `, ${c.burnin} burn-in steps` : '';
   const every = c.steps_between_draws > 1 ? `, a draw every ${c.steps_between_draws} steps` : '';
   const nbeta = rows.length ? range(rows.map((r) => r.nbeta)) : c.nbeta !== undefined ? sig(c.nbeta, 4) : '?';
   const eps = rows.length ? range(rows.map((r) => r.epsilon)) : String(c.epsilon ?? '?');
