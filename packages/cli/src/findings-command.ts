@@ -6,7 +6,7 @@
  * Read only, except `--save` and `--claims --into FILE`. Definitions: packages/findings/src/facts.ts, data.ts, claims.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { DEFAULT_STUDY } from '@sortscope/workspace/defaults';
 import type { CompactStudy } from '@sortscope/findings';
 import type { Command } from './command.ts';
@@ -38,7 +38,7 @@ export const findingsCommand: Command = {
     // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
     const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
     const { log } = await import('@sortscope/core/progress');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments, staleHeld } =
       await import('@sortscope/findings/print');
     const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
@@ -62,19 +62,27 @@ export const findingsCommand: Command = {
     };
     let data: CompactStudy;
     if (g.missing) {
-      const missing = missingExperiments(existsSync(committed) ? readCompact(committed) : null, plannedKeys(root, study));
-      log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}`, quiet);
+      const held = existsSync(committed) ? readCompact(committed) : null;
+      const planned = plannedKeys(root, study);
+      const missing = missingExperiments(held, planned);
+      const stale = new Set(staleHeld(held, planned));
+      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held with an earlier llc version: ${[...stale].join(', ')})` : '';
+      log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}${older}`, quiet);
       process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
       return 0;
     }
     if (g.save || g.check) {
       data = await fromArtifacts(!g.check);
       if (g.save) {
-        const { merged, kept, dropped } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
+        const { merged, kept, dropped, staleKept } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
+        // entries kept stale from before heights were recorded: their height from their own llc artifacts, where still here
+        const backfilled = await backfillHeights(root, merged, staleKept);
         const { writeFileAtomic } = await import('@sortscope/core/atomic');
         writeFileAtomic(committed, `${JSON.stringify(merged)}\n`);
+        if (backfilled) log(`findings: ${backfilled} of the ${staleKept.length} stale entries given their relaxation heights from their llc artifacts here`, quiet);
         for (const d of dropped) log(`findings: dropped ${d}`, quiet);
-        log(`findings: ${data.experiments.length} experiments from the artifacts${kept.length ? ` + ${kept.length} kept from the committed file` : ''} → ${relative(root, committed)}`, quiet);
+        const fromHere = data.experiments.length - staleKept.filter((n) => data.experiments.some((e) => e.experiment === n)).length;
+        log(`findings: ${fromHere} experiments from the artifacts${kept.length ? ` + ${kept.length} kept from the committed file` : ''}${staleKept.length ? ` + ${staleKept.length} kept with their earlier llc results (marked stale: the artifacts here have no llc results for them under today's key)` : ''} → ${relative(root, committed)}`, quiet);
         data = merged;
       } else {
         if (!existsSync(committed)) throw new ArtifactError(`--check: ${relative(root, committed)} does not exist; write it with --save`);
@@ -129,3 +137,18 @@ export const findingsCommand: Command = {
     return 0;
   },
 };
+
+/** Sets, in place, the relaxation heights of the stale entries whose llc artifacts (by their own llc key) are still here; returns how many. */
+async function backfillHeights(root: string, study: CompactStudy, stale: string[]): Promise<number> {
+  const { readEstimates } = await import('@sortscope/llc');
+  const { withHeights } = await import('@sortscope/findings/print');
+  let n = 0;
+  study.experiments.forEach((e, i) => {
+    const key = e.keys?.llc;
+    const file = key ? join(root, 'artifacts', 'llc', key, 'estimates.arrow') : '';
+    if (!stale.includes(e.experiment) || !file || !existsSync(file)) return;
+    study.experiments[i] = withHeights(e, readEstimates(file).rows);
+    n++;
+  });
+  return n;
+}

@@ -11,8 +11,26 @@ import { row6aLearning, row6b, row6c, row6d, row6e } from './noise-rows.ts';
 import { row8, symmetryMarkdown, symmetryVsLlc } from './symmetry.ts';
 import { claimResults, claimsMarkdown, LLC_CLAIMS, matchedLossMarkdown } from './verdicts.ts';
 
+/**
+ * Which llc version the table's LLC numbers come from, per group (the experiment name's first part):
+ * while a new llc version recomputes the study, entries kept from the earlier one are marked `stale`
+ * (compact-file.ts mergeCompact). Empty when no entry is stale.
+ */
+export function llcVersionsLine(ex: readonly CompactExperiment[]): string {
+  const stale = ex.filter((e) => e.stale?.includes('llc'));
+  if (!stale.length) return '';
+  const groups = (list: readonly CompactExperiment[]) => {
+    const n = new Map<string, number>();
+    for (const e of list) n.set(e.experiment.split('/')[0], (n.get(e.experiment.split('/')[0]) ?? 0) + 1);
+    return [...n].map(([g, k]) => `${g} ${k}`).join(', ');
+  };
+  const current = ex.filter((e) => e.stages?.includes('llc') && !e.stale?.includes('llc'));
+  const versions = [...new Set(current.map((e) => e.versions?.llc).filter((v) => v !== undefined))];
+  return `**LLC versions.** ${stale.length} of ${ex.length} experiments hold LLC numbers from an earlier llc version, kept until the study recomputes them (${groups(stale)}); ${current.length} hold today's${versions.length ? ` (llc ${versions.join(', ')})` : ''}${current.length ? ` (${groups(current)})` : ''}. A row mixes versions where its groups do.\n\n`;
+}
+
 export function claimsTable(ex: readonly CompactExperiment[]): string {
-  const rows = [claimsMarkdown(claimResults(ex, LLC_CLAIMS)), row1f(ex), matchedLossMarkdown(ex), row3b(ex), row4(ex), row5(ex), row6aLearning(ex), row6a(ex), row6b(ex), row6c(ex), row6d(ex), row6e(ex), row7(ex), row8(ex)];
+  const rows = [llcVersionsLine(ex), claimsMarkdown(claimResults(ex, LLC_CLAIMS)), row1f(ex), matchedLossMarkdown(ex), row3b(ex), row4(ex), row5(ex), row6aLearning(ex), row6a(ex), row6b(ex), row6c(ex), row6d(ex), row6e(ex), row7(ex), row8(ex)];
   return `${rows.join('')}\n${symmetryMarkdown(symmetryVsLlc(ex, 'baseline/gamma10000'))}`;
 }
 

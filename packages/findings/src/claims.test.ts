@@ -9,9 +9,11 @@ import { join, resolve } from 'node:path';
 import { useTempDirs } from '@sortscope/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cellSummaries, fmt, llcSteps, runMarkers, spread } from './claims.ts';
-import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact, staleExperiments } from './compact-file.ts';
+import { compareCompact, isComplete, mergeCompact, missingExperiments, readCompact, staleExperiments, staleHeld } from './compact-file.ts';
+import { claimsTable, llcVersionsLine } from './claims-table.ts';
 import type { CheckpointRow, CompactExperiment } from './data.ts';
-import { cellOf } from './data.ts';
+import { cellOf, withHeights } from './data.ts';
+import { readableEstimate } from '@sortscope/llc/diagnostics';
 
 const tmp = useTempDirs('findings');
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -156,5 +158,62 @@ describe('findings claims', () => {
     expect(staleExperiments(committed, planned)).toEqual(['a/b-seed=2']);
     expect(staleExperiments(merged, planned)).toEqual([]);
     expect(staleExperiments({ study: 's', note: '', experiments: [run('a/b-seed=1', 0)] }, planned)).toEqual(['a/b-seed=1']);
+  });
+
+  it('--save keeps an entry whose only out-of-date key is llc, marked stale, until the artifacts here have llc results for it', () => {
+    const all = ['dataset', 'train', 'circuits', 'llc'];
+    const withKeys = (name: string, llcKey: string, stages = all, shift = 0) => ({ ...run(name, shift), stages, keys: Object.fromEntries(stages.map((s) => [s, s === 'llc' ? llcKey : `${s}-${name}`])) });
+    const today = (name: string) => Object.fromEntries(all.map((s) => [s, s === 'llc' ? 'llc-7' : `${s}-${name}`]));
+    const names = ['g/a-seed=1', 'g/a-seed=2', 'g/a-seed=3', 'h/b-seed=1', 'h/b-seed=2'];
+    const planned = new Map(names.map((n) => [n, today(n)]));
+    // the committed file: all five under llc 6.1, except h/b-seed=2 whose train key has changed too
+    const committed = { study: 's', note: '', experiments: names.map((n) => (n === 'h/b-seed=2' ? { ...withKeys(n, 'llc-61'), keys: { ...withKeys(n, 'llc-61').keys, train: 'train-other' } } : withKeys(n, 'llc-61'))) };
+    // this session's artifacts: g/a-seed=1 recomputed under llc 7; g/a-seed=2 trained and analysed but its llc not yet run
+    const fresh = { study: 's', note: 'n', experiments: [withKeys('g/a-seed=1', 'llc-7', all, 3), withKeys('g/a-seed=2', 'llc-7', ['dataset', 'train', 'circuits'], 3)] };
+    const { merged, kept, dropped, staleKept } = mergeCompact(committed, fresh, planned);
+    expect(merged.experiments.map((e) => e.experiment)).toEqual(['g/a-seed=1', 'g/a-seed=2', 'g/a-seed=3', 'h/b-seed=1']);
+    expect(staleKept).toEqual(['g/a-seed=2', 'g/a-seed=3', 'h/b-seed=1']);
+    expect(kept).toEqual([]);
+    expect(dropped).toEqual(['h/b-seed=2: its stage keys differ from the config now']); // not llc alone: its numbers came from another training
+    const [a1, a2] = merged.experiments;
+    expect(a1.stale).toBeUndefined(); // recomputed here: today's
+    expect(a1.curve[0].llc.all.mean).toBe(fresh.experiments[0].curve[0].llc.all.mean);
+    expect(a2.stale).toEqual(['llc']); // the committed llc 6.1 entry, whole, rather than the new one without llc
+    expect(a2.keys!.llc).toBe('llc-61');
+    expect(isComplete(a2)).toBe(true);
+    // --missing still lists every entry not held with today's keys, and names the stale ones apart
+    expect(missingExperiments(merged, planned)).toEqual(['g/a-seed=2', 'g/a-seed=3', 'h/b-seed=1', 'h/b-seed=2']);
+    expect(staleHeld(merged, planned)).toEqual(['g/a-seed=2', 'g/a-seed=3', 'h/b-seed=1']);
+    expect(staleHeld(committed, planned)).toEqual(['g/a-seed=1', 'g/a-seed=2', 'g/a-seed=3', 'h/b-seed=1']);
+    // a second save the next session keeps them (already marked) and takes newly recomputed ones
+    const later = mergeCompact(merged, { study: 's', note: 'n', experiments: [withKeys('g/a-seed=3', 'llc-7', all, 4)] }, planned);
+    expect(later.staleKept).toEqual(['g/a-seed=2', 'h/b-seed=1']);
+    expect(later.merged.experiments.find((e) => e.experiment === 'g/a-seed=3')!.stale).toBeUndefined();
+    expect(later.merged.experiments.find((e) => e.experiment === 'g/a-seed=1')!.stale).toBeUndefined(); // today's keys: kept as it is
+    // the claims table says which groups' LLC numbers are earlier ones
+    expect(llcVersionsLine(merged.experiments)).toBe('**LLC versions.** 3 of 4 experiments hold LLC numbers from an earlier llc version, kept until the study recomputes them (g 2, h 1); 1 hold today\'s (g 1). A row mixes versions where its groups do.\n\n');
+    expect(llcVersionsLine(fresh.experiments)).toBe('');
+    expect(claimsTable(merged.experiments).startsWith('**LLC versions.** 3 of 4')).toBe(true);
+  });
+
+  it('withHeights: a stale entry gets its relaxation heights from its own llc rows, and far relaxations stop being read', () => {
+    const e = run('a/b-seed=1', 0); // λ̂ 100 at step 10, 110 at 20, 80 at 40, 70 at 50 (whole model and L0H0)
+    const nbeta = 125856;
+    const est = (step: number, target: string, llc_mean: number, drop: number | null) => ({ step, target, gamma: 10000, nbeta, llc_mean, loss_checkpoint: drop === null ? Number.NaN : 1 + drop, loss_relaxed: drop === null ? Number.NaN : 1 });
+    // step 10's relaxation removed nβ·0.1 = 12,586 = 126 λ̂: far; step 20's 0.001 → 1.1 λ̂; step 40 not relaxed (NaN read from null)
+    const rows = [est(10, 'all', 100, 0.1), est(10, 'L0H0', 25, 0.1), est(20, 'all', 110, 0.001), est(40, 'all', 80, null)];
+    expect(readableEstimate(e.curve[1].llc.all)).toBe(true);
+    const h = withHeights(e, rows);
+    expect(h.curve[1].llc.all.height).toBeCloseTo((nbeta * 0.1) / 100, 3);
+    expect(h.curve[1].llc.L0H0.height).toBeCloseTo((nbeta * 0.1) / 100, 3); // by the whole model's λ̂
+    expect(readableEstimate(h.curve[1].llc.all)).toBe(false);
+    expect(readableEstimate(h.curve[1].llc.L0H0)).toBe(false);
+    expect(h.curve[2].llc.all.height).toBeCloseTo((nbeta * 0.001) / 110, 3);
+    expect(readableEstimate(h.curve[2].llc.all)).toBe(true);
+    expect(h.curve[4].llc.all.height).toBeNull(); // not relaxed: unjudged
+    expect(h.curve[5].llc.all.height).toBeUndefined(); // no row: left as it was
+    expect(e.curve[1].llc.all.height).toBeUndefined(); // the input is not changed
+    // a point that already has a height keeps it
+    expect(withHeights(h, [est(10, 'all', 100, 0)]).curve[1].llc.all.height).toBe(h.curve[1].llc.all.height);
   });
 });

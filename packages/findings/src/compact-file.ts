@@ -29,24 +29,45 @@ export function plannedKeys(root: string, study: string): Map<string, Record<str
 /** an experiment is complete when all four stages' results are in it */
 export const isComplete = (e: CompactExperiment) => STAGES.every((s) => e.stages?.includes(s.name));
 
+/** the stages whose keys in `e` differ from today's `plan` (a stage absent from `e.keys` counts as differing) */
+export function staleStages(e: CompactExperiment, plan: Record<string, string>): string[] {
+  return Object.entries(plan)
+    .filter(([s, k]) => e.keys?.[s] !== undefined && e.keys[s] !== k)
+    .map(([s]) => s);
+}
+
 /**
  * `--save` across sessions: the artifacts here win for the experiments they hold (unless a
  * committed entry is complete and theirs is not); committed entries of other experiments are kept
  * only when their stage keys are still the ones the study's config gives (else their numbers came
  * from another config and are dropped, with a line in `dropped`). Order: the study's.
+ *
+ * One exception keeps a study readable while a new llc version recomputes it, which takes many
+ * sessions: a committed entry whose only out-of-date key is the llc stage's (the same data, training
+ * and circuits) is kept while the artifacts here have no llc results for it under today's key. It is
+ * marked `stale: ['llc']` and keeps its `versions` (absent in entries saved before they were recorded:
+ * the llc version the file was last saved under, which the docs name). Readers mark its LLC numbers
+ * (claims-table.ts); `--missing` lists it apart from the experiments never computed.
  */
-export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy, planned: Map<string, Record<string, string>>): { merged: CompactStudy; kept: string[]; dropped: string[] } {
+export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy, planned: Map<string, Record<string, string>>): { merged: CompactStudy; kept: string[]; dropped: string[]; staleKept: string[] } {
   const byName = new Map(fresh.experiments.map((e) => [e.experiment, e]));
   const kept: string[] = [];
   const dropped: string[] = [];
+  const staleKept: string[] = [];
   for (const old of committed?.experiments ?? []) {
     const plan = planned.get(old.experiment);
-    const current = plan !== undefined && old.keys !== undefined && Object.entries(old.keys).every(([s, k]) => plan[s] === k);
-    if (!current) {
-      if (!byName.has(old.experiment)) dropped.push(`${old.experiment}: ${plan === undefined ? 'no longer in the study' : 'its stage keys differ from the config now'}`);
+    const mine = byName.get(old.experiment);
+    const differ = plan !== undefined && old.keys !== undefined ? staleStages(old, plan) : null;
+    if (differ === null || differ.length > 0) {
+      const onlyLlc = differ !== null && differ.length === 1 && differ[0] === 'llc' && old.stages?.includes('llc');
+      if (onlyLlc && !mine?.stages?.includes('llc')) {
+        byName.set(old.experiment, { ...old, stale: ['llc'] });
+        staleKept.push(old.experiment);
+        continue;
+      }
+      if (!mine) dropped.push(`${old.experiment}: ${plan === undefined ? 'no longer in the study' : 'its stage keys differ from the config now'}`);
       continue;
     }
-    const mine = byName.get(old.experiment);
     if (!mine || (isComplete(old) && !isComplete(mine))) {
       byName.set(old.experiment, old);
       kept.push(old.experiment);
@@ -54,7 +75,7 @@ export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy
   }
   const order = [...planned.keys()];
   const experiments = [...byName.values()].sort((a, b) => order.indexOf(a.experiment) - order.indexOf(b.experiment));
-  return { merged: { ...fresh, experiments }, kept, dropped };
+  return { merged: { ...fresh, experiments }, kept, dropped, staleKept };
 }
 
 /**
@@ -71,13 +92,27 @@ export function staleExperiments(data: CompactStudy, planned: Map<string, Record
     .map((e) => e.experiment);
 }
 
-/** The study's experiments that the compact results do not hold complete and with today's keys. */
+/**
+ * The study's experiments that the compact results do not hold complete and with today's keys: the
+ * ones a rerun computes. Those held with an earlier llc version (mergeCompact's `stale`) are among
+ * them; `staleHeld` lists those apart.
+ */
 export function missingExperiments(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
   const have = new Map((data?.experiments ?? []).map((e) => [e.experiment, e]));
   return [...planned].filter(([name, keys]) => {
     const e = have.get(name);
     return !e || !isComplete(e) || !e.keys || Object.entries(keys).some(([s, k]) => e.keys![s] !== k);
   }).map(([name]) => name);
+}
+
+/** The experiments the compact results hold complete but with an out-of-date llc key (marked stale, or found so now). */
+export function staleHeld(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
+  return (data?.experiments ?? [])
+    .filter((e) => {
+      const plan = planned.get(e.experiment);
+      return plan !== undefined && isComplete(e) && (e.stale?.includes('llc') || staleStages(e, plan).join() === 'llc');
+    })
+    .map((e) => e.experiment);
 }
 
 export function readCompact(path: string): CompactStudy {

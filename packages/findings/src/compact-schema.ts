@@ -10,7 +10,7 @@ import { z } from 'zod';
 const num = z.number().nullable();
 const nums = z.array(num);
 
-const LlcPointSchema = z.looseObject({ mean: num, std: num, se: num, flagged: z.number(), n_ok: z.number(), init_loss: num, mixing: num.optional() });
+const LlcPointSchema = z.looseObject({ mean: num, std: num, se: num, flagged: z.number(), n_ok: z.number(), init_loss: num, mixing: num.optional(), height: num.optional() });
 
 const CheckpointRowSchema = z.looseObject({
   step: z.number(),
@@ -62,6 +62,8 @@ const CompactExperimentSchema = z.looseObject({
   behaviour: BehaviourSchema.nullable(),
   stages: z.array(z.string()).optional(),
   keys: z.record(z.string(), z.string()).optional(),
+  versions: z.record(z.string(), z.string()).optional(),
+  stale: z.array(z.string()).optional(),
 });
 
 export const CompactStudySchema = z.looseObject({

@@ -17,7 +17,7 @@
  *   norms                            the L2 norm of every tensor of the checkpoint as trained (as the
  *                                    llc stage recorded it, at the checkpoints it estimated)
  */
-import { blocksReading, mixingOfEstimate, unreadableReason } from '@sortscope/llc/diagnostics';
+import { blocksReading, type HeightRow, mixingOfEstimate, relaxHeights, unreadableReason } from '@sortscope/llc/diagnostics';
 import type { LoadedExperiment } from '@sortscope/report';
 import type { Behaviour } from './behaviour.ts';
 import { type ExperimentFacts, experimentFacts, fmtValue } from './facts.ts';
@@ -34,6 +34,9 @@ export interface LlcPoint {
   /** m = S·εγ/2 at the first draw λ̂ reads (llc mixing.ts; null: not defined, e.g. preconditioned;
    *  absent in entries of COMPACT_FORMAT 1) */
   mixing?: number | null;
+  /** h = nβ·(L(w0) − L(w*))/λ̂_all, how far the relaxation lowered the loss in the whole model's λ̂
+   *  (llc readable.ts relaxHeight; null: not relaxed; absent in entries of COMPACT_FORMAT ≤ 2) */
+  height?: number | null;
 }
 
 export interface CheckpointRow {
@@ -60,7 +63,7 @@ export interface CheckpointRow {
  * any change to what they compute, so that `findings --save` recomputes entries written before
  * instead of reusing them (results.ts). Entries without it are never reused.
  */
-export const COMPACT_FORMAT = 2; // 2: llc points carry `mixing`
+export const COMPACT_FORMAT = 3; // 2: llc points carry `mixing`; 3: and `height`
 
 export interface CompactExperiment {
   /** COMPACT_FORMAT of the code that computed this entry */
@@ -77,6 +80,11 @@ export interface CompactExperiment {
    *  a committed entry only while the study's config still gives these keys) */
   stages?: string[];
   keys?: Record<string, string>;
+  /** the stage versions its numbers were computed under (COMPACT_FORMAT ≥ 3) */
+  versions?: Record<string, string>;
+  /** stages whose numbers come from an earlier version than today's (compact-file.ts mergeCompact: a
+   *  committed entry kept while a new llc version recomputes the study) */
+  stale?: string[];
 }
 
 export interface CompactStudy {
@@ -129,11 +137,12 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     const copier = H ? copierAt(step) : [];
     const llc: Record<string, LlcPoint> = {};
     let norms: Record<string, number> = {};
+    const heightOf = relaxHeights(e.llc?.estimates ?? []);
     for (const r of (e.llc?.estimates ?? []).filter((x) => x.step === step)) {
       // flagged: chains whose flags make λ_c unreadable (advisory ones, e.g. acceptance_high, do not count)
       const flagged = (e.llc?.chains ?? []).filter((c) => c.step === step && c.target === r.target && blocksReading(c.flags)).length;
       const mixing = mixingOfEstimate(e.llc!.config, r);
-      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss), mixing: mixing === null ? null : r6(mixing) };
+      llc[r.target] = { mean: r6(r.llc_mean), std: r6(r.llc_std), se: r6(r.llc_se), flagged, n_ok: r.n_chains_ok, init_loss: r6(r.init_loss), mixing: mixing === null ? null : r6(mixing), height: r6n(heightOf(r)) };
       norms = Object.fromEntries(Object.entries(r.norms).map(([k, v]) => [k, r6(v)]));
     }
     return {
@@ -155,6 +164,27 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     };
   });
   return { format: COMPACT_FORMAT, experiment: e.name, ...cellOf(e.name), facts: experimentFacts(e), curve, behaviour };
+}
+
+/**
+ * `e` with the relaxation height (llc readable.ts relaxHeight) set on each LLC point that lacks one,
+ * from the estimates.arrow rows its llc key wrote: for an entry saved before heights were recorded
+ * (COMPACT_FORMAT ≤ 2) and kept stale (compact-file.ts mergeCompact) while its artifacts are still
+ * here. Rows of other steps or targets are ignored; points with no row stay unjudged.
+ */
+export function withHeights(e: CompactExperiment, rows: HeightRow[]): CompactExperiment {
+  const heightOf = relaxHeights(rows);
+  const at = new Map(rows.map((r) => [`${r.step}|${r.target}`, r]));
+  const curve = e.curve.map((c) => ({
+    ...c,
+    llc: Object.fromEntries(
+      Object.entries(c.llc).map(([t, p]) => {
+        const r = at.get(`${c.step}|${t}`);
+        return [t, p.height !== undefined || !r ? p : { ...p, height: r6n(heightOf(r)) }];
+      }),
+    ),
+  }));
+  return { ...e, curve };
 }
 
 /** λ̂ ± std over chains, and why it is not read when it is not (llc readable.ts, the rule every reader applies) */

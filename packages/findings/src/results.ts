@@ -9,6 +9,7 @@ import { loadExperiment as loadArtifacts, type ReportExperiment, verifiedStages 
 import { runBehaviour } from './behaviour.ts';
 import { COMPACT_FORMAT, type CompactExperiment, type CompactStudy, compactExperiment } from './data.ts';
 import { STAGE_NAMES, studyReportExperiments } from '@sortscope/workspace';
+import { STAGES } from '@sortscope/workspace/plan';
 import { plannedKeys } from './compact-file.ts';
 
 /**
@@ -52,7 +53,8 @@ export async function compactFromArtifacts(root: string, study: string, quiet = 
     const behaviour = loaded.dataset ? await runBehaviour(e.dirs.train!, e.dirs.dataset!, { calibrationSteps: llcSteps }) : null;
     const stages = STAGE_NAMES.filter((st) => loaded[st] !== null && loaded[st] !== undefined);
     const keys = Object.fromEntries(stages.map((st) => [st, planned.get(e.name)![st]]));
-    out.push({ ...compact, behaviour, stages, keys });
+    const versions = Object.fromEntries(stages.map((st) => [st, STAGES.find((d) => d.name === st)!.version]));
+    out.push({ ...compact, behaviour, stages, keys, versions });
   }
   progress.finish();
   return {

@@ -82,5 +82,5 @@ export function flaggedChains(chains: readonly { flags: ChainFlags }[]): number 
   return chains.filter((c) => blocksReading(flagList(c.flags))).length;
 }
 
-export { CHAIN_SPREAD, type EstimateReading, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
+export { CHAIN_SPREAD, type EstimateReading, type HeightRow, MAX_RELAX_HEIGHT, MIN_MIXING_READ, readableEstimate, relaxHeight, relaxHeights, unreadableReason } from './readable.ts';
 export { type BurninConfig, effectiveBurnin, lengthensBurnin, MAX_BURNIN_FACTOR, mixingAtFirstRead, mixingDeficitBound, mixingOfEstimate, type MixingInputs } from './mixing.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHAIN_SPREAD, MIN_MIXING_READ, readableEstimate, unreadableReason } from './readable.ts';
+import { CHAIN_SPREAD, MAX_RELAX_HEIGHT, MIN_MIXING_READ, readableEstimate, relaxHeight, relaxHeights, unreadableReason } from './readable.ts';
 
 describe('readableEstimate', () => {
   it('reads a positive λ̂ with no flagged chain and agreeing chains', () => {
@@ -50,5 +50,48 @@ describe('readableEstimate: mixing', () => {
   it('judges no mixing where m is unknown (preconditioned chains; compact results saved before m was recorded)', () => {
     expect(readableEstimate({ mean: 236, std: 1.9, flagged: 0, mixing: null })).toBe(true);
     expect(readableEstimate({ mean: 236, std: 1.9, flagged: 0, mixing: Number.NaN })).toBe(true);
+  });
+});
+
+describe('readableEstimate: relaxation height', () => {
+  const nbeta = 125856; // T·n/ln n of the claims study's training set
+
+  it('h = nβ·(L(w0) − L(w*)) / λ̂_all, from the study’s own relaxations', () => {
+    // llc 7, replacement k 1 p 0.25 seed 3, step 7,325: a trained checkpoint, relaxed in 3 Newton steps
+    expect(relaxHeight(nbeta, 0.2803, 0.273, 288.6)).toBeCloseTo((nbeta * 0.0073) / 288.6, 12);
+    expect(readableEstimate({ mean: 288.6, std: 4, flagged: 0, height: relaxHeight(nbeta, 0.2803, 0.273, 288.6) })).toBe(true);
+    // llc 6.1, baseline at γ 10⁵, step 0: the loss fell 4.2832 → 3.8830 to a point 785 λ̂ below the checkpoint
+    const h0 = relaxHeight(nbeta, 4.2832, 3.883, 64.1)!;
+    expect(h0).toBeGreaterThan(780);
+    expect(unreadableReason({ mean: 64.1, std: 1, flagged: 0, height: h0 })).toBe(
+      `checkpoint far above the point measured (the relaxation lowered nβ·L by ${h0.toPrecision(3)} λ̂ > 30 λ̂: a minimum the checkpoint has not reached)`,
+    );
+    // the quick study's step 59 under llc 6.1: loss 0.8584 → 0.3707, λ̂ 609: h ≈ 101
+    expect(readableEstimate({ mean: 609.4, std: 5, flagged: 0, height: relaxHeight(nbeta, 0.8584, 0.3707, 609.4) })).toBe(false);
+  });
+
+  it('puts the boundary at MAX_RELAX_HEIGHT λ̂, whatever the scale of λ̂', () => {
+    for (const mean of [1, 300, 1e5]) {
+      expect(readableEstimate({ mean, std: 0, flagged: 0, height: MAX_RELAX_HEIGHT * 0.999 })).toBe(true);
+      expect(readableEstimate({ mean, std: 0, flagged: 0, height: MAX_RELAX_HEIGHT * 1.001 })).toBe(false);
+    }
+  });
+
+  it('is unknown, not judged, without a relaxation or a positive whole-model λ̂', () => {
+    expect(relaxHeight(nbeta, null, null, 300)).toBeNull();
+    expect(relaxHeight(nbeta, Number.NaN, Number.NaN, 300)).toBeNull(); // a null column read back as NaN
+    expect(relaxHeight(nbeta, 4.28, 3.88, undefined)).toBeNull();
+    expect(relaxHeight(nbeta, 4.28, 3.88, -518)).toBeNull(); // λ̂ ≤ 0 is refused by its own rule
+    expect(readableEstimate({ mean: 300, std: 1, flagged: 0, height: null })).toBe(true);
+  });
+
+  it('judges a head by the whole model’s λ̂ at its step and γ, since the relaxation is shared', () => {
+    const row = (target: string, step: number, gamma: number, llc_mean: number) => ({ step, target, gamma, nbeta, llc_mean, loss_checkpoint: 0.07, loss_relaxed: 0.05 });
+    const rows = [row('all', 196, 10000, 300), row('L0H0', 196, 10000, 60), row('all', 196, 100000, 100), row('L0H0', 366, 10000, 50)];
+    const h = relaxHeights(rows);
+    expect(h(rows[0])).toBeCloseTo((nbeta * 0.02) / 300, 9);
+    expect(h(rows[1])).toBeCloseTo((nbeta * 0.02) / 300, 9); // not / 60
+    expect(h(rows[2])).toBeCloseTo((nbeta * 0.02) / 100, 9); // its own γ's whole-model λ̂
+    expect(h(rows[3])).toBeNull(); // no whole-model estimate at step 366
   });
 });

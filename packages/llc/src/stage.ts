@@ -13,7 +13,7 @@ import { loadWeights } from '@sortscope/model';
 import { trainingData } from './data.ts';
 import { flaggedChains, flagList } from './diagnostics.ts';
 import { lengthensBurnin, mixingOfEstimate } from './mixing.ts';
-import { unreadableReason } from './readable.ts';
+import { relaxHeight, unreadableReason } from './readable.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { type EstimateRow, tensorNorms, writeChains, writeEstimates, writeTraces } from './io.ts';
 import { LlcRunner, nanReport, warnings } from './run.ts';
@@ -205,11 +205,14 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
   }
   progress.finish();
   const seconds = (performance.now() - t0) / 1000;
+  const all = ests.find((_, k) => targetName(config.targets[k]) === 'all')?.mean;
   const results = ests.map((e, k) => {
     for (const line of nanReport(targetName(config.targets[k]), e)) log(line, opts.quiet);
     log(`llc ${targetName(config.targets[k])}: ${describe(e)}`, opts.quiet);
     const mixing = mixingOfEstimate(config, { method: e.sampler?.method, epsilon: e.sampler?.epsilon ?? NaN, gamma: e.sampler?.gamma ?? NaN, draws: e.convergence?.draws ?? -1, preconditioner: e.sampler?.preconditioner });
-    const reason = unreadableReason({ mean: e.mean, std: e.std, flagged: flaggedChains(e.chains), mixing });
+    const r = e.stationarity?.relaxation;
+    const height = relaxHeight(e.sampler?.nbeta ?? NaN, r?.loss0, r?.loss, all);
+    const reason = unreadableReason({ mean: e.mean, std: e.std, flagged: flaggedChains(e.chains), mixing, height });
     return {
       target: targetName(config.targets[k]),
       mean: e.mean,
@@ -229,6 +232,8 @@ export async function llcOfWeights(config: LlcConfig, opts: { weightsPath: strin
       stationarity: e.stationarity,
       /** m = S·εγ/2 at the first draw read (mixing.ts) */
       mixing,
+      /** h = nβ·(L(w0) − L(w*))/λ̂_all, the loss the relaxation removed in the whole model's λ̂ (readable.ts) */
+      height,
       /** whether λ̂ can be read as a measurement of the checkpoint (readable.ts), and if not, why */
       readable: reason === null,
       reason,

@@ -3,7 +3,7 @@
  * the summary table show (no I/O, no rendering). Values that are not finite are left out of the
  * chart tables (Vega-Lite would draw them as gaps or at 0); numbers keep 6 significant digits.
  */
-import { blocksReading, mixingOfEstimate, readableEstimate, unreadableReason } from '@sortscope/llc';
+import { blocksReading, mixingOfEstimate, readableEstimate, relaxHeights, unreadableReason } from '@sortscope/llc';
 import type { DiagnosisModel } from './load-diagnoses.ts';
 import { EVAL_SETS } from '@sortscope/train';
 import { type ChangepointResult, detectStages } from './changepoints.ts';
@@ -83,6 +83,7 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
     for (const f of ch.flags) if (blocksReading([f])) counts.set(f, (counts.get(f) ?? 0) + 1);
     blockingAt.set(k, counts);
   }
+  const heightOf = relaxHeights(l.estimates);
   const rows = l.estimates
     .filter((r) => finite(r.llc_mean))
     .map((r) => {
@@ -91,7 +92,7 @@ function llcModel(l: LoadedLlc, allTraces: boolean): LlcModel {
       const flagged = blockedAt.get(k) ?? 0;
       const blocking = [...(blockingAt.get(k) ?? new Map<string, number>())].map(([f, n]) => `${f} (${n} of ${chainsAt.get(k)} chains)`);
       const mixing = mixingOfEstimate(l.config, r);
-      const why = unreadableReason({ mean: r.llc_mean, std: r.llc_std, flagged, mixing }); // null: readable
+      const why = unreadableReason({ mean: r.llc_mean, std: r.llc_std, flagged, mixing, height: heightOf(r) }); // null: readable
       const readable = why === null;
       return {
         step: r.step,
