@@ -76,7 +76,7 @@ export const findingsCommand: Command = {
       if (g.save) {
         const { merged, kept, dropped, staleKept } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
         // entries kept stale from before heights were recorded: their height from their own llc artifacts, where still here
-        const backfilled = await backfillHeights(root, merged, staleKept);
+        const backfilled = await backfillHeights(root, merged, staleKept, quiet);
         const { writeFileAtomic } = await import('@sortscope/core/atomic');
         writeFileAtomic(committed, `${JSON.stringify(merged)}\n`);
         if (backfilled) log(`findings: ${backfilled} of the ${staleKept.length} stale entries given their relaxation heights from their llc artifacts here`, quiet);
@@ -138,17 +138,25 @@ export const findingsCommand: Command = {
   },
 };
 
-/** Sets, in place, the relaxation heights of the stale entries whose llc artifacts (by their own llc key) are still here; returns how many. */
-async function backfillHeights(root: string, study: CompactStudy, stale: string[]): Promise<number> {
-  const { readEstimates } = await import('@sortscope/llc');
+/**
+ * Sets, in place, the relaxation heights of the stale entries whose llc artifacts (by their own llc
+ * key) are still here; returns how many. One that cannot be read stays unjudged, with a line saying so.
+ */
+async function backfillHeights(root: string, study: CompactStudy, stale: string[], quiet: boolean): Promise<number> {
+  const { readHeightRows } = await import('@sortscope/llc');
   const { withHeights } = await import('@sortscope/findings/print');
+  const { log } = await import('@sortscope/core/progress');
   let n = 0;
   study.experiments.forEach((e, i) => {
     const key = e.keys?.llc;
     const file = key ? join(root, 'artifacts', 'llc', key, 'estimates.arrow') : '';
     if (!stale.includes(e.experiment) || !file || !existsSync(file)) return;
-    study.experiments[i] = withHeights(e, readEstimates(file).rows);
-    n++;
+    try {
+      study.experiments[i] = withHeights(e, readHeightRows(file));
+      n++;
+    } catch (err) {
+      log(`findings: ${e.experiment}: its relaxation heights stay unjudged (${(err as Error).message.split('\n')[0]})`, quiet);
+    }
   });
   return n;
 }

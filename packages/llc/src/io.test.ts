@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@sortscope/core';
+import { readArtifact, Rng, writeArtifact } from '@sortscope/core';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { runChain } from './chain.ts';
 import { runningLlc } from './convergence.ts';
 import { chainResult, combineChains, markEstimate } from './estimate.ts';
 import { increments } from './estimator.ts';
-import { readChains, readEstimates, readTraces, TRACE_POINTS, writeChains, writeEstimates, writeTraces } from './io.ts';
+import { LLC_KINDS, readChains, readEstimates, readHeightRows, readTraces, TRACE_POINTS, writeChains, writeEstimates, writeTraces } from './io.ts';
 import type { SamplerSettings } from './prepare.ts';
 import { quadratic } from './testing.ts';
 
@@ -86,6 +86,15 @@ describe('llc artifacts', () => {
       const e = readEstimates(join(dir, 'e.arrow')).rows;
       expect(e[0]).toMatchObject({ relaxed: true, relax_iterations: 3, relax_gradient_steps: 0, relax_drop: 526.5, relax_distance: 0.27, relax_converged: true, loss_checkpoint: 0.037, loss_relaxed: 0.0299 });
       expect(e[1]).toMatchObject({ relaxed: true, relax_iterations: 4, relax_gradient_steps: 1, relax_converged: false });
+      // the relaxation height's columns, from this schema and from v4 (llc 6–6.1: findings --save reads results kept from it)
+      const heights = [{ step: 5, target: 'all', gamma: 3, nbeta: 12.5, llc_mean: e[0].llc_mean, loss_checkpoint: 0.037, loss_relaxed: 0.0299 }];
+      expect(readHeightRows(join(dir, 'e.arrow'))[0]).toEqual(heights[0]);
+      const { table } = readArtifact(join(dir, 'e.arrow'), { ...LLC_KINDS.estimates, regenerate: '' });
+      writeArtifact(join(dir, 'v4.arrow'), table, { ...base, stageVersion: '6.1', kind: 'llc/estimates', schemaVersion: 4 });
+      expect(() => readEstimates(join(dir, 'v4.arrow'))).toThrow(/v4 \(written by the llc stage 6.1\), expected 'llc\/estimates' v5/);
+      expect(readHeightRows(join(dir, 'v4.arrow'))[0]).toEqual(heights[0]);
+      writeArtifact(join(dir, 'v3.arrow'), table, { ...base, kind: 'llc/estimates', schemaVersion: 3 });
+      expect(() => readHeightRows(join(dir, 'v3.arrow'))).toThrow(/v3 .*expected 'llc\/estimates' v4/);
       const c = readChains(join(dir, 'c.arrow')).rows;
       expect(c.filter((r) => r.step === 5).every((r) => !r.flags.includes('not_minimum'))).toBe(true);
       expect(c.filter((r) => r.step === 6).every((r) => r.flags.includes('not_minimum'))).toBe(true);

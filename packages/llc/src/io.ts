@@ -30,11 +30,12 @@
  * the metadata of every file.
  */
 import {
-  type ArtifactMeta, regenerateHint, boolVector, fixedSizeListVector, numberVector, optionalBoolVector, optionalFloat64Vector, optionalInt32Vector, optionalStringVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact,
+  ArtifactError, type ArtifactMeta, regenerateHint, boolVector, fixedSizeListVector, numberVector, optionalBoolVector, optionalFloat64Vector, optionalInt32Vector, optionalStringVector, readArtifact, readFixedSizeList, readNumbers, readStrings, stringVector, tableOf, writeArtifact,
 } from '@sortscope/core';
 import { type ModelConfig, paramLayout } from '@sortscope/model';
 import { runningLlc } from './convergence.ts';
 import { flaggedChains } from './diagnostics.ts';
+import type { HeightRow } from './readable.ts';
 import type { LlcEstimate } from './estimate.ts';
 import { increments } from './estimator.ts';
 
@@ -295,4 +296,24 @@ export function readTraces(path: string) {
     return { step: step[i], target, chain: chain[i], draws: draws[i], thin: thin[i], loss: at(loss), baseline: at(baseline), running_llc: at(running), acceptance: at(acceptance), distance: at(distance), drift_norm: at(drift), noise_norm: at(noise) };
   });
   return { meta, points, rows };
+}
+
+/**
+ * The columns of an estimates.arrow that the relaxation height reads (readable.ts HeightRow), from
+ * this schema (v5) or the one before it (v4, llc 6–6.1, which wrote NaN where v5 writes null; both
+ * read as NaN). For `findings --save`, which judges results kept from an earlier llc version by
+ * their own artifacts; everything else reads only the current schema (readEstimates).
+ */
+export function readHeightRows(path: string): HeightRow[] {
+  const expected = { ...LLC_KINDS.estimates, regenerate: REGENERATE };
+  let table;
+  try {
+    table = readArtifact(path, expected).table;
+  } catch (err) {
+    if (!(err instanceof ArtifactError)) throw err;
+    table = readArtifact(path, { ...expected, schemaVersion: 4 }).table;
+  }
+  const col = (n: string) => readNumbers(table, n);
+  const [step, gamma, nbeta, mean, lossCheckpoint, lossRelaxed] = ['step', 'gamma', 'nbeta', 'llc_mean', 'loss_checkpoint', 'loss_relaxed'].map(col);
+  return readStrings(table, 'target').map((target, i) => ({ step: step[i], target, gamma: gamma[i], nbeta: nbeta[i], llc_mean: mean[i], loss_checkpoint: lossCheckpoint[i], loss_relaxed: lossRelaxed[i] }));
 }
