@@ -66,7 +66,9 @@ export const findingsCommand: Command = {
       const planned = plannedKeys(root, study);
       const missing = missingExperiments(held, planned);
       const stale = new Set(staleHeld(held, planned));
-      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held with an earlier llc version: ${[...stale].join(', ')})` : '';
+      const groups = new Map<string, number>();
+      for (const n of stale) groups.set(n.split('/')[0], (groups.get(n.split('/')[0]) ?? 0) + 1);
+      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held with an earlier llc version: ${[...groups].map(([g, k]) => `${g} ${k}`).join(', ')})` : '';
       log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}${older}`, quiet);
       process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
       return 0;
