@@ -32,7 +32,7 @@
  * not, already refused as not_minimum, has 35). The 14 at steps 0–59, in initial learning, have h
  * from 92 to 785: their relaxation lowered the loss by 4–57% (4.28 → 3.88 at step 0, 0.86 → 0.37 at
  * step 59). 30 lies between: twice the largest trained value, a third of the smallest early one.
- * The quick study's first checkpoints under llc 7 (relaxed up to 13 steps) read 42–652, its later ones 2.8–6.9.
+ * The quick study under llc 7 (relaxed up to 13 steps) reads 42–652 at steps 0–59, 2.8–10.1 after.
  *
  * An estimate with fewer than 2 chains, or no finite std, has no spread to judge; one with no m
  * (preconditioned chains, or compact results saved before m was recorded) has no mixing to judge:
