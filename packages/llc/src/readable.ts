@@ -28,8 +28,8 @@
  * Why 30 (docs/llc.md, "Relaxation height"): a trained checkpoint sits above its relaxed minimum
  * because weight decay and SGD's noise hold it there. Of the 176 relaxed whole-model estimates with
  * λ̂ > 0 whose artifacts were at hand (the claims study and the quick study, llc 6.1 and 7, γ 10⁴ and
- * 10⁵), the 162 at steps 92 and later have h ≤ 14.3 wherever the relaxation converged (one that did
- * not, already refused as not_minimum, has 35). The 14 at steps 0–59, in initial learning, have h
+ * 10⁵), the 162 at steps 92 and later have h ≤ 14.3 wherever the relaxation converged (132; of the
+ * 30 that did not, already refused as not_minimum, one has 35). The 14 at steps 0–59, in initial learning, have h
  * from 92 to 785: their relaxation lowered the loss by 4–57% (4.28 → 3.88 at step 0, 0.86 → 0.37 at
  * step 59). 30 lies between: twice the largest trained value, a third of the smallest early one.
  * The quick study under llc 7 (relaxed up to 13 steps) reads 42–652 at steps 0–59, 2.8–10.1 after.
