@@ -38,7 +38,7 @@ export const findingsCommand: Command = {
     // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
     const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
     const { log } = await import('@sortscope/core/progress');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments, staleHeld } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments, staleHeld, groupCounts } =
       await import('@sortscope/findings/print');
     const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
@@ -66,9 +66,7 @@ export const findingsCommand: Command = {
       const planned = plannedKeys(root, study);
       const missing = missingExperiments(held, planned);
       const stale = new Set(staleHeld(held, planned));
-      const groups = new Map<string, number>();
-      for (const n of stale) groups.set(n.split('/')[0], (groups.get(n.split('/')[0]) ?? 0) + 1);
-      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held with an earlier llc version: ${[...groups].map(([g, k]) => `${g} ${k}`).join(', ')})` : '';
+      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held with an earlier llc version: ${groupCounts(stale)})` : '';
       log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}${older}`, quiet);
       process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
       return 0;

@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '@sortscope/core/errors';
 import { row1f, row3b, row4, row5, row6a, row7 } from './claim-rows.ts';
+import { groupCounts } from './compact-file.ts';
 import type { CompactExperiment } from './data.ts';
 import { row6aLearning, row6b, row6c, row6d, row6e } from './noise-rows.ts';
 import { row8, symmetryMarkdown, symmetryVsLlc } from './symmetry.ts';
@@ -19,11 +20,7 @@ import { claimResults, claimsMarkdown, LLC_CLAIMS, matchedLossMarkdown } from '.
 export function llcVersionsLine(ex: readonly CompactExperiment[]): string {
   const stale = ex.filter((e) => e.stale?.includes('llc'));
   if (!stale.length) return '';
-  const groups = (list: readonly CompactExperiment[]) => {
-    const n = new Map<string, number>();
-    for (const e of list) n.set(e.experiment.split('/')[0], (n.get(e.experiment.split('/')[0]) ?? 0) + 1);
-    return [...n].map(([g, k]) => `${g} ${k}`).join(', ');
-  };
+  const groups = (list: readonly CompactExperiment[]) => groupCounts(list.map((e) => e.experiment));
   const current = ex.filter((e) => e.stages?.includes('llc') && !e.stale?.includes('llc'));
   const versions = [...new Set(current.map((e) => e.versions?.llc).filter((v) => v !== undefined))];
   return `**LLC versions.** ${stale.length} of ${ex.length} experiments hold LLC numbers from an earlier llc version, kept until the study recomputes them (${groups(stale)}); ${current.length} hold today's${versions.length ? ` (llc ${versions.join(', ')})` : ''}${current.length ? ` (${groups(current)})` : ''}. A row mixes versions where its groups do.\n\n`;

@@ -87,7 +87,7 @@ export function staleExperiments(data: CompactStudy, planned: Map<string, Record
   return data.experiments
     .filter((e) => {
       const keys = planned.get(e.experiment);
-      return keys && (!e.keys || Object.entries(keys).some(([s, k]) => e.keys![s] !== undefined && e.keys![s] !== k));
+      return keys && (!e.keys || staleStages(e, keys).length > 0);
     })
     .map((e) => e.experiment);
 }
@@ -103,6 +103,16 @@ export function missingExperiments(data: CompactStudy | null, planned: Map<strin
     const e = have.get(name);
     return !e || !isComplete(e) || !e.keys || Object.entries(keys).some(([s, k]) => e.keys![s] !== k);
   }).map(([name]) => name);
+}
+
+/** How many of `names` each group (the experiment name's first part) has, in order of first appearance: `anneal 6, baseline 35`. */
+export function groupCounts(names: Iterable<string>): string {
+  const n = new Map<string, number>();
+  for (const name of names) {
+    const g = name.split('/')[0];
+    n.set(g, (n.get(g) ?? 0) + 1);
+  }
+  return [...n].map(([g, k]) => `${g} ${k}`).join(', ');
 }
 
 /** The experiments the compact results hold complete but with an out-of-date llc key (marked stale, or found so now). */

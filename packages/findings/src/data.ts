@@ -121,6 +121,7 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     return Array.from({ length: n }, (_, t) => heads.find((r) => r.copies[t])?.head ?? -1);
   };
   const finalCopier = finalStep === null ? [] : copierAt(finalStep);
+  const heightOf = relaxHeights(e.llc?.estimates ?? []);
   const curve = steps.map((step): CheckpointRow => {
     const heads = spec.filter((r) => r.step === step).sort((a, b) => a.head - b.head);
     const H = heads.length;
@@ -137,7 +138,6 @@ export function compactExperiment(e: LoadedExperiment, behaviour: Behaviour | nu
     const copier = H ? copierAt(step) : [];
     const llc: Record<string, LlcPoint> = {};
     let norms: Record<string, number> = {};
-    const heightOf = relaxHeights(e.llc?.estimates ?? []);
     for (const r of (e.llc?.estimates ?? []).filter((x) => x.step === step)) {
       // flagged: chains whose flags make λ_c unreadable (advisory ones, e.g. acceptance_high, do not count)
       const flagged = (e.llc?.chains ?? []).filter((c) => c.step === step && c.target === r.target && blocksReading(c.flags)).length;
