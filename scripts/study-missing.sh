@@ -7,6 +7,7 @@
 #
 #   scripts/study-missing.sh claims baseline anneal frozen-heads ...   # groups in priority order
 #   scripts/study-missing.sh claims                                    # every group, in name order
+#   scripts/study-missing.sh claims noise baseline.gamma40000 baseline # a group's case (all its seeds) first
 # Progress: one line per group start/end in artifacts/study-missing-<study>.log; Nx's own output on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ groups=("$@")
 mkdir -p artifacts
 log="artifacts/study-missing-$study.log"
 for g in "${groups[@]}"; do
-  projects=$(echo "$missing" | grep "^$g\." | paste -sd, - || true)
+  projects=$(echo "$missing" | grep -E "^${g//./\\.}[.-]" | paste -sd, - || true)
   if [ -z "$projects" ]; then echo "$(date -u +%FT%TZ) $g: nothing missing" | tee -a "$log"; continue; fi
   echo "$(date -u +%FT%TZ) start $g ($(echo "$projects" | tr ',' '\n' | wc -l) experiments)" | tee -a "$log"
   rc=0
