@@ -25,7 +25,7 @@ import { paired } from './changes.ts';
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
-import { claimRow, ONE_VARIANT, type Verdict } from './verdict-words.ts';
+import { claimRow, NOISE_CLEAN, NOISE_VARIANT, ONE_VARIANT, type Verdict } from './verdict-words.ts';
 
 const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
 const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string, note = '') => claimRow(id, claim, verdict, evidence, command, note);
@@ -97,10 +97,10 @@ export function row5(ex: readonly CompactExperiment[]): string {
 const welch = (u: Unpaired) => `${u.a.cell}@${u.a.step} − ${u.b.cell}@${u.b.step}: ${p(u.diff)} (${u.va.map((v) => p(v, 4)).join(', ')} against ${u.vb.map((v) => p(v, 4)).join(', ')}; Welch t ${p(u.t)}, df ${p(u.df, 2)}, ${u.direction})`;
 
 export function row6a(ex: readonly CompactExperiment[]): string {
-  const us = [366, 1831, 7325].map((s) => compareCells(ex, parsePoint(`noise/permute-p=1@${s}`), parsePoint(`baseline/gamma10000@${s}`))).filter((u) => u.va.length && u.vb.length);
+  const us = [366, 1831, 7325].map((s) => compareCells(ex, parsePoint(`noise/permute-p=1@${s}`), parsePoint(`${NOISE_CLEAN}@${s}`))).filter((u) => u.va.length && u.vb.length);
   const measured = us.filter((u) => u.va.length >= 2 && u.vb.length >= 2);
   const verdict: Verdict = !measured.length ? 'not measured' : measured.every((u) => u.direction === 'down') ? 'reproduced' : measured.some((u) => u.direction === 'up') ? 'contradicted' : 'inconclusive';
-  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', measured.length ? ` (${ONE_VARIANT})` : '');
+  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', measured.length ? ` (${NOISE_VARIANT})` : '');
 }
 
 export function row7(ex: readonly CompactExperiment[]): string {

@@ -56,4 +56,30 @@ describe('findings --compare', () => {
     expect(u.direction).toBe('up'); // |t| 13.2 > 4.30 (df 2)
     expect(compareCells(ex.slice(0, 4), parsePoint('perm@7325'), parsePoint('base@7325')).direction).toBe('inconclusive'); // one base run
   });
+
+  it('compares only estimates of one vintage: held-stale entries with stale ones of the same llc version, fresh with fresh', () => {
+    const held = (e: CompactExperiment, llc: string): CompactExperiment => ({ ...e, stale: ['llc'], versions: { llc } });
+    // noise held from llc 6.1 at its old γ; the clean cell fresh: no comparison, rather than one across settings
+    const ex = [
+      held(run('noise', 1, [row(7325, { all: [300, 0] })]), '6.1'),
+      held(run('noise', 2, [row(7325, { all: [310, 0] })]), '6.1'),
+      run('clean', 1, [row(7325, { all: [220, 0] })]),
+      run('clean', 2, [row(7325, { all: [230, 0] })]),
+    ];
+    expect(compareCells(ex, parsePoint('noise@7325'), parsePoint('clean@7325')).va).toEqual([]);
+    expect(comparePoints(ex, parsePoint('noise@7325'), parsePoint('clean@7325')).seeds).toEqual([]);
+    // a third noise seed recomputed: the fresh ones are compared (n 1 against 2), the held ones left out
+    const ex3 = [...ex, run('noise', 3, [row(7325, { all: [305, 0] })])];
+    const u = compareCells(ex3, parsePoint('noise@7325'), parsePoint('clean@7325'));
+    expect([u.va, u.vb]).toEqual([[305], [220, 230]]);
+    // both sides held from the same version: compared; from different versions: not
+    const both = [...ex.slice(0, 2), held(ex[2], '6.1'), held(ex[3], '6.1')];
+    expect(comparePoints(both, parsePoint('noise@7325'), parsePoint('clean@7325')).diffs).toEqual([80, 80]);
+    expect(compareCells(both, parsePoint('noise@7325'), parsePoint('clean@7325')).vb).toEqual([220, 230]);
+    const mixed = [...ex.slice(0, 2), held(ex[2], '7'), held(ex[3], '7')];
+    expect(comparePoints(mixed, parsePoint('noise@7325'), parsePoint('clean@7325')).seeds).toEqual([]);
+    // one experiment across its own steps is always one vintage
+    const own = [held(run('a', 1, [row(366, { all: [200, 0] }), row(887, { all: [190, 0] })]), '6.1')];
+    expect(comparePoints(own, parsePoint('a@887'), parsePoint('a@366')).diffs).toEqual([-10]);
+  });
 });

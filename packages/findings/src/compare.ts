@@ -7,6 +7,12 @@
  *   d_s = λ̂_s(A at s1) − λ̂_s(B at s2)    for the seeds s whose estimates at both can be read,
  *
  * then mean ± sd, n, t and the direction as `--changes` (changes.ts, `paired`).
+ *
+ * Both sides of a comparison are of one vintage (`vintage`): an entry held from an earlier llc
+ * computation (compact-file.ts mergeCompact's `stale`) is compared only with another held from the
+ * same llc version, and a fresh one only with a fresh one. While a study is recomputed, a cell whose
+ * settings changed (e.g. the noise controls' γ) is otherwise set against numbers of another γ or
+ * estimator.
  */
 import { ConfigError } from '@sortscope/core/errors';
 import { type Change, paired, readable, tQuantile } from './changes.ts';
@@ -32,13 +38,21 @@ export function parsePoint(spec: string, what = '--compare'): Point {
   return { cell: m[1], step: Number(m[2]), target: m[3] ?? 'all' };
 }
 
+/** 'fresh', or 'stale llc <version>' for an entry held from an earlier llc computation: only estimates of one vintage are compared. */
+export function vintage(e: CompactExperiment): string {
+  return e.stale?.includes('llc') ? `stale llc ${e.versions?.llc ?? '?'}` : 'fresh';
+}
+
 export function comparePoints(experiments: readonly CompactExperiment[], a: Point, b: Point): Comparison {
   for (const p of [a, b]) if (!experiments.some((e) => e.cell === p.cell)) throw new ConfigError(`--compare: no cell ${JSON.stringify(p.cell)} in these results (cells: ${[...new Set(experiments.map((e) => e.cell))].join(', ')})`);
-  const at = (p: Point, seed: number | null) => readable(experiments.find((e) => e.cell === p.cell && e.seed === seed)?.curve.find((r) => r.step === p.step), p.target);
+  const entry = (p: Point, seed: number | null) => experiments.find((e) => e.cell === p.cell && e.seed === seed);
+  const at = (e: CompactExperiment | undefined, p: Point) => readable(e?.curve.find((r) => r.step === p.step), p.target);
   const seeds: number[] = [];
   const values: [number, number][] = [];
   for (const seed of [...new Set(experiments.filter((e) => e.cell === a.cell).map((e) => e.seed))].sort((x, y) => (x ?? 0) - (y ?? 0))) {
-    const [x, y] = [at(a, seed), at(b, seed)];
+    const [ea, eb] = [entry(a, seed), entry(b, seed)];
+    if (!ea || !eb || vintage(ea) !== vintage(eb)) continue;
+    const [x, y] = [at(ea, a), at(eb, b)];
     if (x !== null && y !== null) (seeds.push(seed ?? 0), values.push([x, y]));
   }
   const diffs = values.map(([x, y]) => x - y);
@@ -67,13 +81,16 @@ export interface Unpaired {
 }
 
 export function compareCells(experiments: readonly CompactExperiment[], a: Point, b: Point): Unpaired {
-  const values = (p: Point) =>
+  const values = (p: Point, v: string) =>
     experiments
-      .filter((e) => e.cell === p.cell)
+      .filter((e) => e.cell === p.cell && vintage(e) === v)
       .sort((x, y) => (x.seed ?? 0) - (y.seed ?? 0))
       .map((e) => readable(e.curve.find((r) => r.step === p.step), p.target))
-      .filter((v): v is number => v !== null);
-  const [va, vb] = [values(a), values(b)];
+      .filter((x): x is number => x !== null);
+  // the first vintage both sides hold readable estimates of, fresh before stale
+  const vintages = [...new Set(experiments.filter((e) => e.cell === a.cell || e.cell === b.cell).map(vintage))].sort((x, y) => (x === 'fresh' ? -1 : y === 'fresh' ? 1 : 0));
+  const both = vintages.map((v) => [values(a, v), values(b, v)]).filter(([x, y]) => x.length && y.length);
+  const [va, vb] = both[0] ?? [[], []];
   const stats = (v: number[]) => {
     const m = v.reduce((s, x) => s + x, 0) / v.length;
     return { m, v2: v.length > 1 ? v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1) : NaN, n: v.length };

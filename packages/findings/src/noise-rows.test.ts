@@ -45,13 +45,13 @@ describe('the noise rows 6a–6e', () => {
   });
   it('6e: each noisy cell against the clean runs at the end by Welch’s t, readable estimates only', () => {
     const ex = [
-      ...[1, 2, 3].map((s) => run('baseline/gamma10000', s, 0.999, { llc: 200 + s })),
+      ...[1, 2, 3].map((s) => run('baseline/gamma40000', s, 0.999, { llc: 200 + s })),
       ...[1, 2, 3].map((s) => run('noise/replace-k1-p=0.25', s, 0.999, { llc: 300 + 2 * s })),
       run('noise/insert-k1-p=1', 1, 0.93, { llc: 999, flagged: 2 }),
       ...[2, 3].map((s) => run('noise/insert-k1-p=1', s, 0.93, { llc: 190 - s })),
     ];
     const r = row6e(ex);
-    expect(r).toContain('**measured** (at γ 10,000 with SGLD only) | λ̂ at 7,325, clean 201, 202, 203;');
+    expect(r).toContain('**measured** (at γ 40,000 with SGLD only) | λ̂ at 7,325, clean 201, 202, 203;');
     expect(r).toContain('replace-k1-p=0.25: 302, 304, 306 (102 against the clean runs; Welch t 79, df 2.9, up)'); // (304 − 202)/√(4/3 + 1/3)
     expect(r).toContain('insert-k1-p=1: 188, 187 (-14.5 against the clean runs; Welch t -19, df 2.9, down)'); // the flagged seed left out: (187.5 − 202)/√(0.5/2 + 1/3)
     expect(row6e([])).toContain('**not measured** | not computed yet');

@@ -7,6 +7,10 @@ export type Verdict = 'reproduced' | 'contradicted' | 'not reproduced in the ran
  * (the paired LLC claims name theirs from their cells: verdicts.ts variantsOf).
  */
 export const ONE_VARIANT = 'at γ 10,000 with SGLD only';
+/** the noise controls' variant (studies/claims/noise.sweep.json: at γ 10,000 some p-1 chains fit the noisy labels) */
+export const NOISE_VARIANT = 'at γ 40,000 with SGLD only';
+/** the clean cell the noise controls are set against: the baseline at the noise controls' γ */
+export const NOISE_CLEAN = 'baseline/gamma40000';
 
 /** One row of the claims table: id, claim, the verdict (or answer) in bold with an optional note beside it, evidence, and the command that prints it. */
 export const claimRow = (id: string, claim: string, verdict: string, evidence: string, command: string, note = '') => `| ${id} | ${claim} | **${verdict}**${note} | ${evidence} | \`${command}\` |\n`;

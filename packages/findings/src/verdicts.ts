@@ -3,7 +3,7 @@
  * numbers were in (`sortscope findings --claims`). Each claim is a set of paired comparisons of
  * λ̂ over the training seeds (compare.ts: d_s = λ̂_s(A) − λ̂_s(B), mean ± sd, t, n, and a
  * direction: up / down when every seed moved that way and |t| exceeds the two-sided 95% quantile
- * of Student's t with n − 1 degrees of freedom), one per estimator variant (γ 10,000, γ 20,000,
+ * of Student's t with n − 1 degrees of freedom), one per estimator variant (γ 10,000, γ 20,000, γ 40,000,
  * the rmsprop sampler). A claim of a direction (the LLC rises / falls) gets:
  *   reproduced                        every variant measured (n ≥ 2) shows the claimed direction
  *   contradicted                      every variant measured shows the opposite direction
@@ -104,8 +104,8 @@ export function claimResults(experiments: readonly CompactExperiment[], tests: r
 }
 
 const B = 'baseline';
-/** variants of the estimator at the steps they share: γ 10,000 (the default), γ 20,000, rmsprop */
-const VARIANTS = ['gamma10000', 'gamma20000', 'rmsprop-gamma10000'];
+/** variants of the estimator at the steps they share: γ 10,000 (the default), γ 20,000, γ 40,000 (added 2026-12-07, the noise controls' γ), rmsprop */
+const VARIANTS = ['gamma10000', 'gamma20000', 'gamma40000', 'rmsprop-gamma10000'];
 const across = (to: number, from: number): [string, string][] => VARIANTS.map((v) => [`${B}/${v}@${to}`, `${B}/${v}@${from}`]);
 
 /** The paper's LLC claims as the third edition tests them (studies/claims). */
