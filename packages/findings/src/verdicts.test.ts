@@ -67,6 +67,27 @@ describe('claimResults', () => {
     expect(none.verdict).toBe('not measured');
     expect(claimsMarkdown([none])).toContain('| not measured** | cells not computed yet | – |'.slice(3));
   });
+
+  it('a reproduced or contradicted verdict needs measured comparisons in half of the claim\u2019s step intervals', () => {
+    // five intervals 0→20→50→92→145→196; only the last two are readable, and they fall
+    const steps = [0, 20, 50, 92, 145, 196];
+    const lam = (s: number, step: number) => 400 - step * (1 + 0.01 * s); // steps 0-50 have no estimate
+    const ex = [1, 2, 3].map((s) => run('b/early', s, steps.filter((st) => st >= 92).map((st) => [st, lam(s, st)] as [number, number])));
+    const pairs = steps.slice(1).map((to, i) => [`b/early@${to}`, `b/early@${steps[i]}`] as [string, string]);
+    const [r] = claimResults(ex, [{ id: '1a', claim: 'rises', claimed: 'up', pairs }]);
+    expect([r.measured, r.listed, r.covered, r.intervals]).toEqual([2, 5, 2, 5]);
+    expect(verdictOf('up', r.comparisons)).toBe('contradicted'); // what the measured intervals alone say
+    expect(r.verdict).toBe('inconclusive'); // 2 of 5 intervals: under half
+    expect(claimsMarkdown([r])).toContain('**inconclusive**, on 2 of 5 comparisons, covering 2 of its 5 step intervals (a verdict needs half)');
+    // a third interval readable: 3 of 5, the verdict stands
+    const ex3 = ex.map((e, i) => ({ ...e, curve: [row(50, 500 + i), ...e.curve] }));
+    const [r3] = claimResults(ex3, [{ id: '1a', claim: 'rises', claimed: 'up', pairs }]);
+    expect([r3.covered, r3.verdict]).toEqual([3, 'contradicted']);
+    // variants of one interval count once: two γ measuring 366→887 cover 1 of 1
+    const v = [1, 2, 3].flatMap((s) => [run('g1', s, [[366, 300 + s], [887, 200 - s]]), run('g2', s, [[366, 250 + s], [887, 150 + 2 * s]])]);
+    const [rv] = claimResults(v, [{ id: 'c', claim: 'falls', claimed: 'down', pairs: [['g1@887', 'g1@366'], ['g2@887', 'g2@366']] }]);
+    expect([rv.covered, rv.intervals, rv.verdict]).toEqual([1, 1, 'reproduced']);
+  });
 });
 
 describe('variantsOf: what a verdict rests on, from the cells measured', () => {

@@ -20,6 +20,11 @@
  * A verdict rests on the comparisons that are measured; when some of a claim's comparisons are not
  * (cells not computed yet, or checkpoints with no readable λ̂, such as steps 0-50, which are not
  * minima even tilted), the table says on how many of them it rests.
+ * Coverage (added 2026-12-07): a claim spans step intervals (its pairs' from → to steps and target,
+ * whichever variant measures them). "reproduced" and "contradicted" need a measured comparison in at
+ * least half of them; with fewer, the verdict is "inconclusive" and the table says how many intervals
+ * were covered. (Row 1a, "rises in steps 0-196", read "contradicted" on its falls from step 92 on,
+ * while its rise, if any, would lie in steps 0-92, which no readable estimate covers.)
  */
 import { tQuantileOneSided } from './changes.ts';
 import { type Comparison, comparePoints, parsePoint, type Point } from './compare.ts';
@@ -49,6 +54,9 @@ export interface ClaimResult {
   /** the comparisons with ≥ 2 seeds readable at both ends, of all the claim lists */
   measured: number;
   listed: number;
+  /** the claim's step intervals (from → to steps and target, over its variants), and how many have a measured comparison */
+  intervals: number;
+  covered: number;
   comparisons: Comparison[];
   /** the command that prints the comparisons */
   command: string;
@@ -90,13 +98,19 @@ export function claimResults(experiments: readonly CompactExperiment[], tests: r
     const pairs = t.pairs.map(([to, from]) => [parsePoint(to), parsePoint(from)] as [Point, Point]).filter(([a, b]) => cells.has(a.cell) && cells.has(b.cell));
     const comparisons = pairs.map(([a, b]) => comparePoints(experiments, a, b));
     const spec = (p: Point) => `${p.cell}@${p.step}${p.target === 'all' ? '' : `:${p.target}`}`;
+    const interval = (a: Point, b: Point) => `${a.target}:${b.step}→${a.step}`;
+    const intervals = new Set(t.pairs.map(([to, from]) => interval(parsePoint(to), parsePoint(from)))).size;
+    const covered = new Set(comparisons.filter((c) => c.diffs.length >= 2).map((c) => interval(c.a, c.b))).size;
+    const verdict = verdictOf(t.claimed, comparisons);
     return {
       id: t.id,
       claim: t.claim,
       claimed: t.claimed,
-      verdict: verdictOf(t.claimed, comparisons),
+      verdict: (verdict === 'reproduced' || verdict === 'contradicted') && 2 * covered < intervals ? 'inconclusive' : verdict,
       measured: comparisons.filter((c) => c.diffs.length >= 2).length,
       listed: t.pairs.length,
+      intervals,
+      covered,
       comparisons,
       command: pairs.length ? `npx sortscope findings --study claims --compare "${pairs.map(([a, b]) => `${spec(a)},${spec(b)}`).join(';')}"` : '–',
     };
@@ -187,7 +201,8 @@ export function claimsMarkdown(results: readonly ClaimResult[]): string {
       return `, 90% CI [${p(e.lo)}, ${p(e.hi)}] ${e.within ? 'inside' : 'not inside'} ±${p(e.margin)}`;
     };
     const ev = r.comparisons.map((c) => `${name(c.a)} − ${name(c.b)}: ${p(c.mean)} ± ${p(c.sd)} (n ${c.diffs.length}, t ${p(c.t)}, ${c.direction}${tost(c)})`).join('; ') || 'cells not computed yet';
-    const on = r.measured < r.listed && r.measured > 0 ? `, on ${r.measured} of ${r.listed} comparisons` : '';
+    const capped = r.measured > 0 && 2 * r.covered < r.intervals ? `, covering ${r.covered} of its ${r.intervals} step intervals (a verdict needs half)` : '';
+    const on = r.measured < r.listed && r.measured > 0 ? `, on ${r.measured} of ${r.listed} comparisons${capped}` : '';
     const variants = r.measured > 0 ? ` (${variantsOf(r.comparisons)})` : '';
     out.push(`| ${r.id} | ${r.claim} | **${r.verdict}**${on}${variants} | ${ev} | ${r.command === '–' ? '–' : `\`${r.command}\``} |`);
   }
