@@ -19,7 +19,7 @@ describe('findings --claims --into', () => {
     const r = findings('--into', page);
     expect(r.status, r.stderr).toBe(0);
     // the table, after the line naming the groups held from an earlier llc version while there are any
-    expect(r.stdout).toMatch(/^(\*\*LLC versions\.\*\* \d+ of \d+ experiments hold LLC numbers from an earlier llc version[^\n]*\n\n)?\| # \| claim \| verdict \|/);
+    expect(r.stdout).toMatch(/^(\*\*LLC versions\.\*\* \d+ of \d+ experiments are held from earlier stage versions[^\n]*\n\n)?\| # \| claim \| verdict \|/);
     expect(readFileSync(page, 'utf8')).toBe(`# A page\n\ntext before\n\n${begin}\n${r.stdout}${end}\n\ntext after\n`);
   });
 

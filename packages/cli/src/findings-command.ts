@@ -38,7 +38,7 @@ export const findingsCommand: Command = {
     // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
     const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
     const { log } = await import('@sortscope/core/progress');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, readCompact, resultsFile, staleExperiments, staleHeld, groupCounts } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, keysUnderVersions, plannedKeys, readCompact, resultsFile, staleExperiments, staleHeld, groupCounts } =
       await import('@sortscope/findings/print');
     const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
@@ -65,8 +65,8 @@ export const findingsCommand: Command = {
       const held = existsSync(committed) ? readCompact(committed) : null;
       const planned = plannedKeys(root, study);
       const missing = missingExperiments(held, planned);
-      const stale = new Set(staleHeld(held, planned));
-      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held with an earlier llc version: ${groupCounts(stale)})` : '';
+      const stale = new Set(staleHeld(held, planned, keysUnderVersions(root, study)));
+      const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held from earlier stage versions or settings: ${groupCounts(stale)})` : '';
       log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}${older}`, quiet);
       process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
       return 0;
@@ -74,7 +74,7 @@ export const findingsCommand: Command = {
     if (g.save || g.check) {
       data = await fromArtifacts(!g.check);
       if (g.save) {
-        const { merged, kept, dropped, staleKept } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study));
+        const { merged, kept, dropped, staleKept } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study), keysUnderVersions(root, study));
         // entries kept stale from before heights were recorded: their height from their own llc artifacts, where still here
         const backfilled = await backfillHeights(root, merged, staleKept, quiet);
         const { writeFileAtomic } = await import('@sortscope/core/atomic');

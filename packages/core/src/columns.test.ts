@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { writeArtifact } from './artifact.ts';
-import { optionalBoolVector, optionalFloat64Vector, optionalInt32Vector, optionalStringVector, readNumbers, readStrings, tableOf } from './columns.ts';
+import { nullRows, optionalBoolVector, optionalFloat64ListVector, optionalFloat64Vector, optionalInt32Vector, optionalStringVector, readFixedSizeList, readNumbers, readStrings, tableOf } from './columns.ts';
 import { ShapeError } from './errors.ts';
 import { useTempDirs } from './testing.ts';
 
@@ -44,5 +44,23 @@ describe('optional (nullable) columns', () => {
 
   it('refuses a non-integer in an Int32 column', () => {
     expect(() => optionalInt32Vector([1, 2.5])).toThrow(ShapeError);
+  });
+
+  it('nullable fixed-size lists: null rows survive the file, the others keep their values', () => {
+    const dir = tmp();
+    const path = join(dir, 'l.arrow');
+    const v = optionalFloat64ListVector([[1, 2, 3], null, [NaN, 0.5, -1]], 3);
+    writeArtifact(path, tableOf({ per_position: v }), { kind: 'test/nulls', schemaVersion: 1, stage: 'train', stageVersion: '0', config: {}, seed: 0, inputs: {}, extra: {} });
+    const t = tableFromIPC(readFileSync(path));
+    expect(String(t.schema.fields[0].type)).toBe('FixedSizeList[3]<Float64>');
+    expect(t.getChild('per_position')!.nullCount).toBe(1);
+    expect(t.getChild('per_position')!.get(1)).toBeNull();
+    expect(Array.from(nullRows(t, 'per_position'))).toEqual([0, 1, 0]);
+    const flat = readFixedSizeList(t, 'per_position', 3, Float64Array);
+    expect(Array.from(flat.subarray(0, 3))).toEqual([1, 2, 3]);
+    expect(Array.from(flat.subarray(6))).toEqual([NaN, 0.5, -1]);
+    // no null row: no bitmap, nullCount 0
+    expect(optionalFloat64ListVector([[1], [2]], 1).nullCount).toBe(0);
+    expect(() => optionalFloat64ListVector([[1, 2]], 3)).toThrow(/row 0 has 2 values, expected 3/);
   });
 });

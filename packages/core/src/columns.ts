@@ -74,6 +74,33 @@ export function optionalStringVector(values: ReadonlyArray<string | null | undef
   return vectorFromArray(values.map((v) => v ?? null), new Utf8());
 }
 
+/**
+ * A nullable FixedSizeList<float64>[listSize] column: a row given as null (a set that does not apply,
+ * e.g. the noisy rows of clean data) is an Arrow null row; its child slots hold 0 and are not read.
+ */
+export function optionalFloat64ListVector(rows: ReadonlyArray<ArrayLike<number> | null | undefined>, listSize: number): Vector {
+  const values = new Float64Array(rows.length * listSize);
+  const valid = new Uint8Array(rows.length);
+  rows.forEach((r, i) => {
+    if (r == null) return;
+    if (r.length !== listSize) throw new ShapeError(`optionalFloat64ListVector: row ${i} has ${r.length} values, expected ${listSize}`);
+    values.set(r, i * listSize);
+    valid[i] = 1;
+  });
+  const nulls = rows.length - valid.reduce((s, v) => s + v, 0);
+  const child = makeData({ type: new Float64(), length: values.length, nullCount: 0, data: values });
+  const type = new FixedSizeList(listSize, new Field('item', new Float64(), false));
+  return makeVector(makeData({ type, length: rows.length, nullCount: nulls, nullBitmap: nulls ? packBits(valid) : undefined, child }));
+}
+
+/** Which rows of a column are null (1) — for a nullable list column, whose values `readFixedSizeList` reads as stored. */
+export function nullRows(table: Table, name: string): Uint8Array {
+  const col = columnOf(table, name);
+  const out = new Uint8Array(table.numRows);
+  for (let i = 0; i < table.numRows; i++) out[i] = col.isValid(i) ? 0 : 1;
+  return out;
+}
+
 function packBits(bits: Uint8Array): Uint8Array {
   const packed = new Uint8Array(Math.ceil(bits.length / 8));
   for (let i = 0; i < bits.length; i++) if (bits[i]) packed[i >> 3] |= 1 << (i & 7);

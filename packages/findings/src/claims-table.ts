@@ -18,12 +18,16 @@ import { claimResults, claimsMarkdown, LLC_CLAIMS, matchedLossMarkdown } from '.
  * (compact-file.ts mergeCompact). Empty when no entry is stale.
  */
 export function llcVersionsLine(ex: readonly CompactExperiment[]): string {
-  const stale = ex.filter((e) => e.stale?.includes('llc'));
+  const stale = ex.filter((e) => e.stale?.length);
   if (!stale.length) return '';
   const groups = (list: readonly CompactExperiment[]) => groupCounts(list.map((e) => e.experiment));
-  const current = ex.filter((e) => e.stages?.includes('llc') && !e.stale?.includes('llc'));
+  const heldLlc = stale.filter((e) => e.stale!.includes('llc'));
+  const byVersion = new Map<string, CompactExperiment[]>();
+  for (const e of heldLlc) byVersion.set(e.versions?.llc ?? 'earlier', [...(byVersion.get(e.versions?.llc ?? 'earlier') ?? []), e]);
+  const current = ex.filter((e) => e.stages?.includes('llc') && !e.stale?.length);
   const versions = [...new Set(current.map((e) => e.versions?.llc).filter((v) => v !== undefined))];
-  return `**LLC versions.** ${stale.length} of ${ex.length} experiments hold LLC numbers from an earlier llc version, kept until the study recomputes them (${groups(stale)}); ${current.length} hold today's${versions.length ? ` (llc ${versions.join(', ')})` : ''}${current.length ? ` (${groups(current)})` : ''}. A row mixes versions where its groups do.\n\n`;
+  const held = heldLlc.length ? `; ${heldLlc.length} of them hold LLC numbers, from ${[...byVersion].map(([v, l]) => `${v === 'earlier' ? 'an earlier llc version' : `llc ${v}`} (${groups(l)})`).join(' and ')}` : '';
+  return `**LLC versions.** ${stale.length} of ${ex.length} experiments are held from earlier stage versions or settings, kept until the study recomputes them${held}. ${current.length} hold today's LLC numbers${versions.length ? ` (llc ${versions.join(', ')})` : ''}${current.length ? ` (${groups(current)})` : ''}. A comparison uses numbers of one vintage only.\n\n`;
 }
 
 export function claimsTable(ex: readonly CompactExperiment[]): string {

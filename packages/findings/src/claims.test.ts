@@ -191,9 +191,39 @@ describe('findings claims', () => {
     expect(later.merged.experiments.find((e) => e.experiment === 'g/a-seed=3')!.stale).toBeUndefined();
     expect(later.merged.experiments.find((e) => e.experiment === 'g/a-seed=1')!.stale).toBeUndefined(); // today's keys: kept as it is
     // the claims table says which groups' LLC numbers are earlier ones
-    expect(llcVersionsLine(merged.experiments)).toBe('**LLC versions.** 3 of 4 experiments hold LLC numbers from an earlier llc version, kept until the study recomputes them (g 2, h 1); 1 hold today\'s (g 1). A row mixes versions where its groups do.\n\n');
+    expect(llcVersionsLine(merged.experiments)).toBe('**LLC versions.** 3 of 4 experiments are held from earlier stage versions or settings, kept until the study recomputes them; 3 of them hold LLC numbers, from an earlier llc version (g 2, h 1). 1 hold today\'s LLC numbers (g 1). A comparison uses numbers of one vintage only.\n\n');
     expect(llcVersionsLine(fresh.experiments)).toBe('');
     expect(claimsTable(merged.experiments).startsWith('**LLC versions.** 3 of 4')).toBe(true);
+  });
+
+  it('--save holds an entry whose keys changed by stage versions only (a train bump), not one whose training config changed', () => {
+    const all = ['dataset', 'train', 'circuits', 'llc'];
+    // keys as a function of (config, versions): a stand-in for experimentKeys
+    const keyOf = (cfg: string, v: Record<string, string>) => ({ dataset: `d-${cfg}`, train: `t-${cfg}-${v.train}`, circuits: `c-${cfg}-${v.train}-${v.circuits}`, llc: `l-${cfg}-${v.train}-${v.llc}` });
+    const cfgOf: Record<string, string> = { 'g/a-seed=1': 'A1', 'g/a-seed=2': 'A2', 'g/a-seed=3': 'A3' };
+    const vOld = { dataset: '1', train: '1', circuits: '1', llc: '6.1' };
+    const vNow = { dataset: '1', train: '2', circuits: '1', llc: '7' };
+    const keysUnder = (name: string, v: Record<string, string>) => (cfgOf[name] ? keyOf(cfgOf[name], v) : undefined);
+    const planned = new Map(Object.keys(cfgOf).map((n) => [n, keyOf(cfgOf[n], vNow)]));
+    const old = (name: string, cfg: string, stages = all) => ({ ...run(name, 0), stages, versions: vOld, keys: Object.fromEntries(stages.map((s) => [s, keyOf(cfg, vOld)[s as 'train']])) });
+    // seed 1 as configured today; seed 2 trained with another config then (a changed lr): not held; seed 3 trained only
+    const committed = { study: 's', note: '', experiments: [old('g/a-seed=1', 'A1'), old('g/a-seed=2', 'A2-other-lr'), old('g/a-seed=3', 'A3', ['dataset', 'train', 'circuits'])] };
+    const { merged, staleKept, dropped } = mergeCompact(committed, { study: 's', note: 'n', experiments: [] }, planned, keysUnder);
+    expect(staleKept).toEqual(['g/a-seed=1', 'g/a-seed=3']);
+    expect(dropped).toEqual(['g/a-seed=2: its stage keys differ from the config now']);
+    expect(merged.experiments[0].stale).toEqual(['train', 'circuits', 'llc']);
+    expect(merged.experiments[1].stale).toEqual(['train', 'circuits']);
+    // without keysUnder (or without recorded versions) the older rule applies: llc alone, so none is held
+    expect(mergeCompact(committed, { study: 's', note: 'n', experiments: [] }, planned).staleKept).toEqual([]);
+    const noVersions = { ...committed, experiments: committed.experiments.map(({ versions: _v, ...e }) => e) };
+    expect(mergeCompact(noVersions, { study: 's', note: 'n', experiments: [] }, planned, keysUnder).staleKept).toEqual([]);
+    // recomputed here under today's keys: the fresh entry replaces the held one once it has the stages the held one had
+    const fresh = (name: string, stages: string[]) => ({ ...run(name, 5), stages, versions: vNow, keys: Object.fromEntries(stages.map((s) => [s, planned.get(name)![s]])) });
+    const next = mergeCompact(merged, { study: 's', note: 'n', experiments: [fresh('g/a-seed=1', ['dataset', 'train', 'circuits']), fresh('g/a-seed=3', ['dataset', 'train', 'circuits'])] }, planned, keysUnder);
+    expect(next.staleKept).toEqual(['g/a-seed=1']); // its llc not yet recomputed: the held entry stays whole
+    expect(next.merged.experiments.find((e) => e.experiment === 'g/a-seed=3')!.stale).toBeUndefined();
+    expect(staleHeld(committed, planned, keysUnder)).toEqual(['g/a-seed=1']); // complete and holdable, before any save (seed 2's training differs)
+    expect(staleHeld(committed, planned)).toEqual([]); // without the versions' keys only the llc-alone rule holds
   });
 
   it('withHeights: a stale entry gets its relaxation heights from its own llc rows, and far relaxations stop being read', () => {

@@ -26,6 +26,25 @@ export function plannedKeys(root: string, study: string): Map<string, Record<str
   );
 }
 
+/**
+ * Each experiment's stage keys under given stage versions (`experimentKeys` with `versions`): equal
+ * to an entry's recorded keys when only versions changed since, not its config.
+ */
+export type KeysUnder = (experiment: string, versions: Record<string, string>) => Record<string, string> | undefined;
+
+export function keysUnderVersions(root: string, study: string): KeysUnder {
+  const configs = new Map(studyRefs(root, study).map((ref) => {
+    const e = loadExperiment(ref, root);
+    return [e.name, e.config] as const;
+  }));
+  return (experiment, versions) => {
+    const config = configs.get(experiment);
+    if (!config) return undefined;
+    const k = experimentKeys(config, versions);
+    return Object.fromEntries(STAGES.map((s) => [s.name, k[s.name].key]));
+  };
+}
+
 /** an experiment is complete when all four stages' results are in it */
 export const isComplete = (e: CompactExperiment) => STAGES.every((s) => e.stages?.includes(s.name));
 
@@ -42,14 +61,24 @@ export function staleStages(e: CompactExperiment, plan: Record<string, string>):
  * only when their stage keys are still the ones the study's config gives (else their numbers came
  * from another config and are dropped, with a line in `dropped`). Order: the study's.
  *
- * One exception keeps a study readable while a new llc version recomputes it, which takes many
- * sessions: a committed entry whose only out-of-date key is the llc stage's (the same data, training
- * and circuits) is kept while the artifacts here have no llc results for it under today's key. It is
- * marked `stale: ['llc']` and keeps its `versions` (absent in entries saved before they were recorded:
- * the llc version the file was last saved under, which the docs name). Readers mark its LLC numbers
- * (claims-table.ts); `--missing` lists it apart from the experiments never computed.
+ * One exception keeps a study readable while new stage versions recompute it, which takes many
+ * sessions. A committed entry is *held* while the artifacts here do not hold the stages it has under
+ * today's keys, when its out-of-date keys are either
+ *   - the llc stage's alone (the same data, training and circuits; its llc settings may differ), or
+ *   - any stages', where every stage but llc differs by its version only, not its config: the keys
+ *     `keysUnder` gives for the entry's recorded `versions` are its keys (a train version that only
+ *     changed how the metrics file writes "not applicable" leaves the numbers as they were).
+ * It is marked `stale: [the stages whose keys differ]` and keeps its `versions` (absent in entries
+ * saved before they were recorded: the llc version the file was last saved under, which the docs
+ * name). Readers mark its LLC numbers (claims-table.ts) and compare it only with entries of its
+ * vintage (compare.ts); `--missing` lists it apart from the experiments never computed.
  */
-export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy, planned: Map<string, Record<string, string>>): { merged: CompactStudy; kept: string[]; dropped: string[]; staleKept: string[] } {
+export function mergeCompact(
+  committed: CompactStudy | null,
+  fresh: CompactStudy,
+  planned: Map<string, Record<string, string>>,
+  keysUnder?: KeysUnder,
+): { merged: CompactStudy; kept: string[]; dropped: string[]; staleKept: string[] } {
   const byName = new Map(fresh.experiments.map((e) => [e.experiment, e]));
   const kept: string[] = [];
   const dropped: string[] = [];
@@ -59,9 +88,10 @@ export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy
     const mine = byName.get(old.experiment);
     const differ = plan !== undefined && old.keys !== undefined ? staleStages(old, plan) : null;
     if (differ === null || differ.length > 0) {
-      const onlyLlc = differ !== null && differ.length === 1 && differ[0] === 'llc' && old.stages?.includes('llc');
-      if (onlyLlc && !mine?.stages?.includes('llc')) {
-        byName.set(old.experiment, { ...old, stale: ['llc'] });
+      const hold = plan !== undefined ? holdable(old, plan, keysUnder) : null;
+      const covered = mine !== undefined && (old.stages ?? []).every((s) => mine.stages?.includes(s));
+      if (hold && !covered) {
+        byName.set(old.experiment, { ...old, stale: hold });
         staleKept.push(old.experiment);
         continue;
       }
@@ -76,6 +106,19 @@ export function mergeCompact(committed: CompactStudy | null, fresh: CompactStudy
   const order = [...planned.keys()];
   const experiments = [...byName.values()].sort((a, b) => order.indexOf(a.experiment) - order.indexOf(b.experiment));
   return { merged: { ...fresh, experiments }, kept, dropped, staleKept };
+}
+
+/**
+ * The stages whose keys in `old` are out of date, when mergeCompact may hold it until they are
+ * recomputed (the llc key alone, or only stage versions changed below llc); else null.
+ */
+export function holdable(old: CompactExperiment, plan: Record<string, string>, keysUnder?: KeysUnder): string[] | null {
+  if (old.keys === undefined) return null;
+  const differ = staleStages(old, plan);
+  if (differ.length === 0) return null;
+  if (differ.length === 1 && differ[0] === 'llc' && old.stages?.includes('llc')) return differ;
+  const then = old.versions && keysUnder ? keysUnder(old.experiment, old.versions) : undefined;
+  return then !== undefined && differ.every((s) => s === 'llc' || then[s] === old.keys![s]) ? differ : null;
 }
 
 /**
@@ -94,7 +137,7 @@ export function staleExperiments(data: CompactStudy, planned: Map<string, Record
 
 /**
  * The study's experiments that the compact results do not hold complete and with today's keys: the
- * ones a rerun computes. Those held with an earlier llc version (mergeCompact's `stale`) are among
+ * ones a rerun computes. Those held from earlier stage versions (mergeCompact's `stale`) are among
  * them; `staleHeld` lists those apart.
  */
 export function missingExperiments(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
@@ -115,12 +158,12 @@ export function groupCounts(names: Iterable<string>): string {
   return [...n].map(([g, k]) => `${g} ${k}`).join(', ');
 }
 
-/** The experiments the compact results hold complete but with an out-of-date llc key (marked stale, or found so now). */
-export function staleHeld(data: CompactStudy | null, planned: Map<string, Record<string, string>>): string[] {
+/** The experiments the compact results hold complete but with out-of-date keys that a save keeps (`holdable`). */
+export function staleHeld(data: CompactStudy | null, planned: Map<string, Record<string, string>>, keysUnder?: KeysUnder): string[] {
   return (data?.experiments ?? [])
     .filter((e) => {
       const plan = planned.get(e.experiment);
-      return plan !== undefined && isComplete(e) && (e.stale?.includes('llc') || staleStages(e, plan).join() === 'llc');
+      return plan !== undefined && isComplete(e) && holdable(e, plan, keysUnder) !== null;
     })
     .map((e) => e.experiment);
 }

@@ -6,9 +6,9 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CircuitsConfigSchema, runCircuitsStage } from '@sortscope/circuits';
-import { writeManifest } from '@sortscope/core';
+import { readArtifact, writeManifest } from '@sortscope/core';
 import { blocksReading, readChains, readEstimates } from '@sortscope/llc';
-import { readCheckpointMetrics } from '@sortscope/train';
+import { KINDS as TRAIN_KINDS, readCheckpointMetrics } from '@sortscope/train';
 import { describe, expect, inject, it } from 'vitest';
 import { loadExperiment, type ReportExperiment } from './load.ts';
 import { detectStages } from './changepoints.ts';
@@ -49,6 +49,22 @@ describe('report model of the tiny study', () => {
     }
     expect(model.summary[0].noise).toBe('none');
     expect(model.summary[1].noise).toBe('token p=0.3');
+  });
+
+  it('the train stage writes null, not NaN, for the noisy-row sets of clean data (issue #30)', () => {
+    const [clean, noisy] = inject('reportStudy').experiments;
+    const table = (e: ReportExperiment) => readArtifact(join(e.dirs.train!, 'metrics-checkpoints.arrow'), { ...TRAIN_KINDS.checkpointMetrics, regenerate: '' }).table;
+    const c = table(clean);
+    // the split into noisy and clean rows does not apply to clean data (the sample is the `train` set)
+    for (const col of ['train_noisy_loss', 'train_noisy_token_accuracy', 'train_noisy_vs_clean_targets_loss', 'train_noisy_loss_per_position', 'train_clean_loss']) {
+      expect(c.getChild(col)!.nullCount, col).toBe(c.numRows);
+    }
+    for (const col of ['validation_loss', 'train_loss', 'train_loss_per_position']) expect(c.getChild(col)!.nullCount, col).toBe(0);
+    const n = table(noisy);
+    for (const col of ['train_noisy_loss', 'train_noisy_loss_per_position', 'train_clean_loss']) expect(n.getChild(col)!.nullCount, col).toBe(0);
+    expect([...n.getChild('train_noisy_loss')!].every((v) => Number.isFinite(v))).toBe(true);
+    // the readers see null as NaN, as before
+    expect(readCheckpointMetrics(join(clean.dirs.train!, 'metrics-checkpoints.arrow')).columns.train_noisy_loss.every(Number.isNaN)).toBe(true);
   });
 
   it('lists every flagged chain of a checkpoint in the LLC rows', () => {

@@ -2,13 +2,14 @@
  * Arrow I/O of the train stage (docs/artifacts.md):
  *   checkpoints.arrow          'train/checkpoints' v1         step, epoch, params (FixedSizeList<float32>[n_params])
  *   metrics-steps.arrow        'train/step-metrics' v1        step, epoch, lr, loss, grad_norm, weight_norm
- *   metrics-checkpoints.arrow  'train/checkpoint-metrics' v1  step, epoch, <set>_{loss, token_accuracy,
- *                               sequence_accuracy, loss_per_position} for each evaluation set
+ *   metrics-checkpoints.arrow  'train/checkpoint-metrics' v2  step, epoch, <set>_{loss, token_accuracy,
+ *                               sequence_accuracy, loss_per_position} for each evaluation set; null
+ *                               where a set does not apply (v1 wrote NaN: clean data have no noisy rows)
  *   partial/resume-<step>.arrow 'train/resume' v1             the state to resume from (removed at the end; partial.ts)
  * The parameter layout (name, shape, offset) and the model config are in the metadata of
  * checkpoints.arrow, so the flat vectors can be read without this code.
  */
-import { type ArtifactMeta, regenerateHint, fixedSizeListVector, numberVector, readArtifact, readFixedSizeList, readNumbers, ShapeError, tableOf, writeArtifact } from '@sortscope/core';
+import { type ArtifactMeta, regenerateHint, fixedSizeListVector, numberVector, optionalFloat64ListVector, optionalFloat64Vector, readArtifact, readFixedSizeList, readNumbers, ShapeError, tableOf, writeArtifact } from '@sortscope/core';
 import type { Vector } from 'apache-arrow';
 import type { EvalSummary, AdamState } from '@sortscope/engine';
 import { type Layout, paramLayout } from '@sortscope/model';
@@ -18,7 +19,7 @@ import type { CheckpointMetrics, StepLog, TrainState } from './train-loop.ts';
 export const KINDS = {
   checkpoints: { kind: 'train/checkpoints', schemaVersion: 1 },
   steps: { kind: 'train/step-metrics', schemaVersion: 1 },
-  checkpointMetrics: { kind: 'train/checkpoint-metrics', schemaVersion: 1 },
+  checkpointMetrics: { kind: 'train/checkpoint-metrics', schemaVersion: 2 },
   resume: { kind: 'train/resume', schemaVersion: 1 },
 } as const;
 
@@ -98,10 +99,11 @@ export function writeCheckpointMetrics(path: string, rows: CheckpointMetrics[], 
   };
   for (const set of EVAL_SETS) {
     const get = (r: CheckpointMetrics) => r[set] as EvalSummary | null;
-    cols[`${set}_loss`] = numberVector(Float64Array.from(rows, (r) => get(r)?.loss ?? NaN));
-    cols[`${set}_token_accuracy`] = numberVector(Float64Array.from(rows, (r) => get(r)?.token_accuracy ?? NaN));
-    cols[`${set}_sequence_accuracy`] = numberVector(Float64Array.from(rows, (r) => get(r)?.sequence_accuracy ?? NaN));
-    cols[`${set}_loss_per_position`] = fixedSizeListVector(Float64Array.from(rows.flatMap((r) => get(r)?.loss_per_position ?? Array(n).fill(NaN))), n);
+    // a set that does not apply (the noisy rows of clean data) is null, not NaN; a computed NaN stays NaN
+    cols[`${set}_loss`] = optionalFloat64Vector(rows.map((r) => get(r)?.loss));
+    cols[`${set}_token_accuracy`] = optionalFloat64Vector(rows.map((r) => get(r)?.token_accuracy));
+    cols[`${set}_sequence_accuracy`] = optionalFloat64Vector(rows.map((r) => get(r)?.sequence_accuracy));
+    cols[`${set}_loss_per_position`] = optionalFloat64ListVector(rows.map((r) => get(r)?.loss_per_position), n); // [checkpoints, n]
   }
   return writeArtifact(path, tableOf(cols), { ...base, ...KINDS.checkpointMetrics });
 }

@@ -79,7 +79,9 @@ export type TrainConfig = z.output<typeof TrainConfigSchema>;
 /** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
 export const trainStage: StageDef<typeof TrainConfigSchema> = {
   name: 'train',
-  version: '1',
+  // 2 (2026-12-07): metrics-checkpoints.arrow writes null, not NaN, for a set that does not apply
+  // (the noisy rows of clean data; schema v2). Training itself is unchanged: the same weights.
+  version: '2',
   summary: 'Train the sorting transformer on the dataset, with checkpoints along training (resumable).',
   schema: TrainConfigSchema,
   upstream: ['dataset'],

@@ -34,10 +34,14 @@ export interface StageTask {
   file: string;
 }
 
-/** The key of every stage of one experiment. */
-export function experimentKeys(config: ExperimentConfig): Record<string, { key: string; upstream: Partial<Record<StageName, string>> }> {
+/**
+ * The key of every stage of one experiment; with `versions`, the keys it had under those stage
+ * versions (a stage absent from them: today's), which tells a version bump from a config change.
+ */
+export function experimentKeys(config: ExperimentConfig, versions?: Partial<Record<string, string>>): Record<string, { key: string; upstream: Partial<Record<StageName, string>> }> {
   const out: Record<string, { key: string; upstream: Partial<Record<StageName, string>> }> = {};
-  for (const def of STAGES) {
+  for (const today of STAGES) {
+    const def = versions?.[today.name] ? { ...today, version: versions[today.name]! } : today;
     const upstream = Object.fromEntries(def.upstream.map((u) => [u, out[u].key])) as Partial<Record<StageName, string>>;
     out[def.name] = { key: stageKey(def, (config as Record<string, unknown>)[def.name], upstream as Record<string, string>), upstream };
   }
