@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactError } from '@sortscope/core';
+import { ArtifactError, readArtifact, readStrings } from '@sortscope/core';
 import { TfjsEngine } from '@sortscope/engine';
 import { analyseCheckpoint, type CheckpointAnalysis } from './analyse.ts';
-import { type BaseMeta, copierFromRecords, readAttention, readMatrices, readMeasures, readSpecialisation, writeAttention, writeMatrices, writeMeasures, writeSpecialisation } from './io.ts';
+import { type BaseMeta, copierFromRecords, KINDS, readAttention, readMatrices, readMeasures, readSpecialisation, writeAttention, writeMatrices, writeMeasures, writeSpecialisation } from './io.ts';
 import { CircuitsConfigSchema } from './schema.ts';
 import { copierOf } from './specialisation.ts';
 import { randomParams, SMALL_CFG } from './testing.ts';
@@ -54,6 +54,13 @@ describe('artifact round trips', () => {
     expect(back.records).toEqual(recs);
     expect(back.records.some((r) => Number.isNaN(r.all.ev))).toBe(true); // QK_pos
     expect(back.meta.config).toEqual(config);
+    // in the file, QK_pos's ev* are null (not applicable), and the square circuits' are numbers
+    const t = readArtifact(join(dir, 'x.arrow'), { ...KINDS.measures, regenerate: '' }).table;
+    const circuit = readStrings(t, 'circuit');
+    const qkPos = circuit.filter((c) => c === 'QK_pos').length;
+    expect(qkPos).toBeGreaterThan(0);
+    for (const col of ['ev', 'ev_null_mean', 'ev_z', 'ev_p_inner']) expect(t.getChild(col)!.nullCount, col).toBe(qkPos);
+    expect(t.getChild('t_norm')!.nullCount).toBe(0);
   });
 
   it('specialisation: exactly, and the copier can be rebuilt from it', () => {
@@ -62,6 +69,13 @@ describe('artifact round trips', () => {
     const back = readSpecialisation(join(dir, 's.arrow'));
     expect(back.records).toEqual(recs);
     expect(copierFromRecords(back.records, 10, 0)).toEqual(copierOf(runs[1].specialisation.map((s) => s.ov_diagonal)));
+    // "no partner" (−1 in memory) and "ablation not run" (NaN in memory) are null in the file
+    const odd = recs.map((r, i) => (i === 0 ? { ...r, copy_suppression: 0, copy_suppression_partner: -1, ablation_loss_increase: NaN } : r));
+    writeSpecialisation(join(dir, 's2.arrow'), odd, { n_num: cfg.d_vocab - 1, n_heads: cfg.n_heads }, base);
+    const t = readArtifact(join(dir, 's2.arrow'), { ...KINDS.specialisation, regenerate: '' }).table;
+    expect([t.getChild('copy_suppression_partner')!.get(0), t.getChild('ablation_loss_increase')!.get(0)]).toEqual([null, null]);
+    expect(t.getChild('ablation_loss_increase')!.nullCount).toBe(1);
+    expect(readSpecialisation(join(dir, 's2.arrow')).records).toEqual(odd);
   });
 
   it('attention: exactly, and an empty table when there was no probe', () => {
@@ -76,6 +90,6 @@ describe('artifact round trips', () => {
   it('a reader refuses another kind and says how to regenerate it', () => {
     writeMeasures(join(dir, 'x2.arrow'), stepped((a) => a.measures), base);
     expect(() => readMatrices(join(dir, 'x2.arrow'))).toThrowError(ArtifactError);
-    expect(() => readMatrices(join(dir, 'x2.arrow'))).toThrowError(/'circuits\/measures' artifact v1 .* expected 'circuits\/matrices' v1; regenerate it with: npx sortscope circuits/);
+    expect(() => readMatrices(join(dir, 'x2.arrow'))).toThrowError(/'circuits\/measures' artifact v2 .* expected 'circuits\/matrices' v1; regenerate it with: npx sortscope circuits/);
   });
 });

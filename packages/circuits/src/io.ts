@@ -2,12 +2,16 @@
  * Arrow I/O of the circuits stage (README.md lists every column and metadata key):
  *   matrices.arrow        'circuits/matrices' v1        one row per matrix row: step, layer, head,
  *                                                       circuit, convention, row, values [d_vocab] float32
- *   measures.arrow        'circuits/measures' v1        one row per step × layer × head × circuit × convention
- *   specialisation.arrow  'circuits/specialisation' v1  one row per step × layer × head
+ *   measures.arrow        'circuits/measures' v2        one row per step × layer × head × circuit × convention
+ *   specialisation.arrow  'circuits/specialisation' v2  one row per step × layer × head
+ * v2 (circuits stage version 2, 2026-12-07, issue #30): "not applicable" is Arrow null, not a NaN or
+ * −1 sentinel: the Toeplitz test's ev* of QK_pos (not a square circuit), copy_suppression_partner
+ * when no head suppresses (copy_suppression 0), ablation_loss_increase when ablation was not run.
+ * In memory the records keep NaN and −1 (the readers map null back).
  *   attention.arrow       'circuits/attention' v1       one row per step × layer × head
  */
 import {
-  type ArtifactMeta, boolListVector, fixedSizeListVector, numberVector, readArtifact, readBoolList, readFixedSizeList, readNumbers, readStrings, type ReadMeta,
+  type ArtifactMeta, boolListVector, fixedSizeListVector, numberVector, optionalFloat64Vector, optionalInt32Vector, readArtifact, readBoolList, readFixedSizeList, readNumbers, readStrings, type ReadMeta,
   ShapeError, stringVector, tableOf, writeArtifact,
   regenerateHint,
 } from '@sortscope/core';
@@ -21,8 +25,8 @@ import { matrix } from './matrix.ts';
 
 export const KINDS = {
   matrices: { kind: 'circuits/matrices', schemaVersion: 1 },
-  measures: { kind: 'circuits/measures', schemaVersion: 1 },
-  specialisation: { kind: 'circuits/specialisation', schemaVersion: 1 },
+  measures: { kind: 'circuits/measures', schemaVersion: 2 },
+  specialisation: { kind: 'circuits/specialisation', schemaVersion: 2 },
   attention: { kind: 'circuits/attention', schemaVersion: 1 },
 } as const;
 
@@ -104,8 +108,10 @@ export function writeMeasures(path: string, records: Stepped<MeasureRecord>[], b
     circuit: stringVector(records.map((r) => r.circuit)),
     convention: stringVector(records.map((r) => r.convention)),
   };
-  for (const m of MEASURE_NAMES) cols[m] = float64(records, (r) => r.all[m]);
-  for (const m of MEASURE_NAMES) cols[`${m}_inner`] = float64(records, (r) => r.inner[m]);
+  // the Toeplitz test (ev*) is defined for the square circuits only: null for QK_pos
+  const applies = (r: MeasureRecord, m: string) => !(r.circuit === 'QK_pos' && m.startsWith('ev'));
+  for (const m of MEASURE_NAMES) cols[m] = optionalFloat64Vector(records.map((r) => (applies(r, m) ? r.all[m] : null)));
+  for (const m of MEASURE_NAMES) cols[`${m}_inner`] = optionalFloat64Vector(records.map((r) => (applies(r, m) ? r.inner[m] : null)));
   return writeArtifact(path, tableOf(cols), { ...base, ...KINDS.measures });
 }
 
@@ -141,8 +147,8 @@ export function writeSpecialisation(path: string, records: Stepped<Specialisatio
     regions: int32(records, (r) => r.regions),
     overlap: listColumn(records, H, (r) => r.overlap, Float64Array),
     copy_suppression: float64(records, (r) => r.copy_suppression),
-    copy_suppression_partner: int32(records, (r) => r.copy_suppression_partner),
-    ablation_loss_increase: float64(records, (r) => r.ablation_loss_increase),
+    copy_suppression_partner: optionalInt32Vector(records.map((r) => (r.copy_suppression_partner < 0 ? null : r.copy_suppression_partner))), // null: no head suppresses
+    ablation_loss_increase: optionalFloat64Vector(records.map((r) => (Number.isNaN(r.ablation_loss_increase) ? null : r.ablation_loss_increase))), // null: ablation not run
   });
   return writeArtifact(path, table, { ...base, ...KINDS.specialisation });
 }
@@ -172,7 +178,7 @@ export function readSpecialisation(path: string): { meta: ReadMeta; records: Ste
     regions: regions[k],
     overlap: overlap.slice(k * H, (k + 1) * H),
     copy_suppression: cs[k],
-    copy_suppression_partner: partner[k],
+    copy_suppression_partner: Number.isNaN(partner[k]) ? -1 : partner[k], // null in the file
     ablation_loss_increase: abl[k],
   }));
   return { meta, records };

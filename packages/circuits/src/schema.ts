@@ -42,7 +42,9 @@ export type CircuitsConfig = z.output<typeof CircuitsConfigSchema>;
 /** The stage's declaration (name, version, config schema, upstream): light, so planning and the Nx plugin need not load the stage's code. */
 export const circuitsStage: StageDef<typeof CircuitsConfigSchema> = {
   name: 'circuits',
-  version: '1',
+  // 2 (2026-12-07, issue #30): measures.arrow and specialisation.arrow (schema v2) write null, not a
+  // NaN or −1 sentinel, where a value does not apply (io.ts). The numbers are unchanged.
+  version: '2',
   summary: 'QK/OV circuits in the vocabulary basis at every checkpoint, translational-symmetry measures with a relabeling null, head specialisation, ablations and attention.',
   schema: CircuitsConfigSchema,
   upstream: ['dataset', 'train'],
