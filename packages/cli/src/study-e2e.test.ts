@@ -231,6 +231,30 @@ describe('a study split across machines with a shared cache', () => {
           expect(rows[i][2]).toBe(readableEstimate({ mean: r.llc_mean, std: r.llc_std, flagged: r.flagged_chains, mixing, height: heightOf(r) }));
         });
       }
+      // issue #30 in Python: "not applicable" reads as null, never NaN or −1 (train v2, circuits v2)
+      const nulls = `import glob, json, polars as pl
+out = {"train": [], "spec": [], "qkpos": []}
+for p in sorted(glob.glob("artifacts/train/*/metrics-checkpoints.arrow")):
+    f = pl.read_ipc(p)
+    out["train"].append([f.height, f["train_noisy_loss"].null_count(), int(f["train_noisy_loss"].is_nan().sum() or 0), f["validation_loss"].null_count()])
+for p in sorted(glob.glob("artifacts/circuits/*/specialisation.arrow")):
+    f = pl.read_ipc(p)
+    out["spec"].append([int((f["copy_suppression_partner"] == -1).sum() or 0), int(f["ablation_loss_increase"].is_nan().sum() or 0)])
+for p in sorted(glob.glob("artifacts/circuits/*/measures.arrow")):
+    f = pl.read_ipc(p).filter(pl.col("circuit") == "QK_pos")
+    out["qkpos"].append([f.height, f["ev"].null_count(), f["ev_z_inner"].null_count()])
+print(json.dumps(out))
+`;
+      const nn = JSON.parse(execFileSync(python, ['-c', nulls], { cwd: m3, encoding: 'utf8' })) as { train: number[][]; spec: number[][]; qkpos: number[][] };
+      expect(nn.train.length).toBeGreaterThan(0);
+      for (const [rows, noisyNull, noisyNaN, valNull] of nn.train) {
+        expect(noisyNaN).toBe(0);
+        expect([0, rows]).toContain(noisyNull); // all null (clean data) or all present (noisy data)
+        expect(valNull).toBe(0);
+      }
+      expect(nn.spec.length).toBeGreaterThan(0);
+      for (const [minusOne, nan] of nn.spec) expect([minusOne, nan]).toEqual([0, 0]);
+      for (const [rows, evNull, zNull] of nn.qkpos) expect([evNull, zNull]).toEqual([rows, rows]);
       // its min_mixing branch: the same llc stage with the burn-in lengthened (here to its cap,
       // 20 × max_draws steps: ε 1e-9 and γ 1,000 give m = 5e-7 per step)
       const lengthened = tmp();
