@@ -218,7 +218,7 @@ describe('findings claims', () => {
     const noVersions = { ...committed, experiments: committed.experiments.map(({ versions: _v, ...e }) => e) };
     expect(mergeCompact(noVersions, { study: 's', note: 'n', experiments: [] }, planned, keysUnder).staleKept).toEqual([]);
     // recomputed here under today's keys: the fresh entry replaces the held one once it has the stages the held one had
-    const fresh = (name: string, stages: string[]) => ({ ...run(name, 5), stages, versions: vNow, keys: Object.fromEntries(stages.map((s) => [s, planned.get(name)![s]])) });
+    const fresh = (name: string, stages: string[]) => ({ ...run(name, 5), stages, versions: vNow, keys: Object.fromEntries(stages.map((s) => [s, (planned.get(name)! as Record<string, string>)[s]])) });
     const next = mergeCompact(merged, { study: 's', note: 'n', experiments: [fresh('g/a-seed=1', ['dataset', 'train', 'circuits']), fresh('g/a-seed=3', ['dataset', 'train', 'circuits'])] }, planned, keysUnder);
     expect(next.staleKept).toEqual(['g/a-seed=1']); // its llc not yet recomputed: the held entry stays whole
     expect(next.merged.experiments.find((e) => e.experiment === 'g/a-seed=3')!.stale).toBeUndefined();
