@@ -67,7 +67,9 @@ describe('findings --compare', () => {
       run('clean', 2, [row(7325, { all: [230, 0] })]),
     ];
     expect(compareCells(ex, parsePoint('noise@7325'), parsePoint('clean@7325')).va).toEqual([]);
-    expect(comparePoints(ex, parsePoint('noise@7325'), parsePoint('clean@7325')).seeds).toEqual([]);
+    const none = comparePoints(ex, parsePoint('noise@7325'), parsePoint('clean@7325'));
+    expect([none.seeds, none.vintageSkipped]).toEqual([[], 2]);
+    expect(comparisonsMarkdown([none])).toContain('| noise@7325 − clean@7325 | 2 seed(s) left out: their LLC numbers at the two points come from different llc versions or settings |');
     // a third noise seed recomputed: the fresh ones are compared (n 1 against 2), the held ones left out
     const ex3 = [...ex, run('noise', 3, [row(7325, { all: [305, 0] })])];
     const u = compareCells(ex3, parsePoint('noise@7325'), parsePoint('clean@7325'));

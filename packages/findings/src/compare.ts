@@ -29,6 +29,8 @@ export interface Comparison extends Pick<Change, 'seeds' | 'diffs' | 'mean' | 's
   b: Point;
   /** λ̂ at each side, per seed (in `seeds` order) */
   values: [number, number][];
+  /** seeds held at both points but left out because the two are of different vintages (`vintage`) */
+  vintageSkipped: number;
 }
 
 /** `cell@step` or `cell@step:target` (target default `all`). */
@@ -49,22 +51,29 @@ export function comparePoints(experiments: readonly CompactExperiment[], a: Poin
   const at = (e: CompactExperiment | undefined, p: Point) => readable(e?.curve.find((r) => r.step === p.step), p.target);
   const seeds: number[] = [];
   const values: [number, number][] = [];
+  let vintageSkipped = 0;
   for (const seed of [...new Set(experiments.filter((e) => e.cell === a.cell).map((e) => e.seed))].sort((x, y) => (x ?? 0) - (y ?? 0))) {
     const [ea, eb] = [entry(a, seed), entry(b, seed)];
-    if (!ea || !eb || vintage(ea) !== vintage(eb)) continue;
+    if (!ea || !eb) continue;
+    if (vintage(ea) !== vintage(eb)) {
+      vintageSkipped++;
+      continue;
+    }
     const [x, y] = [at(ea, a), at(eb, b)];
     if (x !== null && y !== null) (seeds.push(seed ?? 0), values.push([x, y]));
   }
   const diffs = values.map(([x, y]) => x - y);
-  return { a, b, seeds, values, diffs, ...paired(diffs) };
+  return { a, b, seeds, values, diffs, vintageSkipped, ...paired(diffs) };
 }
 
 export function comparisonsMarkdown(cs: readonly Comparison[]): string {
   const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
   const name = (x: Point) => `${x.cell}@${x.step}${x.target === 'all' ? '' : `:${x.target}`}`;
   const out = ['| A − B | per seed: A, B (A − B) | mean ± sd | n | t | direction |', '|---|---|---:|---:|---:|---|'];
-  for (const c of cs)
-    out.push(`| ${name(c.a)} − ${name(c.b)} | ${c.values.map(([x, y], i) => `s${c.seeds[i]} ${p(x, 4)}, ${p(y, 4)} (${c.diffs[i] >= 0 ? '+' : ''}${p(c.diffs[i])})`).join('; ') || '–'} | ${p(c.mean)} ± ${p(c.sd)} | ${c.diffs.length} | ${p(c.t)} | ${c.direction} |`);
+  for (const c of cs) {
+    const skipped = c.vintageSkipped ? `${c.values.length ? '; ' : ''}${c.vintageSkipped} seed(s) left out: their LLC numbers at the two points come from different llc versions or settings` : '';
+    out.push(`| ${name(c.a)} − ${name(c.b)} | ${c.values.map(([x, y], i) => `s${c.seeds[i]} ${p(x, 4)}, ${p(y, 4)} (${c.diffs[i] >= 0 ? '+' : ''}${p(c.diffs[i])})`).join('; ') || (skipped ? '' : '–')}${skipped} | ${p(c.mean)} ± ${p(c.sd)} | ${c.diffs.length} | ${p(c.t)} | ${c.direction} |`);
+  }
   return `${out.join('\n')}\n`;
 }
 
