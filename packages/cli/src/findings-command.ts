@@ -38,7 +38,7 @@ export const findingsCommand: Command = {
     // reading artifacts (--save, --check, a study with artifacts here) imports the heavy half then
     const { ArtifactError, ConfigError } = await import('@sortscope/core/errors');
     const { log } = await import('@sortscope/core/progress');
-    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, keysUnderVersions, plannedKeys, readCompact, resultsFile, staleExperiments, staleHeld, groupCounts } =
+    const { behaviourMarkdown, cellSummaries, cellsMarkdown, changesMarkdown, compactCurveMarkdown, claimResults, claimsTable, CLAIMS_BLOCK, compareCompact, MATCHED_LOSS_CELLS, matchedLoss, replaceBlock, STUDY_NBETA, symmetryVsLlc, comparePoints, comparisonsMarkdown, LLC_CLAIMS, factsMarkdown, parsePoint, llcChanges, llcSteps, llcStepsMarkdown, mergeCompact, missingExperiments, plannedKeys, studyKeys, readCompact, resultsFile, staleExperiments, staleHeld, groupCounts } =
       await import('@sortscope/findings/print');
     const { currentStudy, requireStudy } = await import('@sortscope/workspace/experiment');
     const { experimentProjectName } = await import('@sortscope/workspace/nx-plugin');
@@ -63,9 +63,9 @@ export const findingsCommand: Command = {
     let data: CompactStudy;
     if (g.missing) {
       const held = existsSync(committed) ? readCompact(committed) : null;
-      const planned = plannedKeys(root, study);
+      const { planned, keysUnder } = studyKeys(root, study);
       const missing = missingExperiments(held, planned);
-      const stale = new Set(staleHeld(held, planned, keysUnderVersions(root, study)));
+      const stale = new Set(staleHeld(held, planned, keysUnder));
       const older = stale.size ? ` (${missing.length - stale.size} never computed with today's keys, ${stale.size} held from earlier stage versions or settings: ${groupCounts(stale)})` : '';
       log(`findings: ${missing.length} experiments of '${study}' are not complete in ${relative(root, committed)}${existsSync(committed) ? '' : ' (it does not exist yet)'}${older}`, quiet);
       process.stdout.write(`${missing.map(experimentProjectName).join(',')}\n`);
@@ -74,7 +74,8 @@ export const findingsCommand: Command = {
     if (g.save || g.check) {
       data = await fromArtifacts(!g.check);
       if (g.save) {
-        const { merged, kept, dropped, staleKept } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, plannedKeys(root, study), keysUnderVersions(root, study));
+        const { planned, keysUnder } = studyKeys(root, study);
+        const { merged, kept, dropped, staleKept } = mergeCompact(existsSync(committed) ? readCompact(committed) : null, data, planned, keysUnder);
         // entries kept stale from before heights were recorded: their height from their own llc artifacts, where still here
         const backfilled = await backfillHeights(root, merged, staleKept, quiet);
         const { writeFileAtomic } = await import('@sortscope/core/atomic');

@@ -93,14 +93,6 @@ export function optionalFloat64ListVector(rows: ReadonlyArray<ArrayLike<number> 
   return makeVector(makeData({ type, length: rows.length, nullCount: nulls, nullBitmap: nulls ? packBits(valid) : undefined, child }));
 }
 
-/** Which rows of a column are null (1) — for a nullable list column, whose values `readFixedSizeList` reads as stored. */
-export function nullRows(table: Table, name: string): Uint8Array {
-  const col = columnOf(table, name);
-  const out = new Uint8Array(table.numRows);
-  for (let i = 0; i < table.numRows; i++) out[i] = col.isValid(i) ? 0 : 1;
-  return out;
-}
-
 function packBits(bits: Uint8Array): Uint8Array {
   const packed = new Uint8Array(Math.ceil(bits.length / 8));
   for (let i = 0; i < bits.length; i++) if (bits[i]) packed[i >> 3] |= 1 << (i & 7);

@@ -8,23 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArtifactError } from '@sortscope/core/errors';
 import { studyRefs } from '@sortscope/workspace/discover';
-import { loadExperiment } from '@sortscope/workspace/experiment';
+import { type ExperimentConfig, loadExperiment } from '@sortscope/workspace/experiment';
 import { experimentKeys, STAGES } from '@sortscope/workspace/plan';
 import { compactProblems } from './compact-schema.ts';
 import type { CompactExperiment, CompactStudy } from './data.ts';
 
 export const resultsFile = (root: string, study: string) => join(root, 'docs', 'findings', `${study}.json`);
-
-/** Each experiment of the study and the stage keys its config gives today (name → stage → key). */
-export function plannedKeys(root: string, study: string): Map<string, Record<string, string>> {
-  return new Map(
-    studyRefs(root, study).map((ref) => {
-      const e = loadExperiment(ref, root);
-      const k = experimentKeys(e.config);
-      return [e.name, Object.fromEntries(STAGES.map((s) => [s.name, k[s.name].key]))];
-    }),
-  );
-}
 
 /**
  * Each experiment's stage keys under given stage versions (`experimentKeys` with `versions`): equal
@@ -32,17 +21,29 @@ export function plannedKeys(root: string, study: string): Map<string, Record<str
  */
 export type KeysUnder = (experiment: string, versions: Record<string, string>) => Record<string, string> | undefined;
 
-export function keysUnderVersions(root: string, study: string): KeysUnder {
+/**
+ * The study's experiments, loaded once: the stage keys each one's config gives today (name → stage →
+ * key), and `keysUnder`, the keys it would have under other stage versions.
+ */
+export function studyKeys(root: string, study: string): { planned: Map<string, Record<string, string>>; keysUnder: KeysUnder } {
   const configs = new Map(studyRefs(root, study).map((ref) => {
     const e = loadExperiment(ref, root);
     return [e.name, e.config] as const;
   }));
-  return (experiment, versions) => {
-    const config = configs.get(experiment);
-    if (!config) return undefined;
+  const keysOf = (config: ExperimentConfig, versions?: Record<string, string>) => {
     const k = experimentKeys(config, versions);
     return Object.fromEntries(STAGES.map((s) => [s.name, k[s.name].key]));
   };
+  const keysUnder: KeysUnder = (experiment, versions) => {
+    const config = configs.get(experiment);
+    return config ? keysOf(config, versions) : undefined;
+  };
+  return { planned: new Map([...configs].map(([name, config]) => [name, keysOf(config)])), keysUnder };
+}
+
+/** Each experiment of the study and the stage keys its config gives today (name → stage → key). */
+export function plannedKeys(root: string, study: string): Map<string, Record<string, string>> {
+  return studyKeys(root, study).planned;
 }
 
 /** an experiment is complete when all four stages' results are in it */
