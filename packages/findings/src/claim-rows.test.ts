@@ -51,6 +51,22 @@ describe('claims rows 3b, 4, 5', () => {
 });
 
 describe('LLC rows say which estimator variants they rest on', () => {
+  it('row 6a-llc compares each γ with the clean runs at that γ, and names the γ values it rests on', () => {
+    const at = (cell: string, seed: number, steps: number[], llc: number) => ({ experiment: `${cell}-seed=${seed}`, cell, seed, curve: steps.map((st) => llcRow(st, { all: [llc + seed, 0] })) }) as unknown as CompactExperiment;
+    const g40 = [1, 2, 3].flatMap((s) => [at('noise/permute-p=1', s, [366, 1831, 7325], 300), at('baseline/gamma40000', s, [366, 1831, 7325], 100)]);
+    const one = row6a(g40);
+    expect(one).toContain('| **contradicted** (at γ 40,000 with SGLD only) |');
+    expect(one).toContain('noise/permute-p=1@7325 − baseline/gamma40000@7325: 200 (301, 302, 303 against 101, 102, 103;');
+    // the γ-100,000 cells are set against the clean runs at γ 100,000, never against γ 40,000's
+    const g100 = [1, 2].flatMap((s) => [at('noise/permute-p=1-gamma100000', s, [1831, 7325], 150), at('baseline/gamma100000', s, [1831, 7325], 50)]);
+    const both = row6a([...g40, ...g100]);
+    expect(both).toContain('| **contradicted** (at γ 40,000 and 100,000 with SGLD only) |');
+    expect(both).toContain('noise/permute-p=1-gamma100000@1831 − baseline/gamma100000@1831: 100 (151, 152 against 51, 52;');
+    // lower at every step, at both γ: reproduced; a γ with one seed is shown but not counted
+    const low = [1, 2, 3].flatMap((s) => [at('noise/permute-p=1', s, [366, 1831, 7325], 50), at('baseline/gamma40000', s, [366, 1831, 7325], 100)]);
+    const lone = [at('noise/permute-p=1-gamma100000', 1, [1831], 500), at('baseline/gamma100000', 1, [1831], 50)];
+    expect(row6a([...low, ...lone])).toContain('| **reproduced** (at γ 40,000 with SGLD only) |');
+  });
   it('row 7 (one variant: γ 10,000 with SGLD) says so beside its word', () => {
     const at = (cell: string, seed: number, llc: number) => ({ experiment: `${cell}-seed=${seed}`, cell, seed, curve: [llcRow(7325, { all: [llc, 0] })] }) as unknown as CompactExperiment;
     const ex = [1, 2, 3].flatMap((s) => [at('architecture/1head', s, 160 + s), at('baseline/gamma10000', s, 210 - s)]);

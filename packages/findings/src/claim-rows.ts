@@ -13,8 +13,9 @@
  *       vocabulary (circular-tilted gaps, list lengths) and by changing the range (modes.ts,
  *       gapVerdict)
  *   6a-llc  random-permutation outputs give no high LLC: λ̂ of the permute cell against the
- *       baseline's at the same step, unpaired (Welch; independent runs): higher → contradicted,
- *       lower → reproduced, else inconclusive (the "no learning" half, 6a, and the other noise
+ *       baseline's at the same γ and step (γ 40,000, and 100,000 at two steps), unpaired (Welch;
+ *       independent runs): higher at some step → contradicted, lower at every step → reproduced,
+ *       else inconclusive (the "no learning" half, 6a, and the other noise
  *       questions: noise-rows.ts)
  *   7   one and three heads against two: λ̂ at the end, unpaired (measured, no claim to decide)
  *   1f  the paper's likely estimator (devinterp's sampler on the raw weights) at the baseline's 14
@@ -25,7 +26,7 @@ import { paired } from './changes.ts';
 import { compareCells, parsePoint, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
-import { claimRow, NOISE_CLEAN, NOISE_VARIANT, ONE_VARIANT, type Verdict } from './verdict-words.ts';
+import { claimRow, NOISE_CLEAN, ONE_VARIANT, type Verdict } from './verdict-words.ts';
 
 const p = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toPrecision(d)).toString() : '–');
 const line = (id: string, claim: string, verdict: Verdict, evidence: string, command: string, note = '') => claimRow(id, claim, verdict, evidence, command, note);
@@ -96,11 +97,23 @@ export function row5(ex: readonly CompactExperiment[]): string {
 
 const welch = (u: Unpaired) => `${u.a.cell}@${u.a.step} − ${u.b.cell}@${u.b.step}: ${p(u.diff)} (${u.va.map((v) => p(v, 4)).join(', ')} against ${u.vb.map((v) => p(v, 4)).join(', ')}; Welch t ${p(u.t)}, df ${p(u.df, 2)}, ${u.direction})`;
 
+/**
+ * Row 6a-llc's comparisons, one per γ: the permute cell against the clean baseline at the same γ and
+ * steps. γ 100,000 (steps 1,831 and 7,325) checks the γ-40,000 reading at a second γ.
+ */
+export const ROW_6A_VARIANTS = [
+  { gamma: 40000, noisy: 'noise/permute-p=1', clean: NOISE_CLEAN, steps: [366, 1831, 7325] },
+  { gamma: 100000, noisy: 'noise/permute-p=1-gamma100000', clean: 'baseline/gamma100000', steps: [1831, 7325] },
+];
+
 export function row6a(ex: readonly CompactExperiment[]): string {
-  const us = [366, 1831, 7325].map((s) => compareCells(ex, parsePoint(`noise/permute-p=1@${s}`), parsePoint(`${NOISE_CLEAN}@${s}`))).filter((u) => u.va.length && u.vb.length);
+  const byVariant = ROW_6A_VARIANTS.map((v) => ({ ...v, us: v.steps.map((s) => compareCells(ex, parsePoint(`${v.noisy}@${s}`), parsePoint(`${v.clean}@${s}`))).filter((u) => u.va.length && u.vb.length) }));
+  const us = byVariant.flatMap((v) => v.us);
   const measured = us.filter((u) => u.va.length >= 2 && u.vb.length >= 2);
   const verdict: Verdict = !measured.length ? 'not measured' : measured.every((u) => u.direction === 'down') ? 'reproduced' : measured.some((u) => u.direction === 'up') ? 'contradicted' : 'inconclusive';
-  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', measured.length ? ` (${NOISE_VARIANT})` : '');
+  const gammas = byVariant.filter((v) => v.us.some((u) => u.va.length >= 2 && u.vb.length >= 2)).map((v) => v.gamma.toLocaleString('en'));
+  const note = gammas.length ? ` (at γ ${gammas.join(' and ')} with SGLD only)` : '';
+  return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same γ and steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', note);
 }
 
 export function row7(ex: readonly CompactExperiment[]): string {
