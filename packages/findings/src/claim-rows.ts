@@ -23,7 +23,7 @@
  *       flagged (a flagged estimate is not a measurement of the checkpoint; shown, not judged)
  */
 import { paired } from './changes.ts';
-import { compareCells, parsePoint, type Unpaired } from './compare.ts';
+import { compareCells, parsePoint, twoASide, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { gapVerdict, modes, modesLine, survivesVerdict } from './modes.ts';
 import { claimRow, NOISE_CLEAN, ONE_VARIANT, type Verdict } from './verdict-words.ts';
@@ -101,7 +101,7 @@ const welch = (u: Unpaired) => `${u.a.cell}@${u.a.step} − ${u.b.cell}@${u.b.st
  * Row 6a-llc's comparisons, one per γ: the permute cell against the clean baseline at the same γ and
  * steps. γ 100,000 (steps 1,831 and 7,325) checks the γ-40,000 reading at a second γ.
  */
-export const ROW_6A_VARIANTS = [
+const ROW_6A_VARIANTS = [
   { gamma: 40000, noisy: 'noise/permute-p=1', clean: NOISE_CLEAN, steps: [366, 1831, 7325] },
   { gamma: 100000, noisy: 'noise/permute-p=1-gamma100000', clean: 'baseline/gamma100000', steps: [1831, 7325] },
 ];
@@ -109,16 +109,16 @@ export const ROW_6A_VARIANTS = [
 export function row6a(ex: readonly CompactExperiment[]): string {
   const byVariant = ROW_6A_VARIANTS.map((v) => ({ ...v, us: v.steps.map((s) => compareCells(ex, parsePoint(`${v.noisy}@${s}`), parsePoint(`${v.clean}@${s}`))).filter((u) => u.va.length && u.vb.length) }));
   const us = byVariant.flatMap((v) => v.us);
-  const measured = us.filter((u) => u.va.length >= 2 && u.vb.length >= 2);
+  const measured = us.filter(twoASide);
   const verdict: Verdict = !measured.length ? 'not measured' : measured.every((u) => u.direction === 'down') ? 'reproduced' : measured.some((u) => u.direction === 'up') ? 'contradicted' : 'inconclusive';
-  const gammas = byVariant.filter((v) => v.us.some((u) => u.va.length >= 2 && u.vb.length >= 2)).map((v) => v.gamma.toLocaleString('en'));
+  const gammas = byVariant.filter((v) => v.us.some(twoASide)).map((v) => v.gamma.toLocaleString('en'));
   const note = gammas.length ? ` (at γ ${gammas.join(' and ')} with SGLD only)` : '';
   return line('6a-llc', 'random-permutation outputs: no high LLC (against the clean baseline at the same γ and steps)', verdict, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', note);
 }
 
 export function row7(ex: readonly CompactExperiment[]): string {
   const us = ['architecture/1head', 'architecture/3heads'].map((c) => compareCells(ex, parsePoint(`${c}@7325`), parsePoint('baseline/gamma10000@7325'))).filter((u) => u.va.length && u.vb.length);
-  const word = us.some((u) => u.va.length >= 2 && u.vb.length >= 2) ? 'measured' : 'not measured';
+  const word = us.some(twoASide) ? 'measured' : 'not measured';
   return claimRow('7', 'one and three heads: λ̂ at the end against two heads', word, us.map(welch).join('; ') || 'not computed yet', 'npx sortscope findings --study claims --cells', word === 'measured' ? ` (${ONE_VARIANT})` : '');
 }
 

@@ -89,6 +89,9 @@ export interface Unpaired {
   direction: 'up' | 'down' | 'inconclusive';
 }
 
+/** an unpaired comparison with at least two runs on each side (fewer give no Welch t) */
+export const twoASide = (u: Unpaired): boolean => u.va.length >= 2 && u.vb.length >= 2;
+
 export function compareCells(experiments: readonly CompactExperiment[], a: Point, b: Point): Unpaired {
   const values = (p: Point, v: string) =>
     experiments

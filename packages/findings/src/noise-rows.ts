@@ -21,7 +21,7 @@
  *             no claim to decide
  * The mode of each run (modes.ts: split needs both split definitions) is printed beside 6b–6d.
  */
-import { compareCells, parsePoint, type Unpaired } from './compare.ts';
+import { compareCells, parsePoint, twoASide, type Unpaired } from './compare.ts';
 import type { CompactExperiment } from './data.ts';
 import { modes } from './modes.ts';
 import { claimRow, NOISE_CLEAN, NOISE_VARIANT, type Verdict } from './verdict-words.ts';
@@ -117,7 +117,7 @@ const welch = (u: Unpaired) => `${u.a.cell.replace('noise/', '')}: ${u.va.map((v
 export function row6e(ex: readonly CompactExperiment[], step = 7325, clean = NOISE_CLEAN): string {
   const cells = [...new Set([...NOISE_CELLS.replacement, ...NOISE_CELLS.insertion, ...NOISE_CELLS.k].map(([c]) => c))];
   const us = cells.map((c) => compareCells(ex, parsePoint(`${c}@${step}`), parsePoint(`${clean}@${step}`))).filter((u) => u.va.length && u.vb.length);
-  const measured = us.some((u) => u.va.length >= 2 && u.vb.length >= 2);
+  const measured = us.some(twoASide);
   const evidence = us.length ? `λ̂ at ${step.toLocaleString('en')}, clean ${us[0].vb.map((v) => p(v, 4)).join(', ')}; ${us.map(welch).join('; ')}` : 'not computed yet';
   return claimRow('6e', 'varying noise: λ̂ at the end against the clean baseline (replacement and insertion, k and p)', measured ? 'measured' : 'not measured', evidence, 'npx sortscope findings --study claims --cells', measured ? ` (${NOISE_VARIANT})` : '');
 }
